@@ -1,0 +1,108 @@
+import { OperatorError, serializeError } from '../lib/errors.js';
+import { partitionPayload } from '../lib/key-partitioner.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { hasKeyedOutput, type Operator } from '../lib/operator.js';
+import { Split } from '../lib/split.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+import { processPayloadStore } from '../dataplane/in-process-payload-store.js';
+import type { PayloadStore } from '../dataplane/payload-store.js';
+import { loadJob } from './job-loading.js';
+import type { NextSplitReply, OutputPart, SplitResult, WorkItem, WorkerParams } from './messages.js';
+
+interface ParentRef {
+  sendAndReceive(topic: string, ...message: unknown[]): Promise<any>;
+}
+
+interface SelfActor {
+  getCustomParameters(): WorkerParams;
+  getParent(): ParentRef;
+}
+
+/**
+ * Runs one operator instance: asks its stage master for a split whenever it
+ * is free, processes it, stores the output in the data plane and reports the
+ * payload references back.
+ */
+export default class Worker {
+  private params!: WorkerParams;
+  private master!: ParentRef;
+  private operator!: Operator<unknown>;
+  private store!: PayloadStore;
+  private log!: Logger;
+
+  async initialize(selfActor: SelfActor): Promise<void> {
+    this.params = selfActor.getCustomParameters();
+    this.master = selfActor.getParent();
+    this.store = processPayloadStore();
+    const { spec, stage, workerIndex, parallelism } = this.params;
+    this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage, worker: workerIndex });
+    const job = await loadJob(spec);
+    const definition = job.getStage(stage);
+    this.operator = new definition.operator(definition.config, { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log });
+    await this.operator.open();
+  }
+
+  /** Starts the pull loop; returns at once. */
+  start(): void {
+    this.loop().catch((error: unknown) => this.log.error({ err: error }, 'worker could not report to its stage master'));
+  }
+
+  private async loop(): Promise<void> {
+    const { workerIndex } = this.params;
+    try {
+      for (;;) {
+        const reply: NextSplitReply = await this.master.sendAndReceive('nextSplit', workerIndex);
+        if (reply.kind === 'end') break;
+        const result = await this.process(reply.item);
+        if (!result) break;
+        await this.master.sendAndReceive('splitDone', result);
+      }
+    } catch (error) {
+      this.log.error({ err: error }, 'worker loop failed');
+      await this.master.sendAndReceive('splitFailed', workerIndex, serializeError(error));
+    }
+    await this.end();
+  }
+
+  /** Processes one split; on an operator error reports it and returns undefined. */
+  private async process(item: WorkItem): Promise<SplitResult | undefined> {
+    const split = Split.fromJSON(item.split);
+    let output: SplitPayload | null;
+    let rowsIn = 0;
+    try {
+      const input = item.input ? await this.store.take(item.input) : undefined;
+      rowsIn = input?.numRows ?? 0;
+      output = await this.operator.processSplit(split, input);
+    } catch (error) {
+      const failure = new OperatorError(this.params.stage, split.splitId, error);
+      this.log.error({ err: failure }, 'split failed');
+      await this.master.sendAndReceive('splitFailed', this.params.workerIndex, serializeError(failure));
+      return undefined;
+    }
+    const rowsOut = output?.numRows ?? 0;
+    if (!item.input) rowsIn = rowsOut;
+    return { split: item.split, rowsIn, rowsOut, parts: this.storeOutput(split, output) };
+  }
+
+  private storeOutput(split: Split, output: SplitPayload | null): OutputPart[] {
+    const { consumers, outputPartitions } = this.params;
+    if (!output || output.numRows === 0 || consumers === 0) return [];
+    if (!hasKeyedOutput(this.operator)) return [{ payload: this.store.put(output, consumers) }];
+    const partitions = partitionPayload(output, this.operator.keyField, outputPartitions, (p) => `${split.splitId}.k${p}`);
+    const parts: OutputPart[] = [];
+    partitions.forEach((payload, partition) => {
+      if (payload) parts.push({ payload: this.store.put(payload, consumers), partition });
+    });
+    return parts;
+  }
+
+  private async end(): Promise<void> {
+    let closeError;
+    try {
+      await this.operator.close();
+    } catch (error) {
+      closeError = serializeError(new OperatorError(this.params.stage, '(close)', error));
+    }
+    await this.master.sendAndReceive('workerEnded', this.params.workerIndex, closeError);
+  }
+}

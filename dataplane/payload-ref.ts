@@ -1,0 +1,11 @@
+/**
+ * What a control message carries instead of data: the id of a payload held in
+ * some process's {@link PayloadStore}, and enough facts to account for it.
+ */
+export interface PayloadRef {
+  /** Identifies the store (and so the process) that holds the payload. */
+  readonly store: string;
+  readonly id: string;
+  readonly splitId: string;
+  readonly rows: number;
+}

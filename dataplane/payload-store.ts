@@ -1,0 +1,19 @@
+import type { SplitPayload } from '../lib/split-payload.js';
+import type { PayloadRef } from './payload-ref.js';
+
+/**
+ * Holds payloads between the worker that produced them and the workers that
+ * read them. Bulk data stays here; only {@link PayloadRef}s travel in actor
+ * messages.
+ */
+export interface PayloadStore {
+  readonly storeId: string;
+  /** Keeps `payload` until it has been taken `readers` times. */
+  put(payload: SplitPayload, readers: number): PayloadRef;
+  /** Reads a payload once; the last of its readers frees it. */
+  take(ref: PayloadRef): Promise<SplitPayload>;
+  /** Frees a payload that will not be read (a failed or stopped job). */
+  discard(ref: PayloadRef): void;
+  /** Payloads held now. */
+  readonly size: number;
+}

@@ -1,0 +1,184 @@
+/**
+ * Typed errors a user can catch. Every error that crosses an actor boundary is
+ * turned into a {@link SerializedError} and back into the same class by
+ * {@link deserializeError}, so `instanceof` works on what `runner.run()` rejects with.
+ */
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  details?: Record<string, unknown>;
+  cause?: SerializedError;
+}
+
+/** Base class of every error raised by Solstice-node itself. */
+export class SolsticeError extends Error {
+  override readonly name: string = 'SolsticeError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  /** Structured fields that survive serialization (file, line, stage, ...). */
+  details(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** The job's DAG is invalid: a cycle, an unknown upstream, a duplicate stage name, a bad parallelism. */
+export class JobDefinitionError extends SolsticeError {
+  override readonly name: string = 'JobDefinitionError';
+}
+
+/** A workflow module could not be found or does not export `createJob`. */
+export class WorkflowNotFoundError extends SolsticeError {
+  override readonly name: string = 'WorkflowNotFoundError';
+
+  constructor(readonly workflow: string, reason: string, options?: { cause?: unknown }) {
+    super(`Workflow '${workflow}': ${reason}`, options);
+  }
+
+  override details(): Record<string, unknown> {
+    return { workflow: this.workflow };
+  }
+}
+
+/** A stage name that the job does not have. */
+export class StageNotFoundError extends JobDefinitionError {
+  override readonly name: string = 'StageNotFoundError';
+
+  constructor(readonly stage: string, known: string[]) {
+    super(`Unknown stage '${stage}'; the job has: ${known.join(', ') || '(no stages)'}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage };
+  }
+}
+
+/** An operator was given a configuration it cannot work with. */
+export class OperatorConfigError extends SolsticeError {
+  override readonly name: string = 'OperatorConfigError';
+}
+
+/** An input path that matches no file. */
+export class InputNotFoundError extends SolsticeError {
+  override readonly name: string = 'InputNotFoundError';
+
+  constructor(readonly path: string) {
+    super(`Input not found: '${path}' matches no file`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { path: this.path };
+  }
+}
+
+/**
+ * A record in an input file that cannot be read. `line` is 1-based and counts
+ * physical lines of the file; `record` is the 1-based record number where the
+ * format has records distinct from lines (CSV rows, Parquet row groups).
+ */
+export class InputFormatError extends SolsticeError {
+  override readonly name: string = 'InputFormatError';
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly record: number | undefined;
+  readonly reason: string;
+
+  constructor(fields: { file: string; line?: number; record?: number; reason: string; cause?: unknown }) {
+    const where = [
+      fields.line !== undefined ? `line ${fields.line}` : undefined,
+      fields.record !== undefined ? `record ${fields.record}` : undefined,
+    ].filter(Boolean).join(', ');
+    super(`${fields.file}${where ? ` (${where})` : ''}: ${fields.reason}`, { cause: fields.cause });
+    this.file = fields.file;
+    this.line = fields.line;
+    this.record = fields.record;
+    this.reason = fields.reason;
+  }
+
+  override details(): Record<string, unknown> {
+    return { file: this.file, line: this.line, record: this.record, reason: this.reason };
+  }
+}
+
+/** A user operator threw while processing a split; `cause` is what it threw. */
+export class OperatorError extends SolsticeError {
+  override readonly name: string = 'OperatorError';
+
+  constructor(readonly stage: string, readonly splitId: string, cause: unknown) {
+    super(`Stage '${stage}' failed on split '${splitId}': ${describeCause(cause)}`, { cause });
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, splitId: this.splitId };
+  }
+}
+
+/** The job was stopped by `runner.stop()` before it finished. */
+export class JobStoppedError extends SolsticeError {
+  override readonly name: string = 'JobStoppedError';
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const serialized: SerializedError = { name: error.name, message: error.message, stack: error.stack };
+  if (error instanceof SolsticeError) serialized.details = error.details();
+  if (error.cause !== undefined) serialized.cause = serializeError(error.cause);
+  return serialized;
+}
+
+/** Rebuilds the typed error that {@link serializeError} described. */
+export function deserializeError(serialized: SerializedError): Error {
+  const cause = serialized.cause ? deserializeError(serialized.cause) : undefined;
+  const d = serialized.details ?? {};
+  let error: Error;
+  switch (serialized.name) {
+    case 'InputFormatError':
+      error = new InputFormatError({
+        file: String(d.file),
+        line: d.line as number | undefined,
+        record: d.record as number | undefined,
+        reason: String(d.reason),
+        cause,
+      });
+      break;
+    case 'OperatorError':
+      error = new OperatorError(String(d.stage), String(d.splitId), cause ?? serialized.message);
+      break;
+    case 'InputNotFoundError':
+      error = new InputNotFoundError(String(d.path));
+      break;
+    case 'WorkflowNotFoundError':
+      error = new WorkflowNotFoundError(String(d.workflow), serialized.message, { cause });
+      error.message = serialized.message;
+      break;
+    case 'StageNotFoundError':
+      error = new StageNotFoundError(String(d.stage), []);
+      error.message = serialized.message;
+      break;
+    case 'JobDefinitionError':
+    case 'OperatorConfigError':
+    case 'JobStoppedError':
+      error = new (errorClasses[serialized.name])(serialized.message, { cause });
+      break;
+    default:
+      error = new Error(serialized.message, { cause });
+      error.name = serialized.name;
+  }
+  if (serialized.stack) error.stack = serialized.stack;
+  return error;
+}
+
+const errorClasses: Record<string, new (message: string, options?: { cause?: unknown }) => Error> = {
+  JobDefinitionError,
+  OperatorConfigError,
+  JobStoppedError,
+};

@@ -1,0 +1,28 @@
+export { Job, type JobOptions } from './job.js';
+export { Stage, type StageOptions } from './stage.js';
+export type { Parallelism } from './parallelism.js';
+export { Operator, SourceOperator, SinkOperator, type OperatorContext, type OperatorClass, type KeyedOutput } from './operator.js';
+export { Split, type DataRange, type SplitJSON } from './split.js';
+export { SplitPayload } from './split-payload.js';
+export type { Row } from './arrow-rows.js';
+export { SchemaInferenceError } from './arrow-rows.js';
+export { JobRunner, CheckpointsUnavailableError, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from './runner.js';
+export {
+  SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
+  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError,
+} from './errors.js';
+export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
+export type { LogLevel, Logger } from './logger.js';
+export type { ActorMode } from '../actors/placement.js';
+export type { StageMetrics } from '../actors/messages.js';
+export type { JobStatus, JobState } from '../actors/MetaService.js';
+export { MapOperator, type MapConfig } from '../operators/transform/map-operator.js';
+export { FilterOperator, type FilterConfig } from '../operators/transform/filter-operator.js';
+export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat-map-operator.js';
+export { KeyByOperator, type KeyByConfig, type Key } from '../operators/transform/key-by-operator.js';
+export { RowFunctionError } from '../operators/transform/row-function-error.js';
+export { FileSource, type FileSourceConfig, type FileFormat } from '../operators/source/file-source.js';
+export type { CsvOptions, CsvColumnType } from '../operators/source/formats/csv-format.js';
+export { FileSink, type FileSinkConfig, type FileSinkFormat } from '../operators/sink/file-sink.js';
+export { PrintSink, type PrintSinkConfig } from '../operators/sink/print-sink.js';
+export type { ParquetWriteOptions } from './parquet-codec.js';

@@ -1,0 +1,106 @@
+import { JobDefinitionError, StageNotFoundError } from './errors.js';
+import { isSourceOperatorClass } from './operator.js';
+import type { Stage } from './stage.js';
+import { JobRunner, type RunnerOptions } from './runner.js';
+
+export interface JobOptions {
+  /** Names the job's state and logs; also passed to `createJob` in every process. */
+  readonly jobId: string;
+  /** Take a checkpoint at least this often (seconds). Used once checkpoints are enabled. */
+  readonly checkpointIntervalSecs?: number;
+  /** Take a checkpoint after this many source records. Used once checkpoints are enabled. */
+  readonly checkpointIntervalRecords?: number;
+  /** Default bound on finished splits a stage holds for its downstream stages. Default 4. */
+  readonly maxBufferedSplits?: number;
+}
+
+export const DEFAULT_MAX_BUFFERED_SPLITS = 4;
+
+/** A DAG of stages. Sources have no upstream; every other stage names at least one. */
+export class Job {
+  readonly options: JobOptions;
+  private readonly stages = new Map<string, Stage>();
+  private readonly upstreams = new Map<string, readonly string[]>();
+
+  constructor(options: JobOptions) {
+    if (typeof options?.jobId !== 'string' || options.jobId.length === 0) {
+      throw new JobDefinitionError('Job needs a non-empty jobId');
+    }
+    if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
+      throw new JobDefinitionError('maxBufferedSplits must be a positive integer');
+    }
+    this.options = options;
+  }
+
+  get jobId(): string {
+    return this.options.jobId;
+  }
+
+  /**
+   * Adds a stage fed by `upstreams` (stages added before it). Stages are added
+   * in an order where every upstream comes first, so the DAG cannot have a cycle.
+   */
+  addStage(stage: Stage, upstreams: readonly string[] = []): this {
+    if (this.stages.has(stage.name)) {
+      throw new JobDefinitionError(`Duplicate stage name '${stage.name}'`);
+    }
+    if (upstreams.includes(stage.name)) {
+      throw new JobDefinitionError(`Stage '${stage.name}' lists itself as an upstream: that would make a cycle`);
+    }
+    for (const upstream of upstreams) {
+      if (!this.stages.has(upstream)) {
+        throw new JobDefinitionError(
+          `Stage '${stage.name}' names unknown upstream '${upstream}'; add '${upstream}' first (known: ${[...this.stages.keys()].join(', ') || 'none'})`,
+        );
+      }
+    }
+    if (new Set(upstreams).size !== upstreams.length) {
+      throw new JobDefinitionError(`Stage '${stage.name}' lists an upstream twice`);
+    }
+    const isSource = isSourceOperatorClass(stage.operator);
+    if (isSource && upstreams.length > 0) {
+      throw new JobDefinitionError(`Stage '${stage.name}' runs a source operator and cannot have upstreams`);
+    }
+    if (!isSource && upstreams.length === 0) {
+      throw new JobDefinitionError(`Stage '${stage.name}' is not a source, so it needs at least one upstream`);
+    }
+    this.stages.set(stage.name, stage);
+    this.upstreams.set(stage.name, [...upstreams]);
+    return this;
+  }
+
+  /** Stage names, every stage after all of its upstreams. */
+  get stageNames(): string[] {
+    return [...this.stages.keys()];
+  }
+
+  getStage(name: string): Stage {
+    const stage = this.stages.get(name);
+    if (!stage) throw new StageNotFoundError(name, this.stageNames);
+    return stage;
+  }
+
+  upstreamsOf(name: string): readonly string[] {
+    this.getStage(name);
+    return this.upstreams.get(name)!;
+  }
+
+  downstreamsOf(name: string): string[] {
+    this.getStage(name);
+    return this.stageNames.filter((other) => this.upstreams.get(other)!.includes(name));
+  }
+
+  maxBufferedSplitsOf(name: string): number {
+    return this.getStage(name).options.maxBufferedSplits ?? this.options.maxBufferedSplits ?? DEFAULT_MAX_BUFFERED_SPLITS;
+  }
+
+  /** Throws unless the job can run: at least one stage. */
+  validate(): void {
+    if (this.stages.size === 0) throw new JobDefinitionError(`Job '${this.jobId}' has no stages`);
+  }
+
+  createRunner(options: RunnerOptions = {}): JobRunner {
+    this.validate();
+    return new JobRunner(this, options);
+  }
+}

@@ -1,0 +1,151 @@
+import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
+import { actorModulePath } from '../actors/actor-paths.js';
+import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
+import type { StageMetrics } from '../actors/messages.js';
+import { DEFAULT_PLACEMENT, type ActorMode } from '../actors/placement.js';
+import { SolsticeError, deserializeError } from './errors.js';
+import type { Job } from './job.js';
+import { registerJob, unregisterJob } from './job-registry.js';
+import type { JobSpec } from './job-spec.js';
+import type { LogLevel } from './logger.js';
+
+export interface RunnerOptions {
+  /**
+   * Path of the module whose `createJob(jobId, config)` built this job. Actors
+   * in other processes rebuild the job from it; in-process actors use the Job
+   * object itself, so embedded jobs need no module.
+   */
+  workflowModule?: string;
+  /** The config `createJob` was called with, passed again to it in other processes. */
+  config?: Record<string, unknown>;
+  /** Where workers run. Default 'in-memory' (inside this process). */
+  workers?: ActorMode;
+  /** Framework log level (JSON logs on stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
+  logLevel?: LogLevel;
+}
+
+/** Per-stage figures: splits and rows in and out, workers, buffering. */
+export type StageSummary = StageMetrics;
+
+/** What `run()` resolves with. */
+export interface JobSummary {
+  jobId: string;
+  wallTimeMs: number;
+  stages: StageSummary[];
+}
+
+export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
+
+/** Raised by checkpoint calls until the job has a state backend to keep checkpoints in. */
+export class CheckpointsUnavailableError extends SolsticeError {
+  override readonly name: string = 'CheckpointsUnavailableError';
+}
+
+/**
+ * Runs a job on an actor system it owns: `initialize()` builds the actors,
+ * `run()` drives the job to its end and then shuts the actors down.
+ */
+export class JobRunner {
+  private system: ActorSystem | undefined;
+  private metaService: ActorRef | undefined;
+  private registryKey: string | undefined;
+  private state: RunnerState = 'created';
+  private lastStatus: JobStatus | undefined;
+
+  constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {}
+
+  /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per stage and their workers. */
+  async initialize(): Promise<void> {
+    if (this.state !== 'created') return;
+    this.registryKey = registerJob(this.job);
+    const spec: JobSpec = {
+      jobId: this.job.jobId,
+      workflowModule: this.options.workflowModule,
+      config: this.options.config ?? {},
+      registryKey: this.registryKey,
+      logLevel: this.options.logLevel,
+    };
+    const params: MetaServiceParams = { spec, placement: { ...DEFAULT_PLACEMENT, workers: this.options.workers ?? DEFAULT_PLACEMENT.workers } };
+    // `test: true` keeps Comedy's own console logging quiet and stops it reading an actors.json of the host app.
+    this.system = createSystem({ test: true, config: {} });
+    try {
+      const root = await this.system.rootActor();
+      this.metaService = await root.createChild(actorModulePath('MetaService'), { mode: 'in-memory', customParameters: params });
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+    this.state = 'initialized';
+  }
+
+  /** Runs the job to its end. Rejects with the first error (an OperatorError names stage and split). */
+  async run(): Promise<JobSummary> {
+    await this.initialize();
+    if (this.state !== 'initialized') throw new SolsticeError(`run() needs an initialized runner, this one is ${this.state}`);
+    this.state = 'running';
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.metaService!.sendAndReceive('runJob');
+      this.lastStatus = await this.metaService!.sendAndReceive('status');
+    } finally {
+      await this.shutdown();
+    }
+    if (outcome.error) {
+      this.state = outcome.error.name === 'JobStoppedError' ? 'stopped' : 'failed';
+      throw deserializeError(outcome.error);
+    }
+    this.state = 'finished';
+    return { jobId: this.job.jobId, wallTimeMs: outcome.wallTimeMs, stages: outcome.stages };
+  }
+
+  /** The job's state and per-stage figures, while it runs and after. */
+  async status(): Promise<JobStatus & { runner: RunnerState }> {
+    const status = this.metaService && this.state === 'running' ? await this.metaService.sendAndReceive('status') : this.lastStatus;
+    return {
+      runner: this.state,
+      jobId: this.job.jobId,
+      state: status?.state ?? 'initialized',
+      stages: status?.stages ?? [],
+      sources: status?.sources ?? { splitsDone: 0, records: 0 },
+    };
+  }
+
+  /** Per-stage figures (splits, rows, buffering). */
+  async metrics(): Promise<StageSummary[]> {
+    return (await this.status()).stages;
+  }
+
+  /** Stops a running job after the splits in flight; `run()` then rejects with JobStoppedError. */
+  async stop(): Promise<void> {
+    if (this.state === 'running') await this.metaService!.sendAndReceive('stop');
+    else if (this.state === 'initialized') {
+      this.state = 'stopped';
+      await this.shutdown();
+    }
+  }
+
+  /** Takes a checkpoint now and resolves with its id. */
+  async triggerCheckpoint(): Promise<string> {
+    throw new CheckpointsUnavailableError('Checkpoints need a state backend, which this version of solstice-node does not have yet');
+  }
+
+  /** Ids of the job's completed checkpoints, oldest first. */
+  async listCheckpoints(): Promise<string[]> {
+    throw new CheckpointsUnavailableError('Checkpoints need a state backend, which this version of solstice-node does not have yet');
+  }
+
+  /** Resumes the job from checkpoint `id` (or 'latest') on the next `run()`. */
+  async restoreFromCheckpoint(id: string): Promise<void> {
+    throw new CheckpointsUnavailableError(
+      `Cannot restore checkpoint '${id}': checkpoints need a state backend, which this version of solstice-node does not have yet`,
+    );
+  }
+
+  private async shutdown(): Promise<void> {
+    const system = this.system;
+    this.system = undefined;
+    this.metaService = undefined;
+    if (this.registryKey) unregisterJob(this.registryKey);
+    if (system) await system.destroy();
+  }
+}

@@ -1,0 +1,42 @@
+import { JobDefinitionError } from './errors.js';
+import type { OperatorClass } from './operator.js';
+import { parallelismBounds, type Parallelism, type ParallelismBounds } from './parallelism.js';
+
+export interface StageOptions {
+  /**
+   * How many finished splits this stage may hold for its downstream stages
+   * before its workers stop getting new work (backpressure). Default: the
+   * job's `maxBufferedSplits`.
+   */
+  maxBufferedSplits?: number;
+}
+
+const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** A node of the job's DAG: an operator class, its config and how many workers run it. */
+export class Stage<C = any> {
+  readonly name: string;
+  readonly operator: OperatorClass<C>;
+  readonly config: C;
+  readonly parallelism: Parallelism;
+  readonly bounds: ParallelismBounds;
+  readonly options: StageOptions;
+
+  constructor(name: string, operator: OperatorClass<C>, config: C, parallelism: Parallelism = 1, options: StageOptions = {}) {
+    if (!STAGE_NAME.test(name)) {
+      throw new JobDefinitionError(`Stage name '${name}' must be letters, digits, '_', '.' or '-' (it names output files)`);
+    }
+    if (typeof operator !== 'function') {
+      throw new JobDefinitionError(`Stage '${name}': operator must be an Operator class, got ${typeof operator}`);
+    }
+    if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
+      throw new JobDefinitionError(`Stage '${name}': maxBufferedSplits must be a positive integer`);
+    }
+    this.name = name;
+    this.operator = operator;
+    this.config = config;
+    this.parallelism = parallelism;
+    this.bounds = parallelismBounds(name, parallelism);
+    this.options = options;
+  }
+}

@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { WorkflowNotFoundError } from './errors.js';
+import { Job } from './job.js';
+import { DIST_ROOT, PACKAGE_ROOT } from './package-root.js';
+
+/** What a workflow module exports. */
+export interface WorkflowModule {
+  createJob(jobId: string, config: Record<string, unknown>): Job | Promise<Job>;
+}
+
+const MODULE_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
+const BUILT_IN_DIR = join(DIST_ROOT, 'workflows');
+const SOURCE_WORKFLOWS_DIR = join(PACKAGE_ROOT, 'workflows');
+
+/** Names of the workflows that ship with the package. */
+export function builtInWorkflows(): string[] {
+  if (!existsSync(BUILT_IN_DIR)) return [];
+  return readdirSync(BUILT_IN_DIR).filter((name) => existsSync(join(BUILT_IN_DIR, name, 'index.js'))).sort();
+}
+
+/**
+ * Resolves `--workflow`: a built-in name (`simple_etl`), the built-in's source
+ * folder (`workflows/simple_etl`), or a path to a module, relative or absolute,
+ * with or without its extension, or a folder with an index module.
+ */
+export function resolveWorkflowPath(spec: string, cwd: string = process.cwd()): string {
+  const isBareName = !spec.includes('/') && !spec.includes(sep) && extname(spec) === '';
+  if (isBareName) {
+    const builtIn = join(BUILT_IN_DIR, spec, 'index.js');
+    if (existsSync(builtIn)) return builtIn;
+  }
+  const path = isAbsolute(spec) ? spec : resolve(cwd, spec);
+  const inSource = relative(SOURCE_WORKFLOWS_DIR, path);
+  if (!inSource.startsWith('..') && !isAbsolute(inSource) && inSource !== '') {
+    const compiled = moduleAt(join(BUILT_IN_DIR, inSource.replace(/\.(ts|mts)$/, '.js')));
+    if (compiled) return compiled;
+  }
+  const found = moduleAt(path);
+  if (found) return found;
+  const known = builtInWorkflows();
+  throw new WorkflowNotFoundError(
+    spec,
+    `no module found at ${path} (tried ${MODULE_EXTENSIONS.join(', ')} and an index module)` +
+      (known.length ? `; built-in workflows: ${known.join(', ')}` : ''),
+  );
+}
+
+function moduleAt(path: string): string | undefined {
+  if (isFile(path)) return path;
+  for (const ext of MODULE_EXTENSIONS) if (isFile(path + ext)) return path + ext;
+  if (isDirectory(path)) {
+    for (const ext of MODULE_EXTENSIONS) if (isFile(join(path, `index${ext}`))) return join(path, `index${ext}`);
+  }
+  return undefined;
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+let typeScriptLoaderRegistered = false;
+
+async function registerTypeScriptLoader(): Promise<void> {
+  if (typeScriptLoaderRegistered) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  typeScriptLoaderRegistered = true;
+}
+
+/** Imports a workflow module by absolute path and checks that it exports `createJob`. */
+export async function importWorkflow(path: string): Promise<WorkflowModule> {
+  if (/\.m?ts$/.test(path)) await registerTypeScriptLoader();
+  let module: Partial<WorkflowModule>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Partial<WorkflowModule>;
+  } catch (error) {
+    throw new WorkflowNotFoundError(path, `failed to load: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof module.createJob !== 'function') {
+    throw new WorkflowNotFoundError(path, 'the module does not export a createJob(jobId, config) function');
+  }
+  return module as WorkflowModule;
+}
+
+/** Builds the job a workflow module describes. */
+export async function createJobFromWorkflow(path: string, jobId: string, config: Record<string, unknown>): Promise<Job> {
+  const module = await importWorkflow(path);
+  const job = await module.createJob(jobId, config);
+  if (!(job instanceof Job)) {
+    throw new WorkflowNotFoundError(
+      path,
+      'createJob did not return a Job of this solstice-node package (is the workflow importing another copy of solstice-node?)',
+    );
+  }
+  return job;
+}

@@ -1,0 +1,154 @@
+import { open } from 'node:fs/promises';
+import { parse, type Info, type Options } from 'csv-parse/sync';
+import type { Row } from '../../../lib/arrow-rows.js';
+import { InputFormatError, OperatorConfigError } from '../../../lib/errors.js';
+import { lineNumberAt, readLinesInRange, type ByteRange } from '../file-range.js';
+
+/** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
+export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
+
+export interface CsvOptions {
+  /** Field delimiter. Default `,`. */
+  delimiter?: string;
+  /** Quote character. Default `"`. */
+  quote?: string;
+  /**
+   * Column types by name. Columns not listed are inferred from the first rows
+   * of the first file: number, integer or boolean when every sampled value
+   * parses as one, else string.
+   */
+  columnTypes?: Record<string, CsvColumnType>;
+  /**
+   * Set when quoted fields may hold newlines: files are then read whole, one
+   * split per file, since a byte range could start inside a quoted field.
+   */
+  multilineFields?: boolean;
+}
+
+/** What every split of one CSV file needs to parse its byte range the same way. */
+export interface CsvLayout {
+  header: string[];
+  types: Record<string, CsvColumnType>;
+  delimiter: string;
+  quote: string;
+  /** Byte length of the header line, newline included. */
+  headerBytes: number;
+}
+
+const SAMPLE_BYTES = 256 * 1024;
+const SAMPLE_ROWS = 1000;
+
+/** Reads the header and infers the column types of a CSV file. */
+export async function readCsvLayout(path: string, options: CsvOptions = {}): Promise<CsvLayout> {
+  const delimiter = options.delimiter ?? ',';
+  const quote = options.quote ?? '"';
+  const sample = await readHead(path, SAMPLE_BYTES);
+  const newline = sample.indexOf(0x0a);
+  const complete = newline === -1 ? sample : sample.subarray(0, sample.lastIndexOf(0x0a) + 1);
+  let records: string[][];
+  try {
+    records = parse(complete, { delimiter, quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true });
+  } catch (error) {
+    throw new InputFormatError({ file: path, line: (error as { lines?: number }).lines, reason: (error as Error).message, cause: error });
+  }
+  const header = records[0];
+  if (!header || header.length === 0) throw new InputFormatError({ file: path, line: 1, reason: 'no header line' });
+  const duplicate = header.find((name, i) => header.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new InputFormatError({ file: path, line: 1, reason: `header names column '${duplicate}' twice` });
+  for (const name of Object.keys(options.columnTypes ?? {})) {
+    if (!header.includes(name)) throw new OperatorConfigError(`columnTypes names '${name}', which is not a column of ${path} (${header.join(', ')})`);
+  }
+  const types: Record<string, CsvColumnType> = {};
+  header.forEach((name, i) => {
+    types[name] = options.columnTypes?.[name] ?? inferType(records.slice(1).map((r) => r[i] ?? ''));
+  });
+  return { header, types, delimiter, quote, headerBytes: newline === -1 ? sample.length : newline + 1 };
+}
+
+function inferType(values: string[]): CsvColumnType {
+  const present = values.filter((v) => v !== '');
+  if (present.length === 0) return 'string';
+  if (present.every((v) => v === 'true' || v === 'false')) return 'boolean';
+  if (present.every((v) => /^[-+]?\d+$/.test(v) && Number.isSafeInteger(Number(v)))) return 'integer';
+  if (present.every((v) => v.trim() !== '' && Number.isFinite(Number(v)))) return 'number';
+  return 'string';
+}
+
+async function readHead(path: string, bytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A problem found while parsing, at a line counted from the start of the parsed bytes. */
+class RecordProblem extends Error {
+  constructor(readonly lines: number, readonly record: number, reason: string) {
+    super(reason);
+  }
+}
+
+/** Parses the CSV records of a byte range of a file laid out as `layout`. */
+export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise<Row[]> {
+  const start = Math.max(range.start, layout.headerBytes);
+  const { bytes, offset } = await readLinesInRange({ path: range.path, start, end: Math.max(range.end, start) });
+  const { header, types } = layout;
+  const converters = header.map((name) => converterFor(types[name]!));
+  const typeNames = header.map((name) => types[name]!);
+  try {
+    const options = {
+      delimiter: layout.delimiter,
+      quote: layout.quote,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      on_record: (fields: string[], info: Info) => toRow(fields, info, header, converters, typeNames),
+    };
+    // on_record turns each record into a row object, which csv-parse's types do not model.
+    return parse(bytes, options as unknown as Options) as unknown as Row[];
+  } catch (error) {
+    const lines = error instanceof RecordProblem ? error.lines : (error as { lines?: number }).lines;
+    const firstLine = await lineNumberAt(range.path, offset);
+    throw new InputFormatError({
+      file: range.path,
+      line: lines === undefined ? undefined : firstLine + lines - 1,
+      reason: (error as Error).message,
+      cause: error instanceof RecordProblem ? undefined : error,
+    });
+  }
+}
+
+type Converter = (text: string) => unknown;
+
+const INVALID = Symbol('invalid');
+
+function toRow(fields: string[], info: Info, header: string[], converters: Converter[], typeNames: CsvColumnType[]): Row {
+  if (fields.length !== header.length) {
+    throw new RecordProblem(info.lines, info.records, `expected ${header.length} fields (${header.join(', ')}), got ${fields.length}`);
+  }
+  const row: Row = {};
+  for (let i = 0; i < header.length; i++) {
+    const text = fields[i]!;
+    const value = text === '' ? null : converters[i]!(text);
+    if (value === INVALID) {
+      throw new RecordProblem(info.lines, info.records, `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}`);
+    }
+    row[header[i]!] = value;
+  }
+  return row;
+}
+
+function converterFor(type: CsvColumnType): Converter {
+  switch (type) {
+    case 'string': return (text) => text;
+    case 'number': return (text) => {
+      const value = Number(text);
+      return text.trim() === '' || Number.isNaN(value) ? INVALID : value;
+    };
+    case 'integer': return (text) => (/^\s*[-+]?\d+\s*$/.test(text) ? Number(text) : INVALID);
+    case 'boolean': return (text) => (text === 'true' ? true : text === 'false' ? false : INVALID);
+  }
+}

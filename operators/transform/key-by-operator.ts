@@ -1,0 +1,48 @@
+import { Operator, type KeyedOutput, type OperatorContext } from '../../lib/operator.js';
+import type { Row } from '../../lib/arrow-rows.js';
+import { OperatorConfigError } from '../../lib/errors.js';
+import type { Split } from '../../lib/split.js';
+import { SplitPayload } from '../../lib/split-payload.js';
+import { RowFunctionError } from './row-function-error.js';
+
+export type Key = string | number | boolean | bigint;
+
+export interface KeyByConfig {
+  /** Computes a row's key. */
+  fn: (row: Row) => Key;
+  /** The column the key is stored in. Default `_key`. */
+  keyField?: string;
+}
+
+/**
+ * Adds the key column and lets the runtime route every row by the key's hash,
+ * so that all rows of one key meet one worker of each downstream stage.
+ */
+export class KeyByOperator extends Operator<KeyByConfig> implements KeyedOutput {
+  readonly keyField: string;
+
+  constructor(config: KeyByConfig, context: OperatorContext) {
+    super(config, context);
+    if (typeof config?.fn !== 'function') throw new OperatorConfigError("KeyByOperator needs 'fn', a function from row to key");
+    this.keyField = config.keyField ?? '_key';
+  }
+
+  processSplit(split: Split, payload?: SplitPayload): SplitPayload | null {
+    if (!payload) return null;
+    const { fn } = this.config;
+    const keyField = this.keyField;
+    const rows = payload.toRows();
+    const out = new Array<Row>(rows.length);
+    let i = 0;
+    try {
+      for (; i < rows.length; i++) {
+        const key = fn(rows[i]!);
+        if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
+        out[i] = { ...rows[i], [keyField]: key };
+      }
+    } catch (error) {
+      throw new RowFunctionError(i + 1, rows[i], error);
+    }
+    return SplitPayload.fromRows(out, split.splitId, payload.schema);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * simple_etl: read orders (JSON lines), compute each order's total, keep the
+ * orders over a threshold, write them as Parquet.
+ *
+ * Config (CLI: --key value): input (files or glob; default: a generated sample
+ * of `rows` orders under data/), rows (default 100000), output (default
+ * out/<jobId>), format (parquet | jsonl | csv, default parquet), minTotal
+ * (default 100), parallelism (workers of the transform stage, default 4).
+ */
+import { resolve } from 'node:path';
+import { FileSink, FileSource, FilterOperator, Job, MapOperator, Stage, type FileSinkFormat, type Row } from '../../lib/index.js';
+import { ensureSampleOrders } from './sample-orders.js';
+
+export interface SimpleEtlConfig {
+  input?: string;
+  rows?: number | string;
+  output?: string;
+  format?: FileSinkFormat;
+  minTotal?: number | string;
+  parallelism?: number | string;
+  splitBytes?: number | string;
+}
+
+/** Total of an order, rounded to cents. */
+export function orderTotal(row: Row): number {
+  return Math.round((row.price as number) * (row.qty as number) * 100) / 100;
+}
+
+export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Promise<Job> {
+  const rows = Number(config.rows ?? 100_000);
+  const input = config.input ?? resolve('data', 'simple_etl', `orders-${rows}.jsonl`);
+  if (config.input === undefined) await ensureSampleOrders(input, rows);
+  const minTotal = Number(config.minTotal ?? 100);
+  const parallelism = Number(config.parallelism ?? 4);
+  const splitBytes = config.splitBytes === undefined ? undefined : Number(config.splitBytes);
+
+  const job = new Job({ jobId, checkpointIntervalSecs: 300, checkpointIntervalRecords: 10_000 });
+  job.addStage(new Stage('source', FileSource, { paths: [input], format: 'jsonl', splitBytes }, 1));
+  job.addStage(new Stage('transform', MapOperator, { fn: (row: Row) => ({ ...row, total: orderTotal(row) }) }, parallelism), ['source']);
+  job.addStage(new Stage('filter', FilterOperator, { fn: (row: Row) => (row.total as number) > minTotal }, [1, Math.max(1, parallelism)]), ['transform']);
+  job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: config.format ?? 'parquet' }, 1), ['filter']);
+  return job;
+}
