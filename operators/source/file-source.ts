@@ -18,14 +18,14 @@ export interface FileSourceConfig {
   format?: FileFormat;
   /**
    * Target bytes per split. JSON lines and CSV files larger than this are read
-   * as several byte ranges; Parquet row groups are grouped up to it. Default 32 MiB.
+   * as several byte ranges; Parquet row groups are grouped up to it. Default 16 MiB.
    */
   splitBytes?: number;
   /** CSV dialect and column types. */
   csv?: CsvOptions;
 }
 
-const DEFAULT_SPLIT_BYTES = 32 * 1024 * 1024;
+const DEFAULT_SPLIT_BYTES = 16 * 1024 * 1024;
 
 interface FileRange extends DataRange {
   path: string;

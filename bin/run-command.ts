@@ -1,0 +1,66 @@
+import type { ActorMode } from '../actors/placement.js';
+import { SolsticeError } from '../lib/errors.js';
+import type { LogLevel } from '../lib/logger.js';
+import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
+import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
+
+/** Options of `run` that are the command's own, not the workflow's config. */
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'workers', 'progressInterval', 'logLevel', 'help', 'version', 'h']);
+
+export interface RunCommand {
+  workflow: string;
+  jobId: string;
+  workers: ActorMode;
+  progressIntervalSecs: number;
+  logLevel?: LogLevel;
+  config: Record<string, unknown>;
+}
+
+/** `solstice-node run`: returns the process exit code. */
+export async function runWorkflowCommand(command: RunCommand): Promise<number> {
+  const started = Date.now();
+  let progress: NodeJS.Timeout | undefined;
+  try {
+    const workflowModule = resolveWorkflowPath(command.workflow);
+    const job = await createJobFromWorkflow(workflowModule, command.jobId, command.config);
+    const runner = job.createRunner({ workflowModule, config: command.config, workers: command.workers, logLevel: command.logLevel });
+    await runner.initialize();
+    if (command.progressIntervalSecs > 0) {
+      progress = setInterval(() => {
+        runner.metrics().then(
+          (stages) => process.stderr.write(`${formatProgress(Date.now() - started, stages)}\n`),
+          (error: unknown) => process.stderr.write(`progress unavailable: ${(error as Error).message}\n`),
+        );
+      }, command.progressIntervalSecs * 1000);
+    }
+    const summary = await runner.run();
+    process.stdout.write(`${formatSummary(summary)}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${describeFailure(error)}\n`);
+    return 1;
+  } finally {
+    if (progress) clearInterval(progress);
+  }
+}
+
+/** The error and its causes, one per line; stack traces only for errors that are not ours. */
+export function describeFailure(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  let prefix = 'error: ';
+  while (current !== undefined) {
+    if (current instanceof Error) {
+      lines.push(`${prefix}${current.name}: ${current.message}`);
+      if (!(current instanceof SolsticeError) && current.cause === undefined && current.stack) {
+        lines.push(current.stack.split('\n').slice(1, 6).join('\n'));
+      }
+      current = current.cause;
+    } else {
+      lines.push(`${prefix}${String(current)}`);
+      current = undefined;
+    }
+    prefix = '  caused by ';
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
+
+const ACTOR_MODES = ['in-memory', 'threaded', 'forked'] as const;
+
+await yargs(hideBin(process.argv))
+  .scriptName('solstice-node')
+  .usage('$0 <command> [options]')
+  .command(
+    'run',
+    'Run a workflow to its end. Options the command does not know (--key value) are passed to the workflow\'s createJob(jobId, config).',
+    (y) =>
+      y
+        .option('workflow', { type: 'string', demandOption: true, describe: 'A built-in workflow name (simple_etl), or a path to a module exporting createJob (.js, .mjs or .ts; extension optional)' })
+        .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
+        .option('input', { type: 'string', describe: 'Passed to createJob as config.input' })
+        .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
+        .option('workers', { choices: ACTOR_MODES, default: 'in-memory' as const, describe: 'Where workers run' })
+        .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
+        .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
+        .example('$0 run --workflow simple_etl --job-id demo --rows 1000000', 'Generate 1M sample orders and run the ETL on them')
+        .example('$0 run --workflow ./my_flow.ts --job-id j1 --input "in/*.csv" --output out/', 'Run your own workflow module'),
+    async (argv) => {
+      process.exitCode = await runWorkflowCommand({
+        workflow: argv.workflow,
+        jobId: argv['job-id'],
+        workers: argv.workers,
+        progressIntervalSecs: argv['progress-interval'],
+        logLevel: argv['log-level'],
+        config: workflowConfig(argv),
+      });
+    },
+  )
+  .demandCommand(1, 'Name a command: run')
+  .strictCommands()
+  .recommendCommands()
+  .help()
+  .alias('help', 'h')
+  .version()
+  .wrap(Math.min(120, process.stdout.columns ?? 120))
+  .parseAsync();
+
+/** Every option the run command does not define, in camelCase, for createJob's config. */
+function workflowConfig(argv: Record<string, unknown>): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || key.includes('-') || RUN_OPTION_NAMES.has(key)) continue;
+    config[key] = value;
+  }
+  return config;
+}

@@ -1,0 +1,28 @@
+import type { StageMetrics } from '../actors/messages.js';
+import type { JobSummary } from './runner.js';
+
+/** One line of per-stage progress: `source 3/9 splits 66666 rows | transform ...`. */
+export function formatProgress(elapsedMs: number, stages: readonly StageMetrics[]): string {
+  const parts = stages.map((s) => {
+    const splits = s.splitsPlanned === undefined ? `${s.splitsIn}` : `${s.splitsIn}/${s.splitsPlanned}`;
+    return `${s.stage} ${splits} splits ${s.rowsIn} rows${s.inFlight ? ` (${s.inFlight} running)` : ''}`;
+  });
+  return `[${(elapsedMs / 1000).toFixed(1)}s] ${parts.join(' | ')}`;
+}
+
+/** The end-of-job table: one row per stage. */
+export function formatSummary(summary: JobSummary): string {
+  const header = ['stage', 'workers', 'splits in', 'splits out', 'rows in', 'rows out', 'max buffered'];
+  const rows = summary.stages.map((s) => [
+    s.stage, String(s.workers), String(s.splitsIn), String(s.splitsOut), String(s.rowsIn), String(s.rowsOut), `${s.maxBuffered}/${s.bufferCapacity}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const sourceRows = summary.stages.filter((s) => s.splitsPlanned !== undefined).reduce((sum, s) => sum + s.rowsOut, 0);
+  const seconds = summary.wallTimeMs / 1000;
+  return [
+    line(header),
+    ...rows.map(line),
+    `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,
+  ].join('\n');
+}

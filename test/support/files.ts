@@ -1,0 +1,41 @@
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tableToRows, type Row } from '../../lib/arrow-rows.js';
+import { readParquetLayout, readParquetRowGroups } from '../../lib/parquet-codec.js';
+
+/** The repository root (tests run from dist/test/). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI = join(REPO_ROOT, 'dist', 'bin', 'solstice-node.js');
+/** URL of the package entry, for workflow files written by tests. */
+export const PACKAGE_ENTRY_URL = new URL('../../lib/index.js', import.meta.url).href;
+
+export function tempDir(prefix = 'solstice-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Every row of every Parquet file directly in `dir`. */
+export async function readParquetDir(dir: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.parquet')).sort()) {
+    const path = join(dir, name);
+    const { rowGroups } = await readParquetLayout(path);
+    rows.push(...tableToRows(await readParquetRowGroups(path, rowGroups.map((_, i) => i))));
+  }
+  return rows;
+}
+
+/** Every row of every JSON lines file directly in `dir`. */
+export async function readJsonLinesDir(dir: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort()) {
+    const text = await readFile(join(dir, name), 'utf8');
+    for (const line of text.split('\n')) if (line.trim()) rows.push(JSON.parse(line) as Row);
+  }
+  return rows;
+}
+
+export function sortBy<T>(rows: T[], key: (row: T) => number | string): T[] {
+  return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
