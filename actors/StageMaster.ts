@@ -52,6 +52,7 @@ export default class StageMaster {
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
   private splitsPlanned: number | undefined;
+  private planned = false;
   private counts = { splitsIn: 0, splitsOut: 0, rowsIn: 0, rowsOut: 0 };
   private resolveFinished!: (outcome: StageOutcome) => void;
   private readonly finished = new Promise<StageOutcome>((resolve) => {
@@ -92,8 +93,8 @@ export default class StageMaster {
   async run(): Promise<StageOutcome> {
     this.state = 'running';
     try {
-      if (this.upstreams.length === 0) await this.planSource();
       await Promise.all(this.workers.map((worker) => worker.sendAndReceive('start')));
+      if (this.isSource) await this.planSource();
     } catch (error) {
       this.fail(serializeError(error));
     }
@@ -109,6 +110,7 @@ export default class StageMaster {
     const ranges = await operator.planSplits();
     ranges.forEach((range, index) => this.queue.push({ split: Split.forSource(this.stage.name, index, range).toJSON() }));
     this.splitsPlanned = ranges.length;
+    this.planned = true;
     this.log.info({ splits: ranges.length }, 'planned source splits');
   }
 
@@ -130,7 +132,7 @@ export default class StageMaster {
       this.counts.splitsOut++;
       this.output.add({ split: result.split, parts: result.parts });
     }
-    if (this.upstreams.length === 0) {
+    if (this.isSource) {
       this.stateMaster.send('sourceSplitDone', `${result.split.stage}/${result.split.lineage}`, result.rowsOut)
         .catch((error: unknown) => this.log.error({ err: error }, 'state master did not take source progress'));
     }
@@ -191,8 +193,13 @@ export default class StageMaster {
     return this.state === 'failed' || this.state === 'aborted';
   }
 
+  private get isSource(): boolean {
+    return this.upstreams.length === 0;
+  }
+
   private get inputExhausted(): boolean {
-    return this.upstreams.every((link) => link.done) && this.queue.size === 0;
+    const noMoreInput = this.isSource ? this.planned : this.upstreams.every((link) => link.done);
+    return noMoreInput && this.queue.size === 0;
   }
 
   /** The master's loop: every event calls it, and it asks the policies what to do next. */

@@ -1,5 +1,5 @@
 import type { ActorMode } from '../actors/placement.js';
-import { SolsticeError } from '../lib/errors.js';
+import { JobStoppedError, SolsticeError } from '../lib/errors.js';
 import type { LogLevel } from '../lib/logger.js';
 import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
@@ -25,6 +25,7 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     const job = await createJobFromWorkflow(workflowModule, command.jobId, command.config);
     const runner = job.createRunner({ workflowModule, config: command.config, workers: command.workers, logLevel: command.logLevel });
     await runner.initialize();
+    stopOnSignals(runner);
     if (command.progressIntervalSecs > 0) {
       progress = setInterval(() => {
         runner.metrics().then(
@@ -38,7 +39,7 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`${describeFailure(error)}\n`);
-    return 1;
+    return error instanceof JobStoppedError ? 130 : 1;
   } finally {
     if (progress) clearInterval(progress);
   }
@@ -63,4 +64,17 @@ export function describeFailure(error: unknown): string {
     prefix = '  caused by ';
   }
   return lines.join('\n');
+}
+
+/** First SIGINT/SIGTERM: stop the job after the splits in flight (exit 130); a second one exits at once. */
+function stopOnSignals(runner: { stop(): Promise<void> }): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`${signal}: stopping the job after the splits in flight (again to exit now)\n`);
+    runner.stop().catch((error: unknown) => process.stderr.write(`${describeFailure(error)}\n`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

@@ -68,6 +68,7 @@ export class JobRunner {
     const params: MetaServiceParams = { spec, placement: { ...DEFAULT_PLACEMENT, workers: this.options.workers ?? DEFAULT_PLACEMENT.workers } };
     // `test: true` keeps Comedy's own console logging quiet and stops it reading an actors.json of the host app.
     this.system = createSystem({ test: true, config: {} });
+    releaseSignals(this.system);
     try {
       const root = await this.system.rootActor();
       this.metaService = await root.createChild(actorModulePath('MetaService'), { mode: 'in-memory', customParameters: params });
@@ -148,4 +149,15 @@ export class JobRunner {
     if (this.registryKey) unregisterJob(this.registryKey);
     if (system) await system.destroy();
   }
+}
+
+/**
+ * Comedy installs SIGINT and SIGTERM handlers that exit the process with code
+ * 0, which would end an embedding application, and make a stopped job look
+ * successful. Signals are the application's (the CLI stops the job on them).
+ */
+function releaseSignals(system: ActorSystem): void {
+  const handlers = system as unknown as { sigintHandler?: () => void; sigtermHandler?: () => void };
+  if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
+  if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
 }
