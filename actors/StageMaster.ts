@@ -67,7 +67,7 @@ export default class StageMaster {
     this.stage = this.job.getStage(params.stage);
     const downstreams = this.job.downstreamsOf(params.stage);
     const workerCount = this.stage.bounds.min;
-    this.capacity = this.stage.options.maxBufferedSplits ?? this.job.options.maxBufferedSplits ?? Math.max(4, 2 * workerCount);
+    this.capacity = this.job.maxBufferedSplitsOf(params.stage);
     this.backpressure = downstreams.length > 0 ? new OutputCapacityPolicy(this.capacity) : new UnboundedPolicy();
     this.output = new OutputBuffer(downstreams);
     this.queue = new WorkQueue(workerCount);
@@ -141,7 +141,8 @@ export default class StageMaster {
 
   /** Worker -> master: the operator threw; the stage, and so the job, fails. */
   splitFailed(workerIndex: number, error: SerializedError): void {
-    this.log.error({ worker: workerIndex, error }, 'split failed');
+    // The error reaches the caller through run(); the log keeps the stage's view of it.
+    this.log.info({ worker: workerIndex, error }, 'split failed');
     this.fail(error);
   }
 

@@ -75,7 +75,6 @@ export default class Worker {
       output = await this.operator.processSplit(split, input);
     } catch (error) {
       const failure = new OperatorError(this.params.stage, split.splitId, error);
-      this.log.error({ err: failure }, 'split failed');
       await this.master.sendAndReceive('splitFailed', this.params.workerIndex, serializeError(failure));
       return undefined;
     }

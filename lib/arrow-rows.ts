@@ -7,7 +7,7 @@ import {
   Bool, DataType, Float64, Int64, Null, Schema, Table, TimestampMillisecond, Type, Utf8,
   makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow';
-import { SolsticeError } from './errors.js';
+import { SolsticeError, registerErrorClass } from './errors.js';
 
 export type Row = Record<string, unknown>;
 
@@ -15,6 +15,8 @@ export type Row = Record<string, unknown>;
 export class SchemaInferenceError extends SolsticeError {
   override readonly name: string = 'SchemaInferenceError';
 }
+
+registerErrorClass('SchemaInferenceError', SchemaInferenceError);
 
 /**
  * Builds a table from rows. Columns named in `hint` keep the hint's type (so a

@@ -135,50 +135,38 @@ export function serializeError(error: unknown): SerializedError {
   return serialized;
 }
 
-/** Rebuilds the typed error that {@link serializeError} described. */
+type ErrorClass = abstract new (...args: never[]) => SolsticeError;
+
+const errorClasses = new Map<string, ErrorClass>();
+
+/**
+ * Lets {@link deserializeError} rebuild errors of this class: an error class
+ * whose `details()` returns its own fields by name is rebuilt with them.
+ */
+export function registerErrorClass(name: string, errorClass: ErrorClass): void {
+  errorClasses.set(name, errorClass);
+}
+
+/** Rebuilds the typed error that {@link serializeError} described; unknown names become plain Errors. */
 export function deserializeError(serialized: SerializedError): Error {
-  const cause = serialized.cause ? deserializeError(serialized.cause) : undefined;
-  const d = serialized.details ?? {};
-  let error: Error;
-  switch (serialized.name) {
-    case 'InputFormatError':
-      error = new InputFormatError({
-        file: String(d.file),
-        line: d.line as number | undefined,
-        record: d.record as number | undefined,
-        reason: String(d.reason),
-        cause,
-      });
-      break;
-    case 'OperatorError':
-      error = new OperatorError(String(d.stage), String(d.splitId), cause ?? serialized.message);
-      break;
-    case 'InputNotFoundError':
-      error = new InputNotFoundError(String(d.path));
-      break;
-    case 'WorkflowNotFoundError':
-      error = new WorkflowNotFoundError(String(d.workflow), serialized.message, { cause });
-      error.message = serialized.message;
-      break;
-    case 'StageNotFoundError':
-      error = new StageNotFoundError(String(d.stage), []);
-      error.message = serialized.message;
-      break;
-    case 'JobDefinitionError':
-    case 'OperatorConfigError':
-    case 'JobStoppedError':
-      error = new (errorClasses[serialized.name])(serialized.message, { cause });
-      break;
-    default:
-      error = new Error(serialized.message, { cause });
-      error.name = serialized.name;
+  const errorClass = errorClasses.get(serialized.name);
+  // Reflect.construct gives a real Error (with its internal slot) whose prototype is the class's, without running its constructor.
+  const error: Error = Reflect.construct(Error, [serialized.message], errorClass ?? Error);
+  Object.assign(error, serialized.details ?? {});
+  Object.defineProperties(error, {
+    name: { value: serialized.name, enumerable: false, writable: true, configurable: true },
+    message: { value: serialized.message, enumerable: false, writable: true, configurable: true },
+    stack: { value: serialized.stack ?? `${serialized.name}: ${serialized.message}`, enumerable: false, writable: true, configurable: true },
+  });
+  if (serialized.cause) {
+    Object.defineProperty(error, 'cause', { value: deserializeError(serialized.cause), enumerable: false, writable: true, configurable: true });
   }
-  if (serialized.stack) error.stack = serialized.stack;
   return error;
 }
 
-const errorClasses: Record<string, new (message: string, options?: { cause?: unknown }) => Error> = {
-  JobDefinitionError,
-  OperatorConfigError,
-  JobStoppedError,
-};
+for (const [name, errorClass] of Object.entries({
+  SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
+  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError,
+})) {
+  registerErrorClass(name, errorClass);
+}

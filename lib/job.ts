@@ -10,11 +10,13 @@ export interface JobOptions {
   readonly checkpointIntervalSecs?: number;
   /** Take a checkpoint after this many source records. Used once checkpoints are enabled. */
   readonly checkpointIntervalRecords?: number;
-  /** Default bound on finished splits a stage holds for its downstream stages. Default 4. */
+  /**
+   * Bound on the splits a stage has in flight or finished and not yet pulled by
+   * all its downstream stages; a stage at the bound gets no new work
+   * (backpressure). Default per stage: its worker count + 1, at least 2.
+   */
   readonly maxBufferedSplits?: number;
 }
-
-export const DEFAULT_MAX_BUFFERED_SPLITS = 4;
 
 /** A DAG of stages. Sources have no upstream; every other stage names at least one. */
 export class Job {
@@ -90,8 +92,10 @@ export class Job {
     return this.stageNames.filter((other) => this.upstreams.get(other)!.includes(name));
   }
 
+  /** The stage's backpressure bound (see {@link JobOptions.maxBufferedSplits}). */
   maxBufferedSplitsOf(name: string): number {
-    return this.getStage(name).options.maxBufferedSplits ?? this.options.maxBufferedSplits ?? DEFAULT_MAX_BUFFERED_SPLITS;
+    const stage = this.getStage(name);
+    return stage.options.maxBufferedSplits ?? this.options.maxBufferedSplits ?? Math.max(2, stage.bounds.min + 1);
   }
 
   /** Throws unless the job can run: at least one stage. */

@@ -3,7 +3,7 @@ import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
 import { DEFAULT_PLACEMENT, type ActorMode } from '../actors/placement.js';
-import { SolsticeError, deserializeError } from './errors.js';
+import { SolsticeError, deserializeError, registerErrorClass } from './errors.js';
 import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
 import type { JobSpec } from './job-spec.js';
@@ -40,6 +40,8 @@ export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | '
 export class CheckpointsUnavailableError extends SolsticeError {
   override readonly name: string = 'CheckpointsUnavailableError';
 }
+
+registerErrorClass('CheckpointsUnavailableError', CheckpointsUnavailableError);
 
 /**
  * Runs a job on an actor system it owns: `initialize()` builds the actors,

@@ -4,9 +4,9 @@ import { parallelismBounds, type Parallelism, type ParallelismBounds } from './p
 
 export interface StageOptions {
   /**
-   * How many finished splits this stage may hold for its downstream stages
-   * before its workers stop getting new work (backpressure). Default: the
-   * job's `maxBufferedSplits`.
+   * How many splits this stage may have in flight or finished and not yet
+   * pulled by its downstream stages before its workers stop getting new work
+   * (backpressure). Default: the job's `maxBufferedSplits`.
    */
   maxBufferedSplits?: number;
 }

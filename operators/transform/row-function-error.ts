@@ -1,10 +1,10 @@
-import { SolsticeError } from '../../lib/errors.js';
+import { SolsticeError, registerErrorClass } from '../../lib/errors.js';
 
 /** A user row function threw; names the row (1-based, within the split) it threw on. */
 export class RowFunctionError extends SolsticeError {
   override readonly name: string = 'RowFunctionError';
 
-  constructor(readonly row: number, readonly value: unknown, cause: unknown) {
+  constructor(readonly row: number, value: unknown, cause: unknown) {
     super(`row ${row} (${preview(value)}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 
@@ -12,6 +12,8 @@ export class RowFunctionError extends SolsticeError {
     return { row: this.row };
   }
 }
+
+registerErrorClass('RowFunctionError', RowFunctionError);
 
 function preview(value: unknown): string {
   let text: string;

@@ -1,0 +1,14 @@
+/** `npm run bench -- NAME [args]`: runs one benchmark; its last line is `NAME ratio=X`. */
+import { runEtlBenchmark } from './etl.js';
+
+const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
+  etl: runEtlBenchmark,
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? benchmarks[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <name> [args]; benchmarks: ${Object.keys(benchmarks).join(', ')}`);
+  process.exit(2);
+}
+await bench(args);
