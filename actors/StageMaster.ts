@@ -91,10 +91,11 @@ export default class StageMaster {
 
   /** Starts the stage; resolves when every worker has finished, with the stage's metrics and error if it failed. */
   async run(): Promise<StageOutcome> {
-    this.state = 'running';
+    // A stage aborted before it ran still starts its workers, which then end at once.
+    if (this.state === 'created') this.state = 'running';
     try {
       await Promise.all(this.workers.map((worker) => worker.sendAndReceive('start')));
-      if (this.isSource) await this.planSource();
+      if (this.isSource && !this.stopping) await this.planSource();
     } catch (error) {
       this.fail(serializeError(error));
     }

@@ -3,7 +3,7 @@ import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
 import { DEFAULT_PLACEMENT, type ActorMode } from '../actors/placement.js';
-import { SolsticeError, deserializeError, registerErrorClass } from './errors.js';
+import { JobStoppedError, SolsticeError, deserializeError, registerErrorClass } from './errors.js';
 import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
 import type { JobSpec } from './job-spec.js';
@@ -53,6 +53,7 @@ export class JobRunner {
   private registryKey: string | undefined;
   private state: RunnerState = 'created';
   private lastStatus: JobStatus | undefined;
+  private stopRequested = false;
 
   constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {}
 
@@ -84,6 +85,11 @@ export class JobRunner {
   /** Runs the job to its end. Rejects with the first error (an OperatorError names stage and split). */
   async run(): Promise<JobSummary> {
     await this.initialize();
+    if (this.stopRequested) {
+      this.state = 'stopped';
+      await this.shutdown();
+      throw new JobStoppedError(`Job '${this.job.jobId}' was stopped before it ran`);
+    }
     if (this.state !== 'initialized') throw new SolsticeError(`run() needs an initialized runner, this one is ${this.state}`);
     this.state = 'running';
     let outcome: JobOutcome;
@@ -118,13 +124,13 @@ export class JobRunner {
     return (await this.status()).stages;
   }
 
-  /** Stops a running job after the splits in flight; `run()` then rejects with JobStoppedError. */
+  /**
+   * Stops the job after the splits in flight; `run()` then rejects with
+   * JobStoppedError. Called before the job runs, `run()` rejects at once.
+   */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     if (this.state === 'running') await this.metaService!.sendAndReceive('stop');
-    else if (this.state === 'initialized') {
-      this.state = 'stopped';
-      await this.shutdown();
-    }
   }
 
   /** Takes a checkpoint now and resolves with its id. */

@@ -42,8 +42,11 @@ test('status() reports the running job per stage, and the final figures after', 
   const runner = slowJob('status', 40).createRunner();
   await runner.initialize();
   const done = runner.run();
-  await sleep(200);
-  const running = await runner.status();
+  let running = await runner.status();
+  for (let i = 0; i < 100 && !(running.stages[1]?.splitsIn ?? 0); i++) {
+    await sleep(20);
+    running = await runner.status();
+  }
   t.is(running.runner, 'running');
   t.is(running.state, 'running');
   t.deepEqual(running.stages.map((s) => s.stage), ['source', 'sink']);
@@ -64,6 +67,13 @@ test('stop() ends a running job: run() rejects with JobStoppedError and operator
   await runner.stop();
   await t.throwsAsync(done, { instanceOf: JobStoppedError });
   t.true(closed.has('stop'));
+  t.is((await runner.status()).runner, 'stopped');
+});
+
+test('stop() before run() makes run() reject without running anything', async (t) => {
+  const runner = slowJob('stop-early', 5).createRunner();
+  await runner.stop();
+  await t.throwsAsync(runner.run(), { instanceOf: JobStoppedError, message: /stopped before it ran/ });
   t.is((await runner.status()).runner, 'stopped');
 });
 
