@@ -29,6 +29,7 @@ export default class Worker {
   private operator!: Operator<unknown>;
   private store!: PayloadStore;
   private log!: Logger;
+  private closed = false;
 
   async initialize(selfActor: SelfActor): Promise<void> {
     this.params = selfActor.getCustomParameters();
@@ -98,10 +99,21 @@ export default class Worker {
   private async end(): Promise<void> {
     let closeError;
     try {
-      await this.operator.close();
+      await this.closeOperator();
     } catch (error) {
       closeError = serializeError(new OperatorError(this.params.stage, '(close)', error));
     }
     await this.master.sendAndReceive('workerEnded', this.params.workerIndex, closeError);
+  }
+
+  /** Comedy calls this when the actor is destroyed; a worker that never ran still closes its operator. */
+  async destroy(): Promise<void> {
+    await this.closeOperator();
+  }
+
+  private async closeOperator(): Promise<void> {
+    if (this.closed || !this.operator) return;
+    this.closed = true;
+    await this.operator.close();
   }
 }
