@@ -1,16 +1,14 @@
-import type { ActorMode } from '../actors/placement.js';
 import { JobStoppedError, SolsticeError } from '../lib/errors.js';
 import type { LogLevel } from '../lib/logger.js';
 import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'workers', 'progressInterval', 'logLevel', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
   jobId: string;
-  workers: ActorMode;
   progressIntervalSecs: number;
   logLevel?: LogLevel;
   config: Record<string, unknown>;
@@ -23,7 +21,7 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
   try {
     const workflowModule = resolveWorkflowPath(command.workflow);
     const job = await createJobFromWorkflow(workflowModule, command.jobId, command.config);
-    const runner = job.createRunner({ workflowModule, config: command.config, workers: command.workers, logLevel: command.logLevel });
+    const runner = job.createRunner({ workflowModule, config: command.config, logLevel: command.logLevel });
     await runner.initialize();
     stopOnSignals(runner);
     if (command.progressIntervalSecs > 0) {

@@ -3,8 +3,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 
-const ACTOR_MODES = ['in-memory', 'threaded', 'forked'] as const;
-
 await yargs(hideBin(process.argv))
   .scriptName('solstice-node')
   .usage('$0 <command> [options]')
@@ -17,7 +15,6 @@ await yargs(hideBin(process.argv))
         .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
         .option('input', { type: 'string', describe: 'Passed to createJob as config.input' })
         .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
-        .option('workers', { choices: ACTOR_MODES, default: 'in-memory' as const, describe: 'Where workers run' })
         .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
         .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
         .example('$0 run --workflow simple_etl --job-id demo --rows 1000000', 'Generate 1M sample orders and run the ETL on them')
@@ -26,7 +23,6 @@ await yargs(hideBin(process.argv))
       process.exitCode = await runWorkflowCommand({
         workflow: argv.workflow,
         jobId: argv['job-id'],
-        workers: argv.workers,
         progressIntervalSecs: argv['progress-interval'],
         logLevel: argv['log-level'],
         config: workflowConfig(argv),

@@ -13,7 +13,6 @@ export {
 } from './errors.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export type { LogLevel, Logger } from './logger.js';
-export type { ActorMode } from '../actors/placement.js';
 export type { StageMetrics } from '../actors/messages.js';
 export type { JobStatus, JobState } from '../actors/MetaService.js';
 export { MapOperator, type MapConfig } from '../operators/transform/map-operator.js';

@@ -2,7 +2,7 @@ import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
 import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
-import { DEFAULT_PLACEMENT, type ActorMode } from '../actors/placement.js';
+import { DEFAULT_PLACEMENT } from '../actors/placement.js';
 import { JobStoppedError, SolsticeError, deserializeError, registerErrorClass } from './errors.js';
 import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
@@ -18,8 +18,6 @@ export interface RunnerOptions {
   workflowModule?: string;
   /** The config `createJob` was called with, passed again to it in other processes. */
   config?: Record<string, unknown>;
-  /** Where workers run. Default 'in-memory' (inside this process). */
-  workers?: ActorMode;
   /** Framework log level (JSON logs on stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
   logLevel?: LogLevel;
 }
@@ -68,7 +66,7 @@ export class JobRunner {
       registryKey: this.registryKey,
       logLevel: this.options.logLevel,
     };
-    const params: MetaServiceParams = { spec, placement: { ...DEFAULT_PLACEMENT, workers: this.options.workers ?? DEFAULT_PLACEMENT.workers } };
+    const params: MetaServiceParams = { spec, placement: DEFAULT_PLACEMENT };
     // `test: true` keeps Comedy's own console logging quiet and stops it reading an actors.json of the host app.
     this.system = createSystem({ test: true, config: {} });
     releaseSignals(this.system);

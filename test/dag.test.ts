@@ -101,3 +101,22 @@ test('a batch function transforms whole Arrow tables', async (t) => {
   await job.createRunner().run();
   t.deepEqual(values(collected.get('batch')), numbers(100).map((r) => (r.n as number) + 0.5));
 });
+
+test('PrintSink prints each row as a JSON line under its split id', async (t) => {
+  const { PassThrough } = await import('node:stream');
+  const { PrintSink } = await import('../lib/index.js');
+  const stream = new PassThrough();
+  let printed = '';
+  stream.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const job = new Job({ jobId: 'print' });
+  job.addStage(new Stage('source', RowsSource, { rows: numbers(5), perSplit: 3 }, 1));
+  job.addStage(new Stage('print', PrintSink, { stream, maxRowsPerSplit: 2 }, 1), ['source']);
+  await job.createRunner().run();
+  t.deepEqual(printed.trim().split('\n').sort(), [
+    'print/source-00000\t... 1 more rows',
+    'print/source-00000\t{"n":0}',
+    'print/source-00000\t{"n":1}',
+    'print/source-00001\t{"n":3}',
+    'print/source-00001\t{"n":4}',
+  ]);
+});
