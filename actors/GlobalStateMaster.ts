@@ -1,28 +1,210 @@
+import type { ActorRef } from 'comedy';
+import { SolsticeError, deserializeError, registerErrorClass, serializeError, type SerializedError } from '../lib/errors.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import type { JobSpec } from '../lib/job-spec.js';
+import type { CheckpointManifest } from '../state/checkpoint-manifest.js';
+import { CheckpointStore } from '../state/checkpoint-store.js';
+import { openStateBackend } from '../state/open-state-backend.js';
+import type { StageAck } from './messages.js';
+
+export interface GlobalStateMasterParams {
+  spec: JobSpec;
+  stages: string[];
+  sources: string[];
+  /** The id the next checkpoint takes. */
+  firstCheckpointId: number;
+  intervalSecs?: number;
+  intervalRecords?: number;
+  retain: number;
+}
+
 /** How far the sources have read. */
 export interface SourceProgress {
-  /** Source splits fully read and handed downstream. */
+  /** Source splits fully read in this run. */
   splitsDone: number;
   /** Records those splits held. */
   records: number;
 }
 
+/** A checkpoint that could not be completed; the job keeps its last good one. */
+export class CheckpointError extends SolsticeError {
+  override readonly name: string = 'CheckpointError';
+}
+
+registerErrorClass('CheckpointError', CheckpointError);
+
+interface Waiter {
+  resolve: (id: number) => void;
+  reject: (error: Error) => void;
+}
+
+interface Pending {
+  id: number;
+  acks: Map<string, StageAck>;
+  allAcked: () => void;
+}
+
+interface SelfActor {
+  getCustomParameters(): GlobalStateMasterParams;
+  getParent(): { send(topic: string, ...message: unknown[]): Promise<void> };
+}
+
 /**
- * The job-wide record of progress: which source splits have been read. It is
- * what a checkpoint captures as source positions, and what record-count
- * checkpoint triggers count against.
+ * Coordinates checkpoints for the whole job. Taking checkpoint n: tell every
+ * stage master that epoch n is closed; each stage completes it once all its
+ * splits of epochs up to n are done, saves its part and acks; with every ack
+ * in, write the manifest (last, once), then let the sinks commit. Triggers:
+ * every `intervalSecs`, every `intervalRecords` source records, on demand,
+ * and a final one when the sources have read everything.
  */
 export default class GlobalStateMaster {
-  private readonly doneSourceSplits = new Map<string, number>();
-  private records = 0;
+  private params!: GlobalStateMasterParams;
+  private parent!: { send(topic: string, ...message: unknown[]): Promise<void> };
+  private log!: Logger;
+  private store!: CheckpointStore;
+  private masters: Record<string, ActorRef> = {};
+  private nextId = 1;
+  private waiters: Waiter[] = [];
+  private running = false;
+  private pending: Pending | undefined;
+  private finalRequested = false;
+  private finished = false;
+  private readonly exhausted = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private recordsSinceCheckpoint = 0;
+  private progressCounts: SourceProgress = { splitsDone: 0, records: 0 };
 
-  /** Source StageMaster -> state master: a source split has been read whole. */
-  sourceSplitDone(splitId: string, records: number): void {
-    if (this.doneSourceSplits.has(splitId)) return;
-    this.doneSourceSplits.set(splitId, records);
-    this.records += records;
+  initialize(selfActor: SelfActor): void {
+    this.params = selfActor.getCustomParameters();
+    this.parent = selfActor.getParent();
+    this.log = createLogger(this.params.spec.logLevel, { actor: 'GlobalStateMaster', job: this.params.spec.jobId });
+    this.store = new CheckpointStore(openStateBackend(this.params.spec.stateLocation), this.params.spec.jobId);
+    this.nextId = this.params.firstCheckpointId;
+  }
+
+  connect(masters: Record<string, ActorRef>): void {
+    this.masters = masters;
+  }
+
+  /** Starts the interval trigger. */
+  start(): void {
+    const secs = this.params.intervalSecs;
+    if (secs && secs > 0) {
+      this.timer = setInterval(() => this.request(), secs * 1000);
+      this.timer.unref();
+    }
+  }
+
+  /** Takes a checkpoint now; resolves with its id once it is complete. */
+  trigger(): Promise<number> {
+    if (this.finished) return Promise.reject(new CheckpointError('The job has completed; no more checkpoints are taken'));
+    return new Promise((resolve, reject) => this.request({ resolve, reject }));
+  }
+
+  /** Source master -> state master: a source split has been read whole. */
+  sourceSplitDone(_splitId: string, records: number): void {
+    this.progressCounts.splitsDone++;
+    this.progressCounts.records += records;
+    this.recordsSinceCheckpoint += records;
+    const every = this.params.intervalRecords;
+    if (every && every > 0 && this.recordsSinceCheckpoint >= every) {
+      this.recordsSinceCheckpoint = 0;
+      this.request();
+    }
+  }
+
+  /** Source master -> state master: the source has read all its splits. */
+  sourceExhausted(stage: string): void {
+    this.exhausted.add(stage);
+    if (this.allExhausted) {
+      this.finalRequested = true;
+      this.request();
+    }
+  }
+
+  /** Stage master -> state master: the stage completed its part of a checkpoint. */
+  stageAck(ack: StageAck): void {
+    const pending = this.pending;
+    if (!pending || ack.checkpointId !== pending.id) {
+      this.log.warn({ ack: ack.checkpointId, pending: pending?.id }, 'ack for a checkpoint not in progress');
+      return;
+    }
+    pending.acks.set(ack.stage, ack);
+    if (pending.acks.size === this.params.stages.length) pending.allAcked();
   }
 
   progress(): SourceProgress {
-    return { splitsDone: this.doneSourceSplits.size, records: this.records };
+    return { ...this.progressCounts };
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.finished = true;
+    const waiters = this.waiters.splice(0);
+    for (const waiter of waiters) waiter.reject(new CheckpointError('The job ended before the checkpoint was taken'));
+  }
+
+  private request(waiter?: Waiter): void {
+    if (waiter) this.waiters.push(waiter);
+    void this.runNext();
+  }
+
+  /** Takes checkpoints one at a time while any is asked for; the one taken after the sources are exhausted is final. */
+  private async runNext(): Promise<void> {
+    if (this.running || this.finished) return;
+    this.running = true;
+    const waiters = this.waiters.splice(0);
+    const final = this.allExhausted;
+    this.finalRequested = false;
+    const id = this.nextId++;
+    try {
+      const manifest = await this.take(id);
+      for (const waiter of waiters) waiter.resolve(id);
+      if (manifest.final) this.stop();
+    } catch (error) {
+      this.log.warn({ checkpointId: id, err: error }, `checkpoint ${id} failed; the job keeps its last completed checkpoint and goes on`);
+      for (const waiter of waiters) waiter.reject(error as Error);
+      if (final) {
+        // The job cannot complete without its final checkpoint.
+        this.stop();
+        await this.parent.send('checkpointFailed', serializeError(error));
+      }
+    }
+    this.running = false;
+    // Once the sources are exhausted, checkpoints follow each other until one finds every stage at its end.
+    if (this.waiters.length > 0 || this.finalRequested || this.allExhausted) void this.runNext();
+  }
+
+  private get allExhausted(): boolean {
+    return this.params.sources.every((source) => this.exhausted.has(source));
+  }
+
+  private async take(id: number): Promise<CheckpointManifest> {
+    const acked = new Promise<void>((resolve) => {
+      this.pending = { id, acks: new Map(), allAcked: resolve };
+    });
+    this.recordsSinceCheckpoint = 0;
+    await Promise.all(Object.values(this.masters).map((master) => master.sendAndReceive('closeEpoch', id)));
+    await acked;
+    const acks = [...this.pending!.acks.values()];
+    this.pending = undefined;
+    const failed = acks.find((ack) => ack.error);
+    if (failed) throw new CheckpointError(`Checkpoint ${id}: stage '${failed.stage}' could not save its part`, { cause: deserializeError(failed.error as SerializedError) });
+    const manifest: CheckpointManifest = {
+      version: 1,
+      jobId: this.params.spec.jobId,
+      checkpointId: id,
+      createdAt: new Date().toISOString(),
+      final: acks.every((ack) => ack.final),
+      stages: Object.fromEntries(acks.map((ack) => [ack.stage, ack.snapshot!])),
+      inFlight: acks.flatMap((ack) => ack.inFlight),
+    };
+    await this.store.publish(manifest);
+    this.log.info({ checkpointId: id, final: manifest.final }, 'checkpoint published');
+    await Promise.all(
+      Object.entries(this.masters).map(([stage, master]) => master.sendAndReceive('commitCheckpoint', id, manifest.stages[stage], manifest.final)),
+    );
+    await this.store.retain(this.params.retain).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove old checkpoints'));
+    return manifest;
   }
 }

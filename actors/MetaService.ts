@@ -9,6 +9,11 @@ import type { SourceProgress } from './GlobalStateMaster.js';
 import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
 import type { PlacementConfig } from './placement.js';
+import { CheckpointStore } from '../state/checkpoint-store.js';
+import { openStateBackend } from '../state/open-state-backend.js';
+import { checkpointToResume } from '../state/checkpoint-to-resume.js';
+import { CheckpointError, type GlobalStateMasterParams } from './GlobalStateMaster.js';
+import { DEFAULT_RETAINED_CHECKPOINTS } from '../lib/job.js';
 
 export interface MetaServiceParams {
   spec: JobSpec;
@@ -21,6 +26,8 @@ export interface JobOutcome {
   stages: StageMetrics[];
   wallTimeMs: number;
   error?: SerializedError;
+  /** The checkpoint the run resumed from. */
+  resumedFrom?: number;
 }
 
 export interface JobStatus {
@@ -46,27 +53,59 @@ export default class MetaService {
   private readonly masters = new Map<string, ActorRef>();
   private state: JobState = 'initialized';
   private firstError: SerializedError | undefined;
+  private resumedFrom: number | undefined;
   private log!: Logger;
 
   async initialize(selfActor: SelfActor): Promise<void> {
     this.params = selfActor.getCustomParameters();
-    this.log = createLogger(this.params.spec.logLevel, { actor: 'MetaService', job: this.params.spec.jobId });
-    this.job = await loadJob(this.params.spec);
-    this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), { mode: 'in-memory' });
+    const { spec } = this.params;
+    this.log = createLogger(spec.logLevel, { actor: 'MetaService', job: spec.jobId });
+    this.job = await loadJob(spec);
+    const store = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
+    const resumed = await checkpointToResume(store, spec.restore);
+    this.resumedFrom = resumed?.checkpointId;
+    const firstCheckpointId = (await store.highestId()) + 1;
+    if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
+    const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
+    const stateParams: GlobalStateMasterParams = {
+      spec, stages: this.job.stageNames, sources, firstCheckpointId,
+      intervalSecs: this.job.options.checkpointIntervalSecs,
+      intervalRecords: this.job.options.checkpointIntervalRecords,
+      retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
+    };
+    this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), { mode: 'in-memory', customParameters: stateParams });
     for (const stage of this.job.stageNames) {
-      const params: StageMasterParams & { placement: PlacementConfig } = { spec: this.params.spec, stage, placement: this.params.placement };
+      const params: StageMasterParams = {
+        spec, stage, placement: this.params.placement,
+        restoredEpoch: resumed?.checkpointId ?? 0,
+        firstEpoch: firstCheckpointId,
+        restore: resumed?.stages[stage],
+      };
       this.masters.set(stage, await selfActor.createChild(actorModulePath('StageMaster'), { mode: 'in-memory', name: `StageMaster-${stage}`, customParameters: params }));
     }
     for (const [stage, master] of this.masters) {
       const upstreams = Object.fromEntries(this.job.upstreamsOf(stage).map((name) => [name, this.masters.get(name)!]));
       await master.sendAndReceive('connect', upstreams, this.stateMaster);
     }
+    await this.stateMaster.sendAndReceive('connect', Object.fromEntries(this.masters));
+  }
+
+  /** Takes a checkpoint now; resolves with its id when complete. */
+  async triggerCheckpoint(): Promise<number> {
+    if (this.state !== 'running') throw new CheckpointError(`Job '${this.params.spec.jobId}' is ${this.state}, not running`);
+    return this.stateMaster.sendAndReceive('trigger');
+  }
+
+  /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */
+  checkpointFailed(error: SerializedError): void {
+    this.onStageError(error);
   }
 
   /** Runs every stage; resolves when all have ended, with the first failure if any. */
   async runJob(): Promise<JobOutcome> {
     const started = Date.now();
     this.state = 'running';
+    await this.stateMaster.sendAndReceive('start');
     const outcomes = await Promise.all(
       [...this.masters.entries()].map(async ([stage, master]) => {
         const outcome: StageOutcome = await master.sendAndReceive('run').catch((error: unknown) => ({
@@ -77,9 +116,10 @@ export default class MetaService {
         return outcome;
       }),
     );
+    await this.stateMaster.sendAndReceive('stop');
     const stages = await this.metrics(outcomes);
     if (this.state === 'running') this.state = this.firstError ? 'failed' : 'finished';
-    return { stages, wallTimeMs: Date.now() - started, error: this.firstError };
+    return { stages, wallTimeMs: Date.now() - started, error: this.firstError, resumedFrom: this.resumedFrom };
   }
 
   /** Ends the job early: every stage stops after the splits in flight. */

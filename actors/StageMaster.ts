@@ -1,23 +1,24 @@
 import type { ActorRef } from 'comedy';
-import { JobStoppedError, serializeError, type SerializedError } from '../lib/errors.js';
+import { JobStoppedError, SolsticeError, serializeError, type SerializedError } from '../lib/errors.js';
 import type { Job } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { SourceOperator } from '../lib/operator.js';
-import { Split } from '../lib/split.js';
+import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
+import { Split, type DataRange } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/in-process-payload-store.js';
+import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorModulePath } from './actor-paths.js';
 import { OnePerWorkerPrefetch, OutputCapacityPolicy, UnboundedPolicy, type BackpressurePolicy, type PrefetchPolicy } from './backpressure-policy.js';
+import { EpochLedger } from './epoch-ledger.js';
 import { loadJob } from './job-loading.js';
 import type {
-  NextSplitReply, OutputEntry, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem, WorkerParams,
+  NextSplitReply, OutputEntry, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem, WorkerParams,
 } from './messages.js';
 import { OutputBuffer } from './output-buffer.js';
-import type { PlacementConfig } from './placement.js';
 import { WorkQueue } from './work-queue.js';
 
 interface SelfActor {
-  getCustomParameters(): StageMasterParams & { placement: PlacementConfig };
+  getCustomParameters(): StageMasterParams;
   createChild(definition: string, options: object): Promise<ActorRef>;
 }
 
@@ -26,12 +27,17 @@ interface UpstreamLink {
   ref: ActorRef;
   pulling: boolean;
   done: boolean;
+  /** Every entry of epochs up to this one has arrived from this upstream. */
+  closedEpoch: number;
 }
+
+const EVERY_EPOCH = Number.POSITIVE_INFINITY;
 
 /**
  * One per stage: plans source splits, queues input pulled from upstream
  * stages, hands splits to the workers that ask for them, holds finished
- * splits for downstream stages, and reports the stage's progress.
+ * splits for downstream stages, and completes the stage's part of each
+ * checkpoint (see docs/checkpointing.md).
  */
 export default class StageMaster {
   private params!: StageMasterParams;
@@ -49,15 +55,32 @@ export default class StageMaster {
   private readonly waitingWorkers = new Map<number, (reply: NextSplitReply) => void>();
   private readonly inFlight = new Map<string, number>();
   private readonly endedWorkers = new Set<number>();
+  private readonly ledger = new EpochLedger();
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
-  private splitsPlanned: number | undefined;
-  private planned = false;
   private counts = { splitsIn: 0, splitsOut: 0, rowsIn: 0, rowsOut: 0 };
   private resolveFinished!: (outcome: StageOutcome) => void;
   private readonly finished = new Promise<StageOutcome>((resolve) => {
     this.resolveFinished = resolve;
   });
+
+  /** Stateful stages do not start a split of epoch n+1 before their state is snapshotted for n. */
+  private aligned = false;
+  private completedEpoch = 0;
+  private completing = false;
+  private finishState: 'not-needed' | 'pending' | 'running' | 'done' = 'not-needed';
+  private finalCommitted = false;
+
+  // Source stages only.
+  private sourcePlan: DataRange[] = [];
+  private readonly sourceDone = new Set<number>();
+  private readonly sourceIndex = new Map<string, number>();
+  private splitsPlanned: number | undefined;
+  private planned = false;
+  private sourceEpoch = 1;
+  private exhaustionReported = false;
+  /** The last checkpoint the state master has taken. */
+  private triggeredEpoch = 0;
 
   async initialize(selfActor: SelfActor): Promise<void> {
     const params = selfActor.getCustomParameters();
@@ -67,25 +90,41 @@ export default class StageMaster {
     this.stage = this.job.getStage(params.stage);
     const downstreams = this.job.downstreamsOf(params.stage);
     const workerCount = this.stage.bounds.min;
+    const restoredWorkers = params.restore?.workers ?? [];
+    if (restoredWorkers.length > 0 && restoredWorkers.length !== workerCount && restoredWorkers.some((w) => w.stateKey || w.transaction)) {
+      throw new SolsticeError(
+        `Stage '${params.stage}' was checkpointed with ${restoredWorkers.length} workers and now has ${workerCount}; ` +
+          'restoring its state needs the same parallelism',
+      );
+    }
+    this.aligned = isStatefulOperatorClass(this.stage.operator);
+    this.finishState = !isFinishing(this.stage.operator.prototype as object) ? 'not-needed' : params.restore?.finished ? 'done' : 'pending';
+    this.completedEpoch = params.restoredEpoch;
+    this.triggeredEpoch = params.restoredEpoch;
+    this.sourceEpoch = params.firstEpoch;
     this.capacity = this.job.maxBufferedSplitsOf(params.stage);
     this.backpressure = downstreams.length > 0 ? new OutputCapacityPolicy(this.capacity) : new UnboundedPolicy();
-    this.output = new OutputBuffer(downstreams);
+    this.output = new OutputBuffer(downstreams, params.restoredEpoch);
     this.queue = new WorkQueue(workerCount);
     const outputPartitions = Math.max(1, ...downstreams.map((name) => this.job.getStage(name).bounds.max));
-    const mode = params.placement.workers;
     this.workers = await Promise.all(
       Array.from({ length: workerCount }, (_, workerIndex) => {
         const workerParams: WorkerParams = {
           spec: params.spec, stage: params.stage, workerIndex, parallelism: workerCount, consumers: downstreams.length, outputPartitions,
+          restore: restoredWorkers[workerIndex],
         };
-        return selfActor.createChild(actorModulePath('Worker'), { mode, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams });
+        return selfActor.createChild(actorModulePath('Worker'), {
+          mode: params.placement.workers, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams,
+        });
       }),
     );
   }
 
   /** Gives the master the refs of its upstream stage masters and of the job's state master. */
   connect(upstreams: Record<string, ActorRef>, stateMaster: ActorRef): void {
-    this.upstreams = Object.entries(upstreams).map(([stage, ref]) => ({ stage, ref, pulling: false, done: false }));
+    this.upstreams = Object.entries(upstreams).map(([stage, ref]) => ({
+      stage, ref, pulling: false, done: false, closedEpoch: this.params.restoredEpoch,
+    }));
     this.stateMaster = stateMaster;
   }
 
@@ -104,15 +143,48 @@ export default class StageMaster {
   }
 
   private async planSource(): Promise<void> {
-    const operator = new this.stage.operator(this.stage.config, {
-      jobId: this.params.spec.jobId, stage: this.stage.name, workerIndex: 0, parallelism: this.workers.length, logger: this.log,
+    const restored = this.params.restore?.source;
+    if (restored) {
+      this.sourcePlan = restored.plan;
+      for (const index of restored.done) this.sourceDone.add(index);
+    } else {
+      const operator = new this.stage.operator(this.stage.config, {
+        jobId: this.params.spec.jobId, stage: this.stage.name, workerIndex: 0, parallelism: this.workers.length, logger: this.log,
+      });
+      if (!(operator instanceof SourceOperator)) throw new SolsticeError(`Stage '${this.stage.name}' has no upstream but is not a source`);
+      this.sourcePlan = await operator.planSplits();
+    }
+    this.sourcePlan.forEach((range, index) => {
+      if (this.sourceDone.has(index)) return;
+      const split = Split.forSource(this.stage.name, index, range, 0);
+      this.sourceIndex.set(split.splitId, index);
+      this.queue.push({ split: split.toJSON() });
     });
-    if (!(operator instanceof SourceOperator)) throw new Error(`Stage '${this.stage.name}' has no upstream but is not a source`);
-    const ranges = await operator.planSplits();
-    ranges.forEach((range, index) => this.queue.push({ split: Split.forSource(this.stage.name, index, range).toJSON() }));
-    this.splitsPlanned = ranges.length;
+    this.splitsPlanned = this.sourcePlan.length - this.sourceDone.size;
     this.planned = true;
-    this.log.info({ splits: ranges.length }, 'planned source splits');
+    this.log.info({ splits: this.splitsPlanned, restored: this.sourceDone.size }, 'planned source splits');
+  }
+
+  /**
+   * State master -> every master: checkpoint `checkpointId` is taken. A source
+   * hands out later splits in the next epoch; every stage completes epochs
+   * only up to the last checkpoint taken.
+   */
+  closeEpoch(checkpointId: number): void {
+    this.triggeredEpoch = Math.max(this.triggeredEpoch, checkpointId);
+    if (this.isSource) this.sourceEpoch = Math.max(this.sourceEpoch, checkpointId + 1);
+    this.pump();
+  }
+
+  /** State master -> master: checkpoint `checkpointId` is published; sinks make its writes visible. */
+  async commitCheckpoint(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void> {
+    await Promise.all(
+      (snapshot?.workers ?? []).map((worker, index) =>
+        worker.transaction === undefined ? undefined : this.workers[index]!.sendAndReceive('commit', worker.transaction)),
+    );
+    this.log.info({ checkpointId, final }, 'checkpoint committed');
+    if (final) this.finalCommitted = true;
+    this.pump();
   }
 
   /** Worker -> master: the next split for `workerIndex`, once one is ready and the output has room. */
@@ -125,16 +197,16 @@ export default class StageMaster {
 
   /** Worker -> master: a split is done; its output goes to the buffer. */
   splitDone(result: SplitResult): void {
-    this.inFlight.delete(`${result.split.stage}/${result.split.lineage}`);
+    const splitId = `${result.split.stage}/${result.split.lineage}`;
+    this.inFlight.delete(splitId);
+    this.ledger.done(result.split.epoch);
     this.counts.splitsIn++;
     this.counts.rowsIn += result.rowsIn;
     this.counts.rowsOut += result.rowsOut;
-    if (result.parts.length > 0) {
-      this.counts.splitsOut++;
-      this.output.add({ split: result.split, parts: result.parts });
-    }
+    this.addOutput({ split: result.split, parts: result.parts });
     if (this.isSource) {
-      this.stateMaster.send('sourceSplitDone', `${result.split.stage}/${result.split.lineage}`, result.rowsOut)
+      this.sourceDone.add(this.sourceIndex.get(splitId)!);
+      this.stateMaster.send('sourceSplitDone', splitId, result.rowsOut)
         .catch((error: unknown) => this.log.error({ err: error }, 'state master did not take source progress'));
     }
     this.pump();
@@ -145,6 +217,7 @@ export default class StageMaster {
     // The error reaches the caller through run(); the log keeps the stage's view of it.
     this.log.info({ worker: workerIndex, error }, 'split failed');
     this.fail(error);
+    this.pump();
   }
 
   /** Worker -> master: the worker closed its operator and stops. */
@@ -154,9 +227,9 @@ export default class StageMaster {
     this.pump();
   }
 
-  /** Downstream master -> master: up to `max` finished splits for stage `consumer`. */
-  pull(consumer: string, max: number): Promise<PullReply> {
-    const reply = this.output.pull(consumer, max);
+  /** Downstream master -> master: up to `max` finished splits of epochs up to `maxEpoch` for stage `consumer`. */
+  pull(consumer: string, max: number, maxEpoch: number | null): Promise<PullReply> {
+    const reply = this.output.pull(consumer, max, maxEpoch ?? EVERY_EPOCH);
     reply.then(() => this.pump(), () => undefined);
     return reply;
   }
@@ -199,9 +272,22 @@ export default class StageMaster {
     return this.upstreams.length === 0;
   }
 
-  private get inputExhausted(): boolean {
+  /** Nothing more will come in, and everything that came in is processed. */
+  private get allProcessed(): boolean {
     const noMoreInput = this.isSource ? this.planned : this.upstreams.every((link) => link.done);
-    return noMoreInput && this.queue.size === 0;
+    return noMoreInput && this.queue.size === 0 && this.inFlight.size === 0;
+  }
+
+  /** Every input split of epochs up to this one has arrived, and a checkpoint was taken for it. */
+  private get inputClosedEpoch(): number {
+    if (this.isSource) return this.triggeredEpoch;
+    return Math.min(this.triggeredEpoch, ...this.upstreams.map((link) => (link.done ? EVERY_EPOCH : link.closedEpoch)));
+  }
+
+  /** The highest epoch a split may have to be started now. */
+  private get dispatchableEpoch(): number {
+    if (!this.aligned) return EVERY_EPOCH;
+    return this.completing ? this.completedEpoch : this.completedEpoch + 1;
   }
 
   /** The master's loop: every event calls it, and it asks the policies what to do next. */
@@ -211,20 +297,25 @@ export default class StageMaster {
     else {
       this.pullInput();
       this.dispatch();
+      this.advanceEpochs();
     }
     this.checkFinished();
   }
 
   private dispatch(): void {
     for (const [workerIndex, reply] of this.waitingWorkers) {
-      if (this.inputExhausted) {
+      if (this.finalCommitted) {
         this.waitingWorkers.delete(workerIndex);
         reply({ kind: 'end' });
         continue;
       }
       if (!this.backpressure.canDispatch({ inFlight: this.inFlight.size, buffered: this.output.buffered })) return;
-      const item = this.queue.takeFor(workerIndex);
+      const item = this.queue.takeFor(workerIndex, this.dispatchableEpoch);
       if (!item) continue;
+      if (this.isSource) {
+        item.split.epoch = this.sourceEpoch;
+        this.ledger.add(item.split.epoch);
+      }
       this.waitingWorkers.delete(workerIndex);
       this.inFlight.set(`${item.split.stage}/${item.split.lineage}`, workerIndex);
       reply({ kind: 'split', item });
@@ -232,13 +323,18 @@ export default class StageMaster {
   }
 
   private pullInput(): void {
+    const nextEpoch = this.completedEpoch + 1;
     for (const link of this.upstreams) {
-      if (link.done || link.pulling || !this.prefetch.shouldPull(this.queue.size, this.workers.length)) continue;
+      if (link.done || link.pulling) continue;
+      // An aligned stage that has everything of its next epoch from this upstream waits for the others.
+      if (this.aligned && link.closedEpoch >= nextEpoch) continue;
+      if (!this.prefetch.shouldPull(this.queue.size, this.workers.length)) continue;
       link.pulling = true;
-      link.ref.sendAndReceive('pull', this.stage.name, this.workers.length).then(
+      link.ref.sendAndReceive('pull', this.stage.name, this.workers.length, this.aligned ? nextEpoch : null).then(
         (reply: PullReply) => {
           link.pulling = false;
           link.done = reply.done;
+          link.closedEpoch = Math.max(link.closedEpoch, reply.closedEpoch);
           for (const entry of reply.entries) this.enqueue(entry);
           if (reply.upstreamStopped) this.abort(serializeError(new JobStoppedError(`upstream stage '${link.stage}' stopped`)));
           this.pump();
@@ -256,9 +352,78 @@ export default class StageMaster {
     const upstreamSplit = Split.fromJSON(entry.split);
     for (const part of entry.parts) {
       const item: WorkItem = { split: upstreamSplit.deriveFor(this.stage.name, part.partition).toJSON(), input: part.payload };
-      if (this.stopping) processPayloadStore().discard(part.payload);
-      else this.queue.push(item);
+      if (this.stopping) {
+        processPayloadStore().discard(part.payload);
+        continue;
+      }
+      this.ledger.add(item.split.epoch);
+      this.queue.push(item);
     }
+  }
+
+  private addOutput(entry: OutputEntry): void {
+    if (entry.parts.length === 0) return;
+    this.counts.splitsOut++;
+    this.output.add(entry);
+  }
+
+  /** Runs `finish()` once the input has ended, then completes the next epoch when its splits are all done. */
+  private advanceEpochs(): void {
+    if (this.completing || this.state !== 'running') return;
+    const allProcessed = this.allProcessed;
+    if (allProcessed && this.finishState === 'pending') {
+      void this.finishWorkers();
+      return;
+    }
+    if (this.finishState === 'running') return;
+    if (this.isSource && allProcessed && !this.exhaustionReported) {
+      this.exhaustionReported = true;
+      this.stateMaster.send('sourceExhausted', this.stage.name)
+        .catch((error: unknown) => this.log.error({ err: error }, 'state master did not take source exhaustion'));
+    }
+    const next = this.completedEpoch + 1;
+    if (next > this.inputClosedEpoch || this.ledger.hasPendingUpTo(next)) return;
+    void this.completeEpoch(next, allProcessed);
+  }
+
+  private async finishWorkers(): Promise<void> {
+    this.finishState = 'running';
+    const epoch = this.completedEpoch + 1;
+    try {
+      const results: SplitResult[] = await Promise.all(this.workers.map((worker) => worker.sendAndReceive('finish', epoch)));
+      for (const result of results) {
+        this.counts.rowsOut += result.rowsOut;
+        this.addOutput({ split: result.split, parts: result.parts });
+      }
+      this.finishState = 'done';
+    } catch (error) {
+      this.fail(serializeError(error));
+    }
+    this.pump();
+  }
+
+  /** Snapshots the workers for checkpoint `epoch`, tells the state master, and passes the barrier downstream. */
+  private async completeEpoch(epoch: number, final: boolean): Promise<void> {
+    this.completing = true;
+    const ack: StageAck = { checkpointId: epoch, stage: this.stage.name, inFlight: this.heldSplitIds(), final };
+    try {
+      const workers: WorkerSnapshot[] = await Promise.all(this.workers.map((worker) => worker.sendAndReceive('snapshot', epoch)));
+      ack.snapshot = { workers, finished: this.finishState === 'done' };
+      if (this.isSource) ack.snapshot.source = { plan: this.sourcePlan, done: [...this.sourceDone].sort((a, b) => a - b) };
+    } catch (error) {
+      ack.error = serializeError(error);
+      this.log.warn({ checkpointId: epoch, err: error }, 'could not save the stage for checkpoint');
+    }
+    this.completedEpoch = epoch;
+    this.completing = false;
+    if (final) this.output.closeLastEpoch(epoch);
+    else this.output.closeEpoch(epoch);
+    this.stateMaster.send('stageAck', ack).catch((error: unknown) => this.log.error({ err: error }, 'state master did not take the ack'));
+    this.pump();
+  }
+
+  private heldSplitIds(): string[] {
+    return [...this.queue.splitIds(), ...this.inFlight.keys(), ...this.output.heldSplitIds()];
   }
 
   private releaseAll(): void {
@@ -281,7 +446,6 @@ export default class StageMaster {
     }
     if (this.state !== 'running') return;
     this.state = 'finished';
-    this.output.close();
     this.resolveFinished({ metrics: this.metrics() });
   }
 }

@@ -1,11 +1,14 @@
 import { OperatorError, serializeError } from '../lib/errors.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { hasKeyedOutput, type Operator } from '../lib/operator.js';
+import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type Operator } from '../lib/operator.js';
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { processPayloadStore } from '../dataplane/in-process-payload-store.js';
 import type { PayloadStore } from '../dataplane/payload-store.js';
+import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
+import { CheckpointStore } from '../state/checkpoint-store.js';
+import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
 import type { NextSplitReply, OutputPart, SplitResult, WorkItem, WorkerParams } from './messages.js';
 
@@ -21,15 +24,18 @@ interface SelfActor {
 /**
  * Runs one operator instance: asks its stage master for a split whenever it
  * is free, processes it, stores the output in the data plane and reports the
- * payload references back.
+ * payload references back. On request it snapshots the operator's state,
+ * pre-commits and commits its sink transactions, and emits end-of-input output.
  */
 export default class Worker {
   private params!: WorkerParams;
   private master!: ParentRef;
   private operator!: Operator<unknown>;
   private store!: PayloadStore;
+  private checkpoints!: CheckpointStore;
   private log!: Logger;
   private closed = false;
+  private openEpoch = 0;
 
   async initialize(selfActor: SelfActor): Promise<void> {
     this.params = selfActor.getCustomParameters();
@@ -37,15 +43,57 @@ export default class Worker {
     this.store = processPayloadStore();
     const { spec, stage, workerIndex, parallelism } = this.params;
     this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage, worker: workerIndex });
+    this.checkpoints = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
     const job = await loadJob(spec);
     const definition = job.getStage(stage);
     this.operator = new definition.operator(definition.config, { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log });
     await this.operator.open();
+    await this.restore(this.params.restore);
+  }
+
+  /** Brings back the state and sink transactions of the checkpoint the job resumes from. */
+  private async restore(snapshot: WorkerSnapshot | undefined): Promise<void> {
+    if (snapshot?.stateKey && isStateful(this.operator)) {
+      await this.operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
+    }
+    if (isTransactionalSink(this.operator)) {
+      // The checkpoint was published, so its transaction is committed, again if it was already.
+      if (snapshot?.transaction !== undefined) await this.operator.commit(snapshot.transaction);
+      await this.operator.abort();
+    }
   }
 
   /** Starts the pull loop; returns at once. */
   start(): void {
     this.loop().catch((error: unknown) => this.log.error({ err: error }, 'worker could not report to its stage master'));
+  }
+
+  /** Saves what checkpoint `epoch` needs from this worker: operator state, pre-committed sink transaction. */
+  async snapshot(epoch: number): Promise<WorkerSnapshot> {
+    const snapshot: WorkerSnapshot = {};
+    if (isStateful(this.operator)) {
+      const state = await this.operator.snapshotState();
+      snapshot.stateKey = await this.checkpoints.writeState(epoch, this.params.stage, this.params.workerIndex, state);
+    }
+    if (isTransactionalSink(this.operator)) snapshot.transaction = await this.operator.preCommit(epoch);
+    return snapshot;
+  }
+
+  /** Makes a pre-committed sink transaction visible (its checkpoint is published). */
+  async commit(transaction: unknown): Promise<void> {
+    if (isTransactionalSink(this.operator)) await this.operator.commit(transaction);
+  }
+
+  /** The input has ended: the operator emits what it held back (an aggregation's results). */
+  async finish(epoch: number): Promise<SplitResult> {
+    const split = Split.forFinish(this.params.stage, this.params.workerIndex, epoch);
+    let output: SplitPayload | null = null;
+    try {
+      if (isFinishing(this.operator)) output = await this.operator.finish(split);
+    } catch (error) {
+      throw new OperatorError(this.params.stage, split.splitId, error);
+    }
+    return { split: split.toJSON(), rowsIn: 0, rowsOut: output?.numRows ?? 0, parts: this.storeOutput(split, output) };
   }
 
   private async loop(): Promise<void> {
@@ -73,6 +121,7 @@ export default class Worker {
     try {
       const input = item.input ? await this.store.take(item.input) : undefined;
       rowsIn = input?.numRows ?? 0;
+      await this.beginEpoch(split.epoch);
       output = await this.operator.processSplit(split, input);
     } catch (error) {
       const failure = new OperatorError(this.params.stage, split.splitId, error);
@@ -82,6 +131,12 @@ export default class Worker {
     const rowsOut = output?.numRows ?? 0;
     if (!item.input) rowsIn = rowsOut;
     return { split: item.split, rowsIn, rowsOut, parts: this.storeOutput(split, output) };
+  }
+
+  private async beginEpoch(epoch: number): Promise<void> {
+    if (epoch === this.openEpoch || !isTransactionalSink(this.operator)) return;
+    await this.operator.beginTransaction(epoch);
+    this.openEpoch = epoch;
   }
 
   private storeOutput(split: Split, output: SplitPayload | null): OutputPart[] {

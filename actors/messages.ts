@@ -11,6 +11,13 @@ import type { PayloadRef } from '../dataplane/payload-ref.js';
 export interface StageMasterParams {
   spec: import('../lib/job-spec.js').JobSpec;
   stage: string;
+  placement: import('./placement.js').PlacementConfig;
+  /** Epochs up to this one are complete (0, or the checkpoint the job resumes from). */
+  restoredEpoch: number;
+  /** Splits handed out from now on belong to this epoch (above every checkpoint id used before). */
+  firstEpoch: number;
+  /** The stage's part of the checkpoint the job resumes from. */
+  restore?: import('../state/checkpoint-manifest.js').StageSnapshot;
 }
 
 /** Parameters a Worker is created with. */
@@ -23,6 +30,8 @@ export interface WorkerParams {
   consumers: number;
   /** Partition count for keyed output: the largest parallelism among downstream stages. */
   outputPartitions: number;
+  /** What this worker saved in the checkpoint the job resumes from. */
+  restore?: import('../state/checkpoint-manifest.js').WorkerSnapshot;
 }
 
 /** A split handed to a worker (Worker -> StageMaster `nextSplit` reply). */
@@ -61,6 +70,21 @@ export interface PullReply {
   done: boolean;
   /** The upstream stage stopped early (failure or stop): the consumer stops too. */
   upstreamStopped: boolean;
+  /** The consumer has now received every entry of epochs up to this one (the checkpoint barrier). */
+  closedEpoch: number;
+}
+
+/** StageMaster -> GlobalStateMaster: the stage has completed epoch `checkpointId`. */
+export interface StageAck {
+  checkpointId: number;
+  stage: string;
+  snapshot?: import('../state/checkpoint-manifest.js').StageSnapshot;
+  /** Splits queued, in flight or buffered at the stage (they belong to later epochs). */
+  inFlight: string[];
+  /** Set when the stage could not save its part (the checkpoint fails, the job goes on). */
+  error?: SerializedError;
+  /** The stage has handed on all its output: this was its last epoch. */
+  final: boolean;
 }
 
 /** StageMaster -> MetaService: how a stage ended. */

@@ -24,8 +24,14 @@ export class WorkQueue {
     else this.owned[this.ownerOf(partition)]!.push(item);
   }
 
-  takeFor(worker: number): WorkItem | undefined {
-    return this.owned[worker]!.shift() ?? this.shared.shift();
+  /** The oldest split for `worker` whose epoch is at most `maxEpoch`. */
+  takeFor(worker: number, maxEpoch: number = Number.POSITIVE_INFINITY): WorkItem | undefined {
+    return takeFirst(this.owned[worker]!, maxEpoch) ?? takeFirst(this.shared, maxEpoch);
+  }
+
+  /** Split ids of everything queued. */
+  splitIds(): string[] {
+    return [...this.shared, ...this.owned.flat()].map((item) => `${item.split.stage}/${item.split.lineage}`);
   }
 
   get size(): number {
@@ -35,4 +41,9 @@ export class WorkQueue {
   drain(): WorkItem[] {
     return [...this.shared.splice(0), ...this.owned.flatMap((queue) => queue.splice(0))];
   }
+}
+
+function takeFirst(queue: WorkItem[], maxEpoch: number): WorkItem | undefined {
+  const index = queue.findIndex((item) => item.split.epoch <= maxEpoch);
+  return index === -1 ? undefined : queue.splice(index, 1)[0];
 }

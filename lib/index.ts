@@ -1,4 +1,4 @@
-export { Job, type JobOptions } from './job.js';
+export { Job, type JobOptions, DEFAULT_RETAINED_CHECKPOINTS } from './job.js';
 export { Stage, type StageOptions } from './stage.js';
 export type { Parallelism } from './parallelism.js';
 export { Operator, SourceOperator, SinkOperator, type OperatorContext, type OperatorClass, type KeyedOutput } from './operator.js';
@@ -6,7 +6,11 @@ export { Split, type DataRange, type SplitJSON } from './split.js';
 export { SplitPayload } from './split-payload.js';
 export type { Row } from './arrow-rows.js';
 export { SchemaInferenceError } from './arrow-rows.js';
-export { JobRunner, CheckpointsUnavailableError, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from './runner.js';
+export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from './runner.js';
+export { CheckpointError } from '../actors/GlobalStateMaster.js';
+export type { RestoreRequest } from './job-spec.js';
+export type { StatefulOperator, TransactionalSink, FinishingOperator } from './operator.js';
+export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
   SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
   InputNotFoundError, InputFormatError, OperatorError, JobStoppedError,

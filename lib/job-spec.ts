@@ -14,4 +14,14 @@ export interface JobSpec {
   /** Key of the Job object in this process's registry (set for in-process runs). */
   readonly registryKey?: string;
   readonly logLevel?: LogLevel;
+  /** Where checkpoints live: a URL or a path (see state/open-state-backend.ts). */
+  readonly stateLocation: string;
+  /** Which checkpoint to resume from. */
+  readonly restore: RestoreRequest;
 }
+
+/**
+ * `auto`: the latest checkpoint unless the job completed; `latest`: the
+ * latest, which must exist; `none`: start over; a number: that checkpoint.
+ */
+export type RestoreRequest = 'auto' | 'latest' | 'none' | number;

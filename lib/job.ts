@@ -16,7 +16,17 @@ export interface JobOptions {
    * (backpressure). Default per stage: its worker count + 1, at least 2.
    */
   readonly maxBufferedSplits?: number;
+  /**
+   * Where checkpoints live: a path or `file://` URL. Default
+   * `.solstice/<jobId>` under the working directory. The runner's
+   * `stateBackend` option overrides it.
+   */
+  readonly stateBackend?: string;
+  /** How many completed checkpoints to keep. Default 3. */
+  readonly retainCheckpoints?: number;
 }
+
+export const DEFAULT_RETAINED_CHECKPOINTS = 3;
 
 /** A DAG of stages. Sources have no upstream; every other stage names at least one. */
 export class Job {

@@ -43,6 +43,52 @@ export abstract class Operator<C = Record<string, unknown>> {
 }
 
 /**
+ * An operator with state that must survive a restart (counts, sums, a
+ * dedup set). The runtime checkpoints what `snapshotState()` returns (plain
+ * JSON) and gives it back to `restoreState()` in a restarted worker. A
+ * stateful stage is aligned: a worker's state is snapshotted for checkpoint n
+ * after it processed every split of epochs up to n and none after.
+ */
+export interface StatefulOperator {
+  snapshotState(): unknown | Promise<unknown>;
+  restoreState(state: unknown): void | Promise<void>;
+}
+
+/** An operator that emits output once its input has ended (an aggregation's results). */
+export interface FinishingOperator {
+  finish(split: Split): ProcessResult;
+}
+
+/**
+ * A sink that takes part in checkpoints as a two-phase commit, in four steps:
+ * `beginTransaction(epoch)` before the first write of an epoch; `preCommit(epoch)`
+ * when checkpoint `epoch` is taken (everything written in epochs up to it is
+ * durable but not yet visible) returning a handle; `commit(handle)` once the
+ * checkpoint is complete (makes it visible; must be idempotent, since it runs
+ * again after a crash); `abort()` drops every write that no commit covers.
+ */
+export interface TransactionalSink<H = unknown> {
+  beginTransaction(epoch: number): void | Promise<void>;
+  preCommit(epoch: number): H | Promise<H>;
+  commit(handle: H): void | Promise<void>;
+  abort(): void | Promise<void>;
+}
+
+export function isStateful(operator: object): operator is StatefulOperator {
+  const candidate = operator as Partial<StatefulOperator>;
+  return typeof candidate.snapshotState === 'function' && typeof candidate.restoreState === 'function';
+}
+
+export function isFinishing(operator: object): operator is FinishingOperator {
+  return typeof (operator as Partial<FinishingOperator>).finish === 'function';
+}
+
+export function isTransactionalSink(operator: object): operator is TransactionalSink {
+  const candidate = operator as Partial<TransactionalSink>;
+  return ['beginTransaction', 'preCommit', 'commit', 'abort'].every((step) => typeof candidate[step as keyof TransactionalSink] === 'function');
+}
+
+/**
  * A stage without upstreams. `planSplits()` runs once, in the stage master,
  * and returns the data range of each split; `processSplit(split)` then reads
  * `split.range` in a worker.
@@ -70,4 +116,9 @@ export type OperatorClass<C = any> = new (config: C, context: OperatorContext) =
 
 export function isSourceOperatorClass(cls: OperatorClass): boolean {
   return cls.prototype instanceof SourceOperator;
+}
+
+/** Stages whose operator keeps state are aligned at checkpoints (see {@link StatefulOperator}). */
+export function isStatefulOperatorClass(cls: OperatorClass): boolean {
+  return isStateful(cls.prototype as object);
 }

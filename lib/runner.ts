@@ -3,10 +3,14 @@ import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
 import { DEFAULT_PLACEMENT } from '../actors/placement.js';
-import { JobStoppedError, SolsticeError, deserializeError, registerErrorClass } from './errors.js';
+import { JobStoppedError, SolsticeError, deserializeError } from './errors.js';
+import { CheckpointError } from '../actors/GlobalStateMaster.js';
+import { CheckpointStore } from '../state/checkpoint-store.js';
+import { checkpointToResume } from '../state/checkpoint-to-resume.js';
+import { defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
 import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
-import type { JobSpec } from './job-spec.js';
+import type { JobSpec, RestoreRequest } from './job-spec.js';
 import type { LogLevel } from './logger.js';
 
 export interface RunnerOptions {
@@ -20,6 +24,13 @@ export interface RunnerOptions {
   config?: Record<string, unknown>;
   /** Framework log level (JSON logs on stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
   logLevel?: LogLevel;
+  /** Where checkpoints live (path or URL); overrides the Job's `stateBackend`. */
+  stateBackend?: string;
+  /**
+   * Which checkpoint to resume from: 'auto' (default: the latest, unless the
+   * job completed), 'latest', 'none' (start over) or a checkpoint id.
+   */
+  restore?: RestoreRequest;
 }
 
 /** Per-stage figures: splits and rows in and out, workers, buffering. */
@@ -30,16 +41,12 @@ export interface JobSummary {
   jobId: string;
   wallTimeMs: number;
   stages: StageSummary[];
+  /** The checkpoint this run resumed from, if it did. */
+  resumedFrom?: number;
 }
 
 export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
 
-/** Raised by checkpoint calls until the job has a state backend to keep checkpoints in. */
-export class CheckpointsUnavailableError extends SolsticeError {
-  override readonly name: string = 'CheckpointsUnavailableError';
-}
-
-registerErrorClass('CheckpointsUnavailableError', CheckpointsUnavailableError);
 
 /**
  * Runs a job on an actor system it owns: `initialize()` builds the actors,
@@ -53,7 +60,16 @@ export class JobRunner {
   private lastStatus: JobStatus | undefined;
   private stopRequested = false;
 
-  constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {}
+  private restore: RestoreRequest;
+
+  constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {
+    this.restore = options.restore ?? 'auto';
+  }
+
+  /** Where this job's checkpoints live. */
+  get stateLocation(): string {
+    return this.options.stateBackend ?? this.job.options.stateBackend ?? defaultStateLocation(this.job.jobId);
+  }
 
   /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per stage and their workers. */
   async initialize(): Promise<void> {
@@ -65,6 +81,8 @@ export class JobRunner {
       config: this.options.config ?? {},
       registryKey: this.registryKey,
       logLevel: this.options.logLevel,
+      stateLocation: this.stateLocation,
+      restore: this.restore,
     };
     const params: MetaServiceParams = { spec, placement: DEFAULT_PLACEMENT };
     // `test: true` keeps Comedy's own console logging quiet and stops it reading an actors.json of the host app.
@@ -102,7 +120,7 @@ export class JobRunner {
       throw deserializeError(outcome.error);
     }
     this.state = 'finished';
-    return { jobId: this.job.jobId, wallTimeMs: outcome.wallTimeMs, stages: outcome.stages };
+    return { jobId: this.job.jobId, wallTimeMs: outcome.wallTimeMs, stages: outcome.stages, resumedFrom: outcome.resumedFrom };
   }
 
   /** The job's state and per-stage figures, while it runs and after. */
@@ -131,21 +149,25 @@ export class JobRunner {
     if (this.state === 'running') await this.metaService!.sendAndReceive('stop');
   }
 
-  /** Takes a checkpoint now and resolves with its id. */
+  /** Takes a checkpoint of the running job now; resolves with its id once it is complete. */
   async triggerCheckpoint(): Promise<string> {
-    throw new CheckpointsUnavailableError('Checkpoints need a state backend, which this version of solstice-node does not have yet');
+    if (this.state !== 'running') throw new CheckpointError(`triggerCheckpoint() needs a running job; this one is ${this.state}`);
+    return String(await this.metaService!.sendAndReceive('triggerCheckpoint'));
   }
 
-  /** Ids of the job's completed checkpoints, oldest first. */
+  /** Ids of the job's completed checkpoints in its state location, oldest first. */
   async listCheckpoints(): Promise<string[]> {
-    throw new CheckpointsUnavailableError('Checkpoints need a state backend, which this version of solstice-node does not have yet');
+    return (await new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId).list()).map(String);
   }
 
-  /** Resumes the job from checkpoint `id` (or 'latest') on the next `run()`. */
+  /** Makes the next `run()` resume from checkpoint `id` (or `'latest'`). */
   async restoreFromCheckpoint(id: string): Promise<void> {
-    throw new CheckpointsUnavailableError(
-      `Cannot restore checkpoint '${id}': checkpoints need a state backend, which this version of solstice-node does not have yet`,
-    );
+    if (this.state !== 'created') throw new SolsticeError(`restoreFromCheckpoint() must come before initialize() or run(); this runner is ${this.state}`);
+    const request: RestoreRequest = id === 'latest' ? 'latest' : Number(id);
+    if (request !== 'latest' && !(Number.isInteger(request) && request > 0)) throw new SolsticeError(`'${id}' is not a checkpoint id`);
+    const store = new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId);
+    await checkpointToResume(store, request);
+    this.restore = request;
   }
 
   private async shutdown(): Promise<void> {

@@ -4,6 +4,8 @@ export type DataRange = Record<string, unknown>;
 export interface SplitJSON {
   stage: string;
   lineage: string;
+  /** The checkpoint epoch of the source split this one descends from. */
+  epoch: number;
   range?: DataRange;
   parentSplitIds: string[];
   partition?: number;
@@ -21,10 +23,17 @@ export class Split {
   readonly range: DataRange | undefined;
   readonly parentSplitIds: readonly string[];
   readonly partition: number | undefined;
+  /**
+   * The epoch the split belongs to: its source split was handed out after
+   * checkpoint `epoch - 1` and before checkpoint `epoch`. Checkpoint n
+   * covers exactly the splits of epochs up to n.
+   */
+  readonly epoch: number;
 
   constructor(init: SplitJSON) {
     this.stage = init.stage;
     this.lineage = init.lineage;
+    this.epoch = init.epoch;
     this.range = init.range;
     this.parentSplitIds = init.parentSplitIds;
     this.partition = init.partition;
@@ -34,19 +43,24 @@ export class Split {
     return `${this.stage}/${this.lineage}`;
   }
 
-  /** The `index`-th split planned by source stage `stage`. */
-  static forSource(stage: string, index: number, range: DataRange): Split {
-    return new Split({ stage, lineage: `${stage}-${String(index).padStart(5, '0')}`, range, parentSplitIds: [] });
+  /** The `index`-th split planned by source stage `stage`, handed out in `epoch`. */
+  static forSource(stage: string, index: number, range: DataRange, epoch: number): Split {
+    return new Split({ stage, lineage: `${stage}-${String(index).padStart(5, '0')}`, range, parentSplitIds: [], epoch });
+  }
+
+  /** The split that carries what worker `worker` of `stage` emits when its input ends. */
+  static forFinish(stage: string, worker: number, epoch: number): Split {
+    return new Split({ stage, lineage: `${stage}.end-w${worker}`, parentSplitIds: [], epoch });
   }
 
   /** The split that `stage` makes from this one (one partition of it, after a keyed shuffle). */
   deriveFor(stage: string, partition?: number): Split {
     const lineage = partition === undefined ? this.lineage : `${this.lineage}.k${partition}`;
-    return new Split({ stage, lineage, parentSplitIds: [this.splitId], partition });
+    return new Split({ stage, lineage, parentSplitIds: [this.splitId], partition, epoch: this.epoch });
   }
 
   toJSON(): SplitJSON {
-    const json: SplitJSON = { stage: this.stage, lineage: this.lineage, parentSplitIds: [...this.parentSplitIds] };
+    const json: SplitJSON = { stage: this.stage, lineage: this.lineage, epoch: this.epoch, parentSplitIds: [...this.parentSplitIds] };
     if (this.range !== undefined) json.range = this.range;
     if (this.partition !== undefined) json.partition = this.partition;
     return json;

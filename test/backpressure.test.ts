@@ -1,4 +1,5 @@
 import test from 'ava';
+import { isolatedState } from './support/files.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, MapOperator, SinkOperator, SourceOperator, Split, SplitPayload, Stage } from '../lib/index.js';
 
@@ -47,7 +48,7 @@ function pipeline(run: string, splits: number, bufferBound: number): Job {
 
 test('a slow sink holds a fast source back: buffered splits never exceed the bound', async (t) => {
   const bound = 3;
-  const summary = await pipeline('bp', 60, bound).createRunner().run();
+  const summary = await pipeline('bp', 60, bound).createRunner(isolatedState()).run();
   const events = runs.get('bp')!;
   t.is(events.consumed.length, 60);
   const source = summary.stages.find((s) => s.stage === 'source')!;
@@ -60,7 +61,7 @@ test('a slow sink holds a fast source back: buffered splits never exceed the bou
 });
 
 test('splits stream: the sink writes its first split long before the source has read its last', async (t) => {
-  await pipeline('stream', 40, 2).createRunner().run();
+  await pipeline('stream', 40, 2).createRunner(isolatedState()).run();
   const events = runs.get('stream')!;
   const firstWrite = events.consumed[0]!;
   const lastRead = events.produced.at(-1)!;
@@ -75,7 +76,7 @@ test('a bound wider than the work lets the source run ahead', async (t) => {
   job.addStage(new Stage('source', NumberedSource, { run: 'wide', splits: 10 }, 1, { maxBufferedSplits: 20 }));
   job.addStage(new Stage('double', MapOperator, { fn: (row) => ({ ...row, j: (row.j as number) * 2 }) }, 2), ['source']);
   job.addStage(new Stage('sink', SlowSink, { run: 'wide', delayMs: 15 }, 1), ['double']);
-  const summary = await job.createRunner().run();
+  const summary = await job.createRunner(isolatedState()).run();
   t.is(runs.get('wide')!.consumed.length, 10);
   t.is(summary.stages.find((s) => s.stage === 'double')!.rowsOut, 1000);
   t.true(runs.get('wide')!.maxOutstanding > 5, 'with room to spare the source is not held back');

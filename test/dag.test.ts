@@ -1,4 +1,5 @@
 import test from 'ava';
+import { isolatedState } from './support/files.js';
 import {
   FilterOperator, FlatMapOperator, Job, KeyByOperator, MapOperator, Operator, SinkOperator, SourceOperator, Split, SplitPayload, Stage,
   type Row,
@@ -53,7 +54,7 @@ test('fan-out: one stage feeds two branches and each branch sees every row once'
   job.addStage(new Stage('squares', MapOperator, { fn: (r) => ({ n: (r.n as number) ** 2 }) }, 3), ['source']);
   job.addStage(new Stage('evens-sink', CollectSink, { name: 'fan-out-evens' }, 1), ['evens']);
   job.addStage(new Stage('squares-sink', CollectSink, { name: 'fan-out-squares' }, 2), ['squares']);
-  await job.createRunner().run();
+  await job.createRunner(isolatedState()).run();
   t.deepEqual(values(collected.get('fan-out-evens')), numbers(1000).map((r) => r.n as number).filter((n) => n % 2 === 0));
   t.deepEqual(values(collected.get('fan-out-squares')), numbers(1000).map((r) => (r.n as number) ** 2));
 });
@@ -64,7 +65,7 @@ test('fan-in: two sources feed one stage, which sees the union of their rows', a
   job.addStage(new Stage('right', RowsSource, { rows: numbers(200).map((r) => ({ n: (r.n as number) + 1000 })), perSplit: 30 }, 2));
   job.addStage(new Stage('merge', FlatMapOperator, { fn: (r) => [r, { n: -(r.n as number) - 1 }] }, 2), ['left', 'right']);
   job.addStage(new Stage('sink', CollectSink, { name: 'fan-in' }, 1), ['merge']);
-  const summary = await job.createRunner().run();
+  const summary = await job.createRunner(isolatedState()).run();
   const expected = [...numbers(300).map((r) => r.n as number), ...numbers(200).map((r) => (r.n as number) + 1000)];
   const all = expected.flatMap((n) => [n, -n - 1]).sort((a, b) => a - b);
   t.deepEqual(values(collected.get('fan-in')), all);
@@ -80,7 +81,7 @@ test('KeyBy routes all rows of one key to one worker of the next stage', async (
   job.addStage(new Stage('key', KeyByOperator, { fn: (r) => r.user as string }, 2), ['source']);
   job.addStage(new Stage('witness', KeyWitness, { name: 'key-by' }, 3), ['key']);
   job.addStage(new Stage('sink', CollectSink, { name: 'key-by' }, 1), ['witness']);
-  await job.createRunner().run();
+  await job.createRunner(isolatedState()).run();
   const byKey = seenByWorker.get('key-by')!;
   t.is(byKey.size, 97);
   for (const [key, workers] of byKey) t.is(workers.size, 1, `key ${key} met workers ${[...workers].join(',')}`);
@@ -98,7 +99,7 @@ test('a batch function transforms whole Arrow tables', async (t) => {
     batchFn: (table) => tableFromArrays({ n: Float64Array.from(table.getChild('n')!.toArray() as Float64Array, (v) => v + 0.5) }),
   }, 1), ['source']);
   job.addStage(new Stage('sink', CollectSink, { name: 'batch' }, 1), ['plus']);
-  await job.createRunner().run();
+  await job.createRunner(isolatedState()).run();
   t.deepEqual(values(collected.get('batch')), numbers(100).map((r) => (r.n as number) + 0.5));
 });
 
@@ -111,7 +112,7 @@ test('PrintSink prints each row as a JSON line under its split id', async (t) =>
   const job = new Job({ jobId: 'print' });
   job.addStage(new Stage('source', RowsSource, { rows: numbers(5), perSplit: 3 }, 1));
   job.addStage(new Stage('print', PrintSink, { stream, maxRowsPerSplit: 2 }, 1), ['source']);
-  await job.createRunner().run();
+  await job.createRunner(isolatedState()).run();
   t.deepEqual(printed.trim().split('\n').sort(), [
     'print/source-00000\t... 1 more rows',
     'print/source-00000\t{"n":0}',

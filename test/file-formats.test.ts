@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import { FileSink, FileSource, Job, Stage, type FileSinkFormat, type FileSourceConfig } from '../lib/index.js';
 import { encodeParquet } from '../lib/parquet-codec.js';
-import { readJsonLinesDir, readParquetDir, sortBy, tempDir } from './support/files.js';
+import { readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
 
 async function copyThrough(source: FileSourceConfig, format: FileSinkFormat, output: string) {
   const job = new Job({ jobId: `copy-${format}` });
   job.addStage(new Stage('source', FileSource, source, 2));
   job.addStage(new Stage('sink', FileSink, { path: output, format }, 2), ['source']);
-  return job.createRunner().run();
+  return job.createRunner(isolatedState()).run();
 }
 
 test('JSON lines split by byte range: every line is read exactly once', async (t) => {

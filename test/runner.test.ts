@@ -1,12 +1,12 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CheckpointsUnavailableError, InputFormatError, Job, JobStoppedError, MapOperator, OperatorError, RowFunctionError, SinkOperator,
+  InputFormatError, Job, JobStoppedError, MapOperator, OperatorError, RowFunctionError, SinkOperator,
   SourceOperator, Split, SplitPayload, Stage, FileSource,
 } from '../lib/index.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from './support/files.js';
+import { tempDir, isolatedState } from './support/files.js';
 
 const closed = new Set<string>();
 
@@ -39,7 +39,7 @@ function slowJob(name: string, splits: number): Job {
 }
 
 test('status() reports the running job per stage, and the final figures after', async (t) => {
-  const runner = slowJob('status', 40).createRunner();
+  const runner = slowJob('status', 40).createRunner(isolatedState());
   await runner.initialize();
   const done = runner.run();
   let running = await runner.status();
@@ -61,7 +61,7 @@ test('status() reports the running job per stage, and the final figures after', 
 });
 
 test('stop() ends a running job: run() rejects with JobStoppedError and operators are closed', async (t) => {
-  const runner = slowJob('stop', 500).createRunner();
+  const runner = slowJob('stop', 500).createRunner(isolatedState());
   const done = runner.run();
   await sleep(150);
   await runner.stop();
@@ -71,7 +71,7 @@ test('stop() ends a running job: run() rejects with JobStoppedError and operator
 });
 
 test('stop() before run() makes run() reject without running anything', async (t) => {
-  const runner = slowJob('stop-early', 5).createRunner();
+  const runner = slowJob('stop-early', 5).createRunner(isolatedState());
   await runner.stop();
   await t.throwsAsync(runner.run(), { instanceOf: JobStoppedError, message: /stopped before it ran/ });
   t.is((await runner.status()).runner, 'stopped');
@@ -82,7 +82,7 @@ test('an operator error reaches the caller as OperatorError with the original er
   job.addStage(new Stage('source', TickSource, { splits: 5 }, 1));
   job.addStage(new Stage('boom', MapOperator, { fn: (row) => { if (row.i === 3) throw new TypeError('no threes'); return row; } }, 1), ['source']);
   job.addStage(new Stage('sink', NapSink, { name: 'throws', napMs: 1 }, 1), ['boom']);
-  const error = await t.throwsAsync(job.createRunner().run(), { instanceOf: OperatorError });
+  const error = await t.throwsAsync(job.createRunner(isolatedState()).run(), { instanceOf: OperatorError });
   t.is((error as OperatorError).stage, 'boom');
   t.is((error as OperatorError).splitId, 'boom/source-00003');
   t.true(error!.cause instanceof RowFunctionError);
@@ -95,17 +95,10 @@ test('a bad input file reaches the caller as InputFormatError with file and line
   const job = new Job({ jobId: 'bad-file' });
   job.addStage(new Stage('source', FileSource, { paths: join(dir, 'in.jsonl') }, 1));
   job.addStage(new Stage('sink', NapSink, { name: 'bad-file', napMs: 1 }, 1), ['source']);
-  const error = await t.throwsAsync(job.createRunner().run(), { instanceOf: OperatorError });
+  const error = await t.throwsAsync(job.createRunner(isolatedState()).run(), { instanceOf: OperatorError });
   const cause = error!.cause as InputFormatError;
   t.true(cause instanceof InputFormatError);
   t.is(cause.file, join(dir, 'in.jsonl'));
   t.is(cause.line, 2);
   t.regex(cause.reason, /expected a JSON object/);
-});
-
-test('checkpoint calls exist and say that checkpoints need a state backend', async (t) => {
-  const runner = slowJob('checkpoints', 1).createRunner();
-  await t.throwsAsync(runner.triggerCheckpoint(), { instanceOf: CheckpointsUnavailableError });
-  await t.throwsAsync(runner.listCheckpoints(), { instanceOf: CheckpointsUnavailableError });
-  await t.throwsAsync(runner.restoreFromCheckpoint('latest'), { instanceOf: CheckpointsUnavailableError });
 });

@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createJob } from '../workflows/simple_etl/index.js';
 import { runCli } from './support/cli.js';
-import { readJsonLinesDir, readParquetDir, sortBy, tempDir } from './support/files.js';
+import { readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
 
 interface Order {
   order_id: number;
@@ -32,7 +32,7 @@ test('simple_etl writes exactly the orders over the threshold, with totals, as P
   await writeFile(input, [...sampleOrders(30_000, 7)].map((o) => JSON.stringify(o)).join('\n') + '\n');
 
   const job = await createJob('etl-test', { input, output, splitBytes: 100_000 });
-  const summary = await job.createRunner().run();
+  const summary = await job.createRunner(isolatedState()).run();
 
   const expected = await expectedOrders(input, 100);
   const actual = sortBy(await readParquetDir(output), (r) => r.order_id as number);

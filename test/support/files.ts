@@ -1,3 +1,4 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,4 +39,9 @@ export async function readJsonLinesDir(dir: string): Promise<Row[]> {
 
 export function sortBy<T>(rows: T[], key: (row: T) => number | string): T[] {
   return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Runner options that keep the job's checkpoints in a fresh temporary folder. */
+export function isolatedState(): { stateBackend: string } {
+  return { stateBackend: mkdtempSync(join(tmpdir(), 'solstice-state-')) };
 }

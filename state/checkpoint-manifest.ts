@@ -1,0 +1,34 @@
+import type { DataRange } from '../lib/split.js';
+
+/** What one worker saved for a checkpoint. */
+export interface WorkerSnapshot {
+  /** Backend key of the operator's state (stateful operators). */
+  stateKey?: string;
+  /** The transaction its sink pre-committed: what `commit` needs to publish it. */
+  transaction?: unknown;
+}
+
+/** What a stage saved for a checkpoint. */
+export interface StageSnapshot {
+  workers: WorkerSnapshot[];
+  /** Source stages: the planned splits and the indexes of those fully processed. */
+  source?: { plan: DataRange[]; done: number[] };
+  /** The stage's operators had emitted their end-of-input output (`finish`). */
+  finished?: boolean;
+}
+
+/**
+ * The record of a completed checkpoint. It is written last, and only once,
+ * so a checkpoint without a manifest was never completed and is never used.
+ */
+export interface CheckpointManifest {
+  version: 1;
+  jobId: string;
+  checkpointId: number;
+  createdAt: string;
+  /** Taken when the job had read all its input: the job is complete. */
+  final: boolean;
+  stages: Record<string, StageSnapshot>;
+  /** Split ids that were queued, in flight or buffered: they are read again from their sources on restore. */
+  inFlight: string[];
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { StateBackend } from './state-backend.js';
+
+/**
+ * A directory on a local (or mounted) file system. Writes go to a temporary
+ * file that is then renamed over the key, which POSIX makes atomic;
+ * `writeIfAbsent` links the temporary file to the key, which fails if the
+ * key exists.
+ */
+export class LocalDirectoryBackend implements StateBackend {
+  readonly url: string;
+
+  constructor(readonly root: string) {
+    this.url = pathToFileURL(root).href;
+  }
+
+  async write(key: string, data: Uint8Array | string): Promise<void> {
+    const path = this.pathOf(key);
+    const temporary = await this.writeTemporary(path, data);
+    await rename(temporary, path);
+  }
+
+  async writeIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
+    const path = this.pathOf(key);
+    const temporary = await this.writeTemporary(path, data);
+    try {
+      await link(temporary, path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await unlink(temporary);
+    }
+  }
+
+  async read(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.pathOf(prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '');
+    let entries;
+    try {
+      entries = await readdir(base, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return entries
+      .filter((entry) => entry.isFile() && !entry.name.startsWith('.tmp-'))
+      .map((entry) => relative(this.root, join(entry.parentPath, entry.name)).split(sep).join('/'))
+      .filter((key) => key.startsWith(prefix))
+      .sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (prefix.endsWith('/')) {
+      await rm(this.pathOf(prefix.slice(0, -1)), { recursive: true, force: true });
+      return;
+    }
+    for (const key of await this.list(prefix)) await rm(this.pathOf(key), { force: true });
+  }
+
+  private pathOf(key: string): string {
+    if (key.split('/').some((part) => part === '..')) throw new Error(`State key '${key}' may not contain '..'`);
+    return join(this.root, ...key.split('/'));
+  }
+
+  private async writeTemporary(path: string, data: Uint8Array | string): Promise<string> {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = join(dirname(path), `.tmp-${randomUUID()}`);
+    await writeFile(temporary, data, { flush: true });
+    return temporary;
+  }
+}
