@@ -1,17 +1,30 @@
 import { JobStoppedError, SolsticeError } from '../lib/errors.js';
 import type { LogLevel } from '../lib/logger.js';
+import type { RestoreRequest } from '../lib/job-spec.js';
 import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
   jobId: string;
   progressIntervalSecs: number;
   logLevel?: LogLevel;
+  stateBackend?: string;
+  /** The `--restore` value as typed. */
+  restore?: string;
   config: Record<string, unknown>;
+}
+
+/** `--restore` as a request: latest, none, a checkpoint id; absent means auto. */
+export function parseRestore(value: string | undefined): RestoreRequest {
+  if (value === undefined) return 'auto';
+  if (value === 'latest' || value === 'none') return value;
+  const id = Number(value);
+  if (!Number.isInteger(id) || id < 1) throw new SolsticeError(`--restore takes 'latest', 'none' or a checkpoint id, got '${value}'`);
+  return id;
 }
 
 /** `solstice-node run`: returns the process exit code. */
@@ -19,9 +32,12 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
   const started = Date.now();
   let progress: NodeJS.Timeout | undefined;
   try {
+    const restore = parseRestore(command.restore);
     const workflowModule = resolveWorkflowPath(command.workflow);
     const job = await createJobFromWorkflow(workflowModule, command.jobId, command.config);
-    const runner = job.createRunner({ workflowModule, config: command.config, logLevel: command.logLevel });
+    const runner = job.createRunner({
+      workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore,
+    });
     await runner.initialize();
     stopOnSignals(runner);
     if (command.progressIntervalSecs > 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 
 await yargs(hideBin(process.argv))
@@ -15,21 +16,38 @@ await yargs(hideBin(process.argv))
         .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
         .option('input', { type: 'string', describe: 'Passed to createJob as config.input' })
         .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
+        .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path or file:// URL (default .solstice/<job id>)' })
+        .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
         .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
         .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
         .example('$0 run --workflow simple_etl --job-id demo --rows 1000000', 'Generate 1M sample orders and run the ETL on them')
-        .example('$0 run --workflow ./my_flow.ts --job-id j1 --input "in/*.csv" --output out/', 'Run your own workflow module'),
+        .example('$0 run --workflow ./my_flow.ts --job-id j1 --input "in/*.csv" --output out/', 'Run your own workflow module')
+        .example('$0 run --workflow ./my_flow.ts --job-id j1 --restore latest', 'Resume a killed job from its latest checkpoint'),
     async (argv) => {
       process.exitCode = await runWorkflowCommand({
         workflow: argv.workflow,
         jobId: argv['job-id'],
         progressIntervalSecs: argv['progress-interval'],
         logLevel: argv['log-level'],
+        stateBackend: argv['state-backend'],
+        restore: argv.restore,
         config: workflowConfig(argv),
       });
     },
   )
-  .demandCommand(1, 'Name a command: run')
+  .command(
+    'checkpoints <action>',
+    'Inspect a job\'s checkpoints',
+    (y) =>
+      y
+        .positional('action', { choices: ['list'] as const, describe: 'list: completed checkpoints, oldest first' })
+        .option('job-id', { type: 'string', demandOption: true, describe: 'The job id' })
+        .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live (default .solstice/<job id>)' }),
+    async (argv) => {
+      process.exitCode = await listCheckpointsCommand(argv['job-id'], argv['state-backend']);
+    },
+  )
+  .demandCommand(1, 'Name a command: run, checkpoints')
   .strictCommands()
   .recommendCommands()
   .help()

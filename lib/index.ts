@@ -23,6 +23,7 @@ export { MapOperator, type MapConfig } from '../operators/transform/map-operator
 export { FilterOperator, type FilterConfig } from '../operators/transform/filter-operator.js';
 export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat-map-operator.js';
 export { KeyByOperator, type KeyByConfig, type Key } from '../operators/transform/key-by-operator.js';
+export { AggregateOperator, type AggregateConfig, type Aggregation } from '../operators/transform/aggregate-operator.js';
 export { RowFunctionError } from '../operators/transform/row-function-error.js';
 export { FileSource, type FileSourceConfig, type FileFormat } from '../operators/source/file-source.js';
 export type { CsvOptions, CsvColumnType } from '../operators/source/formats/csv-format.js';

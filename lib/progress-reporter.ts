@@ -21,6 +21,7 @@ export function formatSummary(summary: JobSummary): string {
   const sourceRows = summary.stages.filter((s) => s.splitsPlanned !== undefined).reduce((sum, s) => sum + s.rowsOut, 0);
   const seconds = summary.wallTimeMs / 1000;
   return [
+    ...(summary.resumedFrom === undefined ? [] : [`resumed from checkpoint ${summary.resumedFrom}`]),
     line(header),
     ...rows.map(line),
     `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,

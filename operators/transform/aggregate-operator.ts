@@ -1,0 +1,166 @@
+import { Operator, type FinishingOperator, type OperatorContext, type StatefulOperator } from '../../lib/operator.js';
+import type { Row } from '../../lib/arrow-rows.js';
+import { OperatorConfigError } from '../../lib/errors.js';
+import type { Split } from '../../lib/split.js';
+import { SplitPayload } from '../../lib/split-payload.js';
+import { RowFunctionError } from './row-function-error.js';
+
+/** One output column of an aggregation. */
+export type Aggregation =
+  | { op: 'count' }
+  | { op: 'sum' | 'min' | 'max'; field: string }
+  | { op: 'reduce'; initial: unknown; fn: (accumulator: any, row: Row) => unknown };
+
+export interface AggregateConfig {
+  /** The column holding the key (what KeyByOperator added). Default `_key`. */
+  keyField?: string;
+  /** Output columns by name. */
+  aggregations: Record<string, Aggregation>;
+}
+
+interface Group {
+  key: unknown;
+  values: unknown[];
+}
+
+/**
+ * Per-key reductions after a KeyByOperator: count, sum, min, max and a user
+ * reduce function. It keeps one group per key, checkpoints the groups, and
+ * emits one row per key (`keyField` plus the aggregations) when its input ends.
+ */
+export class AggregateOperator extends Operator<AggregateConfig> implements StatefulOperator, FinishingOperator {
+  private readonly keyField: string;
+  private readonly names: string[];
+  private readonly aggregations: Aggregation[];
+  private groups = new Map<string, Group>();
+
+  constructor(config: AggregateConfig, context: OperatorContext) {
+    super(config, context);
+    if (!config?.aggregations || Object.keys(config.aggregations).length === 0) {
+      throw new OperatorConfigError("AggregateOperator needs 'aggregations', e.g. { n: { op: 'count' } }");
+    }
+    this.keyField = config.keyField ?? '_key';
+    this.names = Object.keys(config.aggregations);
+    this.aggregations = Object.values(config.aggregations);
+    for (const [name, aggregation] of Object.entries(config.aggregations)) validate(name, aggregation);
+  }
+
+  processSplit(_split: Split, payload?: SplitPayload): null {
+    if (!payload) return null;
+    const rows = payload.toRows();
+    let i = 0;
+    try {
+      for (; i < rows.length; i++) this.add(rows[i]!);
+    } catch (error) {
+      throw new RowFunctionError(i + 1, rows[i], error);
+    }
+    return null;
+  }
+
+  finish(split: Split): SplitPayload | null {
+    if (this.groups.size === 0) return null;
+    const rows: Row[] = [];
+    for (const group of this.groups.values()) {
+      const row: Row = { [this.keyField]: group.key };
+      this.names.forEach((name, i) => (row[name] = group.values[i] ?? null));
+      rows.push(row);
+    }
+    return SplitPayload.fromRows(rows, split.splitId);
+  }
+
+  snapshotState(): unknown {
+    return [...this.groups.values()].map((group) => [encode(group.key), group.values.map(encode)]);
+  }
+
+  restoreState(state: unknown): void {
+    this.groups = new Map();
+    for (const [key, values] of state as [unknown, unknown[]][]) {
+      const decodedKey = decode(key);
+      this.groups.set(groupId(decodedKey), { key: decodedKey, values: values.map(decode) });
+    }
+  }
+
+  private add(row: Row): void {
+    const key = row[this.keyField];
+    if (key === undefined || key === null) throw new Error(`no key in column '${this.keyField}' (is a KeyByOperator upstream?)`);
+    const id = groupId(key);
+    let group = this.groups.get(id);
+    if (!group) {
+      group = { key, values: this.aggregations.map(initialValue) };
+      this.groups.set(id, group);
+    }
+    const values = group.values;
+    this.aggregations.forEach((aggregation, i) => (values[i] = step(aggregation, values[i], row)));
+  }
+}
+
+function validate(name: string, aggregation: Aggregation): void {
+  switch (aggregation?.op) {
+    case 'count':
+      return;
+    case 'sum':
+    case 'min':
+    case 'max':
+      if (typeof aggregation.field === 'string') return;
+      throw new OperatorConfigError(`Aggregation '${name}' (${aggregation.op}) needs 'field'`);
+    case 'reduce':
+      if (typeof aggregation.fn === 'function') return;
+      throw new OperatorConfigError(`Aggregation '${name}' (reduce) needs 'fn(accumulator, row)'`);
+    default:
+      throw new OperatorConfigError(`Aggregation '${name}': op must be count, sum, min, max or reduce`);
+  }
+}
+
+function initialValue(aggregation: Aggregation): unknown {
+  switch (aggregation.op) {
+    case 'count':
+    case 'sum':
+      return 0;
+    case 'min':
+    case 'max':
+      return null;
+    case 'reduce':
+      return structuredClone(aggregation.initial);
+  }
+}
+
+function step(aggregation: Aggregation, current: unknown, row: Row): unknown {
+  switch (aggregation.op) {
+    case 'count':
+      return (current as number) + 1;
+    case 'sum':
+      return (current as number) + numberIn(row, aggregation.field);
+    case 'min': {
+      const value = row[aggregation.field];
+      return value === null || value === undefined ? current : current === null || (value as number) < (current as number) ? value : current;
+    }
+    case 'max': {
+      const value = row[aggregation.field];
+      return value === null || value === undefined ? current : current === null || (value as number) > (current as number) ? value : current;
+    }
+    case 'reduce':
+      return aggregation.fn(current, row);
+  }
+}
+
+function numberIn(row: Row, field: string): number {
+  const value = row[field];
+  if (value === null || value === undefined) return 0;
+  if (typeof value !== 'number') throw new Error(`column '${field}' holds ${JSON.stringify(String(value))}, not a number`);
+  return value;
+}
+
+/** Keys of different types stay apart (1 and '1' are two groups). */
+function groupId(key: unknown): string {
+  return `${typeof key}:${String(key)}`;
+}
+
+/** JSON for checkpoint state: bigints travel tagged. */
+function encode(value: unknown): unknown {
+  return typeof value === 'bigint' ? { $bigint: value.toString() } : value;
+}
+
+function decode(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && '$bigint' in value) return BigInt((value as { $bigint: string }).$bigint);
+  return value;
+}
