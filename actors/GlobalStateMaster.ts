@@ -201,10 +201,11 @@ export default class GlobalStateMaster {
     };
     await this.store.publish(manifest);
     this.log.info({ checkpointId: id, final: manifest.final }, 'checkpoint published');
+    // Before the commit: the final commit ends the job, and nothing may still be deleting then.
+    await this.store.retain(this.params.retain).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove old checkpoints'));
     await Promise.all(
       Object.entries(this.masters).map(([stage, master]) => master.sendAndReceive('commitCheckpoint', id, manifest.stages[stage], manifest.final)),
     );
-    await this.store.retain(this.params.retain).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove old checkpoints'));
     return manifest;
   }
 }

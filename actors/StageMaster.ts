@@ -227,9 +227,9 @@ export default class StageMaster {
     this.pump();
   }
 
-  /** Downstream master -> master: up to `max` finished splits of epochs up to `maxEpoch` for stage `consumer`. */
-  pull(consumer: string, max: number, maxEpoch: number | null): Promise<PullReply> {
-    const reply = this.output.pull(consumer, max, maxEpoch ?? EVERY_EPOCH);
+  /** Downstream master -> master: up to `max` finished splits for stage `consumer`. */
+  pull(consumer: string, max: number): Promise<PullReply> {
+    const reply = this.output.pull(consumer, max);
     reply.then(() => this.pump(), () => undefined);
     return reply;
   }
@@ -322,15 +322,19 @@ export default class StageMaster {
     }
   }
 
+  /**
+   * Keeps about one startable split per worker queued. An aligned stage keeps
+   * pulling while it waits for a barrier: splits of later epochs wait in its
+   * queue rather than in the upstream's buffer, where they would hold back the
+   * very splits the barrier waits for.
+   */
   private pullInput(): void {
-    const nextEpoch = this.completedEpoch + 1;
+    const startable = this.aligned ? this.queue.countUpTo(this.dispatchableEpoch) : this.queue.size;
     for (const link of this.upstreams) {
       if (link.done || link.pulling) continue;
-      // An aligned stage that has everything of its next epoch from this upstream waits for the others.
-      if (this.aligned && link.closedEpoch >= nextEpoch) continue;
-      if (!this.prefetch.shouldPull(this.queue.size, this.workers.length)) continue;
+      if (!this.prefetch.shouldPull(startable, this.workers.length)) continue;
       link.pulling = true;
-      link.ref.sendAndReceive('pull', this.stage.name, this.workers.length, this.aligned ? nextEpoch : null).then(
+      link.ref.sendAndReceive('pull', this.stage.name, this.workers.length).then(
         (reply: PullReply) => {
           link.pulling = false;
           link.done = reply.done;

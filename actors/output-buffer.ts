@@ -8,7 +8,6 @@ interface Held {
 interface Waiter {
   resolve: (reply: PullReply) => void;
   max: number;
-  maxEpoch: number;
 }
 
 /**
@@ -18,8 +17,7 @@ interface Waiter {
  *
  * It also carries the stage's checkpoint barrier: `closeEpoch(n)` says every
  * entry of epochs up to n has been added. A consumer learns `closedEpoch = n`
- * once it has taken all of those entries, and may ask only for entries up to
- * an epoch (`maxEpoch`) while it aligns on a checkpoint.
+ * once it has taken all of those entries.
  */
 export class OutputBuffer {
   private readonly queues = new Map<string, Held[]>();
@@ -97,15 +95,12 @@ export class OutputBuffer {
     return [...all];
   }
 
-  /**
-   * Up to `max` entries of epochs up to `maxEpoch` for `consumer`. Waits while
-   * there is neither such an entry, nor a newly closed epoch, nor the end.
-   */
-  pull(consumer: string, max: number, maxEpoch: number = Number.POSITIVE_INFINITY): Promise<PullReply> {
+  /** Up to `max` entries for `consumer`. Waits while there is neither an entry, nor a newly closed epoch, nor the end. */
+  pull(consumer: string, max: number): Promise<PullReply> {
     if (!this.queues.has(consumer)) return Promise.reject(new Error(`'${consumer}' is not a consumer of this stage`));
     if (this.waiters.has(consumer)) return Promise.reject(new Error(`'${consumer}' already has a pull waiting`));
     return new Promise((resolve) => {
-      this.waiters.set(consumer, { resolve, max, maxEpoch });
+      this.waiters.set(consumer, { resolve, max });
       this.answer(consumer);
     });
   }
@@ -118,11 +113,7 @@ export class OutputBuffer {
     const waiter = this.waiters.get(consumer);
     if (!waiter) return;
     const queue = this.queues.get(consumer)!;
-    const taken: Held[] = [];
-    for (let i = 0; i < queue.length && taken.length < Math.max(1, waiter.max); ) {
-      if (queue[i]!.entry.split.epoch <= waiter.maxEpoch) taken.push(...queue.splice(i, 1));
-      else i++;
-    }
+    const taken = queue.splice(0, Math.max(1, waiter.max));
     const closedEpoch = this.closedEpochFor(queue);
     const done = this.closed && queue.length === 0;
     if (taken.length === 0 && closedEpoch <= this.reportedClosed.get(consumer)! && !done) return;
@@ -132,7 +123,7 @@ export class OutputBuffer {
     waiter.resolve({ entries: taken.map((held) => held.entry), done, upstreamStopped: this.stopped, closedEpoch });
   }
 
-  /** The closed epoch a consumer may assume: entries it has not taken hold it below their epoch. */
+  /** The closed epoch a consumer may assume: entries it has not taken yet hold it below their epoch. */
   private closedEpochFor(queue: Held[]): number {
     let closed = this.closedEpoch;
     for (const held of queue) closed = Math.min(closed, held.entry.split.epoch - 1);

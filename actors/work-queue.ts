@@ -34,6 +34,13 @@ export class WorkQueue {
     return [...this.shared, ...this.owned.flat()].map((item) => `${item.split.stage}/${item.split.lineage}`);
   }
 
+  /** Splits whose epoch is at most `maxEpoch`. */
+  countUpTo(maxEpoch: number): number {
+    let count = 0;
+    for (const item of [...this.shared, ...this.owned.flat()]) if (item.split.epoch <= maxEpoch) count++;
+    return count;
+  }
+
   get size(): number {
     return this.shared.length + this.owned.reduce((sum, queue) => sum + queue.length, 0);
   }
