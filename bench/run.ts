@@ -1,8 +1,10 @@
 /** `npm run bench -- NAME [args]`: runs one benchmark; its last line is `NAME ratio=X`. */
+import { runCheckpointBenchmark } from './checkpoint.js';
 import { runEtlBenchmark } from './etl.js';
 
 const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   etl: runEtlBenchmark,
+  checkpoint: runCheckpointBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);

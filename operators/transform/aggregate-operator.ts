@@ -3,7 +3,7 @@ import type { Row } from '../../lib/arrow-rows.js';
 import { OperatorConfigError } from '../../lib/errors.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { RowFunctionError } from './row-function-error.js';
+import { forEachRow } from './row-function-error.js';
 
 /** One output column of an aggregation. */
 export type Aggregation =
@@ -47,13 +47,7 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
 
   processSplit(_split: Split, payload?: SplitPayload): null {
     if (!payload) return null;
-    const rows = payload.toRows();
-    let i = 0;
-    try {
-      for (; i < rows.length; i++) this.add(rows[i]!);
-    } catch (error) {
-      throw new RowFunctionError(i + 1, rows[i], error);
-    }
+    forEachRow(payload.toRows(), (row) => this.add(row));
     return null;
   }
 

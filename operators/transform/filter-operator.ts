@@ -2,7 +2,7 @@ import { Operator, type OperatorContext } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { RowFunctionError } from './row-function-error.js';
+import { forEachRow } from './row-function-error.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
 export interface FilterConfig {
@@ -28,12 +28,9 @@ export class FilterOperator extends Operator<FilterConfig> {
     const fn = this.config.fn!;
     const rows = payload.toRows();
     const kept: Row[] = [];
-    let i = 0;
-    try {
-      for (; i < rows.length; i++) if (fn(rows[i]!)) kept.push(rows[i]!);
-    } catch (error) {
-      throw new RowFunctionError(i + 1, rows[i], error);
-    }
+    forEachRow(rows, (row) => {
+      if (fn(row)) kept.push(row);
+    });
     return kept.length === 0 ? null : SplitPayload.fromRows(kept, split.splitId, payload.schema);
   }
 }

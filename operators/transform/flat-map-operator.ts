@@ -2,7 +2,7 @@ import { Operator, type OperatorContext } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { RowFunctionError } from './row-function-error.js';
+import { forEachRow } from './row-function-error.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
 export interface FlatMapConfig {
@@ -28,12 +28,9 @@ export class FlatMapOperator extends Operator<FlatMapConfig> {
     const fn = this.config.fn!;
     const rows = payload.toRows();
     const out: Row[] = [];
-    let i = 0;
-    try {
-      for (; i < rows.length; i++) for (const row of fn(rows[i]!)) out.push(row);
-    } catch (error) {
-      throw new RowFunctionError(i + 1, rows[i], error);
-    }
+    forEachRow(rows, (row) => {
+      for (const produced of fn(row)) out.push(produced);
+    });
     return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.schema);
   }
 }

@@ -3,7 +3,7 @@ import type { Row } from '../../lib/arrow-rows.js';
 import { OperatorConfigError } from '../../lib/errors.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { RowFunctionError } from './row-function-error.js';
+import { forEachRow } from './row-function-error.js';
 
 export type Key = string | number | boolean | bigint;
 
@@ -32,17 +32,12 @@ export class KeyByOperator extends Operator<KeyByConfig> implements KeyedOutput 
     const { fn } = this.config;
     const keyField = this.keyField;
     const rows = payload.toRows();
-    const out = new Array<Row>(rows.length);
-    let i = 0;
-    try {
-      for (; i < rows.length; i++) {
-        const key = fn(rows[i]!);
-        if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
-        out[i] = { ...rows[i], [keyField]: key };
-      }
-    } catch (error) {
-      throw new RowFunctionError(i + 1, rows[i], error);
-    }
+    const out: Row[] = [];
+    forEachRow(rows, (row) => {
+      const key = fn(row);
+      if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
+      out.push({ ...row, [keyField]: key });
+    });
     return SplitPayload.fromRows(out, split.splitId, payload.schema);
   }
 }

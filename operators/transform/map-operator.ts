@@ -2,7 +2,7 @@ import { Operator, type OperatorContext } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { RowFunctionError } from './row-function-error.js';
+import { forEachRow } from './row-function-error.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
 export interface MapConfig {
@@ -24,13 +24,8 @@ export class MapOperator extends Operator<MapConfig> {
     if (this.config.batchFn) return SplitPayload.fromTable(await this.config.batchFn(payload.toTable()), split.splitId);
     const fn = this.config.fn!;
     const rows = payload.toRows();
-    const out = new Array<Row>(rows.length);
-    let i = 0;
-    try {
-      for (; i < rows.length; i++) out[i] = fn(rows[i]!);
-    } catch (error) {
-      throw new RowFunctionError(i + 1, rows[i], error);
-    }
+    const out: Row[] = [];
+    forEachRow(rows, (row) => out.push(fn(row)));
     return SplitPayload.fromRows(out, split.splitId, payload.schema);
   }
 }

@@ -1,3 +1,4 @@
+import type { Row } from '../../lib/arrow-rows.js';
 import { SolsticeError, registerErrorClass } from '../../lib/errors.js';
 
 /** A user row function threw; names the row (1-based, within the split) it threw on. */
@@ -23,4 +24,14 @@ function preview(value: unknown): string {
     text = String(value);
   }
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/** Calls `visit` on each row; what it throws becomes a RowFunctionError naming the row. */
+export function forEachRow(rows: readonly Row[], visit: (row: Row) => void): void {
+  let i = 0;
+  try {
+    for (; i < rows.length; i++) visit(rows[i]!);
+  } catch (error) {
+    throw new RowFunctionError(i + 1, rows[i], error);
+  }
 }

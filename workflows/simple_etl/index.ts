@@ -5,7 +5,9 @@
  * Config (CLI: --key value): input (files or glob; default: a generated sample
  * of `rows` orders under data/), rows (default 100000), output (default
  * out/<jobId>), format (parquet | jsonl | csv, default parquet), minTotal
- * (default 100), parallelism (workers of the transform stage, default 4).
+ * (default 100), parallelism (workers of the transform stage, default 4),
+ * checkpointIntervalSecs (default 300), checkpointIntervalRecords (default
+ * 1000000; 0 turns either off), stateBackend.
  */
 import { resolve } from 'node:path';
 import { FileSink, FileSource, FilterOperator, Job, MapOperator, Stage, type FileSinkFormat, type Row } from '../../lib/index.js';
@@ -19,6 +21,8 @@ export interface SimpleEtlConfig {
   minTotal?: number | string;
   parallelism?: number | string;
   splitBytes?: number | string;
+  checkpointIntervalSecs?: number | string;
+  checkpointIntervalRecords?: number | string;
 }
 
 /** Total of an order, rounded to cents. */
@@ -34,7 +38,11 @@ export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Pr
   const parallelism = Number(config.parallelism ?? 4);
   const splitBytes = config.splitBytes === undefined ? undefined : Number(config.splitBytes);
 
-  const job = new Job({ jobId, checkpointIntervalSecs: 300, checkpointIntervalRecords: 10_000 });
+  const job = new Job({
+    jobId,
+    checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 300),
+    checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 1_000_000),
+  });
   job.addStage(new Stage('source', FileSource, { paths: [input], format: 'jsonl', splitBytes }, 1));
   job.addStage(new Stage('transform', MapOperator, { fn: (row: Row) => ({ ...row, total: orderTotal(row) }) }, parallelism), ['source']);
   job.addStage(new Stage('filter', FilterOperator, { fn: (row: Row) => (row.total as number) > minTotal }, [1, Math.max(1, parallelism)]), ['transform']);
