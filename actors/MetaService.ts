@@ -77,7 +77,6 @@ export default class MetaService {
     for (const stage of this.job.stageNames) {
       const params: StageMasterParams = {
         spec, stage, placement: this.params.placement,
-        restoredEpoch: resumed?.checkpointId ?? 0,
         firstEpoch: firstCheckpointId,
         restore: resumed?.stages[stage],
       };

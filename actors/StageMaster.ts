@@ -99,12 +99,14 @@ export default class StageMaster {
     }
     this.aligned = isStatefulOperatorClass(this.stage.operator);
     this.finishState = !isFinishing(this.stage.operator.prototype as object) ? 'not-needed' : params.restore?.finished ? 'done' : 'pending';
-    this.completedEpoch = params.restoredEpoch;
-    this.triggeredEpoch = params.restoredEpoch;
+    // No split belongs to the epochs between the restored checkpoint and this run's first: they count as complete.
+    const startEpoch = params.firstEpoch - 1;
+    this.completedEpoch = startEpoch;
+    this.triggeredEpoch = startEpoch;
     this.sourceEpoch = params.firstEpoch;
     this.capacity = this.job.maxBufferedSplitsOf(params.stage);
     this.backpressure = downstreams.length > 0 ? new OutputCapacityPolicy(this.capacity) : new UnboundedPolicy();
-    this.output = new OutputBuffer(downstreams, params.restoredEpoch);
+    this.output = new OutputBuffer(downstreams, startEpoch);
     this.queue = new WorkQueue(workerCount);
     const outputPartitions = Math.max(1, ...downstreams.map((name) => this.job.getStage(name).bounds.max));
     this.workers = await Promise.all(
@@ -123,7 +125,7 @@ export default class StageMaster {
   /** Gives the master the refs of its upstream stage masters and of the job's state master. */
   connect(upstreams: Record<string, ActorRef>, stateMaster: ActorRef): void {
     this.upstreams = Object.entries(upstreams).map(([stage, ref]) => ({
-      stage, ref, pulling: false, done: false, closedEpoch: this.params.restoredEpoch,
+      stage, ref, pulling: false, done: false, closedEpoch: this.params.firstEpoch - 1,
     }));
     this.stateMaster = stateMaster;
   }

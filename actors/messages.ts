@@ -12,8 +12,6 @@ export interface StageMasterParams {
   spec: import('../lib/job-spec.js').JobSpec;
   stage: string;
   placement: import('./placement.js').PlacementConfig;
-  /** Epochs up to this one are complete (0, or the checkpoint the job resumes from). */
-  restoredEpoch: number;
   /** Splits handed out from now on belong to this epoch (above every checkpoint id used before). */
   firstEpoch: number;
   /** The stage's part of the checkpoint the job resumes from. */

@@ -36,7 +36,7 @@ async function baseline(input: string, output: string): Promise<number> {
 
 async function framework(input: string, output: string): Promise<number> {
   const job = await createJob('bench-etl', { input, output, parallelism: 1 });
-  const summary = await job.createRunner().run();
+  const summary = await job.createRunner({ stateBackend: join(output, '_state'), restore: 'none' }).run();
   return summary.stages.find((s) => s.stage === 'sink')!.rowsIn;
 }
 
