@@ -33,6 +33,9 @@ export class CheckpointError extends SolsticeError {
 
 registerErrorClass('CheckpointError', CheckpointError);
 
+/** How long the final checkpoint is retried before the job fails. */
+const FINAL_CHECKPOINT_RETRY_MS = 60_000;
+
 interface Waiter {
   resolve: (id: number) => void;
   reject: (error: Error) => void;
@@ -73,6 +76,8 @@ export default class GlobalStateMaster {
   private timer: NodeJS.Timeout | undefined;
   private recordsSinceCheckpoint = 0;
   private progressCounts: SourceProgress = { splitsDone: 0, records: 0 };
+  private finalFailures = 0;
+  private firstFinalFailure = 0;
 
   initialize(selfActor: SelfActor): void {
     this.params = selfActor.getCustomParameters();
@@ -165,14 +170,33 @@ export default class GlobalStateMaster {
       this.log.warn({ checkpointId: id, err: error }, `checkpoint ${id} failed; the job keeps its last completed checkpoint and goes on`);
       for (const waiter of waiters) waiter.reject(error as Error);
       if (final) {
-        // The job cannot complete without its final checkpoint.
-        this.stop();
-        await this.parent.send('checkpointFailed', serializeError(error));
+        this.running = false;
+        await this.retryFinal(error);
+        return;
       }
     }
     this.running = false;
     // Once the sources are exhausted, checkpoints follow each other until one finds every stage at its end.
     if (this.waiters.length > 0 || this.finalRequested || this.allExhausted) void this.runNext();
+  }
+
+  /**
+   * The job cannot complete without its final checkpoint: retry it with
+   * growing pauses for a while (a state backend may come back), then fail.
+   */
+  private async retryFinal(error: unknown): Promise<void> {
+    this.finalFailures++;
+    const waited = this.finalFailures === 1 ? 0 : Date.now() - this.firstFinalFailure;
+    if (this.finalFailures === 1) this.firstFinalFailure = Date.now();
+    if (waited >= FINAL_CHECKPOINT_RETRY_MS) {
+      this.stop();
+      await this.parent.send('checkpointFailed', serializeError(error));
+      return;
+    }
+    const pause = Math.min(5000, 250 * 2 ** (this.finalFailures - 1));
+    this.log.warn({ attempt: this.finalFailures }, `retrying the final checkpoint in ${pause} ms`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    void this.runNext();
   }
 
   private get allExhausted(): boolean {

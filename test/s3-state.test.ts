@@ -1,0 +1,74 @@
+import test from 'ava';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { S3StateBackend } from '../state/s3-state-backend.js';
+import { cephUnavailableReason, startCephS3Gateway, type S3Gateway } from './support/ceph-s3-gateway.js';
+import { attempt, CHAOS_WORKFLOW, killAndResumeUntilDone } from './support/chaos-run.js';
+import { writeChaosInput } from './support/chaos-data.js';
+import { runCli } from './support/cli.js';
+import { readJsonLinesDir, tempDir } from './support/files.js';
+
+const unavailable = cephUnavailableReason();
+if (unavailable && process.env.CI) throw new Error(`The S3 tests need a Ceph S3 gateway: ${unavailable}`);
+const s3Test = unavailable ? test.skip : test.serial;
+if (unavailable) console.warn(`Skipping the S3 state tests: ${unavailable}`);
+
+let gateway: S3Gateway;
+
+test.before(async () => {
+  if (unavailable) return;
+  gateway = await startCephS3Gateway();
+  process.env.AWS_ACCESS_KEY_ID = gateway.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = gateway.secretAccessKey;
+  process.env.AWS_REGION = 'us-east-1';
+  const client = new S3Client({ region: 'us-east-1', endpoint: gateway.endpoint, forcePathStyle: true });
+  await client.send(new CreateBucketCommand({ Bucket: 'solstice-state' }));
+});
+
+test.after.always(async () => {
+  await gateway?.stop();
+});
+
+const stateUrl = (prefix: string) => `s3://solstice-state/${prefix}?endpoint=${encodeURIComponent(gateway.endpoint)}`;
+
+s3Test('the S3 backend writes whole objects, publishes only once, lists and deletes by prefix', async (t) => {
+  const backend = new S3StateBackend(stateUrl('contract'));
+  await backend.write('job/checkpoints/1/state/a.json', '{"a":1}');
+  await backend.write('job/checkpoints/1/state/a.json', '{"a":2}');
+  t.is(Buffer.from((await backend.read('job/checkpoints/1/state/a.json'))!).toString(), '{"a":2}');
+  t.is(await backend.read('job/missing'), undefined);
+  t.true(await backend.writeIfAbsent('job/checkpoints/1/MANIFEST.json', 'first'));
+  t.false(await backend.writeIfAbsent('job/checkpoints/1/MANIFEST.json', 'second'), 'the server refuses a second publish (412)');
+  t.is(Buffer.from((await backend.read('job/checkpoints/1/MANIFEST.json'))!).toString(), 'first');
+  await backend.write('job/checkpoints/2/state/b.json', '{}');
+  t.deepEqual(await backend.list('job/checkpoints/'), [
+    'job/checkpoints/1/MANIFEST.json', 'job/checkpoints/1/state/a.json', 'job/checkpoints/2/state/b.json',
+  ]);
+  await backend.deletePrefix('job/checkpoints/1/');
+  t.deepEqual(await backend.list('job/'), ['job/checkpoints/2/state/b.json']);
+});
+
+s3Test('with its state on S3, a job SIGKILLed and resumed writes every record exactly once', async (t) => {
+  await killAndResumeUntilDone(t, { stateBackend: stateUrl('chaos'), kills: 3, killWindowMs: [300, 1500] });
+});
+
+s3Test('while the S3 gateway is down checkpoints fail with a log line and the job goes on; it completes once S3 is back', async (t) => {
+  const cwd = await tempDir('solstice-outage-');
+  const { records } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
+  const output = join(cwd, 'out');
+  const state = stateUrl('outage');
+  const run = attempt(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'outage', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '40', '--interval-secs', '0.3', '--progress-interval', '0', '--state-backend', state,
+    '--log-level', 'warn'], cwd);
+  await sleep(1200);
+  await gateway.stopGateway();
+  await sleep(2000);
+  await gateway.startGateway();
+  const result = await run;
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /checkpoint \d+ failed; the job keeps its last completed checkpoint and goes on/);
+  const listing = await runCli(['checkpoints', 'list', '--job-id', 'outage', '--state-backend', state], { cwd });
+  t.regex(listing.stdout, /yes \(job complete\)/);
+  t.is((await readJsonLinesDir(join(output, 'records'))).length, records.length);
+});

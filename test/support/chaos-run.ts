@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { writeChaosInput } from './chaos-data.js';
+import { runCli } from './cli.js';
+import { CLI, readJsonLinesDir, tempDir } from './files.js';
+
+export const CHAOS_WORKFLOW = fileURLToPath(new URL('../fixtures/chaos_workflow.js', import.meta.url));
+
+export interface Attempt {
+  killed: boolean;
+  code: number | null;
+  stderr: string;
+}
+
+/**
+ * Starts the CLI as a child process and, if `killAfterMs` is set, SIGKILLs it
+ * that long after it started running the job (its first progress line), unless
+ * it ended first.
+ */
+export function attempt(args: string[], cwd: string, killAfterMs?: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let killed = false;
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (killAfterMs !== undefined && timer === undefined && /^\[\d/m.test(stderr)) {
+        timer = setTimeout(() => {
+          killed = child.kill('SIGKILL');
+        }, killAfterMs);
+      }
+    });
+    child.on('exit', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ killed: killed && code === null, code, stderr });
+    });
+  });
+}
+
+/**
+ * Runs the chaos job, SIGKILLing it at random moments `kills` times and
+ * resuming it with `--restore latest` each time, then checks that its output
+ * holds every input record exactly once and exact per-user totals.
+ */
+export async function killAndResumeUntilDone(
+  t: ExecutionContext,
+  options: { stateBackend?: string; kills?: number; killWindowMs?: [number, number] } = {},
+): Promise<void> {
+  const cwd = await tempDir('solstice-chaos-');
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 30_000);
+  const output = join(cwd, 'out');
+  const jobId = 'chaos';
+  const state = options.stateBackend ? ['--state-backend', options.stateBackend] : [];
+  const args = ['run', '--workflow', CHAOS_WORKFLOW, '--job-id', jobId, '--input', join(cwd, 'in', '*.jsonl'), '--output', output,
+    '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', ...state];
+  const wantedKills = options.kills ?? 5;
+
+  let kills = 0;
+  let finished = false;
+  const log: string[] = [];
+  for (let round = 0; round < 4 * wantedKills && !finished; round++) {
+    const listing = await runCli(['checkpoints', 'list', '--job-id', jobId, ...state], { cwd });
+    const restore = /^\d+\s/m.test(listing.stdout) ? ['--restore', 'latest'] : [];
+    const [earliest, latest] = options.killWindowMs ?? [0, 1500];
+    const killAfterMs = kills < wantedKills ? earliest + Math.floor(Math.random() * (latest - earliest)) : undefined;
+    const result = await attempt([...args, ...restore], cwd, killAfterMs);
+    log.push(`round ${round}: ${restore.join(' ') || 'fresh'}, kill ${killAfterMs ?? '-'} ms into the run: ${result.killed ? 'killed' : `exit ${result.code}`}`);
+    if (result.killed) {
+      kills++;
+      continue;
+    }
+    t.is(result.code, 0, `${log.join('\n')}\n${result.stderr}`);
+    finished = true;
+  }
+  t.log(log.join('\n'));
+  t.true(finished, 'the job finished');
+  t.true(kills >= Math.min(3, wantedKills), `the job was killed ${kills} times`);
+  t.true(log.some((line) => line.includes('--restore latest')), 'the job was resumed from a checkpoint at least once');
+
+  const written = await readJsonLinesDir(join(output, 'records'));
+  const ids = written.map((r) => r.id as number).sort((a, b) => a - b);
+  t.is(ids.length, records.length, 'no record missing or duplicated');
+  t.deepEqual(ids, records.map((r) => r.id));
+  const byId = new Map(records.map((r) => [r.id, r]));
+  t.true(written.every((r) => r.user === byId.get(r.id as number)!.user && r.amount === byId.get(r.id as number)!.amount));
+
+  const counted = await readJsonLinesDir(join(output, 'totals'));
+  t.is(counted.length, totals.size);
+  for (const row of counted) t.deepEqual({ n: row.n, amount: row.amount, top: row.top }, totals.get(row._key as string), `totals of ${row._key}`);
+
+  t.false(existsSync(join(output, 'records', '_staging')), 'no staging leftovers');
+  t.deepEqual((await readdir(output)).sort(), ['records', 'totals']);
+}
