@@ -50,7 +50,7 @@ s3Test('the S3 backend writes whole objects, publishes only once, lists and dele
 });
 
 s3Test('with its state on S3, a job SIGKILLed and resumed writes every record exactly once', async (t) => {
-  await killAndResumeUntilDone(t, { stateBackend: stateUrl('chaos'), kills: 3, killWindowMs: [300, 1500] });
+  await killAndResumeUntilDone(t, { stateBackend: stateUrl('chaos'), kills: 3, killWindowMs: [300, 1000] });
 });
 
 s3Test('while the S3 gateway is down checkpoints fail with a log line and the job goes on; it completes once S3 is back', async (t) => {

@@ -52,7 +52,7 @@ export async function killAndResumeUntilDone(
   options: { stateBackend?: string; kills?: number; killWindowMs?: [number, number] } = {},
 ): Promise<void> {
   const cwd = await tempDir('solstice-chaos-');
-  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 30_000);
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 60_000);
   const output = join(cwd, 'out');
   const jobId = 'chaos';
   const state = options.stateBackend ? ['--state-backend', options.stateBackend] : [];
@@ -66,7 +66,7 @@ export async function killAndResumeUntilDone(
   for (let round = 0; round < 4 * wantedKills && !finished; round++) {
     const listing = await runCli(['checkpoints', 'list', '--job-id', jobId, ...state], { cwd });
     const restore = /^\d+\s/m.test(listing.stdout) ? ['--restore', 'latest'] : [];
-    const [earliest, latest] = options.killWindowMs ?? [0, 1500];
+    const [earliest, latest] = options.killWindowMs ?? [0, 1000];
     const killAfterMs = kills < wantedKills ? earliest + Math.floor(Math.random() * (latest - earliest)) : undefined;
     const result = await attempt([...args, ...restore], cwd, killAfterMs);
     log.push(`round ${round}: ${restore.join(' ') || 'fresh'}, kill ${killAfterMs ?? '-'} ms into the run: ${result.killed ? 'killed' : `exit ${result.code}`}`);
