@@ -3,12 +3,10 @@
  * against the same job with none but the final one, alternating in separate
  * processes; prints rows/s for both and their ratio.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSampleOrders } from '../workflows/simple_etl/sample-orders.js';
+import { measureInOwnProcess } from './measured-process.js';
 
 interface Measurement {
   intervalSecs: number;
@@ -20,15 +18,7 @@ interface Measurement {
 const WORKER = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
 
 function measure(intervalSecs: number, input: string): Measurement {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-checkpoint-'));
-  try {
-    const line = execFileSync(process.execPath, [WORKER, String(intervalSecs), input, join(dir, 'out'), join(dir, 'state')], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    return JSON.parse(line) as Measurement;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return measureInOwnProcess<Measurement>(WORKER, (dir) => [String(intervalSecs), input, join(dir, 'out'), join(dir, 'state')]);
 }
 
 export async function runCheckpointBenchmark(args: string[]): Promise<number> {

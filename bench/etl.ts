@@ -3,12 +3,10 @@
  * single-process loop doing the same work with the same reader and writer,
  * on 1M rows; then the framework's peak memory on 1M and 10M rows.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSampleOrders } from '../workflows/simple_etl/sample-orders.js';
+import { measureInOwnProcess } from './measured-process.js';
 
 interface Measurement {
   mode: string;
@@ -20,13 +18,7 @@ interface Measurement {
 const WORKER = fileURLToPath(new URL('./etl-worker.js', import.meta.url));
 
 function measure(mode: 'framework' | 'baseline', input: string): Measurement {
-  const output = mkdtempSync(join(tmpdir(), `bench-etl-${mode}-`));
-  try {
-    const line = execFileSync(process.execPath, [WORKER, mode, input, output], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    return JSON.parse(line) as Measurement;
-  } finally {
-    rmSync(output, { recursive: true, force: true });
-  }
+  return measureInOwnProcess<Measurement>(WORKER, (dir) => [mode, input, dir]);
 }
 
 export async function runEtlBenchmark(args: string[]): Promise<number> {
