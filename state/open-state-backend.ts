@@ -4,17 +4,19 @@ import { SolsticeError } from '../lib/errors.js';
 import { LocalDirectoryBackend } from './local-directory-backend.js';
 import { S3StateBackend } from './s3-state-backend.js';
 import type { StateBackend } from './state-backend.js';
+import { WebHdfsStateBackend } from './webhdfs-state-backend.js';
 
 /** The state location used when none is given: `.solstice/<jobId>` under the working directory. */
 export function defaultStateLocation(jobId: string, cwd: string = process.cwd()): string {
   return resolve(cwd, '.solstice', jobId);
 }
 
-/** Opens a state backend from a URL (`file:///…`, `s3://bucket/prefix?endpoint=…`) or a local path (relative to the working directory). */
+/** Opens a state backend from a URL (`file:///…`, `s3://bucket/prefix?endpoint=…`, `webhdfs://namenode:port/path?user=…`) or a local path (relative to the working directory). */
 export function openStateBackend(location: string): StateBackend {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
   if (scheme === undefined) return new LocalDirectoryBackend(isAbsolute(location) ? location : resolve(location));
   if (scheme === 'file') return new LocalDirectoryBackend(fileURLToPath(location));
   if (scheme === 's3') return new S3StateBackend(location);
-  throw new SolsticeError(`State backend '${location}': unsupported scheme '${scheme}://' (supported: a path, file://, s3://)`);
+  if (scheme === 'webhdfs') return new WebHdfsStateBackend(location);
+  throw new SolsticeError(`State backend '${location}': unsupported scheme '${scheme}://' (supported: a path, file://, s3://, webhdfs://)`);
 }

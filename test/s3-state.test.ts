@@ -1,13 +1,8 @@
 import test from 'ava';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { S3StateBackend } from '../state/s3-state-backend.js';
 import { cephUnavailableReason, startCephS3Gateway, type S3Gateway } from './support/ceph-s3-gateway.js';
-import { attempt, CHAOS_WORKFLOW, killAndResumeUntilDone } from './support/chaos-run.js';
-import { writeChaosInput } from './support/chaos-data.js';
-import { runCli } from './support/cli.js';
-import { readJsonLinesDir, tempDir } from './support/files.js';
+import { killAndResumeUntilDone, runThroughOutage } from './support/chaos-run.js';
 
 const unavailable = cephUnavailableReason();
 if (unavailable && process.env.CI) throw new Error(`The S3 tests need a Ceph S3 gateway: ${unavailable}`);
@@ -54,21 +49,5 @@ s3Test('with its state on S3, a job SIGKILLed and resumed writes every record ex
 });
 
 s3Test('while the S3 gateway is down checkpoints fail with a log line and the job goes on; it completes once S3 is back', async (t) => {
-  const cwd = await tempDir('solstice-outage-');
-  const { records } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
-  const output = join(cwd, 'out');
-  const state = stateUrl('outage');
-  const run = attempt(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'outage', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '40', '--interval-secs', '0.3', '--progress-interval', '0', '--state-backend', state,
-    '--log-level', 'warn'], cwd);
-  await sleep(1200);
-  await gateway.stopGateway();
-  await sleep(2000);
-  await gateway.startGateway();
-  const result = await run;
-  t.is(result.code, 0, result.stderr);
-  t.regex(result.stderr, /checkpoint \d+ failed; the job keeps its last completed checkpoint and goes on/);
-  const listing = await runCli(['checkpoints', 'list', '--job-id', 'outage', '--state-backend', state], { cwd });
-  t.regex(listing.stdout, /yes \(job complete\)/);
-  t.is((await readJsonLinesDir(join(output, 'records'))).length, records.length);
+  await runThroughOutage(t, { stateBackend: stateUrl('outage'), stopServer: () => gateway.stopGateway(), startServer: () => gateway.startGateway(), failure: /ECONNREFUSED/ });
 });

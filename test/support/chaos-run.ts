@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { writeChaosInput } from './chaos-data.js';
@@ -17,22 +18,27 @@ export interface Attempt {
 }
 
 /**
- * Starts the CLI as a child process and, if `killAfterMs` is set, SIGKILLs it
- * that long after it started running the job (its first progress line), unless
- * it ended first.
+ * Starts the CLI as a child process. Once it runs the job (its first progress
+ * line), it calls `whenRunning` and, if `killAfterMs` is set, SIGKILLs the
+ * child that long after, unless it ended first.
  */
-export function attempt(args: string[], cwd: string, killAfterMs?: number): Promise<Attempt> {
+export function attempt(args: string[], cwd: string, options: { killAfterMs?: number; whenRunning?: () => void } = {}): Promise<Attempt> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let running = false;
     let killed = false;
     let timer: NodeJS.Timeout | undefined;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (killAfterMs !== undefined && timer === undefined && /^\[\d/m.test(stderr)) {
-        timer = setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, killAfterMs);
+      if (!running && /^\[\d/m.test(stderr)) {
+        running = true;
+        options.whenRunning?.();
+        if (options.killAfterMs !== undefined) {
+          timer = setTimeout(() => {
+            killed = child.kill('SIGKILL');
+          }, options.killAfterMs);
+        }
       }
     });
     child.on('exit', (code) => {
@@ -68,7 +74,7 @@ export async function killAndResumeUntilDone(
     const restore = /^\d+\s/m.test(listing.stdout) ? ['--restore', 'latest'] : [];
     const [earliest, latest] = options.killWindowMs ?? [0, 1000];
     const killAfterMs = kills < wantedKills ? earliest + Math.floor(Math.random() * (latest - earliest)) : undefined;
-    const result = await attempt([...args, ...restore], cwd, killAfterMs);
+    const result = await attempt([...args, ...restore], cwd, { killAfterMs });
     log.push(`round ${round}: ${restore.join(' ') || 'fresh'}, kill ${killAfterMs ?? '-'} ms into the run: ${result.killed ? 'killed' : `exit ${result.code}`}`);
     if (result.killed) {
       kills++;
@@ -95,4 +101,40 @@ export async function killAndResumeUntilDone(
 
   t.false(existsSync(join(output, 'records', '_staging')), 'no staging leftovers');
   t.deepEqual((await readdir(output)).sort(), ['records', 'totals']);
+}
+
+/**
+ * Runs the chaos job with its state at `stateBackend` and takes that backend's
+ * server down for two seconds while the job runs: checkpoints must fail with
+ * a log line (and `failure`, the backend's own message), the job must go on
+ * and complete with every record once it is back.
+ */
+export async function runThroughOutage(
+  t: ExecutionContext,
+  options: { stateBackend: string; stopServer: () => Promise<void>; startServer: () => Promise<void>; failure: RegExp },
+): Promise<void> {
+  const cwd = await tempDir('solstice-outage-');
+  const { records } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
+  const output = join(cwd, 'out');
+  let outage: Promise<void> | undefined;
+  const result = await attempt(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'outage', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '40', '--interval-secs', '0.3', '--progress-interval', '0.5', '--state-backend', options.stateBackend,
+    '--log-level', 'warn'], cwd, {
+    whenRunning: () => {
+      outage = (async () => {
+        await sleep(600);
+        await options.stopServer();
+        await sleep(2000);
+        await options.startServer();
+      })();
+    },
+  });
+  await outage;
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /checkpoint \d+ failed; the job keeps its last completed checkpoint and goes on/);
+  t.regex(result.stderr, options.failure);
+  const listing = await runCli(['checkpoints', 'list', '--job-id', 'outage', '--state-backend', options.stateBackend], { cwd });
+  t.regex(listing.stdout, /yes \(job complete\)/);
+  t.is((await readJsonLinesDir(join(output, 'records'))).length, records.length);
+  t.false(existsSync(join(output, 'records', '_staging')), 'no staging leftovers');
 }
