@@ -74,14 +74,16 @@ export default class MetaService {
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
     };
     this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), { mode: 'in-memory', customParameters: stateParams });
-    for (const stage of this.job.stageNames) {
+    // Stages start together: workers in other processes load in parallel.
+    const masters = await Promise.all(this.job.stageNames.map((stage) => {
       const params: StageMasterParams = {
         spec, stage, placement: this.params.placement,
         firstEpoch: firstCheckpointId,
         restore: resumed?.stages[stage],
       };
-      this.masters.set(stage, await selfActor.createChild(actorModulePath('StageMaster'), { mode: 'in-memory', name: `StageMaster-${stage}`, customParameters: params }));
-    }
+      return selfActor.createChild(actorModulePath('StageMaster'), { mode: 'in-memory', name: `StageMaster-${stage}`, customParameters: params });
+    }));
+    this.job.stageNames.forEach((stage, index) => this.masters.set(stage, masters[index]!));
     for (const [stage, master] of this.masters) {
       const upstreams = Object.fromEntries(this.job.upstreamsOf(stage).map((name) => [name, this.masters.get(name)!]));
       await master.sendAndReceive('connect', upstreams, this.stateMaster);

@@ -5,9 +5,11 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
 import { Split, type DataRange } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
-import { processPayloadStore } from '../dataplane/in-process-payload-store.js';
+import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorModulePath } from './actor-paths.js';
+import { threadOf } from './comedy-handles.js';
+import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
 import { OnePerWorkerPrefetch, OutputCapacityPolicy, UnboundedPolicy, type BackpressurePolicy, type PrefetchPolicy } from './backpressure-policy.js';
 import { EpochLedger } from './epoch-ledger.js';
 import { loadJob } from './job-loading.js';
@@ -109,14 +111,16 @@ export default class StageMaster {
     this.output = new OutputBuffer(downstreams, startEpoch);
     this.queue = new WorkQueue(workerCount);
     const outputPartitions = Math.max(1, ...downstreams.map((name) => this.job.getStage(name).bounds.max));
+    const mode = comedyMode(workerModeOf(params.placement, params.stage));
+    const servePayloads = crossesProcesses(params.placement, this.job.stageNames);
     this.workers = await Promise.all(
       Array.from({ length: workerCount }, (_, workerIndex) => {
         const workerParams: WorkerParams = {
           spec: params.spec, stage: params.stage, workerIndex, parallelism: workerCount, consumers: downstreams.length, outputPartitions,
-          restore: restoredWorkers[workerIndex],
+          restore: restoredWorkers[workerIndex], servePayloads,
         };
         return selfActor.createChild(actorModulePath('Worker'), {
-          mode: params.placement.workers, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams,
+          mode, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams,
         });
       }),
     );
@@ -258,6 +262,15 @@ export default class StageMaster {
       maxBuffered: this.output.maxBuffered,
       bufferCapacity: this.capacity,
     };
+  }
+
+  /**
+   * Comedy calls this once the workers are destroyed. The thread of a
+   * destroyed threaded actor stays alive (comedy 2.1.7) and would keep the
+   * process running, so it is ended here.
+   */
+  async destroy(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => threadOf(worker)?.terminate()));
   }
 
   private fail(error: SerializedError): void {

@@ -4,8 +4,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type Operator } from '../lib/operator.js';
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
-import { processPayloadStore } from '../dataplane/in-process-payload-store.js';
-import type { PayloadStore } from '../dataplane/payload-store.js';
+import { processPayloadStore, type LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
@@ -31,7 +30,7 @@ export default class Worker {
   private params!: WorkerParams;
   private master!: ParentRef;
   private operator!: Operator<unknown>;
-  private store!: PayloadStore;
+  private store!: LocalPayloadStore;
   private checkpoints!: CheckpointStore;
   private log!: Logger;
   private closed = false;
@@ -41,6 +40,7 @@ export default class Worker {
     this.params = selfActor.getCustomParameters();
     this.master = selfActor.getParent();
     this.store = processPayloadStore();
+    if (this.params.servePayloads) await this.store.serve();
     const { spec, stage, workerIndex, parallelism } = this.params;
     this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage, worker: workerIndex });
     this.checkpoints = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);

@@ -30,6 +30,8 @@ export interface WorkerParams {
   outputPartitions: number;
   /** What this worker saved in the checkpoint the job resumes from. */
   restore?: import('../state/checkpoint-manifest.js').WorkerSnapshot;
+  /** Some workers of the job run in other processes or threads: serve this process's payloads to them. */
+  servePayloads: boolean;
 }
 
 /** A split handed to a worker (Worker -> StageMaster `nextSplit` reply). */

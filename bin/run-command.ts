@@ -3,9 +3,11 @@ import type { LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
+import type { WorkerMode } from '../actors/placement.js';
+import { placementFromOptions } from './placement-option.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
@@ -15,6 +17,10 @@ export interface RunCommand {
   stateBackend?: string;
   /** The `--restore` value as typed. */
   restore?: string;
+  /** `--workers`: the mode of every stage's workers. */
+  workers?: WorkerMode;
+  /** `--placement`: a placement JSON file. */
+  placementFile?: string;
   config: Record<string, unknown>;
 }
 
@@ -35,8 +41,9 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     const restore = parseRestore(command.restore);
     const workflowModule = resolveWorkflowPath(command.workflow);
     const job = await createJobFromWorkflow(workflowModule, command.jobId, command.config);
+    const placement = await placementFromOptions(command.workers, command.placementFile);
     const runner = job.createRunner({
-      workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore,
+      workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement,
     });
     await runner.initialize();
     stopOnSignals(runner);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { WORKER_MODES } from '../actors/placement.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 
@@ -18,11 +19,14 @@ await yargs(hideBin(process.argv))
         .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
         .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=... (default .solstice/<job id>)' })
         .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
+        .option('workers', { choices: WORKER_MODES, describe: 'Where workers run: in the job\'s process, one worker thread each, or one forked process each (default in-process, or what --placement says)' })
+        .option('placement', { type: 'string', describe: 'A JSON file placing actors per kind and stage, e.g. {"Worker":{"mode":"forked"},"stages":{"sink":{"Worker":{"mode":"in-process"}}}}' })
         .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
         .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
         .example('$0 run --workflow simple_etl --job-id demo --rows 1000000', 'Generate 1M sample orders and run the ETL on them')
         .example('$0 run --workflow ./my_flow.ts --job-id j1 --input "in/*.csv" --output out/', 'Run your own workflow module')
-        .example('$0 run --workflow ./my_flow.ts --job-id j1 --restore latest', 'Resume a killed job from its latest checkpoint'),
+        .example('$0 run --workflow ./my_flow.ts --job-id j1 --restore latest', 'Resume a killed job from its latest checkpoint')
+        .example('$0 run --workflow simple_etl --job-id j2 --workers forked', 'Run every worker in a process of its own'),
     async (argv) => {
       process.exitCode = await runWorkflowCommand({
         workflow: argv.workflow,
@@ -31,6 +35,8 @@ await yargs(hideBin(process.argv))
         logLevel: argv['log-level'],
         stateBackend: argv['state-backend'],
         restore: argv.restore,
+        workers: argv.workers,
+        placementFile: argv.placement,
         config: workflowConfig(argv),
       });
     },

@@ -2,7 +2,7 @@ import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
 import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
-import { DEFAULT_PLACEMENT } from '../actors/placement.js';
+import { crossesProcesses, DEFAULT_PLACEMENT, validatePlacement, type PlacementConfig } from '../actors/placement.js';
 import { JobStoppedError, SolsticeError, deserializeError } from './errors.js';
 import { CheckpointError } from '../actors/GlobalStateMaster.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
@@ -31,6 +31,11 @@ export interface RunnerOptions {
    * job completed), 'latest', 'none' (start over) or a checkpoint id.
    */
   restore?: RestoreRequest;
+  /**
+   * Where actors run (see docs/placement.md); default: everything in-process.
+   * Workers outside the job's process rebuild the job from `workflowModule`.
+   */
+  placement?: PlacementConfig;
 }
 
 /** Per-stage figures: splits and rows in and out, workers, buffering. */
@@ -74,6 +79,13 @@ export class JobRunner {
   /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per stage and their workers. */
   async initialize(): Promise<void> {
     if (this.state !== 'created') return;
+    const placement = validatePlacement(this.options.placement ?? DEFAULT_PLACEMENT, this.job.stageNames);
+    if (crossesProcesses(placement, this.job.stageNames) && !this.options.workflowModule) {
+      throw new SolsticeError(
+        `Job '${this.job.jobId}': workers outside this process rebuild the job from its workflow module; ` +
+          'pass `workflowModule` (the path of the module exporting createJob) to createRunner(), or run every worker in-process',
+      );
+    }
     this.registryKey = registerJob(this.job);
     const spec: JobSpec = {
       jobId: this.job.jobId,
@@ -84,7 +96,7 @@ export class JobRunner {
       stateLocation: this.stateLocation,
       restore: this.restore,
     };
-    const params: MetaServiceParams = { spec, placement: DEFAULT_PLACEMENT };
+    const params: MetaServiceParams = { spec, placement };
     // `test: true` keeps Comedy's own console logging quiet and stops it reading an actors.json of the host app.
     this.system = createSystem({ test: true, config: {} });
     releaseSignals(this.system);

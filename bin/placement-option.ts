@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DEFAULT_PLACEMENT, type PlacementConfig, type WorkerMode } from '../actors/placement.js';
+import { SolsticeError } from '../lib/errors.js';
+
+/** The placement of `run`: the `--placement` file if given, with `--workers` as the mode of every stage that the file does not place. */
+export async function placementFromOptions(workers: WorkerMode | undefined, file: string | undefined): Promise<PlacementConfig> {
+  let placement: PlacementConfig = DEFAULT_PLACEMENT;
+  if (file) {
+    const path = resolve(file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new SolsticeError(`--placement: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      placement = JSON.parse(text) as PlacementConfig;
+    } catch (error) {
+      throw new SolsticeError(`--placement: ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return workers ? { ...placement, Worker: { mode: workers } } : placement;
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { SolsticeError } from '../lib/errors.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+import { PayloadClient } from './payload-client.js';
+import type { PayloadRef } from './payload-ref.js';
+import { PayloadServer } from './payload-server.js';
+import type { PayloadStore } from './payload-store.js';
+
+interface Entry {
+  payload: SplitPayload;
+  readersLeft: number;
+}
+
+/**
+ * The payload store of one process (or worker thread). Actors that share it
+ * hand payloads over by reference, with no copy and no serialization. Once
+ * `serve()` has been called, other processes fetch its payloads through its
+ * {@link PayloadServer}, and it fetches theirs with a {@link PayloadClient}.
+ */
+export class LocalPayloadStore implements PayloadStore {
+  readonly storeId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly entries = new Map<string, Entry>();
+  private nextId = 0;
+  private server: Promise<PayloadServer> | undefined;
+  private address: string | undefined;
+  private readonly client = new PayloadClient();
+
+  /** Starts serving this store's payloads to other processes; refs made from now on carry the server's address. */
+  async serve(): Promise<void> {
+    this.server ??= PayloadServer.listenLocal({ takeLocal: (id) => this.takeLocal(id), discardLocal: (id) => this.discardLocal(id) });
+    this.address = (await this.server).address;
+  }
+
+  put(payload: SplitPayload, readers: number): PayloadRef {
+    const id = String(this.nextId++);
+    if (readers > 0) this.entries.set(id, { payload, readersLeft: readers });
+    const ref: PayloadRef = { store: this.storeId, id, splitId: payload.splitId, rows: payload.numRows };
+    return this.address ? { ...ref, address: this.address } : ref;
+  }
+
+  async take(ref: PayloadRef): Promise<SplitPayload> {
+    if (ref.store === this.storeId) return this.takeLocal(ref.id, ref.splitId);
+    return this.client.take(ref);
+  }
+
+  discard(ref: PayloadRef): void {
+    if (ref.store === this.storeId) this.discardLocal(ref.id);
+    else if (ref.address) this.client.discard(ref);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private takeLocal(id: string, splitId?: string): SplitPayload {
+    const entry = this.entries.get(id);
+    if (!entry) throw new SolsticeError(`Payload ${this.storeId}/${id}${splitId ? ` of split '${splitId}'` : ''} is not held by this process`);
+    if (--entry.readersLeft === 0) this.entries.delete(id);
+    return entry.payload;
+  }
+
+  private discardLocal(id: string): void {
+    this.entries.delete(id);
+  }
+}
+
+let processStore: LocalPayloadStore | undefined;
+
+/** The payload store of this process (or worker thread), shared by every actor that runs in it. */
+export function processPayloadStore(): LocalPayloadStore {
+  processStore ??= new LocalPayloadStore();
+  return processStore;
+}

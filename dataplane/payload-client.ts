@@ -1,0 +1,101 @@
+import { connect, type Socket } from 'node:net';
+import { SolsticeError } from '../lib/errors.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+import { payloadFromIpc } from './arrow-ipc.js';
+import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
+import { connectOptions } from './payload-address.js';
+import type { PayloadRef } from './payload-ref.js';
+
+interface Pending {
+  ref: PayloadRef;
+  resolve(payload: SplitPayload): void;
+  reject(error: Error): void;
+}
+
+/** One connection to one payload server; requests are pipelined and answered in any order. */
+class PayloadConnection {
+  private readonly socket: Socket;
+  private readonly pending = new Map<number, Pending>();
+  private nextRequestId = 0;
+  private failure: Error | undefined;
+
+  constructor(readonly address: string, onClose: () => void) {
+    this.socket = connect(connectOptions(address));
+    this.socket.setNoDelay(true);
+    this.socket.unref();
+    const reader = new FrameReader((frame) => this.answer(frame));
+    this.socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    this.socket.on('error', (error) => {
+      this.failure = error;
+    });
+    this.socket.on('close', () => {
+      onClose();
+      const cause = this.failure ?? new Error('connection closed');
+      for (const request of this.pending.values()) request.reject(this.fetchError(request.ref, cause));
+      this.pending.clear();
+    });
+  }
+
+  take(ref: PayloadRef): Promise<SplitPayload> {
+    return new Promise((resolve, reject) => {
+      const requestId = this.nextRequestId++;
+      this.pending.set(requestId, { ref, resolve, reject });
+      // A request in progress keeps the process alive until its answer comes.
+      this.socket.ref();
+      this.socket.write(encodeFrameHead({ op: 'take', id: ref.id, requestId }));
+    });
+  }
+
+  discard(ref: PayloadRef): void {
+    this.socket.write(encodeFrameHead({ op: 'discard', id: ref.id }));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private answer(frame: Frame): void {
+    const { requestId, ok, error } = frame.header as { requestId: number; ok: boolean; error?: string };
+    const request = this.pending.get(requestId);
+    if (!request) return;
+    this.pending.delete(requestId);
+    if (this.pending.size === 0) this.socket.unref();
+    if (!ok) request.reject(this.fetchError(request.ref, new Error(error)));
+    else request.resolve(payloadFromIpc(frame.body ?? new Uint8Array(0), request.ref.splitId));
+  }
+
+  private fetchError(ref: PayloadRef, cause: Error): SolsticeError {
+    return new SolsticeError(`Could not fetch payload ${ref.store}/${ref.id} of split '${ref.splitId}' from ${this.address}: ${cause.message}`, { cause });
+  }
+}
+
+/** Fetches payloads from the payload servers of other processes, one connection per server. */
+export class PayloadClient {
+  private readonly connections = new Map<string, PayloadConnection>();
+
+  take(ref: PayloadRef): Promise<SplitPayload> {
+    return this.connection(ref).take(ref);
+  }
+
+  discard(ref: PayloadRef): void {
+    this.connection(ref).discard(ref);
+  }
+
+  close(): void {
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+
+  private connection(ref: PayloadRef): PayloadConnection {
+    const address = ref.address;
+    if (!address) throw new SolsticeError(`Payload ${ref.store}/${ref.id} of split '${ref.splitId}' is held by a process that serves no payloads`);
+    let connection = this.connections.get(address);
+    if (!connection) {
+      connection = new PayloadConnection(address, () => {
+        if (this.connections.get(address) === connection) this.connections.delete(address);
+      });
+      this.connections.set(address, connection);
+    }
+    return connection;
+  }
+}

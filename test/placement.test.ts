@@ -1,0 +1,100 @@
+import test from 'ava';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createJob as createChaosJob } from './fixtures/chaos_workflow.js';
+import { writeChaosInput } from './support/chaos-data.js';
+import { CHAOS_WORKFLOW } from './support/chaos-run.js';
+import { runCli } from './support/cli.js';
+import { isolatedState, readParquetDir, sortBy, tempDir } from './support/files.js';
+
+/** Every line of every file under `dir`, sorted: the output as bytes, independent of which worker wrote what. */
+async function sortedLines(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    lines.push(...text.split('\n').filter(Boolean).map((line) => `${entry.parentPath.slice(dir.length)}: ${line}`));
+  }
+  return lines.sort();
+}
+
+test('the keyed, aggregating chaos job writes the same bytes with workers in-process, threaded, forked and placed per stage', async (t) => {
+  const dir = await tempDir('solstice-placement-');
+  const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 6000);
+  const placementFile = join(dir, 'placement.json');
+  await writeFile(placementFile, JSON.stringify({
+    Worker: { mode: 'forked' },
+    stages: { key: { Worker: { mode: 'threaded' } }, totals: { Worker: { mode: 'in-process' } } },
+  }));
+  const modes: Record<string, string[]> = {
+    'in-process': ['--workers', 'in-process'],
+    threaded: ['--workers', 'threaded'],
+    forked: ['--workers', 'forked'],
+    mixed: ['--placement', placementFile],
+  };
+  const outputs: Record<string, string[]> = {};
+  for (const [name, args] of Object.entries(modes)) {
+    const output = join(dir, `out-${name}`);
+    const result = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', `placement-${name}`, '--input', join(dir, 'in', '*.jsonl'),
+      '--output', output, '--delay-ms', '0', '--split-bytes', '8000', '--progress-interval', '0', ...args], { cwd: dir });
+    t.is(result.code, 0, `${name}: ${result.stderr}`);
+    outputs[name] = await sortedLines(output);
+  }
+  const reference = outputs['in-process']!;
+  t.is(reference.filter((line) => line.startsWith('/records')).length, records.length);
+  t.is(reference.filter((line) => line.startsWith('/totals')).length, totals.size);
+  for (const name of ['threaded', 'forked', 'mixed']) t.deepEqual(outputs[name], reference, `${name} output equals in-process output`);
+});
+
+test('simple_etl writes the same Parquet rows with forked workers as in-process', async (t) => {
+  const dir = await tempDir('solstice-placement-etl-');
+  const rows: Record<string, unknown[]> = {};
+  for (const mode of ['in-process', 'forked']) {
+    const output = join(dir, `out-${mode}`);
+    const result = await runCli(['run', '--workflow', 'simple_etl', '--job-id', `etl-${mode}`, '--rows', '20000', '--split-bytes', '200000',
+      '--output', output, '--workers', mode, '--progress-interval', '0'], { cwd: dir });
+    t.is(result.code, 0, result.stderr);
+    rows[mode] = sortBy(await readParquetDir(output), (row) => row.order_id as number);
+  }
+  t.true(rows['in-process']!.length > 5000);
+  t.deepEqual(rows.forked, rows['in-process']);
+});
+
+test('a malformed line read by a forked worker fails the job, naming the file and line', async (t) => {
+  const dir = await tempDir('solstice-placement-bad-');
+  await writeChaosInput(join(dir, 'in'), 1, 500);
+  const input = join(dir, 'in', 'in-0.jsonl');
+  const lines = (await readFile(input, 'utf8')).split('\n');
+  lines[300] = '{"id": 300, "user": ';
+  await writeFile(input, lines.join('\n'));
+  const result = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'bad', '--input', input, '--output', join(dir, 'out'),
+    '--delay-ms', '0', '--workers', 'forked', '--progress-interval', '0'], { cwd: dir });
+  t.is(result.code, 1);
+  t.regex(result.stderr, /OperatorError: Stage 'source'/);
+  t.true(result.stderr.includes(`${input} (line 301): malformed JSON`), result.stderr);
+});
+
+test('a placement with an unknown mode or stage is refused with what is wrong', async (t) => {
+  const dir = await tempDir('solstice-placement-wrong-');
+  const file = join(dir, 'placement.json');
+  await writeFile(file, JSON.stringify({ stages: { sorce: { Worker: { mode: 'forked' } } } }));
+  const unknownStage = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
+  t.is(unknownStage.code, 1);
+  t.regex(unknownStage.stderr, /placement: stage 'sorce' is not in the job \(stages: source, slow, key, records, totals, totals-sink\)/);
+  await writeFile(file, JSON.stringify({ Worker: { mode: 'remote' } }));
+  const unknownMode = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
+  t.regex(unknownMode.stderr, /placement: Worker has mode 'remote'; expected one of in-process, threaded, forked/);
+});
+
+test('a job built in code without a workflow module cannot place workers in other processes, and says why', async (t) => {
+  const dir = await tempDir('solstice-placement-api-');
+  const job = createChaosJob('embedded', { input: join(dir, '*.jsonl'), output: join(dir, 'out') });
+  const runner = job.createRunner({ ...isolatedState(), placement: { Worker: { mode: 'forked' } } });
+  const error = await t.throwsAsync(runner.run());
+  t.regex(error!.message, /workers outside this process rebuild the job from its workflow module; pass `workflowModule`/);
+  const withModule = createChaosJob('embedded', { input: join(dir, '*.jsonl'), output: join(dir, 'out') }).createRunner({
+    ...isolatedState(), placement: { Worker: { mode: 'forked' } }, workflowModule: fileURLToPath(new URL('./fixtures/chaos_workflow.js', import.meta.url)),
+  });
+  await t.throwsAsync(withModule.run(), { message: /\*\.jsonl' matches no file/ }, 'with a workflow module it runs (and fails on its input only)');
+});
