@@ -1,10 +1,12 @@
 /** `npm run bench -- NAME [args]`: runs one benchmark; its last line is `NAME ratio=X`. */
 import { runCheckpointBenchmark } from './checkpoint.js';
+import { runDataplaneBenchmark } from './dataplane.js';
 import { runEtlBenchmark } from './etl.js';
 
 const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   etl: runEtlBenchmark,
   checkpoint: runCheckpointBenchmark,
+  dataplane: runDataplaneBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);

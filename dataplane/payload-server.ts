@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SplitPayload } from '../lib/split-payload.js';
-import { payloadToIpc } from './arrow-ipc.js';
+import { payloadToIpcChunks } from './arrow-ipc.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import type { PayloadAddress } from './payload-address.js';
 
@@ -52,16 +52,18 @@ function serveConnection(socket: Socket, payloads: ServedPayloads): void {
       payloads.discardLocal(id);
       return;
     }
-    let body: Uint8Array;
+    let body: Uint8Array[];
     try {
       if (op !== 'take') throw new Error(`unknown request '${op}'`);
-      body = payloadToIpc(payloads.takeLocal(id));
+      body = payloadToIpcChunks(payloads.takeLocal(id));
     } catch (error) {
       socket.write(encodeFrameHead({ requestId, ok: false, error: error instanceof Error ? error.message : String(error) }));
       return;
     }
-    socket.write(encodeFrameHead({ requestId, ok: true, bodyBytes: body.byteLength }));
-    socket.write(body);
+    socket.cork();
+    socket.write(encodeFrameHead({ requestId, ok: true, bodyBytes: body.reduce((sum, chunk) => sum + chunk.byteLength, 0) }));
+    for (const chunk of body) socket.write(chunk);
+    socket.uncork();
   });
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
   // A reader that went away (a killed process) is no concern of the server's.
