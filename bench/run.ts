@@ -2,11 +2,13 @@
 import { runCheckpointBenchmark } from './checkpoint.js';
 import { runDataplaneBenchmark } from './dataplane.js';
 import { runEtlBenchmark } from './etl.js';
+import { runScalingBenchmark } from './scaling.js';
 
 const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   etl: runEtlBenchmark,
   checkpoint: runCheckpointBenchmark,
   dataplane: runDataplaneBenchmark,
+  scaling: runScalingBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);
