@@ -3,7 +3,7 @@ import { JobStoppedError, SolsticeError, serializeError, type SerializedError } 
 import type { Job } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
-import { Split, type DataRange } from '../lib/split.js';
+import { Split, splitIdOf, type DataRange } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
@@ -203,7 +203,7 @@ export default class StageMaster {
 
   /** Worker -> master: a split is done; its output goes to the buffer. */
   splitDone(result: SplitResult): void {
-    const splitId = `${result.split.stage}/${result.split.lineage}`;
+    const splitId = splitIdOf(result.split);
     this.inFlight.delete(splitId);
     this.ledger.done(result.split.epoch);
     this.counts.splitsIn++;
@@ -332,7 +332,7 @@ export default class StageMaster {
         this.ledger.add(item.split.epoch);
       }
       this.waitingWorkers.delete(workerIndex);
-      this.inFlight.set(`${item.split.stage}/${item.split.lineage}`, workerIndex);
+      this.inFlight.set(splitIdOf(item.split), workerIndex);
       reply({ kind: 'split', item });
     }
   }

@@ -1,3 +1,4 @@
+import { splitIdOf } from '../lib/split.js';
 import type { OutputEntry, PullReply } from './messages.js';
 
 interface Held {
@@ -49,7 +50,7 @@ export class OutputBuffer {
   /** Split ids of the entries still held. */
   heldSplitIds(): string[] {
     const ids = new Set<string>();
-    for (const queue of this.queues.values()) for (const held of queue) ids.add(`${held.entry.split.stage}/${held.entry.split.lineage}`);
+    for (const queue of this.queues.values()) for (const held of queue) ids.add(splitIdOf(held.entry.split));
     return [...ids];
   }
 

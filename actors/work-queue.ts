@@ -1,3 +1,4 @@
+import { splitIdOf } from '../lib/split.js';
 import type { WorkItem } from './messages.js';
 
 /**
@@ -31,7 +32,7 @@ export class WorkQueue {
 
   /** Split ids of everything queued. */
   splitIds(): string[] {
-    return [...this.shared, ...this.owned.flat()].map((item) => `${item.split.stage}/${item.split.lineage}`);
+    return [...this.shared, ...this.owned.flat()].map((item) => splitIdOf(item.split));
   }
 
   /** Splits whose epoch is at most `maxEpoch`. */

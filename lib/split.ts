@@ -11,6 +11,11 @@ export interface SplitJSON {
   partition?: number;
 }
 
+/** The id of the split a JSON description stands for: `<stage>/<lineage>`. */
+export function splitIdOf(split: Pick<SplitJSON, 'stage' | 'lineage'>): string {
+  return `${split.stage}/${split.lineage}`;
+}
+
 /**
  * A unit of work. Its id is deterministic: `<stage>/<lineage>`, where the lineage
  * is the source split it descends from (`<source stage>-<index>`) plus one
@@ -40,7 +45,7 @@ export class Split {
   }
 
   get splitId(): string {
-    return `${this.stage}/${this.lineage}`;
+    return splitIdOf(this);
   }
 
   /** The `index`-th split planned by source stage `stage`, handed out in `epoch`. */

@@ -3,6 +3,7 @@ import { link, mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'n
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StateBackend } from './state-backend.js';
+import { directoryOfPrefix, stateKeyParts } from './state-keys.js';
 
 /**
  * A directory on a local (or mounted) file system. Writes go to a temporary
@@ -47,7 +48,7 @@ export class LocalDirectoryBackend implements StateBackend {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const base = this.pathOf(prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '');
+    const base = this.pathOf(directoryOfPrefix(prefix));
     let entries;
     try {
       entries = await readdir(base, { recursive: true, withFileTypes: true });
@@ -71,8 +72,7 @@ export class LocalDirectoryBackend implements StateBackend {
   }
 
   private pathOf(key: string): string {
-    if (key.split('/').some((part) => part === '..')) throw new Error(`State key '${key}' may not contain '..'`);
-    return join(this.root, ...key.split('/'));
+    return join(this.root, ...stateKeyParts(key));
   }
 
   private async writeTemporary(path: string, data: Uint8Array | string): Promise<string> {

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { ClientRequest, FileStatus, WebHDFSClient } from 'webhdfs';
 import { SolsticeError } from '../lib/errors.js';
 import type { StateBackend } from './state-backend.js';
+import { directoryOfPrefix, stateKeyParts } from './state-keys.js';
 
 /** Hadoop 3's default NameNode HTTP port, which `webhdfs://` URLs imply. */
 const DEFAULT_PORT = 9870;
@@ -94,9 +95,8 @@ export class WebHdfsStateBackend implements StateBackend {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const directory = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const keys: string[] = [];
-    await this.collect(directory, prefix, keys);
+    await this.collect(directoryOfPrefix(prefix), prefix, keys);
     return keys.sort();
   }
 
@@ -174,7 +174,6 @@ export class WebHdfsStateBackend implements StateBackend {
   }
 
   private pathOf(key: string): string {
-    if (key.split('/').some((part) => part === '..')) throw new SolsticeError(`State key '${key}' may not contain '..'`);
-    return key ? `${this.root}/${key}` : this.root || '/';
+    return key ? `${this.root}/${stateKeyParts(key).join('/')}` : this.root || '/';
   }
 }
