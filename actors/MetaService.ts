@@ -28,6 +28,8 @@ export interface JobOutcome {
   error?: SerializedError;
   /** The checkpoint the run resumed from. */
   resumedFrom?: number;
+  /** Ids of checkpoints this run takes start here. */
+  firstCheckpointId: number;
 }
 
 export interface JobStatus {
@@ -54,6 +56,7 @@ export default class MetaService {
   private state: JobState = 'initialized';
   private firstError: SerializedError | undefined;
   private resumedFrom: number | undefined;
+  private firstCheckpointId = 1;
   private log!: Logger;
 
   async initialize(selfActor: SelfActor): Promise<void> {
@@ -65,6 +68,7 @@ export default class MetaService {
     const resumed = await checkpointToResume(store, spec.restore);
     this.resumedFrom = resumed?.checkpointId;
     const firstCheckpointId = (await store.highestId()) + 1;
+    this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
     const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
     const stateParams: GlobalStateMasterParams = {
@@ -117,10 +121,13 @@ export default class MetaService {
         return outcome;
       }),
     );
+    this.log.debug('every stage ended; stopping checkpoints');
     await this.stateMaster.sendAndReceive('stop');
     const stages = await this.metrics(outcomes);
     if (this.state === 'running') this.state = this.firstError ? 'failed' : 'finished';
-    return { stages, wallTimeMs: Date.now() - started, error: this.firstError, resumedFrom: this.resumedFrom };
+    return {
+      stages, wallTimeMs: Date.now() - started, error: this.firstError, resumedFrom: this.resumedFrom, firstCheckpointId: this.firstCheckpointId,
+    };
   }
 
   /** Ends the job early: every stage stops after the splits in flight. */
@@ -147,11 +154,10 @@ export default class MetaService {
   }
 
   private onStageError(error: SerializedError): void {
-    // A stage that stopped because another one failed reports JobStoppedError: keep the root cause.
-    const isConsequence = error.name === 'JobStoppedError';
-    if (!this.firstError || (this.firstError.name === 'JobStoppedError' && !isConsequence && this.state !== 'stopped')) {
-      this.firstError = error;
-    }
+    // Keep the root cause: a stage stopped because another failed reports JobStoppedError, and a
+    // worker that could not fetch its input from a lost worker's process reports PayloadUnavailableError.
+    const replaces = !this.firstError || (this.state !== 'stopped' && rootCauseRank(error) > rootCauseRank(this.firstError));
+    if (replaces) this.firstError = error;
     if (this.state === 'running') this.state = 'failed';
     this.abortAll(error).catch((abortError: unknown) => this.log.error({ err: abortError }, 'could not stop every stage'));
   }
@@ -159,4 +165,11 @@ export default class MetaService {
   private async abortAll(reason: SerializedError): Promise<void> {
     await Promise.all([...this.masters.values()].map((master) => master.sendAndReceive('abort', reason)));
   }
+}
+
+/** How likely an error is the root cause rather than a consequence of another failure. */
+function rootCauseRank(error: SerializedError): number {
+  if (error.name === 'JobStoppedError') return 0;
+  if (error.name === 'PayloadUnavailableError') return 1;
+  return 2;
 }

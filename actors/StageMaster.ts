@@ -1,5 +1,5 @@
 import type { ActorRef } from 'comedy';
-import { JobStoppedError, SolsticeError, serializeError, type SerializedError } from '../lib/errors.js';
+import { JobStoppedError, SolsticeError, WorkerLostError, serializeError, type SerializedError } from '../lib/errors.js';
 import type { Job } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
@@ -8,7 +8,9 @@ import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorModulePath } from './actor-paths.js';
-import { threadOf } from './comedy-handles.js';
+import { describeExit, kill, markGone, threadOf, watchExit, type ActorExit } from './comedy-handles.js';
+import { ActorExitedError } from './comedy-patches.js';
+import { Heartbeats } from './heartbeats.js';
 import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
 import { OnePerWorkerPrefetch, OutputCapacityPolicy, UnboundedPolicy, type BackpressurePolicy, type PrefetchPolicy } from './backpressure-policy.js';
 import { EpochLedger } from './epoch-ledger.js';
@@ -36,6 +38,17 @@ interface UpstreamLink {
 const EVERY_EPOCH = Number.POSITIVE_INFINITY;
 
 /**
+ * A request to a worker as a native promise, handled from the start. Comedy
+ * answers a request to a crashed actor with an already rejected Bluebird
+ * promise, which Bluebird reports as unhandled before `Promise.all` gets to it.
+ */
+function ask<T = unknown>(worker: ActorRef, topic: string, ...message: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    worker.sendAndReceive(topic, ...message).then(resolve, reject);
+  });
+}
+
+/**
  * One per stage: plans source splits, queues input pulled from upstream
  * stages, hands splits to the workers that ask for them, holds finished
  * splits for downstream stages, and completes the stage's part of each
@@ -57,6 +70,10 @@ export default class StageMaster {
   private readonly waitingWorkers = new Map<number, (reply: NextSplitReply) => void>();
   private readonly inFlight = new Map<string, number>();
   private readonly endedWorkers = new Set<number>();
+  private heartbeats: Heartbeats | undefined;
+  /** Why a worker was killed by its master (a missed heartbeat), for the error its exit raises. */
+  private readonly killReasons = new Map<number, string>();
+  private outcomeSettled = false;
   private readonly ledger = new EpochLedger();
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
@@ -75,7 +92,8 @@ export default class StageMaster {
 
   // Source stages only.
   private sourcePlan: DataRange[] = [];
-  private readonly sourceDone = new Set<number>();
+  /** Source splits read whole, by plan index, with the epoch each was read in. */
+  private readonly sourceDone = new Map<number, number>();
   private readonly sourceIndex = new Map<string, number>();
   private splitsPlanned: number | undefined;
   private planned = false;
@@ -113,7 +131,7 @@ export default class StageMaster {
     const outputPartitions = Math.max(1, ...downstreams.map((name) => this.job.getStage(name).bounds.max));
     const mode = comedyMode(workerModeOf(params.placement, params.stage));
     const servePayloads = crossesProcesses(params.placement, this.job.stageNames);
-    this.workers = await Promise.all(
+    const created = await Promise.allSettled(
       Array.from({ length: workerCount }, (_, workerIndex) => {
         const workerParams: WorkerParams = {
           spec: params.spec, stage: params.stage, workerIndex, parallelism: workerCount, consumers: downstreams.length, outputPartitions,
@@ -124,6 +142,58 @@ export default class StageMaster {
         });
       }),
     );
+    this.workers = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = created.findIndex((result) => result.status === 'rejected');
+    if (failed < 0) {
+      this.superviseWorkers();
+      return;
+    }
+    const { reason } = created[failed] as PromiseRejectedResult;
+    // A worker that failed to start for another reason (its operator would not open) fails the job as it is.
+    if (!(reason instanceof ActorExitedError)) throw reason;
+    // A worker whose process or thread died while starting is lost like one that dies later: the stage
+    // starts without workers and fails at once, and the runner restarts the job as its policy allows.
+    await Promise.all(this.workers.map((worker) => destroyWorker(worker)));
+    this.workers = [];
+    this.fail(serializeError(new WorkerLostError(params.stage, failed, undefined, describeExit({ ...reason.exit, error: reason.cause as Error | undefined }), true)));
+  }
+
+  /**
+   * Watches workers in other processes and threads: an exit, or a heartbeat
+   * left unanswered for the stage's timeout, loses the worker, and that fails
+   * the stage with a WorkerLostError, which the runner answers by restarting
+   * the job from its last completed checkpoint (docs/supervision.md).
+   */
+  private superviseWorkers(): void {
+    const { heartbeatTimeoutSecs } = this.job.supervisionOf(this.params.stage);
+    const watched = this.workers.filter((worker, index) => watchExit(worker, (exit) => this.workerExited(index, exit)));
+    if (watched.length === 0) return;
+    this.heartbeats = new Heartbeats(this.workers, heartbeatTimeoutSecs * 1000, (index, silentMs) => {
+      if (this.killReasons.has(index)) return;
+      this.killReasons.set(index, `answered no heartbeat for ${(silentMs / 1000).toFixed(1)} s and was killed`);
+      this.log.warn({ worker: index, silentMs }, 'worker answers no heartbeat; killing it');
+      kill(this.workers[index]!).catch((error: unknown) => this.log.error({ err: error, worker: index }, 'could not kill a hung worker'));
+    });
+    this.heartbeats.start(this.workers.map((worker, index) => (watched.includes(worker) ? index : -1)).filter((index) => index >= 0));
+  }
+
+  private workerExited(index: number, exit: ActorExit): void {
+    const worker = this.workers[index]!;
+    markGone(worker);
+    this.heartbeats?.forget(index);
+    // Exits after the stage has ended are its workers being shut down.
+    if (this.outcomeSettled) return;
+    const splitId = [...this.inFlight].find(([, workerIndex]) => workerIndex === index)?.[0];
+    const error = new WorkerLostError(this.params.stage, index, splitId, describeExit(exit, this.killReasons.get(index)));
+    this.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
+    // An idle worker's request for its next split is still open; Comedy destroys this master only once
+    // every request it is handling has been answered. The answer goes nowhere: the worker is gone.
+    const waiting = this.waitingWorkers.get(index);
+    this.waitingWorkers.delete(index);
+    waiting?.({ kind: 'end' });
+    this.endedWorkers.add(index);
+    this.fail(serializeError(error));
+    this.pump();
   }
 
   /** Gives the master the refs of its upstream stage masters and of the job's state master. */
@@ -139,7 +209,7 @@ export default class StageMaster {
     // A stage aborted before it ran still starts its workers, which then end at once.
     if (this.state === 'created') this.state = 'running';
     try {
-      await Promise.all(this.workers.map((worker) => worker.sendAndReceive('start')));
+      await Promise.all(this.workers.map((worker) => ask(worker, 'start')));
       if (this.isSource && !this.stopping) await this.planSource();
     } catch (error) {
       this.fail(serializeError(error));
@@ -152,7 +222,7 @@ export default class StageMaster {
     const restored = this.params.restore?.source;
     if (restored) {
       this.sourcePlan = restored.plan;
-      for (const index of restored.done) this.sourceDone.add(index);
+      for (const index of restored.done) this.sourceDone.set(index, this.params.firstEpoch - 1);
     } else {
       const operator = new this.stage.operator(this.stage.config, {
         jobId: this.params.spec.jobId, stage: this.stage.name, workerIndex: 0, parallelism: this.workers.length, logger: this.log,
@@ -186,7 +256,7 @@ export default class StageMaster {
   async commitCheckpoint(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void> {
     await Promise.all(
       (snapshot?.workers ?? []).map((worker, index) =>
-        worker.transaction === undefined ? undefined : this.workers[index]!.sendAndReceive('commit', worker.transaction)),
+        worker.transaction === undefined ? undefined : ask(this.workers[index]!, 'commit', worker.transaction)),
     );
     this.log.info({ checkpointId, final }, 'checkpoint committed');
     if (final) this.finalCommitted = true;
@@ -211,7 +281,7 @@ export default class StageMaster {
     this.counts.rowsOut += result.rowsOut;
     this.addOutput({ split: result.split, parts: result.parts });
     if (this.isSource) {
-      this.sourceDone.add(this.sourceIndex.get(splitId)!);
+      this.sourceDone.set(this.sourceIndex.get(splitId)!, result.split.epoch);
       this.stateMaster.send('sourceSplitDone', splitId, result.rowsOut)
         .catch((error: unknown) => this.log.error({ err: error }, 'state master did not take source progress'));
     }
@@ -230,6 +300,7 @@ export default class StageMaster {
   workerEnded(workerIndex: number, closeError?: SerializedError): void {
     if (closeError) this.fail(closeError);
     this.endedWorkers.add(workerIndex);
+    this.log.debug({ worker: workerIndex, ended: this.endedWorkers.size, of: this.workers.length }, 'worker ended');
     this.pump();
   }
 
@@ -270,6 +341,8 @@ export default class StageMaster {
    * process running, so it is ended here.
    */
   async destroy(): Promise<void> {
+    this.outcomeSettled = true;
+    this.heartbeats?.stop();
     await Promise.all(this.workers.map((worker) => threadOf(worker)?.terminate()));
   }
 
@@ -277,6 +350,7 @@ export default class StageMaster {
     if (this.state === 'failed' || this.state === 'aborted') return;
     this.state = 'failed';
     this.failure = error;
+    this.log.debug({ error, inFlight: [...this.inFlight] }, 'stage failing; waiting for the splits in flight');
   }
 
   private get stopping(): boolean {
@@ -409,7 +483,7 @@ export default class StageMaster {
     this.finishState = 'running';
     const epoch = this.completedEpoch + 1;
     try {
-      const results: SplitResult[] = await Promise.all(this.workers.map((worker) => worker.sendAndReceive('finish', epoch)));
+      const results: SplitResult[] = await Promise.all(this.workers.map((worker) => ask<SplitResult>(worker, 'finish', epoch)));
       for (const result of results) {
         this.counts.rowsOut += result.rowsOut;
         this.addOutput({ split: result.split, parts: result.parts });
@@ -425,10 +499,13 @@ export default class StageMaster {
   private async completeEpoch(epoch: number, final: boolean): Promise<void> {
     this.completing = true;
     const ack: StageAck = { checkpointId: epoch, stage: this.stage.name, inFlight: this.heldSplitIds(), final };
+    // Splits of later epochs may be done already, or finish while the workers snapshot: their output is not
+    // part of this checkpoint, so a restore from it must read them again.
+    const sourceDoneUpTo = [...this.sourceDone].filter(([, doneIn]) => doneIn <= epoch).map(([index]) => index).sort((a, b) => a - b);
     try {
-      const workers: WorkerSnapshot[] = await Promise.all(this.workers.map((worker) => worker.sendAndReceive('snapshot', epoch)));
+      const workers: WorkerSnapshot[] = await Promise.all(this.workers.map((worker) => ask<WorkerSnapshot>(worker, 'snapshot', epoch)));
       ack.snapshot = { workers, finished: this.finishState === 'done' };
-      if (this.isSource) ack.snapshot.source = { plan: this.sourcePlan, done: [...this.sourceDone].sort((a, b) => a - b) };
+      if (this.isSource) ack.snapshot.source = { plan: this.sourcePlan, done: sourceDoneUpTo };
     } catch (error) {
       ack.error = serializeError(error);
       this.log.warn({ checkpointId: epoch, err: error }, 'could not save the stage for checkpoint');
@@ -460,11 +537,25 @@ export default class StageMaster {
     if (this.endedWorkers.size < this.workers.length) return;
     if (this.stopping) {
       const error = this.failure ?? serializeError(new JobStoppedError(`Stage '${this.params.stage}' stopped`));
-      this.resolveFinished({ metrics: this.metrics(), error });
+      this.settle({ metrics: this.metrics(), error });
       return;
     }
     if (this.state !== 'running') return;
     this.state = 'finished';
-    this.resolveFinished({ metrics: this.metrics() });
+    this.settle({ metrics: this.metrics() });
   }
+
+  private settle(outcome: StageOutcome): void {
+    if (this.outcomeSettled) return;
+    this.outcomeSettled = true;
+    this.heartbeats?.stop();
+    this.log.debug({ error: outcome.error?.message }, 'stage ended');
+    this.resolveFinished(outcome);
+  }
+}
+
+/** Destroys a worker; Comedy leaves the thread of a threaded actor running after its destruction. */
+async function destroyWorker(worker: ActorRef): Promise<void> {
+  await worker.destroy();
+  await threadOf(worker)?.terminate();
 }

@@ -63,6 +63,11 @@ export default class Worker {
     }
   }
 
+  /** Stage master -> worker: a heartbeat. Answered whenever the worker's event loop is free. */
+  ping(): boolean {
+    return true;
+  }
+
   /** Starts the pull loop; returns at once. */
   start(): void {
     this.loop().catch((error: unknown) => this.log.error({ err: error }, 'worker could not report to its stage master'));
@@ -117,10 +122,16 @@ export default class Worker {
   private async process(item: WorkItem): Promise<SplitResult | undefined> {
     const split = Split.fromJSON(item.split);
     let output: SplitPayload | null;
-    let rowsIn = 0;
+    let input: SplitPayload | undefined;
     try {
-      const input = item.input ? await this.store.take(item.input) : undefined;
-      rowsIn = input?.numRows ?? 0;
+      input = item.input ? await this.store.take(item.input) : undefined;
+    } catch (error) {
+      // Not the operator's failure: the process holding the input is gone (PayloadUnavailableError).
+      await this.master.sendAndReceive('splitFailed', this.params.workerIndex, serializeError(error));
+      return undefined;
+    }
+    let rowsIn = input?.numRows ?? 0;
+    try {
       await this.beginEpoch(split.epoch);
       output = await this.operator.processSplit(split, input);
     } catch (error) {

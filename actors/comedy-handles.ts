@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import type { ActorRef } from 'comedy';
+import './comedy-patches.js';
 
 /**
  * What Comedy (2.1.7) keeps behind an actor reference, reached through its
@@ -10,6 +11,10 @@ import type { ActorRef } from 'comedy';
 interface WrappedActor {
   workerProcess?: ChildProcess;
   worker?: WorkerThread;
+  _setState?(state: string): void;
+  destroy0?(): Promise<void>;
+  /** A forked actor's 1 s request-timeout sweep; Comedy clears it only when the child confirms its destruction. */
+  timeoutWorkerInterval?: NodeJS.Timeout;
 }
 
 function wrapped(ref: ActorRef): WrappedActor | undefined {
@@ -24,4 +29,68 @@ export function threadOf(ref: ActorRef): WorkerThread | undefined {
 /** The child process of a forked actor; undefined for other modes or once it has exited. */
 export function processOf(ref: ActorRef): ChildProcess | undefined {
   return wrapped(ref)?.workerProcess;
+}
+
+/** How an actor's process or thread ended. */
+export interface ActorExit {
+  pid?: number;
+  threadId?: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** What a thread threw that ended it. */
+  error?: Error;
+}
+
+/** Names the process or thread that ended and says how: "(pid 12) was killed by SIGKILL". */
+export function describeExit(exit: ActorExit, explanation?: string): string {
+  const who = exit.pid !== undefined ? `(pid ${exit.pid})` : `(thread ${exit.threadId})`;
+  if (explanation) return `${who} ${explanation}`;
+  if (exit.signal) return `${who} was killed by ${exit.signal}`;
+  if (exit.error) return `${who} failed: ${exit.error.message}`;
+  return `${who} exited with code ${exit.code}`;
+}
+
+/**
+ * Calls `onExit` once when the process or thread behind a forked or threaded
+ * actor ends; returns false for an in-process actor, which has neither.
+ */
+export function watchExit(ref: ActorRef, onExit: (exit: ActorExit) => void): boolean {
+  const child = processOf(ref);
+  if (child) {
+    const pid = child.pid;
+    child.once('exit', (code, signal) => onExit({ pid, code, signal }));
+    return true;
+  }
+  const thread = threadOf(ref);
+  if (thread) {
+    const threadId = thread.threadId;
+    let error: Error | undefined;
+    // An error thrown in the thread ends it, and with no listener would end this process too.
+    thread.on('error', (thrown: Error) => (error = thrown));
+    thread.once('exit', (code) => onExit({ threadId, code, signal: null, error }));
+    return true;
+  }
+  return false;
+}
+
+/** Ends the process (SIGKILL) or thread behind an actor; in-process actors cannot be ended. */
+export async function kill(ref: ActorRef): Promise<void> {
+  processOf(ref)?.kill('SIGKILL');
+  await threadOf(ref)?.terminate();
+}
+
+/**
+ * Tells Comedy that an actor's process or thread is gone. Comedy notices a
+ * dead child process itself, but not a dead thread: requests to it would wait
+ * forever, and so would destroying it. This rejects its pending requests
+ * ("Actor crashed.") and lets its destruction complete at once. A dead
+ * child never confirms its destruction, so its request-timeout sweep is
+ * stopped here; left running, it would keep the process alive.
+ */
+export function markGone(ref: ActorRef): void {
+  const actor = wrapped(ref);
+  if (!actor?._setState) return;
+  actor._setState('crashed');
+  actor.destroy0 = () => Promise.resolve();
+  if (actor.timeoutWorkerInterval) clearInterval(actor.timeoutWorkerInterval);
 }

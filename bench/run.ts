@@ -3,12 +3,14 @@ import { runCheckpointBenchmark } from './checkpoint.js';
 import { runDataplaneBenchmark } from './dataplane.js';
 import { runEtlBenchmark } from './etl.js';
 import { runScalingBenchmark } from './scaling.js';
+import { runSupervisionBenchmark } from './supervision.js';
 
 const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   etl: runEtlBenchmark,
   checkpoint: runCheckpointBenchmark,
   dataplane: runDataplaneBenchmark,
   scaling: runScalingBenchmark,
+  supervision: runSupervisionBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);

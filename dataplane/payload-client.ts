@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { SolsticeError } from '../lib/errors.js';
+import { PayloadUnavailableError, SolsticeError } from '../lib/errors.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadFromIpc } from './arrow-ipc.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
@@ -31,7 +31,7 @@ class PayloadConnection {
     this.socket.on('close', () => {
       onClose();
       const cause = this.failure ?? new Error('connection closed');
-      for (const request of this.pending.values()) request.reject(this.fetchError(request.ref, cause));
+      for (const request of this.pending.values()) request.reject(this.unavailable(request.ref, cause));
       this.pending.clear();
     });
   }
@@ -62,6 +62,10 @@ class PayloadConnection {
     if (this.pending.size === 0) this.socket.unref();
     if (!ok) request.reject(this.fetchError(request.ref, new Error(error)));
     else request.resolve(payloadFromIpc(frame.body ?? new Uint8Array(0), request.ref.splitId));
+  }
+
+  private unavailable(ref: PayloadRef, cause: Error): PayloadUnavailableError {
+    return new PayloadUnavailableError(ref.splitId.slice(0, ref.splitId.indexOf('/')), ref.splitId, this.address, cause);
   }
 
   private fetchError(ref: PayloadRef, cause: Error): SolsticeError {

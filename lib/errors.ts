@@ -122,6 +122,65 @@ export class JobStoppedError extends SolsticeError {
   override readonly name: string = 'JobStoppedError';
 }
 
+/**
+ * A worker's process or thread ended, or stopped answering heartbeats, while
+ * the job ran. The job restarts from its last completed checkpoint as the
+ * stage's supervision policy allows (see docs/supervision.md).
+ */
+export class WorkerLostError extends SolsticeError {
+  override readonly name: string = 'WorkerLostError';
+
+  /** `splitId`: the split it was processing, if any; `starting`: it was lost before it was ready to run. */
+  constructor(
+    readonly stage: string,
+    readonly workerIndex: number,
+    readonly splitId: string | undefined,
+    readonly reason: string,
+    readonly starting = false,
+  ) {
+    super(`Worker ${workerIndex} of stage '${stage}' ${reason} ${starting ? 'while starting' : splitId ? `while processing split '${splitId}'` : 'while idle'}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, workerIndex: this.workerIndex, splitId: this.splitId, reason: this.reason, starting: this.starting };
+  }
+}
+
+/**
+ * A payload could not be fetched from the process or thread that held it:
+ * that process is gone or unreachable. Like a lost worker, it restarts the job
+ * from its last completed checkpoint, counted against `stage`, the stage that
+ * produced the payload.
+ */
+export class PayloadUnavailableError extends SolsticeError {
+  override readonly name: string = 'PayloadUnavailableError';
+
+  constructor(readonly stage: string, readonly splitId: string, readonly address: string, cause: Error) {
+    super(`Could not fetch the output of split '${splitId}' from ${address}: ${cause.message}`, { cause });
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, splitId: this.splitId, address: this.address };
+  }
+}
+
+/** A stage's workers failed more often than its supervision policy allows; `cause` is the last failure. */
+export class SupervisionError extends SolsticeError {
+  override readonly name: string = 'SupervisionError';
+
+  constructor(readonly stage: string, readonly splitId: string | undefined, readonly failures: number, readonly withinSecs: number, cause: Error) {
+    super(
+      `Stage '${stage}' lost workers ${failures} times within ${withinSecs} s, more than its supervision policy allows; ` +
+        `the job fails${splitId ? ` (last split: '${splitId}')` : ''}. Last failure: ${cause.message}`,
+      { cause },
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, splitId: this.splitId, failures: this.failures, withinSecs: this.withinSecs };
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return String(cause);
@@ -166,7 +225,7 @@ export function deserializeError(serialized: SerializedError): Error {
 
 for (const [name, errorClass] of Object.entries({
   SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
-  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError,
+  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError, WorkerLostError, PayloadUnavailableError, SupervisionError,
 })) {
   registerErrorClass(name, errorClass);
 }

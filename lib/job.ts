@@ -1,6 +1,7 @@
 import { JobDefinitionError, StageNotFoundError } from './errors.js';
 import { isSourceOperatorClass } from './operator.js';
 import type { Stage } from './stage.js';
+import { resolveSupervision, validateSupervision, type ResolvedSupervision, type SupervisionPolicy } from './supervision.js';
 import { JobRunner, type RunnerOptions } from './runner.js';
 
 export interface JobOptions {
@@ -24,6 +25,8 @@ export interface JobOptions {
   readonly stateBackend?: string;
   /** How many completed checkpoints to keep. Default 3. */
   readonly retainCheckpoints?: number;
+  /** What happens when a worker is lost, for every stage that sets no policy of its own. See docs/supervision.md. */
+  readonly supervision?: SupervisionPolicy;
 }
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
@@ -41,6 +44,7 @@ export class Job {
     if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
       throw new JobDefinitionError('maxBufferedSplits must be a positive integer');
     }
+    validateSupervision(`Job '${options.jobId}'`, options.supervision);
     this.options = options;
   }
 
@@ -106,6 +110,11 @@ export class Job {
   maxBufferedSplitsOf(name: string): number {
     const stage = this.getStage(name);
     return stage.options.maxBufferedSplits ?? this.options.maxBufferedSplits ?? Math.max(2, stage.bounds.min + 1);
+  }
+
+  /** The stage's supervision policy: its own, else the job's, else the defaults. */
+  supervisionOf(name: string): ResolvedSupervision {
+    return resolveSupervision(this.options.supervision, this.getStage(name).options.supervision);
   }
 
   /** Throws unless the job can run: at least one stage. */

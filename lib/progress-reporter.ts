@@ -22,6 +22,7 @@ export function formatSummary(summary: JobSummary): string {
   const seconds = summary.wallTimeMs / 1000;
   return [
     ...(summary.resumedFrom === undefined ? [] : [`resumed from checkpoint ${summary.resumedFrom}`]),
+    ...(summary.restarts === 0 ? [] : [`restarted ${summary.restarts} time(s) after losing workers; the figures are the last attempt's`]),
     line(header),
     ...rows.map(line),
     `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,

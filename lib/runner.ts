@@ -2,8 +2,8 @@ import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
 import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
-import { crossesProcesses, DEFAULT_PLACEMENT, validatePlacement, type PlacementConfig } from '../actors/placement.js';
-import { JobStoppedError, SolsticeError, deserializeError } from './errors.js';
+import { crossesProcesses, DEFAULT_PLACEMENT, validatePlacement, workerModeOf, type PlacementConfig } from '../actors/placement.js';
+import { JobStoppedError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError } from './errors.js';
 import { CheckpointError } from '../actors/GlobalStateMaster.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
@@ -11,7 +11,8 @@ import { defaultStateLocation, openStateBackend } from '../state/open-state-back
 import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
 import type { JobSpec, RestoreRequest } from './job-spec.js';
-import type { LogLevel } from './logger.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { RestartBudget } from './supervision.js';
 
 export interface RunnerOptions {
   /**
@@ -48,6 +49,8 @@ export interface JobSummary {
   stages: StageSummary[];
   /** The checkpoint this run resumed from, if it did. */
   resumedFrom?: number;
+  /** How often the job restarted from a checkpoint after losing a worker (see docs/supervision.md). */
+  restarts: number;
 }
 
 export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
@@ -66,9 +69,12 @@ export class JobRunner {
   private stopRequested = false;
 
   private restore: RestoreRequest;
+  private readonly log: Logger;
+  private extraExitListeners = 0;
 
   constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {
     this.restore = options.restore ?? 'auto';
+    this.log = createLogger(options.logLevel, { actor: 'JobRunner', job: job.jobId });
   }
 
   /** Where this job's checkpoints live. */
@@ -87,6 +93,7 @@ export class JobRunner {
       );
     }
     this.registryKey = registerJob(this.job);
+    this.allowExitListeners(placement);
     const spec: JobSpec = {
       jobId: this.job.jobId,
       workflowModule: this.options.workflowModule,
@@ -110,29 +117,69 @@ export class JobRunner {
     this.state = 'initialized';
   }
 
-  /** Runs the job to its end. Rejects with the first error (an OperatorError names stage and split). */
+  /**
+   * Runs the job to its end. A lost worker restarts the job from its last
+   * completed checkpoint, as the stage's supervision policy allows. Rejects
+   * with the first error (an OperatorError names stage and split; a
+   * SupervisionError the stage whose workers kept failing).
+   */
   async run(): Promise<JobSummary> {
     await this.initialize();
-    if (this.stopRequested) {
-      this.state = 'stopped';
-      await this.shutdown();
-      throw new JobStoppedError(`Job '${this.job.jobId}' was stopped before it ran`);
-    }
     if (this.state !== 'initialized') throw new SolsticeError(`run() needs an initialized runner, this one is ${this.state}`);
-    this.state = 'running';
-    let outcome: JobOutcome;
-    try {
-      outcome = await this.metaService!.sendAndReceive('runJob');
-      this.lastStatus = await this.metaService!.sendAndReceive('status');
-    } finally {
-      await this.shutdown();
+    const started = Date.now();
+    const budget = new RestartBudget();
+    let restarts = 0;
+    let resumedFrom: number | undefined;
+    for (;;) {
+      if (this.stopRequested) {
+        this.state = 'stopped';
+        await this.shutdown();
+        throw new JobStoppedError(`Job '${this.job.jobId}' was stopped ${restarts > 0 ? 'while it restarted' : 'before it ran'}`);
+      }
+      this.state = 'running';
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.metaService!.sendAndReceive('runJob');
+        this.lastStatus = await this.metaService!.sendAndReceive('status');
+        this.log.debug({ error: outcome.error?.message }, 'job attempt ended; shutting its actors down');
+      } finally {
+        await this.shutdown();
+      }
+      resumedFrom ??= outcome.resumedFrom;
+      if (!outcome.error) {
+        this.state = 'finished';
+        const wallTimeMs = restarts === 0 ? outcome.wallTimeMs : Date.now() - started;
+        return { jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts };
+      }
+      const error = deserializeError(outcome.error);
+      if (!this.stopRequested && isWorkerLoss(error)) {
+        const stage = (error as WorkerLostError | PayloadUnavailableError).stage;
+        const policy = this.job.supervisionOf(stage);
+        const { allowed, failures } = budget.take(stage, policy);
+        if (allowed) {
+          restarts++;
+          this.restore = await this.restartPoint(outcome);
+          this.log.warn(
+            { err: error, stage, restart: restarts, restore: this.restore, failures, maxRestarts: policy.maxRestarts, withinSecs: policy.withinSecs },
+            'worker lost; restarting the job from its last completed checkpoint',
+          );
+          this.state = 'created';
+          await this.initialize();
+          continue;
+        }
+        this.state = 'failed';
+        throw new SupervisionError(stage, (error as WorkerLostError).splitId, failures, policy.withinSecs, error);
+      }
+      this.state = error.name === 'JobStoppedError' ? 'stopped' : 'failed';
+      throw error;
     }
-    if (outcome.error) {
-      this.state = outcome.error.name === 'JobStoppedError' ? 'stopped' : 'failed';
-      throw deserializeError(outcome.error);
-    }
-    this.state = 'finished';
-    return { jobId: this.job.jobId, wallTimeMs: outcome.wallTimeMs, stages: outcome.stages, resumedFrom: outcome.resumedFrom };
+  }
+
+  /** Where a restarted job resumes: the latest checkpoint this run completed, else where the run started. */
+  private async restartPoint(outcome: JobOutcome): Promise<RestoreRequest> {
+    const latest = await new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId).latest();
+    if (latest && latest.checkpointId >= outcome.firstCheckpointId) return latest.checkpointId;
+    return outcome.resumedFrom ?? 'none';
   }
 
   /** The job's state and per-stage figures, while it runs and after. */
@@ -182,7 +229,24 @@ export class JobRunner {
     this.restore = request;
   }
 
+  /**
+   * Comedy adds a process 'exit' listener per forked actor; past ten, Node
+   * warns of a leak. The job's workers are known, so the limit grows by them.
+   */
+  private allowExitListeners(placement: PlacementConfig): void {
+    const forked = this.job.stageNames
+      .filter((stage) => workerModeOf(placement, stage) === 'forked')
+      .reduce((sum, stage) => sum + this.job.getStage(stage).bounds.max, 0);
+    if (forked === 0 || this.extraExitListeners > 0) return;
+    this.extraExitListeners = forked;
+    process.setMaxListeners(process.getMaxListeners() + forked);
+  }
+
   private async shutdown(): Promise<void> {
+    if (this.extraExitListeners > 0) {
+      process.setMaxListeners(Math.max(10, process.getMaxListeners() - this.extraExitListeners));
+      this.extraExitListeners = 0;
+    }
     const system = this.system;
     this.system = undefined;
     this.metaService = undefined;
@@ -200,4 +264,9 @@ function releaseSignals(system: ActorSystem): void {
   const handlers = system as unknown as { sigintHandler?: () => void; sigtermHandler?: () => void };
   if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
   if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
+}
+
+/** Errors that mean a worker's process or thread was lost, not that the job's code or data failed. */
+function isWorkerLoss(error: Error): boolean {
+  return error instanceof WorkerLostError || error instanceof PayloadUnavailableError;
 }

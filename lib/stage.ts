@@ -1,6 +1,7 @@
 import { JobDefinitionError } from './errors.js';
 import type { OperatorClass } from './operator.js';
 import { parallelismBounds, type Parallelism, type ParallelismBounds } from './parallelism.js';
+import { validateSupervision, type SupervisionPolicy } from './supervision.js';
 
 export interface StageOptions {
   /**
@@ -9,6 +10,8 @@ export interface StageOptions {
    * (backpressure). Default: the job's `maxBufferedSplits`.
    */
   maxBufferedSplits?: number;
+  /** What happens when one of this stage's workers is lost; overrides the job's policy. See docs/supervision.md. */
+  supervision?: SupervisionPolicy;
 }
 
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -32,6 +35,7 @@ export class Stage<C = any> {
     if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
       throw new JobDefinitionError(`Stage '${name}': maxBufferedSplits must be a positive integer`);
     }
+    validateSupervision(`Stage '${name}'`, options.supervision);
     this.name = name;
     this.operator = operator;
     this.config = config;

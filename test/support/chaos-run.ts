@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { writeChaosInput } from './chaos-data.js';
+import { writeChaosInput, type ChaosRecord } from './chaos-data.js';
 import { runCli } from './cli.js';
 import { CLI, readJsonLinesDir, tempDir } from './files.js';
 
@@ -88,6 +88,13 @@ export async function killAndResumeUntilDone(
   t.true(kills >= Math.min(3, wantedKills), `the job was killed ${kills} times`);
   t.true(log.some((line) => line.includes('--restore latest')), 'the job was resumed from a checkpoint at least once');
 
+  await checkChaosOutput(t, output, records, totals);
+}
+
+/** The chaos job's output holds every input record exactly once, and exact per-user totals. */
+export async function checkChaosOutput(
+  t: ExecutionContext, output: string, records: ChaosRecord[], totals: Map<string, { n: number; amount: number; top: number }>,
+): Promise<void> {
   const written = await readJsonLinesDir(join(output, 'records'));
   const ids = written.map((r) => r.id as number).sort((a, b) => a - b);
   t.is(ids.length, records.length, 'no record missing or duplicated');

@@ -1,0 +1,120 @@
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { Worker as WorkerThread } from 'node:worker_threads';
+
+/**
+ * Fixes to Comedy 2.1.7 (no longer developed), applied to its classes when
+ * this module loads, so they hold wherever Solstice-node creates actors: in
+ * the job's process, in forked masters and on host agents, and also when
+ * Solstice-node is installed as a dependency, where an install-time patch of
+ * node_modules (patch-package) does not reach. docs/architecture.md lists them.
+ *
+ * Creation: a forked or threaded actor whose process or thread ends before it
+ * reports itself created (killed, crashed, exited while loading its module or
+ * opening its operator) leaves Comedy's `createChild()` pending forever. The
+ * patched creation rejects with an {@link ActorExitedError} instead, and
+ * stops the timer Comedy started for the actor, which would otherwise keep
+ * the process alive.
+ */
+
+/** An actor's process or thread ended before the actor was created. */
+export class ActorExitedError extends Error {
+  override readonly name = 'ActorExitedError';
+
+  constructor(
+    readonly exit: { pid?: number; threadId?: number; code: number | null; signal: NodeJS.Signals | null },
+    cause?: Error,
+  ) {
+    const who = exit.pid !== undefined ? `process ${exit.pid}` : `thread ${exit.threadId}`;
+    const how = exit.signal ? `was killed by ${exit.signal}` : cause ? `failed (${cause.message})` : `exited with code ${exit.code}`;
+    super(`Actor ${who} ${how} before the actor was created`, cause ? { cause } : undefined);
+  }
+}
+
+interface CreatingActor {
+  workerProcess?: ChildProcess;
+  worker?: WorkerThread;
+  timeoutWorkerInterval?: NodeJS.Timeout;
+}
+
+type CreateMethod = (this: CreatingActor) => PromiseLike<void>;
+
+const require = createRequire(import.meta.url);
+const PATCHED = Symbol.for('solstice-node.comedy-patched');
+
+/**
+ * Calls `onSet` with each value assigned to `target[key]`. Comedy assigns the
+ * child process or thread inside its creation method and deletes the property
+ * when it exits, which removes this accessor and leaves a plain property.
+ */
+function onAssign<T>(target: object, key: string, onSet: (value: T) => void): void {
+  let current: T | undefined;
+  Object.defineProperty(target, key, {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set: (value: T) => {
+      current = value;
+      if (value) onSet(value);
+    },
+  });
+}
+
+/**
+ * Wraps a creation method so that the end of the process or thread rejects it.
+ * `watch` starts watching what was created and returns how to stop once the
+ * creation has settled.
+ */
+function failCreationOnExit(
+  prototype: Record<string, unknown>,
+  method: string,
+  key: 'workerProcess' | 'worker',
+  watch: (created: ChildProcess & WorkerThread, fail: (error: ActorExitedError) => void) => () => void,
+): void {
+  const create = prototype[method] as CreateMethod;
+  prototype[method] = async function patchedCreate(this: CreatingActor): Promise<void> {
+    let fail!: (error: ActorExitedError) => void;
+    const exited = new Promise<never>((_, reject) => (fail = reject));
+    let unwatch = () => {};
+    onAssign(this, key, (created: ChildProcess & WorkerThread) => (unwatch = watch(created, fail)));
+    try {
+      await Promise.race([Promise.resolve(create.call(this)), exited]);
+    } catch (error) {
+      // Comedy stops this actor's request-timeout sweep only when it is destroyed, which a failed creation never is.
+      clearInterval(this.timeoutWorkerInterval);
+      throw error;
+    } finally {
+      unwatch();
+    }
+  };
+}
+
+export function applyComedyPatches(): void {
+  const ForkedActorParent = require('comedy/lib/forked-actor-parent.js') as { prototype: Record<string | symbol, unknown> };
+  const ThreadedActorParent = require('comedy/lib/threaded-actor-parent.js') as { prototype: Record<string | symbol, unknown> };
+  if (ForkedActorParent.prototype[PATCHED]) return;
+  ForkedActorParent.prototype[PATCHED] = true;
+  ThreadedActorParent.prototype[PATCHED] = true;
+
+  failCreationOnExit(ForkedActorParent.prototype, '_createForkedWorker', 'workerProcess', (child, fail) => {
+    const pid = child.pid;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(new ActorExitedError({ pid, code, signal }));
+    child.once('exit', onExit);
+    return () => child.off('exit', onExit);
+  });
+  failCreationOnExit(ThreadedActorParent.prototype, '_createThreadedWorker', 'worker', (thread, fail) => {
+    const threadId = thread.threadId;
+    let failure: Error | undefined;
+    // An error thrown in the thread ends it; with no listener it would also end this process.
+    const onError = (error: Error) => (failure = error);
+    const onExit = (code: number) => fail(new ActorExitedError({ threadId, code, signal: null }, failure));
+    thread.on('error', onError);
+    thread.once('exit', onExit);
+    return () => {
+      thread.off('error', onError);
+      thread.off('exit', onExit);
+    };
+  });
+}
+
+applyComedyPatches();

@@ -1,0 +1,60 @@
+import type { ActorRef } from 'comedy';
+
+/**
+ * Pings workers in other processes or threads and reports one that has
+ * answered nothing for `timeoutMs`. Comedy notices only a child that exits;
+ * a hung one (an endless loop, a deadlock) would hold its splits forever.
+ */
+export class Heartbeats {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly lastAnswer = new Map<number, number>();
+  private readonly waiting = new Set<number>();
+
+  constructor(
+    private readonly workers: readonly ActorRef[],
+    private readonly timeoutMs: number,
+    private readonly onSilent: (workerIndex: number, silentMs: number) => void,
+  ) {}
+
+  /** Starts pinging the workers at these indexes, a few times per timeout. */
+  start(indexes: readonly number[]): void {
+    const now = Date.now();
+    for (const index of indexes) this.lastAnswer.set(index, now);
+    const everyMs = Math.max(50, Math.min(1000, this.timeoutMs / 4));
+    this.timer = setInterval(() => this.beat(), everyMs);
+    this.timer.unref();
+  }
+
+  /** Stops watching a worker (it is gone). */
+  forget(index: number): void {
+    this.lastAnswer.delete(index);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.lastAnswer.clear();
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    for (const [index, answeredAt] of this.lastAnswer) {
+      const silentMs = now - answeredAt;
+      if (silentMs > this.timeoutMs) {
+        this.lastAnswer.delete(index);
+        this.onSilent(index, silentMs);
+        continue;
+      }
+      if (this.waiting.has(index)) continue;
+      this.waiting.add(index);
+      this.workers[index]!.sendAndReceive('ping').then(
+        () => {
+          this.waiting.delete(index);
+          if (this.lastAnswer.has(index)) this.lastAnswer.set(index, Date.now());
+        },
+        // A worker that cannot answer is either gone (its exit is reported) or will miss the timeout.
+        () => this.waiting.delete(index),
+      );
+    }
+  }
+}

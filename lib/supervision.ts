@@ -1,0 +1,61 @@
+import { JobDefinitionError } from './errors.js';
+
+/**
+ * What happens when a stage's worker is lost (its process or thread ends, or
+ * it stops answering heartbeats): the whole job restarts from its last
+ * completed checkpoint, at most `maxRestarts` times within `withinSecs` for
+ * this stage; one more loss fails the job. See docs/supervision.md.
+ */
+export interface SupervisionPolicy {
+  /** Restarts allowed within the window. 0: the first lost worker fails the job. Default 3. */
+  readonly maxRestarts?: number;
+  /** The sliding window, in seconds, that restarts are counted in. Default 60. */
+  readonly withinSecs?: number;
+  /**
+   * A worker in another process or thread that answers no heartbeat for this
+   * long is taken as hung: it is killed and counts as lost. It has to cover
+   * the longest synchronous stretch of the operator (a CPU-bound split blocks
+   * the answer). Default 60.
+   */
+  readonly heartbeatTimeoutSecs?: number;
+}
+
+export type ResolvedSupervision = Required<SupervisionPolicy>;
+
+export const DEFAULT_SUPERVISION: ResolvedSupervision = { maxRestarts: 3, withinSecs: 60, heartbeatTimeoutSecs: 60 };
+
+/** Checks a policy given for `where` (a stage, or the job) and throws what is wrong. */
+export function validateSupervision(where: string, policy: SupervisionPolicy | undefined): void {
+  if (policy === undefined) return;
+  const check = (field: keyof SupervisionPolicy, valid: (value: number) => boolean, wanted: string): void => {
+    const value = policy[field];
+    if (value !== undefined && !(typeof value === 'number' && valid(value))) {
+      throw new JobDefinitionError(`${where}: supervision.${field} must be ${wanted}, got ${JSON.stringify(value)}`);
+    }
+  };
+  check('maxRestarts', (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
+  check('withinSecs', (v) => v > 0, 'a number of seconds > 0');
+  check('heartbeatTimeoutSecs', (v) => v > 0, 'a number of seconds > 0');
+}
+
+/** A stage's own policy over the job's, over the defaults. */
+export function resolveSupervision(jobPolicy: SupervisionPolicy | undefined, stagePolicy: SupervisionPolicy | undefined): ResolvedSupervision {
+  return { ...DEFAULT_SUPERVISION, ...withoutUndefined(jobPolicy), ...withoutUndefined(stagePolicy) };
+}
+
+function withoutUndefined(policy: SupervisionPolicy | undefined): SupervisionPolicy {
+  return Object.fromEntries(Object.entries(policy ?? {}).filter(([, value]) => value !== undefined));
+}
+
+/** Counts each stage's restarts in its sliding window. */
+export class RestartBudget {
+  private readonly restarts = new Map<string, number[]>();
+
+  /** Records a lost worker of `stage` at `now`; false when that is one more than the policy allows. */
+  take(stage: string, policy: ResolvedSupervision, now = Date.now()): { allowed: boolean; failures: number } {
+    const recent = (this.restarts.get(stage) ?? []).filter((at) => now - at < policy.withinSecs * 1000);
+    recent.push(now);
+    this.restarts.set(stage, recent);
+    return { allowed: recent.length <= policy.maxRestarts, failures: recent.length };
+  }
+}

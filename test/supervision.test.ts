@@ -1,0 +1,120 @@
+import test from 'ava';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { writeChaosInput } from './support/chaos-data.js';
+import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
+import { runCli } from './support/cli.js';
+import { CLI, readJsonLinesDir, tempDir } from './support/files.js';
+
+const CRASH_WORKFLOW = fileURLToPath(new URL('fixtures/crash_workflow.js', import.meta.url));
+
+/** The processes the CLI process forked: its workers. */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+function count(text: string, pattern: RegExp): number {
+  return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
+}
+
+test('worker processes killed with SIGKILL mid-job are replaced, and the job restarts from its last checkpoint, exactly once', async (t) => {
+  const cwd = await tempDir('solstice-supervision-');
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 60_000);
+  const output = join(cwd, 'out');
+  const child = spawn(process.execPath, [CLI, 'run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'supervised', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10'],
+  { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let ended = false;
+  void exited.then(() => (ended = true));
+
+  const killed: number[] = [];
+  for (let kill = 1; kill <= 3 && !ended; kill++) {
+    // Wait until this attempt runs (a progress line after the last restart), then a little more.
+    while (!ended && !/^\[\d/m.test(stderr.slice(Math.max(0, stderr.lastIndexOf('restarting the job'))))) await sleep(50);
+    await sleep(300 + Math.floor(Math.random() * 900));
+    const workers = childPids(child.pid!);
+    if (ended || workers.length === 0) break;
+    const victim = workers[Math.floor(Math.random() * workers.length)]!;
+    process.kill(victim, 'SIGKILL');
+    killed.push(victim);
+    while (!ended && count(stderr, /restarting the job/) < kill) await sleep(50);
+  }
+  t.is(await exited, 0, stderr);
+  t.log(`killed worker processes ${killed.join(', ')}`);
+  t.true(killed.length >= 2, `${killed.length} workers were killed before the job ended`);
+  for (const pid of killed) t.regex(stderr, new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
+  t.is(count(stderr, /restarting the job from its last completed checkpoint/), killed.length);
+  t.regex(stdout, new RegExp(`restarted ${killed.length} time\\(s\\)`));
+  await checkChaosOutput(t, output, records, totals);
+});
+
+async function crashJob(args: string[]) {
+  const cwd = await tempDir('solstice-crash-');
+  const { records } = await writeChaosInput(join(cwd, 'in'), 1, 3000);
+  const output = join(cwd, 'out');
+  const result = await runCli(['run', '--workflow', CRASH_WORKFLOW, '--job-id', 'crash', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--progress-interval', '0', ...args], { cwd });
+  return { cwd, output, records, result };
+}
+
+test('a worker that keeps getting killed on the same split fails the job after maxRestarts, naming stage, split and cause', async (t) => {
+  const { result } = await crashJob(['--workers', 'forked', '--failure', 'kill', '--fail-on', '3', '--max-restarts', '2']);
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /SupervisionError: Stage 'work' lost workers 3 times within 60 s/);
+  t.regex(result.stderr, /Worker \d of stage 'work' \(pid \d+\) was killed by SIGKILL while processing split 'work\/source-00003'/);
+  t.is(count(result.stderr, /restarting the job from its last completed checkpoint/), 2);
+});
+
+test('a hung worker process is killed after its heartbeat timeout and counts as lost', async (t) => {
+  const { result } = await crashJob(['--workers', 'forked', '--failure', 'hang', '--fail-on', '2', '--max-restarts', '0',
+    '--heartbeat-timeout-secs', '1']);
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /SupervisionError: Stage 'work' lost workers 1 times within 60 s/);
+  t.regex(result.stderr, /\(pid \d+\) answered no heartbeat for 1\.\d s and was killed while processing split 'work\/source-00002'/);
+});
+
+test('a worker thread that exits is detected, and the restarted job writes every record once', async (t) => {
+  const marker = join(await tempDir('solstice-crash-marker-'), 'failed-once');
+  const { output, records, result } = await crashJob(['--workers', 'threaded', '--failure', 'exit', '--fail-on', '4', '--once', marker]);
+  t.is(result.code, 0, result.stderr);
+  t.true(existsSync(marker));
+  t.regex(result.stderr, /Worker \d of stage 'work' \(thread \d+\) exited with code 3 while processing split 'work\/source-00004'/);
+  t.regex(result.stdout, /restarted 1 time\(s\)/);
+  const ids = (await readJsonLinesDir(output)).map((row) => row.id as number).sort((a, b) => a - b);
+  t.deepEqual(ids, records.map((r) => r.id));
+});
+
+test('a worker process killed while it starts counts as lost, and the job fails once its policy is spent', async (t) => {
+  const { result } = await crashJob(['--workers', 'forked', '--failure', 'kill', '--fail-on', 'open', '--max-restarts', '1']);
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /SupervisionError: Stage 'work' lost workers 2 times within 60 s/);
+  t.regex(result.stderr, /Worker 1 of stage 'work' \(pid \d+\) was killed by SIGKILL while starting/);
+  t.is(count(result.stderr, /restarting the job from its last completed checkpoint/), 1);
+});
+
+test('a worker thread that exits while it starts is replaced by the restarted job, which writes every record once', async (t) => {
+  const marker = join(await tempDir('solstice-crash-marker-'), 'failed-once');
+  const { output, records, result } = await crashJob(['--workers', 'threaded', '--failure', 'exit', '--fail-on', 'open', '--once', marker]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /Worker 1 of stage 'work' \(thread \d+\) exited with code 3 while starting/);
+  t.regex(result.stdout, /restarted 1 time\(s\)/);
+  const ids = (await readJsonLinesDir(output)).map((row) => row.id as number).sort((a, b) => a - b);
+  t.deepEqual(ids, records.map((r) => r.id));
+});
+
+test('a job built in code gets its supervision policy checked', async (t) => {
+  const { Job } = await import('../lib/index.js');
+  t.throws(() => new Job({ jobId: 'x', supervision: { maxRestarts: -1 } }), { message: /supervision.maxRestarts must be an integer >= 0, got -1/ });
+});
