@@ -1,6 +1,7 @@
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -87,12 +88,13 @@ test('a hung worker process is killed after its heartbeat timeout and counts as 
 
 test('a worker thread that exits is detected, and the restarted job writes every record once', async (t) => {
   const marker = join(await tempDir('solstice-crash-marker-'), 'failed-once');
-  const { output, records, result } = await crashJob(['--workers', 'threaded', '--failure', 'exit', '--fail-on', '4', '--once', marker]);
+  const { output, records, result } = await crashJob(['--workers', 'threaded', '--failure', 'exit', '--fail-on', '4', '--once', marker, '--log-level', 'info']);
   t.is(result.code, 0, result.stderr);
   t.true(existsSync(marker));
   t.regex(result.stderr, /Worker \d of stage 'work' \(thread \d+\) exited with code 3 while processing split 'work\/source-00004'/);
   t.regex(result.stdout, /restarted 1 time\(s\)/);
   const ids = (await readJsonLinesDir(output)).map((row) => row.id as number).sort((a, b) => a - b);
+  t.is(ids.length, records.length, `${result.stdout}\n${result.stderr}\n${(await readdir(output, { recursive: true })).join(' ')}`);
   t.deepEqual(ids, records.map((r) => r.id));
 });
 
