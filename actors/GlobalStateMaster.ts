@@ -45,6 +45,8 @@ interface Pending {
   id: number;
   acks: Map<string, StageAck>;
   allAcked: () => void;
+  /** The job ended first: the checkpoint is dropped without being written. */
+  abandon: () => void;
 }
 
 interface SelfActor {
@@ -78,6 +80,8 @@ export default class GlobalStateMaster {
   private progressCounts: SourceProgress = { splitsDone: 0, records: 0 };
   private finalFailures = 0;
   private firstFinalFailure = 0;
+  /** Settles when the checkpoint being taken has been written or dropped. */
+  private taking: Promise<void> = Promise.resolve();
 
   initialize(selfActor: SelfActor): void {
     this.params = selfActor.getCustomParameters();
@@ -142,7 +146,19 @@ export default class GlobalStateMaster {
     return { ...this.progressCounts };
   }
 
-  stop(): void {
+  /**
+   * MetaService -> state master: the job's stages have all ended. A checkpoint
+   * still waiting for acks is dropped (they will not come); one being written
+   * is finished first, so that no checkpoint is published after the job has
+   * reported its end: a restart reads the latest checkpoint right after.
+   */
+  async stop(): Promise<void> {
+    this.halt();
+    this.pending?.abandon();
+    await this.taking;
+  }
+
+  private halt(): void {
     if (this.timer) clearInterval(this.timer);
     this.finished = true;
     const waiters = this.waiters.splice(0);
@@ -162,13 +178,19 @@ export default class GlobalStateMaster {
     const final = this.allExhausted;
     this.finalRequested = false;
     const id = this.nextId++;
+    const taking = this.take(id);
+    this.taking = taking.then(() => undefined, () => undefined);
     try {
-      const manifest = await this.take(id);
+      const manifest = await taking;
       for (const waiter of waiters) waiter.resolve(id);
-      if (manifest.final) this.stop();
+      if (manifest.final) this.halt();
     } catch (error) {
-      this.log.warn({ checkpointId: id, err: error }, `checkpoint ${id} failed; the job keeps its last completed checkpoint and goes on`);
       for (const waiter of waiters) waiter.reject(error as Error);
+      if (this.finished) {
+        this.running = false;
+        return;
+      }
+      this.log.warn({ checkpointId: id, err: error }, `checkpoint ${id} failed; the job keeps its last completed checkpoint and goes on`);
       if (final) {
         this.running = false;
         await this.retryFinal(error);
@@ -189,7 +211,7 @@ export default class GlobalStateMaster {
     const waited = this.finalFailures === 1 ? 0 : Date.now() - this.firstFinalFailure;
     if (this.finalFailures === 1) this.firstFinalFailure = Date.now();
     if (waited >= FINAL_CHECKPOINT_RETRY_MS) {
-      this.stop();
+      this.halt();
       await this.parent.send('checkpointFailed', serializeError(error));
       return;
     }
@@ -204,9 +226,12 @@ export default class GlobalStateMaster {
   }
 
   private async take(id: number): Promise<CheckpointManifest> {
-    const acked = new Promise<void>((resolve) => {
-      this.pending = { id, acks: new Map(), allAcked: resolve };
+    const acked = new Promise<void>((resolve, reject) => {
+      const abandon = () => reject(new CheckpointError(`Checkpoint ${id}: the job ended before every stage saved its part`));
+      this.pending = { id, acks: new Map(), allAcked: resolve, abandon };
     });
+    // It may be abandoned before it is awaited below.
+    acked.catch(() => undefined);
     this.recordsSinceCheckpoint = 0;
     await Promise.all(Object.values(this.masters).map((master) => master.sendAndReceive('closeEpoch', id)));
     await acked;

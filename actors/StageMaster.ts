@@ -463,6 +463,8 @@ export default class StageMaster {
   /** Runs `finish()` once the input has ended, then completes the next epoch when its splits are all done. */
   private advanceEpochs(): void {
     if (this.completing || this.state !== 'running') return;
+    // A source's part of a checkpoint is its plan and the splits done: none before the plan exists.
+    if (this.isSource && !this.planned) return;
     const allProcessed = this.allProcessed;
     if (allProcessed && this.finishState === 'pending') {
       void this.finishWorkers();

@@ -3,10 +3,9 @@
  * here), same input, separate processes, two rounds in opposite order; prints
  * rows/s for both and the speed-up.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { idRowsInput } from './id-rows-input.js';
 import { measureInOwnProcess } from './measured-process.js';
 
 interface Measurement {
@@ -17,18 +16,9 @@ interface Measurement {
 
 const WORKER = fileURLToPath(new URL('./scaling-worker.js', import.meta.url));
 
-async function ensureInput(rows: number): Promise<string> {
-  const path = resolve('data', 'bench', `ids-${rows}.jsonl`);
-  if (!existsSync(path)) {
-    await mkdir(resolve('data', 'bench'), { recursive: true });
-    await writeFile(path, Array.from({ length: rows }, (_, id) => JSON.stringify({ id })).join('\n') + '\n');
-  }
-  return path;
-}
-
 export async function runScalingBenchmark(args: string[]): Promise<number> {
   const rows = Number(args[0] ?? 100_000);
-  const input = await ensureInput(rows);
+  const input = await idRowsInput(rows);
   const measure = (workers: number) =>
     measureInOwnProcess<Measurement>(WORKER, (dir) => [String(workers), input, join(dir, 'out'), join(dir, 'state')]);
   const runs = [measure(1), measure(2), measure(2), measure(1)];

@@ -8,12 +8,12 @@
  * ratio = baseline / detection (1 = as fast as Node itself can tell).
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { idRowsInput } from './id-rows-input.js';
 
 const CLI = fileURLToPath(new URL('../bin/solstice-node.js', import.meta.url));
 const WORKFLOW = fileURLToPath(new URL('./cpu-workflow.js', import.meta.url));
@@ -69,18 +69,9 @@ async function killJobWorker(input: string, dir: string): Promise<JobKill> {
   return { detectedMs: logged('worker lost') - killedAt, restartMs: logged('worker lost; restarting') - killedAt };
 }
 
-async function ensureInput(rows: number): Promise<string> {
-  const path = resolve('data', 'bench', `ids-${rows}.jsonl`);
-  if (!existsSync(path)) {
-    await mkdir(resolve('data', 'bench'), { recursive: true });
-    await writeFile(path, Array.from({ length: rows }, (_, id) => JSON.stringify({ id })).join('\n') + '\n');
-  }
-  return path;
-}
-
 export async function runSupervisionBenchmark(args: string[]): Promise<number> {
   const rounds = Number(args[0] ?? 5);
-  const input = await ensureInput(100_000);
+  const input = await idRowsInput(100_000);
   const bare: number[] = [];
   const jobs: JobKill[] = [];
   for (let round = 0; round < rounds; round++) {

@@ -85,6 +85,42 @@ test('triggerCheckpoint mid-run, stop, restoreFromCheckpoint: every record lands
   t.deepEqual(all, Array.from({ length: 3000 }, (_, i) => i));
 });
 
+/** A FileSource whose planning takes a while, as listing many files on a slow store does. */
+class SlowPlanningSource extends FileSource {
+  override async planSplits() {
+    await sleep(600);
+    return super.planSplits();
+  }
+}
+
+test('a checkpoint asked for while the source still plans its splits holds the plan, and a restore from it reads every record', async (t) => {
+  const dir = await tempDir();
+  const input = await numbersInput(dir, 2000);
+  const state = join(dir, 'state');
+  const output = join(dir, 'out');
+  const slowJob = (napMs: number) => {
+    const job = new Job({ jobId: 'planning' });
+    job.addStage(new Stage('source', SlowPlanningSource, { paths: input, splitBytes: 600 }, 1));
+    job.addStage(new Stage('nap', Nap, { ms: napMs }, 2), ['source']);
+    job.addStage(new Stage('sink', FileSink, { path: output, format: 'jsonl' }, 1), ['nap']);
+    return job;
+  };
+  const first = slowJob(20).createRunner({ stateBackend: state });
+  const run = first.run();
+  await waitFor(async () => (await first.status()).runner === 'running');
+  const id = await first.triggerCheckpoint();
+  await first.stop();
+  await t.throwsAsync(run, { instanceOf: JobStoppedError });
+  const manifest = JSON.parse(await readFile(join(state, 'planning', 'checkpoints', id.padStart(10, '0'), 'MANIFEST.json'), 'utf8'));
+  t.true(manifest.stages.source.source.plan.length > 0, 'the checkpoint holds the source plan');
+
+  const second = slowJob(0).createRunner({ stateBackend: state });
+  await second.restoreFromCheckpoint(id);
+  await second.run();
+  const all = (await readJsonLinesDir(output)).map((r) => r.n as number).sort((a, b) => a - b);
+  t.deepEqual(all, Array.from({ length: 2000 }, (_, i) => i));
+});
+
 test('a job started again with the same id and state resumes from its latest checkpoint', async (t) => {
   const dir = await tempDir();
   const input = await numbersInput(dir, 3000);
