@@ -22,9 +22,13 @@ export function encodeFrameHead(header: FrameHeader): Buffer {
   return head;
 }
 
+const SCRATCH_BYTES = 64 * 1024;
+
 /**
  * Cuts a byte stream into frames. A body is assembled into one buffer
- * allocated at its full size, so each byte is copied once.
+ * allocated at its full size. Fed by `push()` ('data' events), each body byte
+ * is copied once; fed through a socket's `onread` (`readTarget()`, then
+ * `wrote()`), the socket reads body bytes straight into the body, with no copy.
  */
 export class FrameReader {
   private pending: Buffer[] = [];
@@ -32,8 +36,29 @@ export class FrameReader {
   private header: FrameHeader | undefined;
   private body: Buffer | undefined;
   private bodyFilled = 0;
+  private scratch: Buffer | undefined;
+  private readingIntoBody = false;
 
   constructor(private readonly onFrame: (frame: Frame) => void) {}
+
+  /** Where the socket's next read goes: the rest of the body being read, or a scratch buffer. */
+  readTarget(): Buffer {
+    this.readingIntoBody = this.body !== undefined;
+    if (this.body) return this.body.subarray(this.bodyFilled);
+    this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    return this.scratch;
+  }
+
+  /** The socket read `bytes` bytes into the last `readTarget()`. */
+  wrote(bytes: number): void {
+    if (!this.readingIntoBody) {
+      // The scratch buffer is read into again next time: what it holds is copied out (headers, a body's first bytes).
+      this.push(Buffer.from(this.scratch!.subarray(0, bytes)));
+      return;
+    }
+    this.bodyFilled += bytes;
+    if (this.bodyFilled === this.body!.length) this.emit();
+  }
 
   push(chunk: Buffer): void {
     let offset = 0;

@@ -20,11 +20,20 @@ class PayloadConnection {
   private failure: Error | undefined;
 
   constructor(readonly address: string, onClose: () => void) {
-    this.socket = connect(connectOptions(address));
+    const reader = new FrameReader((frame) => this.answer(frame));
+    // Payload bodies are read from the socket straight into the buffer the table will live in.
+    this.socket = connect({
+      ...connectOptions(address),
+      onread: {
+        buffer: () => reader.readTarget(),
+        callback: (bytes: number) => {
+          reader.wrote(bytes);
+          return true;
+        },
+      },
+    });
     this.socket.setNoDelay(true);
     this.socket.unref();
-    const reader = new FrameReader((frame) => this.answer(frame));
-    this.socket.on('data', (chunk: Buffer) => reader.push(chunk));
     this.socket.on('error', (error) => {
       this.failure = error;
     });
