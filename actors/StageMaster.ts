@@ -8,7 +8,8 @@ import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorModulePath } from './actor-paths.js';
-import { describeExit, kill, markGone, threadOf, watchExit, type ActorExit } from './comedy-handles.js';
+import { describeExit, type ActorExit } from './actor-exit.js';
+import { kill, markGone, threadOf, watchExit } from './comedy-handles.js';
 import { ActorExitedError } from './comedy-patches.js';
 import { Heartbeats } from './heartbeats.js';
 import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
@@ -155,7 +156,7 @@ export default class StageMaster {
     // starts without workers and fails at once, and the runner restarts the job as its policy allows.
     await Promise.all(this.workers.map((worker) => destroyWorker(worker)));
     this.workers = [];
-    this.fail(serializeError(new WorkerLostError(params.stage, failed, undefined, describeExit({ ...reason.exit, error: reason.cause as Error | undefined }), true)));
+    this.fail(serializeError(new WorkerLostError(params.stage, failed, undefined, describeExit(reason.exit), true)));
   }
 
   /**

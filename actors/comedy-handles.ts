@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import type { ActorRef } from 'comedy';
+import { type ActorExit } from './actor-exit.js';
 import './comedy-patches.js';
 
 /**
@@ -29,25 +30,6 @@ export function threadOf(ref: ActorRef): WorkerThread | undefined {
 /** The child process of a forked actor; undefined for other modes or once it has exited. */
 export function processOf(ref: ActorRef): ChildProcess | undefined {
   return wrapped(ref)?.workerProcess;
-}
-
-/** How an actor's process or thread ended. */
-export interface ActorExit {
-  pid?: number;
-  threadId?: number;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** What a thread threw that ended it. */
-  error?: Error;
-}
-
-/** Names the process or thread that ended and says how: "(pid 12) was killed by SIGKILL". */
-export function describeExit(exit: ActorExit, explanation?: string): string {
-  const who = exit.pid !== undefined ? `(pid ${exit.pid})` : `(thread ${exit.threadId})`;
-  if (explanation) return `${who} ${explanation}`;
-  if (exit.signal) return `${who} was killed by ${exit.signal}`;
-  if (exit.error) return `${who} failed: ${exit.error.message}`;
-  return `${who} exited with code ${exit.code}`;
 }
 
 /**

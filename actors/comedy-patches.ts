@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Worker as WorkerThread } from 'node:worker_threads';
+import { describeExit, type ActorExit } from './actor-exit.js';
 
 /**
  * Fixes to Comedy 2.1.7 (no longer developed), applied to its classes when
@@ -21,13 +22,8 @@ import type { Worker as WorkerThread } from 'node:worker_threads';
 export class ActorExitedError extends Error {
   override readonly name = 'ActorExitedError';
 
-  constructor(
-    readonly exit: { pid?: number; threadId?: number; code: number | null; signal: NodeJS.Signals | null },
-    cause?: Error,
-  ) {
-    const who = exit.pid !== undefined ? `process ${exit.pid}` : `thread ${exit.threadId}`;
-    const how = exit.signal ? `was killed by ${exit.signal}` : cause ? `failed (${cause.message})` : `exited with code ${exit.code}`;
-    super(`Actor ${who} ${how} before the actor was created`, cause ? { cause } : undefined);
+  constructor(readonly exit: ActorExit) {
+    super(`Actor ${describeExit(exit)} before the actor was created`, exit.error ? { cause: exit.error } : undefined);
   }
 }
 
@@ -107,7 +103,7 @@ export function applyComedyPatches(): void {
     let failure: Error | undefined;
     // An error thrown in the thread ends it; with no listener it would also end this process.
     const onError = (error: Error) => (failure = error);
-    const onExit = (code: number) => fail(new ActorExitedError({ threadId, code, signal: null }, failure));
+    const onExit = (code: number) => fail(new ActorExitedError({ threadId, code, signal: null, error: failure }));
     thread.on('error', onError);
     thread.once('exit', onExit);
     return () => {
