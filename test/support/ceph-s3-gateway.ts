@@ -114,6 +114,8 @@ export async function startCephS3Gateway(): Promise<S3Gateway> {
     await run('monmaptool', ['--create', '--clobber', '--fsid', fsid, '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, join(dir, 'monmap')]);
     await run('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap'), '-c', conf]);
     await run('ceph-mon', ['-i', 'a', '-c', conf]);
+    // A monitor that has just started answers EPERM ("problem getting command descriptions") until it has formed its quorum.
+    await waitUntil('the monitor to form its quorum', async () => /quorum/.test((await ceph('mon', 'stat')).stdout));
     await ceph('osd', 'create', osdUuid);
     await run('ceph-osd', ['-i', '0', '--mkfs', '--osd-uuid', osdUuid, '-c', conf], { timeout: 30_000 });
     await run('ceph-osd', ['-i', '0', '-c', conf]);
