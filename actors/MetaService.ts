@@ -14,6 +14,7 @@ import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import { CheckpointError, type GlobalStateMasterParams } from './GlobalStateMaster.js';
 import { DEFAULT_RETAINED_CHECKPOINTS } from '../lib/job.js';
+import { rootCause } from './root-cause.js';
 
 export interface MetaServiceParams {
   spec: JobSpec;
@@ -154,10 +155,8 @@ export default class MetaService {
   }
 
   private onStageError(error: SerializedError): void {
-    // Keep the root cause: a stage stopped because another failed reports JobStoppedError, and a
-    // worker that could not fetch its input from a lost worker's process reports PayloadUnavailableError.
-    const replaces = !this.firstError || (this.state !== 'stopped' && rootCauseRank(error) > rootCauseRank(this.firstError));
-    if (replaces) this.firstError = error;
+    // After stop() the job's error stays JobStoppedError.
+    this.firstError = this.state === 'stopped' && this.firstError ? this.firstError : rootCause(this.firstError, error);
     if (this.state === 'running') this.state = 'failed';
     this.abortAll(error).catch((abortError: unknown) => this.log.error({ err: abortError }, 'could not stop every stage'));
   }
@@ -165,11 +164,4 @@ export default class MetaService {
   private async abortAll(reason: SerializedError): Promise<void> {
     await Promise.all([...this.masters.values()].map((master) => master.sendAndReceive('abort', reason)));
   }
-}
-
-/** How likely an error is the root cause rather than a consequence of another failure. */
-function rootCauseRank(error: SerializedError): number {
-  if (error.name === 'JobStoppedError') return 0;
-  if (error.name === 'PayloadUnavailableError') return 1;
-  return 2;
 }

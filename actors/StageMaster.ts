@@ -21,6 +21,7 @@ import type {
 } from './messages.js';
 import { OutputBuffer } from './output-buffer.js';
 import { WorkQueue } from './work-queue.js';
+import { rootCause } from './root-cause.js';
 
 interface SelfActor {
   getCustomParameters(): StageMasterParams;
@@ -193,7 +194,9 @@ export default class StageMaster {
     this.waitingWorkers.delete(index);
     waiting?.({ kind: 'end' });
     this.endedWorkers.add(index);
-    this.fail(serializeError(error));
+    // A stage aborted because a downstream worker could not fetch this one's output still reports the loss.
+    if (this.state === 'aborted') this.failure = rootCause(this.failure, serializeError(error));
+    else this.fail(serializeError(error));
     this.pump();
   }
 
