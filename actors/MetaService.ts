@@ -8,7 +8,9 @@ import { actorModulePath } from './actor-paths.js';
 import type { SourceProgress } from './GlobalStateMaster.js';
 import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
-import type { PlacementConfig } from './placement.js';
+import { workerModeOf, type PlacementConfig } from './placement.js';
+import { requireClusterSecret } from '../cluster/shared-secret.js';
+import { assignWorkerHosts, probeHosts, type WorkerHost } from '../cluster/worker-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
@@ -71,6 +73,7 @@ export default class MetaService {
     const firstCheckpointId = (await store.highestId()) + 1;
     this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
+    const workerHosts = await this.placeRemoteWorkers();
     const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
     const stateParams: GlobalStateMasterParams = {
       spec, stages: this.job.stageNames, sources, firstCheckpointId,
@@ -85,6 +88,7 @@ export default class MetaService {
         spec, stage, placement: this.params.placement,
         firstEpoch: firstCheckpointId,
         restore: resumed?.stages[stage],
+        workerHosts: workerHosts?.get(stage),
       };
       return selfActor.createChild(actorModulePath('StageMaster'), { mode: 'in-memory', name: `StageMaster-${stage}`, customParameters: params });
     }));
@@ -94,6 +98,22 @@ export default class MetaService {
       await master.sendAndReceive('connect', upstreams, this.stateMaster);
     }
     await this.stateMaster.sendAndReceive('connect', Object.fromEntries(this.masters));
+  }
+
+  /**
+   * Puts the workers of a job on a cluster on the hosts whose agents answer
+   * now: a host lost in an earlier attempt of this job gets no work.
+   */
+  private async placeRemoteWorkers(): Promise<Map<string, WorkerHost[]> | undefined> {
+    const { placement } = this.params;
+    if (!this.job.stageNames.some((stage) => workerModeOf(placement, stage) === 'remote')) return undefined;
+    const secret = requireClusterSecret('the cluster');
+    const { live, down } = await probeHosts(placement.hosts ?? [], secret);
+    for (const { host, reason } of down) this.log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; its slots get no workers');
+    const workers = new Map(this.job.stageNames.map((stage) => [stage, this.job.getStage(stage).bounds.min]));
+    const placed = assignWorkerHosts(workers, live);
+    this.log.info({ hosts: Object.fromEntries([...placed].map(([stage, hosts]) => [stage, hosts.map((h) => `${h.host}:${h.port}`)])) }, 'placed workers');
+    return placed;
   }
 
   /** Takes a checkpoint now; resolves with its id when complete. */

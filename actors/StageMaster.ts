@@ -140,7 +140,7 @@ export default class StageMaster {
           restore: restoredWorkers[workerIndex], servePayloads,
         };
         return selfActor.createChild(actorModulePath('Worker'), {
-          mode, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams,
+          mode, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams, ...params.workerHosts?.[workerIndex],
         });
       }),
     );

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import type { ActorRef } from 'comedy';
 import { type ActorExit } from './actor-exit.js';
+import type { RemoteEnd } from '../cluster/remote-actor-parent-patch.js';
 import './comedy-patches.js';
 
 /**
@@ -14,6 +15,8 @@ interface WrappedActor {
   worker?: WorkerThread;
   _setState?(state: string): void;
   destroy0?(): Promise<void>;
+  /** A remote actor's connection (cluster/remote-actor-parent-patch.ts). */
+  remoteEnd?: RemoteEnd;
   /** A forked actor's 1 s request-timeout sweep; Comedy clears it only when the child confirms its destruction. */
   timeoutWorkerInterval?: NodeJS.Timeout;
 }
@@ -32,11 +35,22 @@ export function processOf(ref: ActorRef): ChildProcess | undefined {
   return wrapped(ref)?.workerProcess;
 }
 
+/** The connection to a remote actor; undefined for other modes. */
+export function remoteEndOf(ref: ActorRef): RemoteEnd | undefined {
+  return wrapped(ref)?.remoteEnd;
+}
+
 /**
  * Calls `onExit` once when the process or thread behind a forked or threaded
- * actor ends; returns false for an in-process actor, which has neither.
+ * actor ends, or the connection to a remote one closes; returns false for an
+ * in-process actor, which has none of them.
  */
 export function watchExit(ref: ActorRef, onExit: (exit: ActorExit) => void): boolean {
+  const remote = remoteEndOf(ref);
+  if (remote) {
+    remote.closed.then(onExit, () => undefined);
+    return true;
+  }
   const child = processOf(ref);
   if (child) {
     const pid = child.pid;
@@ -55,9 +69,14 @@ export function watchExit(ref: ActorRef, onExit: (exit: ActorExit) => void): boo
   return false;
 }
 
-/** Ends the process (SIGKILL) or thread behind an actor; in-process actors cannot be ended. */
+/**
+ * Ends the process (SIGKILL) or thread behind an actor, or closes the
+ * connection to a remote one, whose process ends with it; in-process actors
+ * cannot be ended.
+ */
 export async function kill(ref: ActorRef): Promise<void> {
   processOf(ref)?.kill('SIGKILL');
+  remoteEndOf(ref)?.close();
   await threadOf(ref)?.terminate();
 }
 

@@ -2,6 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import { describeExit, type ActorExit } from './actor-exit.js';
+import { patchMessageSocketFraming } from '../cluster/message-socket-patch.js';
+import { patchRemoteActorParent } from '../cluster/remote-actor-parent-patch.js';
 
 /**
  * Fixes to Comedy 2.1.7 (no longer developed), applied to its classes when
@@ -16,6 +18,11 @@ import { describeExit, type ActorExit } from './actor-exit.js';
  * patched creation rejects with an {@link ActorExitedError} instead, and
  * stops the timer Comedy started for the actor, which would otherwise keep
  * the process alive.
+ *
+ * Remote actors: the job's side authenticates to host agents and actors with
+ * the cluster secret, and reports a host it cannot reach as an
+ * ActorExitedError (cluster/remote-actor-parent-patch.ts); remote-mode
+ * messages are framed by byte length (cluster/message-socket-patch.ts).
  */
 
 /** An actor's process or thread ended before the actor was created. */
@@ -111,6 +118,8 @@ export function applyComedyPatches(): void {
       thread.off('exit', onExit);
     };
   });
+  patchRemoteActorParent((exit) => new ActorExitedError(exit));
+  patchMessageSocketFraming();
 }
 
 applyComedyPatches();

@@ -16,6 +16,8 @@ export interface StageMasterParams {
   firstEpoch: number;
   /** The stage's part of the checkpoint the job resumes from. */
   restore?: import('../state/checkpoint-manifest.js').StageSnapshot;
+  /** The host of each 'remote' worker, by worker index. */
+  workerHosts?: import('../cluster/worker-hosts.js').WorkerHost[];
 }
 
 /** Parameters a Worker is created with. */

@@ -1,12 +1,16 @@
 import { SolsticeError } from '../lib/errors.js';
+import type { ClusterHost } from '../cluster/cluster-config.js';
 
-/** Where a stage's workers run: in the job's process, in worker threads, or in forked processes (one each). */
-export type WorkerMode = 'in-process' | 'threaded' | 'forked';
+/**
+ * Where a stage's workers run: in the job's process, in worker threads, in
+ * forked processes (one each), or in processes on the cluster's hosts.
+ */
+export type WorkerMode = 'in-process' | 'threaded' | 'forked' | 'remote';
 
-export const WORKER_MODES: readonly WorkerMode[] = ['in-process', 'threaded', 'forked'];
+export const WORKER_MODES: readonly WorkerMode[] = ['in-process', 'threaded', 'forked', 'remote'];
 
 /** Comedy's name for each mode. */
-export type ComedyMode = 'in-memory' | 'threaded' | 'forked';
+export type ComedyMode = 'in-memory' | 'threaded' | 'forked' | 'remote';
 
 /**
  * Where each kind of actor runs, in the style of Comedy's actors.json:
@@ -18,6 +22,8 @@ export interface PlacementConfig {
   Worker?: { mode: WorkerMode };
   /** Per-stage overrides. */
   stages?: Record<string, { Worker?: { mode: WorkerMode } }>;
+  /** The host agents that run 'remote' workers (from cluster.json; see docs/cluster.md). */
+  hosts?: ClusterHost[];
 }
 
 export const DEFAULT_PLACEMENT: PlacementConfig = { Worker: { mode: 'in-process' } };
@@ -46,6 +52,14 @@ export function validatePlacement(placement: PlacementConfig, stages: readonly s
   for (const [stage, override] of Object.entries(placement.stages ?? {})) {
     if (!stages.includes(stage)) throw new SolsticeError(`${source}: stage '${stage}' is not in the job (stages: ${stages.join(', ')})`);
     if (override.Worker) checkMode(override.Worker.mode, `stages.${stage}.Worker`);
+  }
+  const remote = stages.filter((stage) => workerModeOf(placement, stage) === 'remote');
+  if (remote.length > 0 && !placement.hosts?.length) {
+    throw new SolsticeError(`${source}: stages ${remote.join(', ')} run 'remote' workers, which need a cluster: run with 'solstice-node start --hosts cluster.json'`);
+  }
+  if (remote.length > 0 && remote.length < stages.length) {
+    const local = stages.filter((stage) => !remote.includes(stage));
+    throw new SolsticeError(`${source}: on a cluster every stage's workers run on its hosts; stages ${local.join(', ')} do not`);
   }
   return placement;
 }

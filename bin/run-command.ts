@@ -5,9 +5,10 @@ import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 import type { WorkerMode } from '../actors/placement.js';
 import { placementFromOptions } from './placement-option.js';
+import { readClusterConfig } from '../cluster/cluster-config.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
@@ -21,6 +22,8 @@ export interface RunCommand {
   workers?: WorkerMode;
   /** `--placement`: a placement JSON file. */
   placementFile?: string;
+  /** `start --hosts`: cluster.json, whose hosts run the workers. */
+  clusterFile?: string;
   config: Record<string, unknown>;
 }
 
@@ -41,9 +44,11 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     const restore = parseRestore(command.restore);
     const workflowModule = resolveWorkflowPath(command.workflow);
     const job = await createJobFromWorkflow(workflowModule, command.jobId, command.config);
-    const placement = await placementFromOptions(command.workers, command.placementFile);
+    // On a cluster, workers run on its hosts unless a placement file says more.
+    const placement = command.clusterFile && !command.placementFile ? undefined : await placementFromOptions(command.workers, command.placementFile);
+    const cluster = command.clusterFile ? await readClusterConfig(command.clusterFile) : undefined;
     const runner = job.createRunner({
-      workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement,
+      workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement, cluster,
     });
     await runner.initialize();
     stopOnSignals(runner);

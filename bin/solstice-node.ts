@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { WORKER_MODES } from '../actors/placement.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
+import { runHostAgentCommand } from './node-command.js';
+import type { LogLevel } from '../lib/logger.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOCAL_WORKER_MODES = WORKER_MODES.filter((mode) => mode !== 'remote');
 
 await yargs(hideBin(process.argv))
   .scriptName('solstice-node')
@@ -12,33 +17,41 @@ await yargs(hideBin(process.argv))
     'run',
     'Run a workflow to its end. Options the command does not know (--key value) are passed to the workflow\'s createJob(jobId, config).',
     (y) =>
-      y
-        .option('workflow', { type: 'string', demandOption: true, describe: 'A built-in workflow name (simple_etl), or a path to a module exporting createJob (.js, .mjs or .ts; extension optional)' })
-        .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
-        .option('input', { type: 'string', describe: 'Passed to createJob as config.input' })
-        .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
-        .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=... (default .solstice/<job id>)' })
-        .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
-        .option('workers', { choices: WORKER_MODES, describe: 'Where workers run: in the job\'s process, one worker thread each, or one forked process each (default in-process, or what --placement says)' })
+      jobOptions(y)
+        .option('workers', { choices: LOCAL_WORKER_MODES, describe: 'Where workers run: in the job\'s process, one worker thread each, or one forked process each (default in-process, or what --placement says)' })
         .option('placement', { type: 'string', describe: 'A JSON file placing actors per kind and stage, e.g. {"Worker":{"mode":"forked"},"stages":{"sink":{"Worker":{"mode":"in-process"}}}}' })
-        .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
-        .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
         .example('$0 run --workflow simple_etl --job-id demo --rows 1000000', 'Generate 1M sample orders and run the ETL on them')
         .example('$0 run --workflow ./my_flow.ts --job-id j1 --input "in/*.csv" --output out/', 'Run your own workflow module')
         .example('$0 run --workflow ./my_flow.ts --job-id j1 --restore latest', 'Resume a killed job from its latest checkpoint')
         .example('$0 run --workflow simple_etl --job-id j2 --workers forked', 'Run every worker in a process of its own'),
     async (argv) => {
-      process.exitCode = await runWorkflowCommand({
-        workflow: argv.workflow,
-        jobId: argv['job-id'],
-        progressIntervalSecs: argv['progress-interval'],
-        logLevel: argv['log-level'],
-        stateBackend: argv['state-backend'],
-        restore: argv.restore,
-        workers: argv.workers,
-        placementFile: argv.placement,
-        config: workflowConfig(argv),
-      });
+      process.exitCode = await runWorkflowCommand({ ...jobCommand(argv), workers: argv.workers, placementFile: argv.placement });
+    },
+  )
+  .command(
+    'start',
+    'Run a workflow with its workers on the host agents that cluster.json lists (see docs/cluster.md). Takes the options of run.',
+    (y) =>
+      jobOptions(y)
+        .option('hosts', { type: 'string', demandOption: true, describe: 'cluster.json: {"secretFile": "cluster.secret", "hosts": [{"host": "10.0.0.2", "port": 6161, "slots": 2}]}' })
+        .example('$0 start --hosts cluster.json --workflow simple_etl --job-id etl --input /shared/in --output /shared/out', 'Run simple_etl on the cluster'),
+    async (argv) => {
+      process.exitCode = await runWorkflowCommand({ ...jobCommand(argv), clusterFile: argv.hosts });
+    },
+  )
+  .command(
+    'node',
+    'Run a host agent: it starts the workers that jobs started with `start` place on this host. Runs until SIGINT or SIGTERM.',
+    (y) =>
+      y
+        .option('listen', { type: 'string', demandOption: true, describe: 'HOST:PORT to listen on (port default 6161); every port the agent and its workers open binds to HOST' })
+        .option('secret-file', { type: 'string', demandOption: true, describe: 'File holding the cluster\'s shared secret (at least 16 bytes), the same on every host and in cluster.json' })
+        .option('log-level', { choices: LOG_LEVELS, describe: 'Log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
+        .example('$0 node --listen 10.0.0.2:6161 --secret-file /etc/solstice/cluster.secret', 'Serve this host to the cluster'),
+    async (argv) => {
+      process.exitCode = await runHostAgentCommand({ listen: argv.listen, secretFile: argv['secret-file'], logLevel: argv['log-level'] });
+      // Actor processes that ignored SIGTERM must not keep the agent alive.
+      process.exit();
     },
   )
   .command(
@@ -53,7 +66,7 @@ await yargs(hideBin(process.argv))
       process.exitCode = await listCheckpointsCommand(argv['job-id'], argv['state-backend']);
     },
   )
-  .demandCommand(1, 'Name a command: run, checkpoints')
+  .demandCommand(1, 'Name a command: run, start, node, checkpoints')
   .strictCommands()
   .recommendCommands()
   .help()
@@ -61,6 +74,31 @@ await yargs(hideBin(process.argv))
   .version()
   .wrap(Math.min(120, process.stdout.columns ?? 120))
   .parseAsync();
+
+/** The options of run and start. */
+function jobOptions<T>(y: Argv<T>) {
+  return y
+    .option('workflow', { type: 'string', demandOption: true, describe: 'A built-in workflow name (simple_etl), or a path to a module exporting createJob (.js, .mjs or .ts; extension optional)' })
+    .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
+    .option('input', { type: 'string', describe: 'Passed to createJob as config.input' })
+    .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
+    .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=... (default .solstice/<job id>)' })
+    .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
+    .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
+    .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' });
+}
+
+function jobCommand(argv: ArgumentsCamelCase<{ workflow: string; 'job-id': string; 'progress-interval': number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string }>) {
+  return {
+    workflow: argv.workflow,
+    jobId: argv['job-id'],
+    progressIntervalSecs: argv['progress-interval'],
+    logLevel: argv['log-level'],
+    stateBackend: argv['state-backend'],
+    restore: argv.restore,
+    config: workflowConfig(argv),
+  };
+}
 
 /** Every option the run command does not define, in camelCase, for createJob's config. */
 function workflowConfig(argv: Record<string, unknown>): Record<string, unknown> {

@@ -24,6 +24,19 @@ export function encodeFrameHead(header: FrameHeader): Buffer {
 
 const SCRATCH_BYTES = 64 * 1024;
 
+/** What a reader accepts; a peer that sends more is cut off. */
+export interface FrameLimits {
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+}
+
+const NO_LIMITS: FrameLimits = { maxHeaderBytes: Number.MAX_SAFE_INTEGER, maxBodyBytes: Number.MAX_SAFE_INTEGER };
+
+/** A frame broke the protocol or a limit. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+}
+
 /**
  * Cuts a byte stream into frames. A body is assembled into one buffer
  * allocated at its full size. Fed by `push()` ('data' events), each body byte
@@ -39,7 +52,7 @@ export class FrameReader {
   private scratch: Buffer | undefined;
   private readingIntoBody = false;
 
-  constructor(private readonly onFrame: (frame: Frame) => void) {}
+  constructor(private readonly onFrame: (frame: Frame) => void, private readonly limits: FrameLimits = NO_LIMITS) {}
 
   /** Where the socket's next read goes: the rest of the body being read, or a scratch buffer. */
   readTarget(): Buffer {
@@ -87,14 +100,25 @@ export class FrameReader {
     if (this.pendingBytes < 4) return undefined;
     const joined = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     const length = joined.readUInt32BE(0);
+    if (length > this.limits.maxHeaderBytes) throw new FrameError(`a frame header of ${length} bytes is over the limit of ${this.limits.maxHeaderBytes}`);
     if (joined.length < 4 + length) {
       this.pending = [joined];
       return undefined;
     }
-    this.header = JSON.parse(joined.toString('utf8', 4, 4 + length)) as FrameHeader;
+    let header: unknown;
+    try {
+      header = JSON.parse(joined.toString('utf8', 4, 4 + length));
+    } catch (error) {
+      throw new FrameError(`a frame header is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof header !== 'object' || header === null) throw new FrameError('a frame header is not an object');
+    this.header = header as FrameHeader;
     this.pending = [];
     this.pendingBytes = 0;
     const bodyBytes = this.header.bodyBytes ?? 0;
+    if (!Number.isSafeInteger(bodyBytes) || bodyBytes < 0 || bodyBytes > this.limits.maxBodyBytes) {
+      throw new FrameError(`a frame body of ${String(bodyBytes)} bytes is not allowed here (limit ${this.limits.maxBodyBytes})`);
+    }
     if (bodyBytes > 0) {
       this.body = Buffer.allocUnsafe(bodyBytes);
       this.bodyFilled = 0;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SolsticeError } from '../lib/errors.js';
 import type { SplitPayload } from '../lib/split-payload.js';
+import { agentHost } from '../cluster/actor-process-env.js';
+import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { PayloadClient } from './payload-client.js';
 import type { PayloadRef } from './payload-ref.js';
 import { PayloadServer } from './payload-server.js';
@@ -27,7 +29,10 @@ export class LocalPayloadStore implements PayloadStore {
 
   /** Starts serving this store's payloads to other processes; refs made from now on carry the server's address. */
   async serve(): Promise<void> {
-    this.server ??= PayloadServer.listenLocal({ takeLocal: (id) => this.takeLocal(id), discardLocal: (id) => this.discardLocal(id) });
+    const served = { takeLocal: (id: string) => this.takeLocal(id), discardLocal: (id: string) => this.discardLocal(id) };
+    // An actor process of a host agent serves other hosts, on TCP at the agent's address.
+    const host = agentHost();
+    this.server ??= host ? PayloadServer.listenTcp(host, served, requireClusterSecret('the payload server')) : PayloadServer.listenLocal(served);
     this.address = (await this.server).address;
   }
 

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { PayloadUnavailableError, SolsticeError } from '../lib/errors.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadFromIpc } from './arrow-ipc.js';
+import { newNonce, proofOf, proves, requireClusterSecret } from '../cluster/shared-secret.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import { connectOptions } from './payload-address.js';
 import type { PayloadRef } from './payload-ref.js';
@@ -18,8 +19,16 @@ class PayloadConnection {
   private readonly pending = new Map<number, Pending>();
   private nextRequestId = 0;
   private failure: Error | undefined;
+  /** Requests written before a TCP server has proved the cluster secret, sent once it has. */
+  private waitingForAuth: Buffer[] | undefined;
+  private readonly secret: Buffer | undefined;
+  private readonly clientNonce = newNonce();
 
   constructor(readonly address: string, onClose: () => void) {
+    if (address.startsWith('tcp:')) {
+      this.secret = requireClusterSecret(`payload server ${address}`);
+      this.waitingForAuth = [];
+    }
     const reader = new FrameReader((frame) => this.answer(frame));
     // Payload bodies are read from the socket straight into the buffer the table will live in.
     this.socket = connect({
@@ -51,19 +60,49 @@ class PayloadConnection {
       this.pending.set(requestId, { ref, resolve, reject });
       // A request in progress keeps the process alive until its answer comes.
       this.socket.ref();
-      this.socket.write(encodeFrameHead({ op: 'take', id: ref.id, requestId }));
+      this.send(encodeFrameHead({ op: 'take', id: ref.id, requestId }));
     });
   }
 
   discard(ref: PayloadRef): void {
-    this.socket.write(encodeFrameHead({ op: 'discard', id: ref.id }));
+    this.send(encodeFrameHead({ op: 'discard', id: ref.id }));
+  }
+
+  private send(frame: Buffer): void {
+    if (this.waitingForAuth) this.waitingForAuth.push(frame);
+    else this.socket.write(frame);
+  }
+
+  /** The server's greeting and its proof of the cluster secret (TCP only). */
+  private authenticate(header: Record<string, unknown>): void {
+    const secret = this.secret!;
+    if (header['op'] === 'hello' && typeof header['nonce'] === 'string') {
+      this.serverNonce = Buffer.from(header['nonce'], 'hex');
+      this.socket.write(encodeFrameHead({ op: 'auth', nonce: this.clientNonce.toString('hex'), proof: proofOf(secret, 'client', this.clientNonce, this.serverNonce).toString('hex') }));
+      return;
+    }
+    if (header['op'] === 'welcome' && this.serverNonce && typeof header['proof'] === 'string' &&
+      proves(secret, 'server', this.serverNonce, this.clientNonce, Buffer.from(header['proof'], 'hex'))) {
+      const waiting = this.waitingForAuth!;
+      this.waitingForAuth = undefined;
+      for (const frame of waiting) this.socket.write(frame);
+      return;
+    }
+    this.failure = new Error('the payload server did not prove the cluster secret');
+    this.socket.destroy();
   }
 
   close(): void {
     this.socket.destroy();
   }
 
+  private serverNonce: Buffer | undefined;
+
   private answer(frame: Frame): void {
+    if (this.waitingForAuth) {
+      this.authenticate(frame.header);
+      return;
+    }
     const { requestId, ok, error } = frame.header as { requestId: number; ok: boolean; error?: string };
     const request = this.pending.get(requestId);
     if (!request) return;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadToIpcChunks } from './arrow-ipc.js';
+import { newNonce, proofOf, proves } from '../cluster/shared-secret.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import type { PayloadAddress } from './payload-address.js';
 
@@ -18,7 +19,9 @@ export interface ServedPayloads {
  * Serves a process's payloads to other processes: a `take` request is
  * answered with the payload as an Arrow IPC stream, written to the socket
  * without a further copy. Listens on a Unix socket in the temporary
- * directory; the socket file is removed when the process exits.
+ * directory (the socket file is removed when the process exits), or, on a
+ * cluster's host, on TCP at the host agent's address, where a client must
+ * prove the cluster secret before its first request (docs/cluster.md).
  */
 export class PayloadServer {
   private constructor(private readonly server: Server, readonly address: PayloadAddress) {}
@@ -39,14 +42,46 @@ export class PayloadServer {
     return new PayloadServer(server, `unix:${path}`);
   }
 
+  static async listenTcp(host: string, payloads: ServedPayloads, secret: Buffer): Promise<PayloadServer> {
+    const server = createServer((socket) => serveConnection(socket, payloads, secret));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.unref();
+    const { port } = server.address() as AddressInfo;
+    return new PayloadServer(server, `tcp:${host.includes(':') ? `[${host}]` : host}:${port}`);
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
-function serveConnection(socket: Socket, payloads: ServedPayloads): void {
+/** Requests carry no body; their headers are small. */
+const REQUEST_LIMITS = { maxHeaderBytes: 64 * 1024, maxBodyBytes: 0 };
+
+function serveConnection(socket: Socket, payloads: ServedPayloads, secret?: Buffer): void {
   socket.setNoDelay(true);
+  const serverNonce = newNonce();
+  let authenticated = !secret;
+  if (secret) socket.write(encodeFrameHead({ op: 'hello', nonce: serverNonce.toString('hex') }));
   const reader = new FrameReader((frame: Frame) => {
+    if (socket.destroyed) return;
+    if (!authenticated) {
+      const { op, nonce, proof } = frame.header as { op?: string; nonce?: string; proof?: string };
+      const clientNonce = Buffer.from(typeof nonce === 'string' ? nonce : '', 'hex');
+      if (op !== 'auth' || typeof proof !== 'string' || !proves(secret!, 'client', clientNonce, serverNonce, Buffer.from(proof, 'hex'))) {
+        socket.destroy();
+        return;
+      }
+      authenticated = true;
+      socket.write(encodeFrameHead({ op: 'welcome', proof: proofOf(secret!, 'server', serverNonce, clientNonce).toString('hex') }));
+      return;
+    }
     const { op, id, requestId } = frame.header as { op: string; id: string; requestId?: number };
     if (op === 'discard') {
       payloads.discardLocal(id);
@@ -64,8 +99,15 @@ function serveConnection(socket: Socket, payloads: ServedPayloads): void {
     socket.write(encodeFrameHead({ requestId, ok: true, bodyBytes: body.reduce((sum, chunk) => sum + chunk.byteLength, 0) }));
     for (const chunk of body) socket.write(chunk);
     socket.uncork();
+  }, REQUEST_LIMITS);
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      reader.push(chunk);
+    } catch {
+      // A peer that breaks the protocol (or tries its limits) is cut off.
+      socket.destroy();
+    }
   });
-  socket.on('data', (chunk: Buffer) => reader.push(chunk));
   // A reader that went away (a killed process) is no concern of the server's.
   socket.on('error', () => socket.destroy());
 }

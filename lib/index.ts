@@ -6,6 +6,8 @@ export { Split, type DataRange, type SplitJSON } from './split.js';
 export { SplitPayload } from './split-payload.js';
 export type { Row } from './arrow-rows.js';
 export { SchemaInferenceError } from './arrow-rows.js';
+export { readClusterConfig, type ClusterConfig, type ClusterHost } from '../cluster/cluster-config.js';
+export { HostAgent, type HostAgentOptions } from '../cluster/host-agent.js';
 export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from './runner.js';
 export { CheckpointError } from '../actors/GlobalStateMaster.js';
 export type { RestoreRequest } from './job-spec.js';

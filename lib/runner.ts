@@ -13,6 +13,8 @@ import { registerJob, unregisterJob } from './job-registry.js';
 import type { JobSpec, RestoreRequest } from './job-spec.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { RestartBudget } from './supervision.js';
+import type { ClusterConfig } from '../cluster/cluster-config.js';
+import { setClusterSecret } from '../cluster/shared-secret.js';
 
 export interface RunnerOptions {
   /**
@@ -37,6 +39,12 @@ export interface RunnerOptions {
    * Workers outside the job's process rebuild the job from `workflowModule`.
    */
   placement?: PlacementConfig;
+  /**
+   * Runs every worker on these host agents (docs/cluster.md); read
+   * cluster.json with `readClusterConfig()`. Workers then default to the
+   * 'remote' mode.
+   */
+  cluster?: ClusterConfig;
 }
 
 /** Per-stage figures: splits and rows in and out, workers, buffering. */
@@ -82,10 +90,17 @@ export class JobRunner {
     return this.options.stateBackend ?? this.job.options.stateBackend ?? defaultStateLocation(this.job.jobId);
   }
 
+  private placement(): PlacementConfig {
+    const { cluster } = this.options;
+    if (!cluster) return this.options.placement ?? DEFAULT_PLACEMENT;
+    setClusterSecret(cluster.secret);
+    return { ...this.options.placement, Worker: this.options.placement?.Worker ?? { mode: 'remote' }, hosts: cluster.hosts };
+  }
+
   /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per stage and their workers. */
   async initialize(): Promise<void> {
     if (this.state !== 'created') return;
-    const placement = validatePlacement(this.options.placement ?? DEFAULT_PLACEMENT, this.job.stageNames);
+    const placement = validatePlacement(this.placement(), this.job.stageNames);
     if (crossesProcesses(placement, this.job.stageNames) && !this.options.workflowModule) {
       throw new SolsticeError(
         `Job '${this.job.jobId}': workers outside this process rebuild the job from its workflow module; ` +

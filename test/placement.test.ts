@@ -1,23 +1,12 @@
 import test from 'ava';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJob as createChaosJob } from './fixtures/chaos_workflow.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW } from './support/chaos-run.js';
 import { runCli } from './support/cli.js';
-import { isolatedState, readParquetDir, sortBy, tempDir } from './support/files.js';
-
-/** Every line of every file under `dir`, sorted: the output as bytes, independent of which worker wrote what. */
-async function sortedLines(dir: string): Promise<string[]> {
-  const lines: string[] = [];
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
-    lines.push(...text.split('\n').filter(Boolean).map((line) => `${entry.parentPath.slice(dir.length)}: ${line}`));
-  }
-  return lines.sort();
-}
+import { isolatedState, readParquetDir, sortBy, sortedLines, tempDir } from './support/files.js';
 
 test('the keyed, aggregating chaos job writes the same bytes with workers in-process, threaded, forked and placed per stage', async (t) => {
   const dir = await tempDir('solstice-placement-');
@@ -75,16 +64,19 @@ test('a malformed line read by a forked worker fails the job, naming the file an
   t.true(result.stderr.includes(`${input} (line 301): malformed JSON`), result.stderr);
 });
 
-test('a placement with an unknown mode or stage is refused with what is wrong', async (t) => {
+test('a placement with an unknown mode or stage, or remote workers without a cluster, is refused with what is wrong', async (t) => {
   const dir = await tempDir('solstice-placement-wrong-');
   const file = join(dir, 'placement.json');
   await writeFile(file, JSON.stringify({ stages: { sorce: { Worker: { mode: 'forked' } } } }));
   const unknownStage = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
   t.is(unknownStage.code, 1);
   t.regex(unknownStage.stderr, /placement: stage 'sorce' is not in the job \(stages: source, slow, key, records, totals, totals-sink\)/);
-  await writeFile(file, JSON.stringify({ Worker: { mode: 'remote' } }));
+  await writeFile(file, JSON.stringify({ Worker: { mode: 'cloud' } }));
   const unknownMode = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
-  t.regex(unknownMode.stderr, /placement: Worker has mode 'remote'; expected one of in-process, threaded, forked/);
+  t.regex(unknownMode.stderr, /placement: Worker has mode 'cloud'; expected one of in-process, threaded, forked, remote/);
+  await writeFile(file, JSON.stringify({ stages: { totals: { Worker: { mode: 'remote' } } } }));
+  const noCluster = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
+  t.regex(noCluster.stderr, /placement: stages totals run 'remote' workers, which need a cluster: run with 'solstice-node start --hosts cluster.json'/);
 });
 
 test('a job built in code without a workflow module cannot place workers in other processes, and says why', async (t) => {

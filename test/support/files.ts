@@ -45,3 +45,14 @@ export function sortBy<T>(rows: T[], key: (row: T) => number | string): T[] {
 export function isolatedState(): { stateBackend: string } {
   return { stateBackend: mkdtempSync(join(tmpdir(), 'solstice-state-')) };
 }
+
+/** Every line of every file under `dir`, sorted: the output as bytes, independent of which worker wrote what. */
+export async function sortedLines(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    lines.push(...text.split('\n').filter(Boolean).map((line) => `${entry.parentPath.slice(dir.length)}: ${line}`));
+  }
+  return lines.sort();
+}

@@ -1,0 +1,93 @@
+import { createRequire } from 'node:module';
+import { createServer, type Server, type Socket } from 'node:net';
+import { serializeError } from '../lib/errors.js';
+import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js';
+import { agentHost } from './actor-process-env.js';
+import { patchMessageSocketFraming } from './message-socket-patch.js';
+import { clusterSecret } from './shared-secret.js';
+import { acceptAuthenticated } from './socket-handshake.js';
+
+/**
+ * Loaded (`--import`) first in every actor process a host agent starts.
+ * Comedy's remote actor listens on a random port on every interface and takes
+ * the first connection from anyone. Here it listens on the agent's address
+ * only, takes the first connection that proves the cluster secret, then stops
+ * listening; the process ends when that connection closes (its parent, the
+ * job, is gone) or when the agent ends (the IPC channel to it closes).
+ */
+const require = createRequire(import.meta.url);
+const comedy = (module: string) => require(`comedy/lib/${module}`) as unknown;
+
+interface RemoteActorChildInstance {
+  server?: Server;
+  socket?: unknown;
+  actorPromise?: PromiseLike<unknown>;
+  system: unknown;
+  wrappedActor: unknown;
+  definition: unknown;
+  parentId: unknown;
+  log: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
+}
+
+type Bluebird = { new <T>(executor: (resolve: (value: T) => void, reject: (error: Error) => void) => void): PromiseLike<T>; resolve<T>(value: T): PromiseLike<T> & { tap(fn: (value: T) => unknown): PromiseLike<T> } };
+
+function setUpActorProcess(): void {
+  const host = agentHost();
+  const secret = clusterSecret();
+  if (!host || !secret) throw new Error('an actor process of a host agent needs SOLSTICE_AGENT_HOST and SOLSTICE_SECRET_FILE');
+  const RemoteActorChild = comedy('remote-actor-child.js') as { prototype: Record<string, unknown> };
+  const ForkedActorChild = comedy('forked-actor-child.js') as new (options: object) => { initialize(): unknown };
+  const MessageSocket = comedy('net/message-socket.js') as new (socket: Socket) => unknown;
+  const P = createRequire(require.resolve('comedy/lib/remote-actor-child.js'))('bluebird') as Bluebird;
+
+  class RemoteActorChildProxy extends ForkedActorChild {
+    getMode(): string {
+      return 'remote';
+    }
+  }
+
+  RemoteActorChild.prototype['initialize'] = function initialize(this: RemoteActorChildInstance) {
+    return new P<void>((resolve, reject) => {
+      const server = createServer();
+      this.server = server;
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        const address = server.address();
+        this.log.info(`Listening on ${typeof address === 'object' && address ? `${address.address}:${address.port}` : address}`);
+        resolve();
+      });
+      server.on('connection', (socket: Socket) => {
+        socket.on('error', () => socket.destroy());
+        acceptAuthenticated(socket, secret).then(
+          () => {
+            if (this.socket) {
+              socket.destroy();
+              return;
+            }
+            // The one parent is connected: nobody else is to be let in.
+            server.close();
+            socket.once('close', () => process.exit(0));
+            const bus = new MessageSocket(socket) as { write(message: ActorReadiness, callback?: () => void): void };
+            this.socket = bus;
+            this.actorPromise = P.resolve(
+              new RemoteActorChildProxy({ system: this.system, bus, actor: this.wrappedActor, definition: this.definition, parentId: this.parentId }),
+            ).tap((actor) => actor.initialize());
+            this.actorPromise.then(
+              () => bus.write({ type: ACTOR_READY }),
+              (error: unknown) => {
+                this.log.warn(`Actor failed to initialize: ${(error as Error).stack ?? String(error)}`);
+                bus.write({ type: ACTOR_FAILED, error: serializeError(error) }, () => process.exit(1));
+              },
+            );
+          },
+          (error: unknown) => this.log.warn(`Refused a connection that did not prove the cluster secret: ${(error as Error).message}`),
+        );
+      });
+    });
+  };
+  // The agent is gone: so is this host's share of the job.
+  process.on('disconnect', () => process.exit(0));
+}
+
+patchMessageSocketFraming();
+setUpActorProcess();

@@ -1,0 +1,63 @@
+import { SolsticeError } from '../lib/errors.js';
+import type { ClusterHost } from './cluster-config.js';
+import { connectAuthenticated } from './socket-handshake.js';
+
+/** Where one worker runs. */
+export interface WorkerHost {
+  host: string;
+  port: number;
+}
+
+const PROBE_TIMEOUT_MS = 3000;
+
+/** Which hosts answer and prove the secret now; the others, with why, for the log. */
+export async function probeHosts(hosts: readonly ClusterHost[], secret: Buffer): Promise<{ live: ClusterHost[]; down: { host: ClusterHost; reason: string }[] }> {
+  const results = await Promise.all(hosts.map(async (host) => {
+    try {
+      const socket = await withTimeout(connectAuthenticated(host.host, host.port, secret), PROBE_TIMEOUT_MS);
+      socket.destroy();
+      return { host };
+    } catch (error) {
+      return { host, reason: (error as Error).message };
+    }
+  }));
+  return {
+    live: results.filter((result) => result.reason === undefined).map((result) => result.host),
+    down: results.flatMap((result) => (result.reason === undefined ? [] : [{ host: result.host, reason: result.reason }])),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Places every worker of every stage on a host with a free slot, spreading
+ * each stage over the hosts in turn so that losing one host loses few workers
+ * of any stage.
+ */
+export function assignWorkerHosts(workers: ReadonlyMap<string, number>, hosts: readonly ClusterHost[]): Map<string, WorkerHost[]> {
+  const needed = [...workers.values()].reduce((sum, count) => sum + count, 0);
+  const slots = hosts.reduce((sum, host) => sum + host.slots, 0);
+  if (needed > slots) {
+    const names = hosts.map((host) => `${host.host}:${host.port} (${host.slots})`).join(', ') || 'none';
+    throw new SolsticeError(`The job needs ${needed} worker slots; the hosts that answer have ${slots}: ${names}`);
+  }
+  const free = hosts.map((host) => host.slots);
+  let cursor = 0;
+  const placed = new Map<string, WorkerHost[]>();
+  for (const [stage, count] of workers) {
+    const stageHosts: WorkerHost[] = [];
+    for (let i = 0; i < count; i++) {
+      while (free[cursor % hosts.length] === 0) cursor++;
+      const index = cursor % hosts.length;
+      free[index]!--;
+      stageHosts.push({ host: hosts[index]!.host, port: hosts[index]!.port });
+      cursor++;
+    }
+    placed.set(stage, stageHosts);
+  }
+  return placed;
+}

@@ -1,0 +1,269 @@
+import test from 'ava';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { actorModulePath } from '../actors/actor-paths.js';
+import { connectAuthenticated } from '../cluster/socket-handshake.js';
+import { writeChaosInput } from './support/chaos-data.js';
+import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
+import { runCli } from './support/cli.js';
+import { CLI, sortedLines, tempDir } from './support/files.js';
+import { startAgent, stopAgents, writeClusterFile, writeSecret, type RunningAgent } from './support/host-agents.js';
+
+const require = createRequire(import.meta.url);
+const MessageSocket = require('comedy/lib/net/message-socket.js') as {
+  new (socket: Socket): {
+    on(event: 'message', listener: (message: { type?: string; error?: string; body?: { port?: number } }) => void): void;
+    write(message: unknown): void;
+  };
+  prototype: { makePacket(this: { messageType: number }, message: unknown): Buffer };
+};
+
+/** Processes started by `pid`. */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+/** Listening TCP sockets of the given processes, from `ss -ltnpH`: local address and port, and the owner's pid. */
+function listeningSockets(pids: number[]): { address: string; port: number; pid: number }[] {
+  const lines = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n');
+  return lines.flatMap((line) => {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[3];
+    const owner = /pid=(\d+)/.exec(line);
+    if (!local || !owner || !pids.includes(Number(owner[1]))) return [];
+    const at = local.lastIndexOf(':');
+    return [{ address: local.slice(0, at), port: Number(local.slice(at + 1)), pid: Number(owner[1]) }];
+  });
+}
+
+/** Connects, sends `bytes` without any handshake, and returns what came back before the server closed the connection. */
+function sendUnauthenticated(host: string, port: number, bytes: Buffer): Promise<{ received: Buffer; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ received: Buffer.concat(chunks), closedByServer: false });
+    }, 8000);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ received: Buffer.concat(chunks), closedByServer: true });
+    });
+  });
+}
+
+/** Whether `received` is a server's greeting and nothing more: 'SOLSTICE/1' and a nonce, or a payload server's one 'hello' frame. */
+function isGreetingOnly(received: Buffer, comedyPort: boolean): boolean {
+  if (comedyPort) return received.length === 42 && received.subarray(0, 10).toString() === 'SOLSTICE/1';
+  if (received.length < 4 || received.readUInt32BE(0) !== received.length - 4) return false;
+  const header = JSON.parse(received.subarray(4).toString()) as Record<string, unknown>;
+  return Object.keys(header).sort().join() === 'nonce,op' && header.op === 'hello';
+}
+
+/** A Comedy 'create-actor' request for the framework's Worker, as a host agent receives it. */
+function createWorkerRequest(): object {
+  return {
+    type: 'create-actor',
+    body: {
+      id: 'probe-actor', name: 'probe', definition: actorModulePath('Worker'), definitionFormat: 'modulePath',
+      parent: { id: 'probe-parent' }, mode: 'remote', actorConfig: { customParameters: {} }, pingTimeout: 15000,
+    },
+  };
+}
+
+function startJob(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [CLI, 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+async function untilRunning(job: ReturnType<typeof startJob>): Promise<void> {
+  while (!/^\[\d/m.test(job.stderr()) && job.child.exitCode === null) await sleep(50);
+}
+
+async function agentsOn(hosts: string[], cwd: string, secretFile: string): Promise<RunningAgent[]> {
+  return Promise.all(hosts.map((host) => startAgent(host, secretFile, cwd)));
+}
+
+test('a job spread over two host agents writes the same bytes as in-process, with non-ASCII paths in its messages', async (t) => {
+  // Comedy framed remote messages by characters; 'é' in the paths its messages carry broke the stream.
+  const dir = join(await tempDir('solstice-cluster-same-'), 'données-é');
+  await mkdir(dir);
+  const secretFile = await writeSecret(dir);
+  const agents = await agentsOn(['127.0.0.2', '127.0.0.3'], dir, secretFile);
+  t.teardown(() => stopAgents(agents));
+  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { records } = await writeChaosInput(join(dir, 'in'), 3, 6000);
+  const job = ['--workflow', CHAOS_WORKFLOW, '--input', join(dir, 'in', '*.jsonl'), '--delay-ms', '0', '--split-bytes', '8000', '--progress-interval', '0'];
+
+  const local = await runCli(['run', ...job, '--job-id', 'local', '--output', join(dir, 'out-local')], { cwd: dir });
+  t.is(local.code, 0, local.stderr);
+  const cluster = await runCli(['start', '--hosts', hosts, ...job, '--job-id', 'cluster', '--output', join(dir, 'out-cluster'), '--log-level', 'info'], { cwd: dir });
+  t.is(cluster.code, 0, cluster.stderr);
+
+  const reference = await sortedLines(join(dir, 'out-local'));
+  t.is(reference.filter((line) => line.startsWith('/records')).length, records.length);
+  t.deepEqual(await sortedLines(join(dir, 'out-cluster')), reference);
+  // Both hosts ran workers.
+  for (const agent of agents) t.regex(agent.output(), /"msg":"actor created"/, `${agent.host} created actors`);
+});
+
+test('a host agent killed mid-job loses its workers; the job restarts on the other hosts and writes every record once', async (t) => {
+  const dir = await tempDir('solstice-cluster-kill-');
+  const secretFile = await writeSecret(dir);
+  const agents = await agentsOn(['127.0.0.2', '127.0.0.3', '127.0.0.4'], dir, secretFile);
+  t.teardown(() => stopAgents(agents));
+  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
+  const output = join(dir, 'out');
+  const job = startJob(['--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-kill', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--log-level', 'info'], dir);
+  await untilRunning(job);
+  await sleep(800 + Math.floor(Math.random() * 800));
+  const victim = agents[1]!;
+  const victimActors = childPids(victim.process.pid!);
+  t.true(victimActors.length > 0, 'the victim host ran workers');
+  victim.process.kill('SIGKILL');
+
+  t.is(await job.exited, 0, job.stderr());
+  t.regex(job.stderr(), new RegExp(`on ${victim.host}:${victim.port}\\) lost its connection`));
+  t.regex(job.stderr(), new RegExp(`"host":"${victim.host}:${victim.port}".*host agent does not answer`));
+  t.regex(job.stdout(), /restarted 1 time\(s\)/);
+  await checkChaosOutput(t, output, records, totals);
+  // The actor processes of the killed agent ended with it.
+  const alive = victimActors.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  t.deepEqual(alive, []);
+});
+
+test('every port of a host agent and its actors binds to the agent address and refuses clients without the secret', async (t) => {
+  const dir = await tempDir('solstice-cluster-auth-');
+  const secretFile = await writeSecret(dir);
+  const agents = await agentsOn(['127.0.0.5', '127.0.0.6'], dir, secretFile);
+  t.teardown(() => stopAgents(agents));
+  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { records, totals } = await writeChaosInput(join(dir, 'in'), 2, 4000);
+  const output = join(dir, 'out');
+  const job = startJob(['--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-auth', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '120', '--progress-interval', '0.2'], dir);
+  await untilRunning(job);
+
+  const agentPids = agents.map((agent) => agent.process.pid!);
+  const actorPids = agentPids.flatMap((pid) => childPids(pid));
+  t.true(actorPids.length >= 8, `actor processes: ${actorPids.join(', ')}`);
+  const sockets = listeningSockets([...agentPids, ...actorPids]);
+  const hostOf = (pid: number) => agents[agentPids.indexOf(pid)]?.host ?? agents.find((agent) => childPids(agent.process.pid!).includes(pid))!.host;
+  // Each agent's port, and each actor's payload server (an actor's own port closes once the job is connected).
+  t.true(sockets.length >= agents.length + actorPids.length, JSON.stringify(sockets));
+  for (const socket of sockets) t.is(socket.address, hostOf(socket.pid), `pid ${socket.pid} listens on ${socket.address}:${socket.port}`);
+
+  const comedyRequest = MessageSocket.prototype.makePacket.call({ messageType: 1 }, createWorkerRequest());
+  const payloadRequest = Buffer.concat([Buffer.alloc(4), Buffer.from(JSON.stringify({ op: 'take', id: '0', requestId: 0 }))]);
+  payloadRequest.writeUInt32BE(payloadRequest.length - 4, 0);
+  for (const socket of sockets) {
+    const isAgent = agentPids.includes(socket.pid);
+    const before = isAgent ? childPids(socket.pid).length : 0;
+    const { received, closedByServer } = await sendUnauthenticated(socket.address, socket.port, isAgent ? comedyRequest : payloadRequest);
+    t.true(closedByServer, `${socket.address}:${socket.port} closed the connection`);
+    // Nothing but the server's greeting and nonce came back: no actor, no payload, no error text.
+    t.true(isGreetingOnly(received, isAgent), `${socket.port}: ${received.toString()}`);
+    if (isAgent) t.is(childPids(socket.pid).length, before, 'no actor process was started');
+  }
+
+  // A client with another secret is refused by the agent as well.
+  const agent = agents[0]!;
+  await t.throwsAsync(connectAuthenticated(agent.host, agent.port, randomBytes(32)), { message: /closed the connection during the handshake/ });
+
+  // An actor's own port: created through the agent with the secret, refused to anyone without it.
+  const secret = Buffer.from((await readFile(secretFile, 'utf8')).trim());
+  const channel = new MessageSocket(await connectAuthenticated(agent.host, agent.port, secret));
+  const created = await new Promise<{ body?: { port?: number }; error?: string }>((resolve) => {
+    channel.on('message', resolve);
+    channel.write(createWorkerRequest());
+  });
+  const actorPort = created.body?.port;
+  t.truthy(actorPort, JSON.stringify(created));
+  t.deepEqual(listeningSockets(childPids(agent.process.pid!)).filter((s) => s.port === actorPort).map((s) => s.address), [agent.host]);
+  const unauthenticated = await sendUnauthenticated(agent.host, actorPort!, comedyRequest);
+  t.true(unauthenticated.closedByServer);
+  t.true(isGreetingOnly(unauthenticated.received, true), unauthenticated.received.toString());
+  await t.throwsAsync(connectAuthenticated(agent.host, actorPort!, randomBytes(32)), { message: /closed the connection during the handshake/ });
+
+  // The agent refuses code sent as source, even from a client with the secret.
+  const serialized = new MessageSocket(await connectAuthenticated(agent.host, agent.port, secret));
+  const refused = await new Promise<{ error?: string }>((resolve) => {
+    serialized.on('message', resolve);
+    const request = createWorkerRequest() as { body: Record<string, unknown> };
+    serialized.write({ ...request, body: { ...request.body, definition: 'class Evil {}', definitionFormat: 'serialized' } });
+  });
+  t.regex(refused.error ?? '', /module paths only, never from serialized code/);
+
+  t.is(await job.exited, 0, job.stderr());
+  await checkChaosOutput(t, output, records, totals);
+});
+
+test('a worker that fails to start on a host fails the job with its cause, at once', async (t) => {
+  const dir = await tempDir('solstice-cluster-start-');
+  const secretFile = await writeSecret(dir);
+  const agents = await agentsOn(['127.0.0.8'], dir, secretFile);
+  t.teardown(() => stopAgents(agents));
+  const hosts = await writeClusterFile(dir, agents, secretFile, 10);
+  await writeChaosInput(join(dir, 'in'), 1, 100);
+  const workflow = join(dirname(CHAOS_WORKFLOW), 'agent_only_failure_workflow.js');
+  const result = await runCli(['start', '--hosts', hosts, '--workflow', workflow, '--job-id', 'fails', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', join(dir, 'out'), '--progress-interval', '0'], { cwd: dir, timeoutMs: 60_000 });
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /cannot load the workflow's libraries on 127\.0\.0\.8/);
+  t.deepEqual(childPids(agents[0]!.process.pid!), [], 'no actor process is left on the agent');
+});
+
+test('cluster settings that cannot work are refused with what is wrong', async (t) => {
+  const dir = await tempDir('solstice-cluster-config-');
+  const secretFile = await writeSecret(dir);
+  const everywhere = await runCli(['node', '--listen', '0.0.0.0:0', '--secret-file', secretFile], { cwd: dir });
+  t.is(everywhere.code, 1);
+  t.regex(everywhere.stderr, /would accept connections on every interface/);
+
+  const short = join(dir, 'short.secret');
+  await writeFile(short, 'abc\n');
+  const weak = await runCli(['node', '--listen', '127.0.0.7:0', '--secret-file', short], { cwd: dir });
+  t.is(weak.code, 1);
+  t.regex(weak.stderr, /has 3 bytes; it needs at least 16/);
+
+  // A cluster none of whose hosts answers.
+  const clusterFile = join(dir, 'cluster.json');
+  await writeFile(clusterFile, JSON.stringify({ secretFile: 'cluster.secret', hosts: [{ host: '127.0.0.7', port: 1, slots: 4 }] }));
+  await writeChaosInput(join(dir, 'in'), 1, 100);
+  const nobody = await runCli(['start', '--hosts', clusterFile, '--workflow', CHAOS_WORKFLOW, '--job-id', 'nobody', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', join(dir, 'out'), '--progress-interval', '0'], { cwd: dir });
+  t.is(nobody.code, 1);
+  t.regex(nobody.stderr, /127\.0\.0\.7:1.*host agent does not answer/);
+  t.regex(nobody.stderr, /The job needs 10 worker slots; the hosts that answer have 0/);
+
+  await writeFile(clusterFile, JSON.stringify({ secretFile: 'cluster.secret', hosts: [{ host: '127.0.0.7', slots: 0 }] }));
+  const noSlots = await runCli(['start', '--hosts', clusterFile, '--workflow', CHAOS_WORKFLOW, '--job-id', 'noslots', '--progress-interval', '0'], { cwd: dir });
+  t.is(noSlots.code, 1);
+  t.regex(noSlots.stderr, /cluster\.json: hosts\[0\]\.slots must be a positive integer/);
+});
