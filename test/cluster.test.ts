@@ -11,6 +11,7 @@ import { connectAuthenticated } from '../cluster/socket-handshake.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
 import { runCli } from './support/cli.js';
+import { childPids } from './support/processes.js';
 import { CLI, sortedLines, tempDir } from './support/files.js';
 import { startAgent, stopAgents, writeClusterFile, writeSecret, type RunningAgent } from './support/host-agents.js';
 
@@ -22,15 +23,6 @@ const MessageSocket = require('comedy/lib/net/message-socket.js') as {
   };
   prototype: { makePacket(this: { messageType: number }, message: unknown): Buffer };
 };
-
-/** Processes started by `pid`. */
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
 
 /** Listening TCP sockets of the given processes, from `ss -ltnpH`: local address and port, and the owner's pid. */
 function listeningSockets(pids: number[]): { address: string; port: number; pid: number }[] {

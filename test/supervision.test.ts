@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,18 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
 import { runCli } from './support/cli.js';
+import { childPids } from './support/processes.js';
 import { CLI, readJsonLinesDir, tempDir } from './support/files.js';
 
 const CRASH_WORKFLOW = fileURLToPath(new URL('fixtures/crash_workflow.js', import.meta.url));
-
-/** The processes the CLI process forked: its workers. */
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
 
 function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
