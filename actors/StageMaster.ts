@@ -194,9 +194,7 @@ export default class StageMaster {
     this.waitingWorkers.delete(index);
     waiting?.({ kind: 'end' });
     this.endedWorkers.add(index);
-    // A stage aborted because a downstream worker could not fetch this one's output still reports the loss.
-    if (this.state === 'aborted') this.failure = rootCause(this.failure, serializeError(error));
-    else this.fail(serializeError(error));
+    this.fail(serializeError(error));
     this.pump();
   }
 
@@ -351,7 +349,12 @@ export default class StageMaster {
   }
 
   private fail(error: SerializedError): void {
-    if (this.state === 'failed' || this.state === 'aborted') return;
+    // A stage already stopping keeps the likelier root cause: one aborted because a downstream worker
+    // could not fetch this stage's output still reports the loss of the worker that held it.
+    if (this.stopping) {
+      this.failure = rootCause(this.failure, error);
+      return;
+    }
     this.state = 'failed';
     this.failure = error;
     this.log.debug({ error, inFlight: [...this.inFlight] }, 'stage failing; waiting for the splits in flight');

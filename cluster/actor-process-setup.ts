@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { serializeError } from '../lib/errors.js';
 import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js';
@@ -6,6 +5,7 @@ import { agentHost } from './actor-process-env.js';
 import { patchMessageSocketFraming } from './message-socket-patch.js';
 import { clusterSecret } from './shared-secret.js';
 import { acceptAuthenticated } from './socket-handshake.js';
+import { Bluebird as P, comedyModule, MessageSocket } from './comedy-internals.js';
 
 /**
  * Loaded (`--import`) first in every actor process a host agent starts.
@@ -15,9 +15,6 @@ import { acceptAuthenticated } from './socket-handshake.js';
  * listening; the process ends when that connection closes (its parent, the
  * job, is gone) or when the agent ends (the IPC channel to it closes).
  */
-const require = createRequire(import.meta.url);
-const comedy = (module: string) => require(`comedy/lib/${module}`) as unknown;
-
 interface RemoteActorChildInstance {
   server?: Server;
   socket?: unknown;
@@ -29,16 +26,12 @@ interface RemoteActorChildInstance {
   log: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
 }
 
-type Bluebird = { new <T>(executor: (resolve: (value: T) => void, reject: (error: Error) => void) => void): PromiseLike<T>; resolve<T>(value: T): PromiseLike<T> & { tap(fn: (value: T) => unknown): PromiseLike<T> } };
-
 function setUpActorProcess(): void {
   const host = agentHost();
   const secret = clusterSecret();
   if (!host || !secret) throw new Error('an actor process of a host agent needs SOLSTICE_AGENT_HOST and SOLSTICE_SECRET_FILE');
-  const RemoteActorChild = comedy('remote-actor-child.js') as { prototype: Record<string, unknown> };
-  const ForkedActorChild = comedy('forked-actor-child.js') as new (options: object) => { initialize(): unknown };
-  const MessageSocket = comedy('net/message-socket.js') as new (socket: Socket) => unknown;
-  const P = createRequire(require.resolve('comedy/lib/remote-actor-child.js'))('bluebird') as Bluebird;
+  const RemoteActorChild = comedyModule<{ prototype: Record<string, unknown> }>('remote-actor-child.js');
+  const ForkedActorChild = comedyModule<new (options: object) => { initialize(): unknown }>('forked-actor-child.js');
 
   class RemoteActorChildProxy extends ForkedActorChild {
     getMode(): string {
@@ -67,16 +60,16 @@ function setUpActorProcess(): void {
             // The one parent is connected: nobody else is to be let in.
             server.close();
             socket.once('close', () => process.exit(0));
-            const bus = new MessageSocket(socket) as { write(message: ActorReadiness, callback?: () => void): void };
+            const bus = new MessageSocket(socket);
             this.socket = bus;
             this.actorPromise = P.resolve(
               new RemoteActorChildProxy({ system: this.system, bus, actor: this.wrappedActor, definition: this.definition, parentId: this.parentId }),
             ).tap((actor) => actor.initialize());
             this.actorPromise.then(
-              () => bus.write({ type: ACTOR_READY }),
+              () => bus.write({ type: ACTOR_READY } satisfies ActorReadiness),
               (error: unknown) => {
                 this.log.warn(`Actor failed to initialize: ${(error as Error).stack ?? String(error)}`);
-                bus.write({ type: ACTOR_FAILED, error: serializeError(error) }, () => process.exit(1));
+                bus.write({ type: ACTOR_FAILED, error: serializeError(error) } satisfies ActorReadiness, () => process.exit(1));
               },
             );
           },

@@ -8,23 +8,15 @@ import { AGENT_HOST_ENV } from './actor-process-env.js';
 import { patchMessageSocketFraming } from './message-socket-patch.js';
 import { SECRET_FILE_ENV } from './shared-secret.js';
 import { acceptAuthenticated } from './socket-handshake.js';
+import { MessageSocket } from './comedy-internals.js';
 
 patchMessageSocketFraming();
-const require = createRequire(import.meta.url);
-const MessageSocket = require('comedy/lib/net/message-socket.js') as new (socket: Socket) => ComedyMessageSocket;
-const FORKED_ACTOR_WORKER = require.resolve('comedy/lib/forked-actor-worker.js');
+const FORKED_ACTOR_WORKER = createRequire(import.meta.url).resolve('comedy/lib/forked-actor-worker.js');
 /** Loaded first in every actor process: binds its port to the agent's address and authenticates its parent. */
 const ACTOR_PROCESS_SETUP = new URL('./actor-process-setup.js', import.meta.url).href;
 /** The actors a job may create on a host: the framework's own, from the same installation as this agent. */
 const ALLOWED_ACTORS = new Set([actorModulePath('Worker')]);
 const CREATE_TIMEOUT_MS = 60_000;
-
-interface ComedyMessageSocket {
-  on(event: 'message', listener: (message: unknown) => void): void;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  write(message: unknown, callback?: (error?: Error) => void): void;
-  end(): void;
-}
 
 interface CreateActorMessage {
   type: 'create-actor';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
+import { MessageSocket } from './comedy-internals.js';
 
 /**
  * Fixes Comedy 2.1.7's framing of remote-mode messages, in every process
@@ -32,8 +32,6 @@ const HEAD_BYTES = 5;
 const PATCHED = Symbol.for('solstice-node.message-socket-patched');
 
 export function patchMessageSocketFraming(): void {
-  const require = createRequire(import.meta.url);
-  const MessageSocket = require('comedy/lib/net/message-socket.js') as { prototype: Record<string | symbol, unknown> };
   if (MessageSocket.prototype[PATCHED]) return;
   MessageSocket.prototype[PATCHED] = true;
 

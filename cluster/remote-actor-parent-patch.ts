@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { ActorExit } from '../actors/actor-exit.js';
 import { deserializeError } from '../lib/errors.js';
@@ -6,6 +5,7 @@ import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js
 import { requireClusterSecret } from './shared-secret.js';
 import { connectAuthenticated } from './socket-handshake.js';
 import { DEFAULT_AGENT_PORT } from './cluster-config.js';
+import { Bluebird as P, comedyModule, MessageSocket, type ComedyMessageSocket } from './comedy-internals.js';
 
 /**
  * The job's side of a remote actor, replacing Comedy's
@@ -16,17 +16,6 @@ import { DEFAULT_AGENT_PORT } from './cluster-config.js';
  * the bare socket error, or waited); and the connection's end is reported to
  * whoever watches the actor ({@link RemoteEnd}), once, as an {@link ActorExit}.
  */
-const require = createRequire(import.meta.url);
-const MessageSocket = require('comedy/lib/net/message-socket.js') as new (socket: Socket) => ComedyMessageSocket;
-const P = createRequire(require.resolve('comedy/lib/remote-actor-parent.js'))('bluebird') as { resolve<T>(value: PromiseLike<T>): PromiseLike<T> };
-
-interface ComedyMessageSocket {
-  on(event: string, listener: (...args: never[]) => void): void;
-  once(event: string, listener: (...args: never[]) => void): void;
-  write(message: unknown, callback?: (error?: Error) => void): void;
-  end(): void;
-  destroy(): void;
-}
 
 /** What a remote actor's parent knows of its far end. */
 export interface RemoteEnd {
@@ -71,7 +60,7 @@ function firstMessage(bus: ComedyMessageSocket): Promise<ActorReadiness> {
 }
 
 export function patchRemoteActorParent(onUnreachable: (exit: ActorExit) => Error): void {
-  const RemoteActorParent = require('comedy/lib/remote-actor-parent.js') as { prototype: Record<string, unknown> };
+  const RemoteActorParent = comedyModule<{ prototype: Record<string, unknown> }>('remote-actor-parent.js');
 
   RemoteActorParent.prototype['_createRemoteWorker'] = function createRemoteWorker(this: RemoteActorParentInstance) {
     const host = this.additionalOptions.host ?? 'localhost';

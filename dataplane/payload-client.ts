@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { PayloadUnavailableError, SolsticeError } from '../lib/errors.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadFromIpc } from './arrow-ipc.js';
-import { newNonce, proofOf, proves, requireClusterSecret } from '../cluster/shared-secret.js';
+import { FrameHandshakeClient } from '../cluster/frame-handshake.js';
+import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import { connectOptions } from './payload-address.js';
 import type { PayloadRef } from './payload-ref.js';
@@ -19,15 +20,12 @@ class PayloadConnection {
   private readonly pending = new Map<number, Pending>();
   private nextRequestId = 0;
   private failure: Error | undefined;
-  /** Requests written before a TCP server has proved the cluster secret, sent once it has. */
-  private waitingForAuth: Buffer[] | undefined;
-  private readonly secret: Buffer | undefined;
-  private readonly clientNonce = newNonce();
+  /** Over TCP, until the server has proved the cluster secret: the handshake, and the requests it holds back. */
+  private handshake: { client: FrameHandshakeClient; waiting: Buffer[] } | undefined;
 
   constructor(readonly address: string, onClose: () => void) {
     if (address.startsWith('tcp:')) {
-      this.secret = requireClusterSecret(`payload server ${address}`);
-      this.waitingForAuth = [];
+      this.handshake = { client: new FrameHandshakeClient(requireClusterSecret(`payload server ${address}`)), waiting: [] };
     }
     const reader = new FrameReader((frame) => this.answer(frame));
     // Payload bodies are read from the socket straight into the buffer the table will live in.
@@ -69,37 +67,35 @@ class PayloadConnection {
   }
 
   private send(frame: Buffer): void {
-    if (this.waitingForAuth) this.waitingForAuth.push(frame);
+    if (this.handshake) this.handshake.waiting.push(frame);
     else this.socket.write(frame);
   }
 
   /** The server's greeting and its proof of the cluster secret (TCP only). */
   private authenticate(header: Record<string, unknown>): void {
-    const secret = this.secret!;
-    if (header['op'] === 'hello' && typeof header['nonce'] === 'string') {
-      this.serverNonce = Buffer.from(header['nonce'], 'hex');
-      this.socket.write(encodeFrameHead({ op: 'auth', nonce: this.clientNonce.toString('hex'), proof: proofOf(secret, 'client', this.clientNonce, this.serverNonce).toString('hex') }));
+    const { client, waiting } = this.handshake!;
+    let reply: Record<string, unknown> | 'passed';
+    try {
+      reply = client.receive(header);
+    } catch (error) {
+      this.failure = error as Error;
+      this.socket.destroy();
       return;
     }
-    if (header['op'] === 'welcome' && this.serverNonce && typeof header['proof'] === 'string' &&
-      proves(secret, 'server', this.serverNonce, this.clientNonce, Buffer.from(header['proof'], 'hex'))) {
-      const waiting = this.waitingForAuth!;
-      this.waitingForAuth = undefined;
-      for (const frame of waiting) this.socket.write(frame);
+    if (reply !== 'passed') {
+      this.socket.write(encodeFrameHead(reply));
       return;
     }
-    this.failure = new Error('the payload server did not prove the cluster secret');
-    this.socket.destroy();
+    this.handshake = undefined;
+    for (const frame of waiting) this.socket.write(frame);
   }
 
   close(): void {
     this.socket.destroy();
   }
 
-  private serverNonce: Buffer | undefined;
-
   private answer(frame: Frame): void {
-    if (this.waitingForAuth) {
+    if (this.handshake) {
       this.authenticate(frame.header);
       return;
     }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadToIpcChunks } from './arrow-ipc.js';
-import { newNonce, proofOf, proves } from '../cluster/shared-secret.js';
+import { FrameHandshakeServer } from '../cluster/frame-handshake.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import type { PayloadAddress } from './payload-address.js';
 
@@ -66,20 +66,18 @@ const REQUEST_LIMITS = { maxHeaderBytes: 64 * 1024, maxBodyBytes: 0 };
 
 function serveConnection(socket: Socket, payloads: ServedPayloads, secret?: Buffer): void {
   socket.setNoDelay(true);
-  const serverNonce = newNonce();
-  let authenticated = !secret;
-  if (secret) socket.write(encodeFrameHead({ op: 'hello', nonce: serverNonce.toString('hex') }));
+  let handshake = secret ? new FrameHandshakeServer(secret) : undefined;
+  if (handshake) socket.write(encodeFrameHead(handshake.hello()));
   const reader = new FrameReader((frame: Frame) => {
     if (socket.destroyed) return;
-    if (!authenticated) {
-      const { op, nonce, proof } = frame.header as { op?: string; nonce?: string; proof?: string };
-      const clientNonce = Buffer.from(typeof nonce === 'string' ? nonce : '', 'hex');
-      if (op !== 'auth' || typeof proof !== 'string' || !proves(secret!, 'client', clientNonce, serverNonce, Buffer.from(proof, 'hex'))) {
+    if (handshake) {
+      const welcome = handshake.accept(frame.header);
+      if (!welcome) {
         socket.destroy();
         return;
       }
-      authenticated = true;
-      socket.write(encodeFrameHead({ op: 'welcome', proof: proofOf(secret!, 'server', serverNonce, clientNonce).toString('hex') }));
+      handshake = undefined;
+      socket.write(encodeFrameHead(welcome));
       return;
     }
     const { op, id, requestId } = frame.header as { op: string; id: string; requestId?: number };
