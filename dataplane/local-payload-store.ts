@@ -3,10 +3,21 @@ import { SolsticeError } from '../lib/errors.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { agentHost } from '../cluster/actor-process-env.js';
 import { requireClusterSecret } from '../cluster/shared-secret.js';
-import { PayloadClient } from './payload-client.js';
+import { PayloadClient, type PayloadClientStats } from './payload-client.js';
 import type { PayloadRef } from './payload-ref.js';
 import { PayloadServer } from './payload-server.js';
 import type { PayloadStore } from './payload-store.js';
+import { defaultSharedMemoryLimit, SharedMemoryPool } from './shared-memory-pool.js';
+import { sharedMemoryUnavailable } from './shared-memory.js';
+
+export interface LocalPayloadStoreOptions {
+  /**
+   * Shared memory this process may lend payloads out of to readers on the
+   * same host, in bytes (0: none). Default: the SOLSTICE_SHARED_MEMORY_MIB
+   * environment variable, else an eighth of /dev/shm up to 1 GiB.
+   */
+  sharedMemoryBytes?: number;
+}
 
 interface Entry {
   payload: SplitPayload;
@@ -26,13 +37,25 @@ export class LocalPayloadStore implements PayloadStore {
   private server: Promise<PayloadServer> | undefined;
   private address: string | undefined;
   private readonly client = new PayloadClient();
+  private readonly sharedMemoryBytes: number | undefined;
+  private sharedMemory: SharedMemoryPool | undefined;
+
+  constructor(options: LocalPayloadStoreOptions = {}) {
+    this.sharedMemoryBytes = options.sharedMemoryBytes;
+  }
 
   /** Starts serving this store's payloads to other processes; refs made from now on carry the server's address. */
   async serve(): Promise<void> {
     const served = { takeLocal: (id: string) => this.takeLocal(id), discardLocal: (id: string) => this.discardLocal(id) };
     // An actor process of a host agent serves other hosts, on TCP at the agent's address.
     const host = agentHost();
-    this.server ??= host ? PayloadServer.listenTcp(host, served, requireClusterSecret('the payload server')) : PayloadServer.listenLocal(served);
+    if (host) {
+      this.server ??= PayloadServer.listenTcp(host, served, requireClusterSecret('the payload server'));
+    } else {
+      const limit = sharedMemoryUnavailable() === undefined ? this.sharedMemoryBytes ?? defaultSharedMemoryLimit() : 0;
+      if (limit > 0) this.sharedMemory ??= new SharedMemoryPool(limit);
+      this.server ??= PayloadServer.listenLocal(served, this.sharedMemory);
+    }
     this.address = (await this.server).address;
   }
 
@@ -55,6 +78,16 @@ export class LocalPayloadStore implements PayloadStore {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** How the payloads this process fetched from others arrived. */
+  transfers(): PayloadClientStats {
+    return this.client.stats();
+  }
+
+  /** The shared memory this store lends payloads out of, if it serves with any. */
+  get sharedMemoryPool(): SharedMemoryPool | undefined {
+    return this.sharedMemory;
   }
 
   private takeLocal(id: string, splitId?: string): SplitPayload {

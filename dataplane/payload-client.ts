@@ -7,6 +7,23 @@ import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import { connectOptions } from './payload-address.js';
 import type { PayloadRef } from './payload-ref.js';
+import { mapPeerSegment, sharedMemoryUnavailable } from './shared-memory.js';
+
+/** A payload the server copied into one of its shared memory segments, lent to this connection. */
+interface SegmentAnswer {
+  pid: number;
+  fd: number;
+  bytes: number;
+  lease: number;
+}
+
+/** How a client's payloads arrived. */
+export interface PayloadClientStats {
+  /** Mapped from the producer's shared memory (same host). */
+  sharedMemory: number;
+  /** Read from the socket. */
+  socket: number;
+}
 
 interface Pending {
   ref: PayloadRef;
@@ -14,7 +31,12 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** One connection to one payload server; requests are pipelined and answered in any order. */
+/**
+ * One connection to one payload server; requests are pipelined and answered
+ * in any order. Over a Unix socket, large payloads come as leases of the
+ * server's shared memory: the table is a view of the mapped segment, and the
+ * lease goes back when that memory has been collected (no view of it is left).
+ */
 class PayloadConnection {
   private readonly socket: Socket;
   private readonly pending = new Map<number, Pending>();
@@ -22,11 +44,16 @@ class PayloadConnection {
   private failure: Error | undefined;
   /** Over TCP, until the server has proved the cluster secret: the handshake, and the requests it holds back. */
   private handshake: { client: FrameHandshakeClient; waiting: Buffer[] } | undefined;
+  private sharedMemory: boolean;
+  private readonly leaseReturns = new FinalizationRegistry<number>((lease) => this.release(lease));
+  private leasesHeld = 0;
+  private closing = false;
 
-  constructor(readonly address: string, onClose: () => void) {
+  constructor(readonly address: string, private readonly stats: PayloadClientStats, onClose: () => void) {
     if (address.startsWith('tcp:')) {
       this.handshake = { client: new FrameHandshakeClient(requireClusterSecret(`payload server ${address}`)), waiting: [] };
     }
+    this.sharedMemory = address.startsWith('unix:') && sharedMemoryUnavailable() === undefined;
     const reader = new FrameReader((frame) => this.answer(frame));
     // Payload bodies are read from the socket straight into the buffer the table will live in.
     this.socket = connect({
@@ -58,7 +85,7 @@ class PayloadConnection {
       this.pending.set(requestId, { ref, resolve, reject });
       // A request in progress keeps the process alive until its answer comes.
       this.socket.ref();
-      this.send(encodeFrameHead({ op: 'take', id: ref.id, requestId }));
+      this.send(encodeFrameHead({ op: 'take', id: ref.id, requestId, sharedMemory: this.sharedMemory }));
     });
   }
 
@@ -90,8 +117,27 @@ class PayloadConnection {
     for (const frame of waiting) this.socket.write(frame);
   }
 
+  /**
+   * Ends the connection. While tables still use segments leased on it, it
+   * stays open (without keeping the process alive) to hand them back: the
+   * server reuses a segment once its lease ends.
+   */
   close(): void {
-    this.socket.destroy();
+    this.closing = true;
+    if (this.leasesHeld === 0) {
+      this.socket.destroy();
+      return;
+    }
+    for (const request of this.pending.values()) request.reject(this.unavailable(request.ref, new Error('the payload client was closed')));
+    this.pending.clear();
+    this.socket.unref();
+  }
+
+  private release(lease: number): void {
+    this.leasesHeld--;
+    if (this.socket.destroyed) return;
+    this.socket.write(encodeFrameHead({ op: 'release', lease }));
+    if (this.closing && this.leasesHeld === 0) this.socket.end();
   }
 
   private answer(frame: Frame): void {
@@ -99,13 +145,62 @@ class PayloadConnection {
       this.authenticate(frame.header);
       return;
     }
-    const { requestId, ok, error } = frame.header as { requestId: number; ok: boolean; error?: string };
+    const { requestId, ok, error, segment } = frame.header as { requestId: number; ok: boolean; error?: string; segment?: SegmentAnswer };
     const request = this.pending.get(requestId);
-    if (!request) return;
+    if (!request) {
+      if (segment) this.socket.write(encodeFrameHead({ op: 'release', lease: segment.lease }));
+      return;
+    }
     this.pending.delete(requestId);
+    if (!ok) {
+      this.settled();
+      request.reject(this.fetchError(request.ref, new Error(error)));
+      return;
+    }
+    if (segment) {
+      const bytes = this.mapSegment(segment);
+      if (!bytes) {
+        // Read the leased segment over the socket instead; the server ends the lease with that answer.
+        this.pending.set(requestId, request);
+        this.socket.write(encodeFrameHead({ op: 'copy', lease: segment.lease, requestId }));
+        return;
+      }
+      this.settled();
+      this.stats.sharedMemory++;
+      this.decode(request, bytes);
+      return;
+    }
+    this.settled();
+    this.stats.socket++;
+    this.decode(request, frame.body ?? new Uint8Array(0));
+  }
+
+  private decode(request: Pending, bytes: Uint8Array): void {
+    try {
+      request.resolve(payloadFromIpc(bytes, request.ref.splitId));
+    } catch (error) {
+      request.reject(this.fetchError(request.ref, error as Error));
+    }
+  }
+
+  /** A request was answered: with none left, the connection no longer keeps the process alive. */
+  private settled(): void {
     if (this.pending.size === 0) this.socket.unref();
-    if (!ok) request.reject(this.fetchError(request.ref, new Error(error)));
-    else request.resolve(payloadFromIpc(frame.body ?? new Uint8Array(0), request.ref.splitId));
+  }
+
+  /** Maps a leased segment, or, if this process cannot, says why once and uses the socket from now on. */
+  private mapSegment(segment: SegmentAnswer): Buffer | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = mapPeerSegment(segment.pid, segment.fd, segment.bytes);
+    } catch (error) {
+      this.sharedMemory = false;
+      process.emitWarning(`could not map shared memory of process ${segment.pid} (${(error as Error).message}); payloads from ${this.address} cross the socket instead`, { code: 'SOLSTICE_SHARED_MEMORY' });
+      return undefined;
+    }
+    this.leasesHeld++;
+    this.leaseReturns.register(bytes.buffer, segment.lease);
+    return bytes;
   }
 
   private unavailable(ref: PayloadRef, cause: Error): PayloadUnavailableError {
@@ -120,6 +215,12 @@ class PayloadConnection {
 /** Fetches payloads from the payload servers of other processes, one connection per server. */
 export class PayloadClient {
   private readonly connections = new Map<string, PayloadConnection>();
+  private readonly counts: PayloadClientStats = { sharedMemory: 0, socket: 0 };
+
+  /** How many payloads arrived each way. */
+  stats(): PayloadClientStats {
+    return { ...this.counts };
+  }
 
   take(ref: PayloadRef): Promise<SplitPayload> {
     return this.connection(ref).take(ref);
@@ -139,7 +240,7 @@ export class PayloadClient {
     if (!address) throw new SolsticeError(`Payload ${ref.store}/${ref.id} of split '${ref.splitId}' is held by a process that serves no payloads`);
     let connection = this.connections.get(address);
     if (!connection) {
-      connection = new PayloadConnection(address, () => {
+      connection = new PayloadConnection(address, this.counts, () => {
         if (this.connections.get(address) === connection) this.connections.delete(address);
       });
       this.connections.set(address, connection);

@@ -8,6 +8,7 @@ import { payloadToIpcChunks } from './arrow-ipc.js';
 import { FrameHandshakeServer } from '../cluster/frame-handshake.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import type { PayloadAddress } from './payload-address.js';
+import type { SharedMemoryPool } from './shared-memory-pool.js';
 
 /** What a payload server serves from: the payloads its process holds. */
 export interface ServedPayloads {
@@ -22,13 +23,19 @@ export interface ServedPayloads {
  * directory (the socket file is removed when the process exits), or, on a
  * cluster's host, on TCP at the host agent's address, where a client must
  * prove the cluster secret before its first request (docs/cluster.md).
+ *
+ * On the Unix socket, a client that can map shared memory says so in its
+ * request; a large payload is then copied into a segment of the process's
+ * {@link SharedMemoryPool}, and the answer names the segment instead of
+ * carrying the bytes. The client releases the lease when it no longer uses
+ * the segment, or by closing its connection.
  */
 export class PayloadServer {
   private constructor(private readonly server: Server, readonly address: PayloadAddress) {}
 
-  static async listenLocal(payloads: ServedPayloads): Promise<PayloadServer> {
+  static async listenLocal(payloads: ServedPayloads, sharedMemory?: SharedMemoryPool): Promise<PayloadServer> {
     const path = join(tmpdir(), `solstice-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
-    const server = createServer((socket) => serveConnection(socket, payloads));
+    const server = createServer((socket) => serveConnection(socket, payloads, { sharedMemory }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => {
@@ -43,7 +50,7 @@ export class PayloadServer {
   }
 
   static async listenTcp(host: string, payloads: ServedPayloads, secret: Buffer): Promise<PayloadServer> {
-    const server = createServer((socket) => serveConnection(socket, payloads, secret));
+    const server = createServer((socket) => serveConnection(socket, payloads, { secret }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, host, () => {
@@ -64,10 +71,16 @@ export class PayloadServer {
 /** Requests carry no body; their headers are small. */
 const REQUEST_LIMITS = { maxHeaderBytes: 64 * 1024, maxBodyBytes: 0 };
 
-function serveConnection(socket: Socket, payloads: ServedPayloads, secret?: Buffer): void {
+function serveConnection(socket: Socket, payloads: ServedPayloads, options: { secret?: Buffer; sharedMemory?: SharedMemoryPool }): void {
   socket.setNoDelay(true);
-  let handshake = secret ? new FrameHandshakeServer(secret) : undefined;
+  let handshake = options.secret ? new FrameHandshakeServer(options.secret) : undefined;
   if (handshake) socket.write(encodeFrameHead(handshake.hello()));
+  /** This connection's leases: each a segment holding a payload of so many bytes. */
+  const leases = new Map<number, { memory: Buffer; bytes: number }>();
+  const endLease = (lease: number) => {
+    leases.delete(lease);
+    options.sharedMemory!.release(lease);
+  };
   const reader = new FrameReader((frame: Frame) => {
     if (socket.destroyed) return;
     if (handshake) {
@@ -80,9 +93,28 @@ function serveConnection(socket: Socket, payloads: ServedPayloads, secret?: Buff
       socket.write(encodeFrameHead(welcome));
       return;
     }
-    const { op, id, requestId } = frame.header as { op: string; id: string; requestId?: number };
+    const { op, id, requestId, sharedMemory, lease } = frame.header as { op: string; id: string; requestId?: number; sharedMemory?: boolean; lease?: number };
     if (op === 'discard') {
       payloads.discardLocal(id);
+      return;
+    }
+    // Only this connection's own leases: a client cannot touch a segment another one is reading.
+    const held = typeof lease === 'number' ? leases.get(lease) : undefined;
+    if (op === 'release') {
+      if (held) endLease(lease!);
+      return;
+    }
+    if (op === 'copy') {
+      // The client could not map the segment: it gets the bytes, and the lease ends.
+      if (!held) {
+        socket.write(encodeFrameHead({ requestId, ok: false, error: `no lease ${String(lease)} on this connection` }));
+        return;
+      }
+      socket.cork();
+      socket.write(encodeFrameHead({ requestId, ok: true, bodyBytes: held.bytes }));
+      // The segment may be lent again only once the socket has sent its bytes.
+      socket.write(held.memory.subarray(0, held.bytes), () => endLease(lease!));
+      socket.uncork();
       return;
     }
     let body: Uint8Array[];
@@ -93,8 +125,20 @@ function serveConnection(socket: Socket, payloads: ServedPayloads, secret?: Buff
       socket.write(encodeFrameHead({ requestId, ok: false, error: error instanceof Error ? error.message : String(error) }));
       return;
     }
+    const bytes = body.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    const leased = sharedMemory === true ? options.sharedMemory?.lease(bytes) : undefined;
+    if (leased) {
+      let offset = 0;
+      for (const chunk of body) {
+        leased.segment.memory.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      leases.set(leased.id, { memory: leased.segment.memory, bytes });
+      socket.write(encodeFrameHead({ requestId, ok: true, segment: { pid: process.pid, fd: leased.segment.fd, bytes, lease: leased.id } }));
+      return;
+    }
     socket.cork();
-    socket.write(encodeFrameHead({ requestId, ok: true, bodyBytes: body.reduce((sum, chunk) => sum + chunk.byteLength, 0) }));
+    socket.write(encodeFrameHead({ requestId, ok: true, bodyBytes: bytes }));
     for (const chunk of body) socket.write(chunk);
     socket.uncork();
   }, REQUEST_LIMITS);
@@ -106,6 +150,10 @@ function serveConnection(socket: Socket, payloads: ServedPayloads, secret?: Buff
       socket.destroy();
     }
   });
-  // A reader that went away (a killed process) is no concern of the server's.
+  // A reader that went away (a killed process) is no concern of the server's, but the segments it held come back.
   socket.on('error', () => socket.destroy());
+  socket.on('close', () => {
+    for (const lease of leases.keys()) options.sharedMemory!.release(lease);
+    leases.clear();
+  });
 }
