@@ -82,8 +82,10 @@ export default class MetaService {
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
     };
     this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), { mode: 'in-memory', customParameters: stateParams });
-    // Stages start together: workers in other processes load in parallel.
-    const masters = await Promise.all(this.job.stageNames.map((stage) => {
+    // Stages start together: workers in other processes load in parallel. All are awaited before a failure is
+    // thrown: Comedy destroys a failed actor's children as it fails, and a child still starting then would
+    // reject that destruction with nobody to hear it.
+    const created = await Promise.allSettled(this.job.stageNames.map((stage) => {
       const params: StageMasterParams = {
         spec, stage, placement: this.params.placement,
         firstEpoch: firstCheckpointId,
@@ -92,7 +94,9 @@ export default class MetaService {
       };
       return selfActor.createChild(actorModulePath('StageMaster'), { mode: 'in-memory', name: `StageMaster-${stage}`, customParameters: params });
     }));
-    this.job.stageNames.forEach((stage, index) => this.masters.set(stage, masters[index]!));
+    const failed = created.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    this.job.stageNames.forEach((stage, index) => this.masters.set(stage, (created[index] as PromiseFulfilledResult<ActorRef>).value));
     for (const [stage, master] of this.masters) {
       const upstreams = Object.fromEntries(this.job.upstreamsOf(stage).map((name) => [name, this.masters.get(name)!]));
       await master.sendAndReceive('connect', upstreams, this.stateMaster);

@@ -35,7 +35,7 @@ function readExactly(socket: Socket, bytes: number, deadline: number): Promise<B
     };
     const onClose = () => finish(new HandshakeError('the peer closed the connection during the handshake'));
     const onError = (error: Error) => finish(new HandshakeError(`the connection failed during the handshake: ${error.message}`, { cause: error }));
-    const timer = setTimeout(() => finish(new HandshakeError(`no handshake within ${HANDSHAKE_TIMEOUT_MS} ms`)), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(() => finish(new HandshakeError('no handshake before the deadline')), Math.max(0, deadline - Date.now()));
     socket.on('readable', onReadable);
     socket.on('close', onClose);
     socket.on('error', onError);
@@ -61,9 +61,8 @@ export async function acceptAuthenticated(socket: Socket, secret: Buffer): Promi
   }
 }
 
-/** Client side, on a connected socket: resolves once both sides have proved the secret. */
-export async function proveToServer(socket: Socket, secret: Buffer): Promise<void> {
-  const deadline = Date.now() + HANDSHAKE_TIMEOUT_MS;
+/** Client side, on a connected socket: resolves once both sides have proved the secret, by `deadline` (epoch ms). */
+export async function proveToServer(socket: Socket, secret: Buffer, deadline = Date.now() + HANDSHAKE_TIMEOUT_MS): Promise<void> {
   try {
     const greeting = await readExactly(socket, GREETING.length + NONCE_BYTES, deadline);
     if (!greeting.subarray(0, GREETING.length).equals(GREETING)) throw new HandshakeError('the server is not a Solstice-node host agent or actor');
@@ -78,13 +77,23 @@ export async function proveToServer(socket: Socket, secret: Buffer): Promise<voi
   }
 }
 
-/** Connects to `host:port` and authenticates both sides. */
-export async function connectAuthenticated(host: string, port: number, secret: Buffer): Promise<Socket> {
+/**
+ * Connects to `host:port` and authenticates both sides, all within
+ * `timeoutMs`; past it the socket is destroyed, so a host that drops packets
+ * leaves no connection attempt behind.
+ */
+export async function connectAuthenticated(host: string, port: number, secret: Buffer, timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
   const socket = connect({ host, port });
+  let timer: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
-  }).finally(() => socket.removeAllListeners('error'));
-  await proveToServer(socket, secret);
+    timer = setTimeout(() => socket.destroy(new HandshakeError(`no connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+  }).finally(() => {
+    clearTimeout(timer);
+    socket.removeAllListeners('error');
+  });
+  await proveToServer(socket, secret, deadline);
   return socket;
 }

@@ -14,7 +14,7 @@ const PROBE_TIMEOUT_MS = 3000;
 export async function probeHosts(hosts: readonly ClusterHost[], secret: Buffer): Promise<{ live: ClusterHost[]; down: { host: ClusterHost; reason: string }[] }> {
   const results = await Promise.all(hosts.map(async (host) => {
     try {
-      const socket = await withTimeout(connectAuthenticated(host.host, host.port, secret), PROBE_TIMEOUT_MS);
+      const socket = await connectAuthenticated(host.host, host.port, secret, PROBE_TIMEOUT_MS);
       socket.destroy();
       return { host };
     } catch (error) {
@@ -25,12 +25,6 @@ export async function probeHosts(hosts: readonly ClusterHost[], secret: Buffer):
     live: results.filter((result) => result.reason === undefined).map((result) => result.host),
     down: results.flatMap((result) => (result.reason === undefined ? [] : [{ host: result.host, reason: result.reason }])),
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -228,6 +228,7 @@ test('a worker that fails to start on a host fails the job with its cause, at on
     '--output', join(dir, 'out'), '--progress-interval', '0'], { cwd: dir, timeoutMs: 60_000 });
   t.is(result.code, 1, result.stderr);
   t.regex(result.stderr, /cannot load the workflow's libraries on 127\.0\.0\.8/);
+  t.notRegex(result.stderr, /Unhandled rejection/, 'every failure of the start is heard');
   t.deepEqual(childPids(agents[0]!.process.pid!), [], 'no actor process is left on the agent');
 });
 
