@@ -1,4 +1,5 @@
 import type { ActorRef } from 'comedy';
+import { relayLink, type MasterLink, type ParentRef } from './master-link.js';
 import { SolsticeError, deserializeError, registerErrorClass, serializeError, type SerializedError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import type { JobSpec } from '../lib/job-spec.js';
@@ -51,7 +52,7 @@ interface Pending {
 
 interface SelfActor {
   getCustomParameters(): GlobalStateMasterParams;
-  getParent(): { send(topic: string, ...message: unknown[]): Promise<void> };
+  getParent(): ParentRef;
 }
 
 /**
@@ -64,10 +65,10 @@ interface SelfActor {
  */
 export default class GlobalStateMaster {
   private params!: GlobalStateMasterParams;
-  private parent!: { send(topic: string, ...message: unknown[]): Promise<void> };
+  private parent!: ParentRef;
   private log!: Logger;
   private store!: CheckpointStore;
-  private masters: Record<string, ActorRef> = {};
+  private masters: Record<string, MasterLink> = {};
   private nextId = 1;
   private waiters: Waiter[] = [];
   private running = false;
@@ -91,8 +92,13 @@ export default class GlobalStateMaster {
     this.nextId = this.params.firstCheckpointId;
   }
 
-  connect(masters: Record<string, ActorRef>): void {
-    this.masters = masters;
+  /**
+   * Names the stages and how to reach their masters: by the refs that follow
+   * when this master shares the MetaService's process, else through the
+   * MetaService ({@link relayLink}).
+   */
+  connect({ stages }: { stages: string[] }, ...masters: ActorRef[]): void {
+    this.masters = Object.fromEntries(stages.map((stage, i) => [stage, masters[i] ?? relayLink(this.parent, stage)]));
   }
 
   /** Starts the interval trigger. */

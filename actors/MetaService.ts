@@ -1,6 +1,6 @@
 import type { ActorRef } from 'comedy';
 import type { SerializedError } from '../lib/errors.js';
-import { JobStoppedError, serializeError } from '../lib/errors.js';
+import { JobStoppedError, MasterLostError, serializeError } from '../lib/errors.js';
 import type { Job } from '../lib/job.js';
 import type { JobSpec } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -8,7 +8,11 @@ import { actorModulePath } from './actor-paths.js';
 import type { SourceProgress } from './GlobalStateMaster.js';
 import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
-import { workerModeOf, type PlacementConfig } from './placement.js';
+import { comedyMode, masterModeOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
+import { describeExit } from './actor-exit.js';
+import { isBeingDestroyed, markGone, threadOf, watchExit } from './comedy-handles.js';
+import { reserveExitListeners } from './exit-listeners.js';
+import { STATE_MASTER_TARGET } from './master-link.js';
 import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { assignWorkerHosts, probeHosts, type WorkerHost } from '../cluster/worker-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
@@ -61,6 +65,11 @@ export default class MetaService {
   private resumedFrom: number | undefined;
   private firstCheckpointId = 1;
   private log!: Logger;
+  /** Masters whose process or thread has ended, with the error that says so; a promise per stage master that resolves then. */
+  private readonly lostMasters = new Map<string, SerializedError>();
+  private readonly masterLost = new Map<string, Promise<StageOutcome>>();
+  private releaseExitListeners: (() => void) | undefined;
+  private attemptEnded = false;
 
   async initialize(selfActor: SelfActor): Promise<void> {
     this.params = selfActor.getCustomParameters();
@@ -81,7 +90,13 @@ export default class MetaService {
       intervalRecords: this.job.options.checkpointIntervalRecords,
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
     };
-    this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), { mode: 'in-memory', customParameters: stateParams });
+    const { placement } = this.params;
+    const forkedMasters = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];
+    this.releaseExitListeners = reserveExitListeners(forkedMasters.filter((mode) => mode === 'forked').length);
+    this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), {
+      mode: comedyMode(masterModeOf(placement, 'GlobalStateMaster')), customParameters: stateParams,
+    });
+    this.watchMaster(this.stateMaster, 'GlobalStateMaster');
     // Stages start together: workers in other processes load in parallel. All are awaited before a failure is
     // thrown: Comedy destroys a failed actor's children as it fails, and a child still starting then would
     // reject that destruction with nobody to hear it.
@@ -92,16 +107,66 @@ export default class MetaService {
         restore: resumed?.stages[stage],
         workerHosts: workerHosts?.get(stage),
       };
-      return selfActor.createChild(actorModulePath('StageMaster'), { mode: 'in-memory', name: `StageMaster-${stage}`, customParameters: params });
+      return selfActor.createChild(actorModulePath('StageMaster'), {
+        mode: comedyMode(masterModeOf(placement, 'StageMaster', stage)), name: `StageMaster-${stage}`, customParameters: params,
+      });
     }));
     const failed = created.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
-    this.job.stageNames.forEach((stage, index) => this.masters.set(stage, (created[index] as PromiseFulfilledResult<ActorRef>).value));
+    this.job.stageNames.forEach((stage, index) => {
+      const master = (created[index] as PromiseFulfilledResult<ActorRef>).value;
+      this.masters.set(stage, master);
+      this.watchMaster(master, 'StageMaster', stage);
+    });
+    // A master in this process gets refs of the others; one outside it reaches them through relay() (actors/master-link.ts).
     for (const [stage, master] of this.masters) {
-      const upstreams = Object.fromEntries(this.job.upstreamsOf(stage).map((name) => [name, this.masters.get(name)!]));
-      await master.sendAndReceive('connect', upstreams, this.stateMaster);
+      const upstreams = this.job.upstreamsOf(stage);
+      if (masterModeOf(placement, 'StageMaster', stage) === 'in-process') {
+        await master.sendAndReceive('connect', { upstreams }, this.stateMaster, ...upstreams.map((name) => this.masters.get(name)!));
+      } else {
+        // An object, not the array itself: Comedy takes a lone array argument as the list of arguments.
+        await master.sendAndReceive('connect', { upstreams });
+      }
     }
-    await this.stateMaster.sendAndReceive('connect', Object.fromEntries(this.masters));
+    const stateMasterLocal = masterModeOf(placement, 'GlobalStateMaster') === 'in-process';
+    await this.stateMaster.sendAndReceive('connect', { stages: [...this.masters.keys()] }, ...(stateMasterLocal ? this.masters.values() : []));
+  }
+
+  /** A master outside this process sends a message to another master (named by its stage, or STATE_MASTER_TARGET). */
+  async relay(target: string, topic: string, ...message: unknown[]): Promise<void> {
+    await this.masterNamed(target).send(topic, ...message);
+  }
+
+  /** As {@link relay}, and answers with the other master's answer. */
+  relayAndReceive(target: string, topic: string, ...message: unknown[]): Promise<unknown> {
+    return this.masterNamed(target).sendAndReceive(topic, ...message);
+  }
+
+  private masterNamed(target: string): ActorRef {
+    const master = target === STATE_MASTER_TARGET ? this.stateMaster : this.masters.get(target);
+    if (!master) throw new Error(`no master '${target}' in job '${this.params.spec.jobId}'`);
+    return master;
+  }
+
+  /**
+   * A master in a thread or process of its own can be lost like a worker:
+   * the job fails with a MasterLostError, which the runner answers by
+   * restarting the job from its last completed checkpoint.
+   */
+  private watchMaster(master: ActorRef, kind: MasterKind, stage?: string): void {
+    const key = stage ?? kind;
+    let lost!: (outcome: StageOutcome) => void;
+    if (stage !== undefined) this.masterLost.set(stage, new Promise((resolve) => (lost = resolve)));
+    watchExit(master, (exit) => {
+      // Masters end with the attempt: only an end before that is a loss.
+      if (this.attemptEnded || isBeingDestroyed(master)) return;
+      markGone(master);
+      const error = serializeError(new MasterLostError(kind, stage, describeExit(exit)));
+      this.lostMasters.set(key, error);
+      this.log.error({ master: kind, stage, exit }, 'master lost');
+      lost?.({ metrics: lostStageMetrics(stage ?? kind), error });
+      this.onStageError(error);
+    });
   }
 
   /**
@@ -118,6 +183,11 @@ export default class MetaService {
     const placed = assignWorkerHosts(workers, live);
     this.log.info({ hosts: Object.fromEntries([...placed].map(([stage, hosts]) => [stage, hosts.map((h) => `${h.host}:${h.port}`)])) }, 'placed workers');
     return placed;
+  }
+
+  /** Where this attempt resumed from, and the id its first checkpoint takes. */
+  attempt(): { resumedFrom?: number; firstCheckpointId: number } {
+    return { resumedFrom: this.resumedFrom, firstCheckpointId: this.firstCheckpointId };
   }
 
   /** Takes a checkpoint now; resolves with its id when complete. */
@@ -138,17 +208,20 @@ export default class MetaService {
     await this.stateMaster.sendAndReceive('start');
     const outcomes = await Promise.all(
       [...this.masters.entries()].map(async ([stage, master]) => {
-        const outcome: StageOutcome = await master.sendAndReceive('run').catch((error: unknown) => ({
-          metrics: undefined, error: serializeError(error),
+        const ran: Promise<StageOutcome> = master.sendAndReceive('run').catch((error: unknown) => ({
+          metrics: undefined as unknown as StageMetrics, error: serializeError(error),
         }));
+        // A master that is lost never answers; its loss is its outcome.
+        const outcome = await Promise.race([ran, this.masterLost.get(stage) ?? new Promise<never>(() => undefined)]);
         if (outcome.error) this.onStageError(outcome.error);
         this.log.info({ stage, error: outcome.error }, 'stage ended');
         return outcome;
       }),
     );
     this.log.debug('every stage ended; stopping checkpoints');
-    await this.stateMaster.sendAndReceive('stop');
+    if (!this.lostMasters.has('GlobalStateMaster')) await this.stateMaster.sendAndReceive('stop');
     const stages = await this.metrics(outcomes);
+    this.attemptEnded = true;
     if (this.state === 'running') this.state = this.firstError ? 'failed' : 'finished';
     return {
       stages, wallTimeMs: Date.now() - started, error: this.firstError, resumedFrom: this.resumedFrom, firstCheckpointId: this.firstCheckpointId,
@@ -169,13 +242,16 @@ export default class MetaService {
       jobId: this.params.spec.jobId,
       state: this.state,
       stages: await this.metrics(),
-      sources: await this.stateMaster.sendAndReceive('progress'),
+      sources: this.lostMasters.has('GlobalStateMaster') ? { splitsDone: 0, records: 0 } : await this.stateMaster.sendAndReceive('progress'),
     };
   }
 
   async metrics(final?: StageOutcome[]): Promise<StageMetrics[]> {
-    const masters = [...this.masters.values()];
-    return Promise.all(masters.map(async (master, i) => final?.[i]?.metrics ?? master.sendAndReceive('metrics')));
+    return Promise.all([...this.masters].map(async ([stage, master], i) => {
+      if (final?.[i]?.metrics) return final[i]!.metrics;
+      if (this.lostMasters.has(stage)) return lostStageMetrics(stage);
+      return master.sendAndReceive('metrics');
+    }));
   }
 
   private onStageError(error: SerializedError): void {
@@ -186,6 +262,25 @@ export default class MetaService {
   }
 
   private async abortAll(reason: SerializedError): Promise<void> {
-    await Promise.all([...this.masters.values()].map((master) => master.sendAndReceive('abort', reason)));
+    await Promise.all([...this.masters].filter(([stage]) => !this.lostMasters.has(stage)).map(([, master]) => master.sendAndReceive('abort', reason)));
   }
+
+  /**
+   * Comedy calls this once the masters are destroyed. The thread of a
+   * destroyed threaded actor stays alive (comedy 2.1.7) and would keep the
+   * process running, so it is ended here.
+   */
+  async destroy(): Promise<void> {
+    this.releaseExitListeners?.();
+    this.releaseExitListeners = undefined;
+    const masters = this.stateMaster ? [this.stateMaster, ...this.masters.values()] : [...this.masters.values()];
+    await Promise.all(masters.map((master) => threadOf(master)?.terminate()));
+  }
+}
+
+/** What is known of a stage whose master was lost: nothing more than that it failed. */
+function lostStageMetrics(stage: string): StageMetrics {
+  return {
+    stage, state: 'failed', workers: 0, splitsIn: 0, splitsOut: 0, rowsIn: 0, rowsOut: 0, inFlight: 0, queued: 0, buffered: 0, maxBuffered: 0, bufferCapacity: 0,
+  };
 }

@@ -13,6 +13,8 @@ import { kill, markGone, threadOf, watchExit } from './comedy-handles.js';
 import { ActorExitedError } from './comedy-patches.js';
 import { Heartbeats } from './heartbeats.js';
 import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
+import { reserveExitListeners } from './exit-listeners.js';
+import { relayLink, STATE_MASTER_TARGET, type MasterLink, type ParentRef } from './master-link.js';
 import { OnePerWorkerPrefetch, OutputCapacityPolicy, UnboundedPolicy, type BackpressurePolicy, type PrefetchPolicy } from './backpressure-policy.js';
 import { EpochLedger } from './epoch-ledger.js';
 import { loadJob } from './job-loading.js';
@@ -25,12 +27,13 @@ import { rootCause } from './root-cause.js';
 
 interface SelfActor {
   getCustomParameters(): StageMasterParams;
+  getParent(): ParentRef;
   createChild(definition: string, options: object): Promise<ActorRef>;
 }
 
 interface UpstreamLink {
   stage: string;
-  ref: ActorRef;
+  ref: MasterLink;
   pulling: boolean;
   done: boolean;
   /** Every entry of epochs up to this one has arrived from this upstream. */
@@ -68,7 +71,8 @@ export default class StageMaster {
   private readonly prefetch: PrefetchPolicy = new OnePerWorkerPrefetch();
   private capacity = 0;
   private upstreams: UpstreamLink[] = [];
-  private stateMaster!: ActorRef;
+  private stateMaster!: MasterLink;
+  private parent!: ParentRef;
   private readonly waitingWorkers = new Map<number, (reply: NextSplitReply) => void>();
   private readonly inFlight = new Map<string, number>();
   private readonly endedWorkers = new Set<number>();
@@ -103,10 +107,12 @@ export default class StageMaster {
   private exhaustionReported = false;
   /** The last checkpoint the state master has taken. */
   private triggeredEpoch = 0;
+  private releaseExitListeners: (() => void) | undefined;
 
   async initialize(selfActor: SelfActor): Promise<void> {
     const params = selfActor.getCustomParameters();
     this.params = params;
+    this.parent = selfActor.getParent();
     this.log = createLogger(params.spec.logLevel, { actor: 'StageMaster', job: params.spec.jobId, stage: params.stage });
     this.job = await loadJob(params.spec);
     this.stage = this.job.getStage(params.stage);
@@ -132,6 +138,7 @@ export default class StageMaster {
     this.queue = new WorkQueue(workerCount);
     const outputPartitions = Math.max(1, ...downstreams.map((name) => this.job.getStage(name).bounds.max));
     const mode = comedyMode(workerModeOf(params.placement, params.stage));
+    this.releaseExitListeners = reserveExitListeners(mode === 'forked' ? this.stage.bounds.max : 0);
     const servePayloads = crossesProcesses(params.placement, this.job.stageNames);
     const created = await Promise.allSettled(
       Array.from({ length: workerCount }, (_, workerIndex) => {
@@ -198,12 +205,17 @@ export default class StageMaster {
     this.pump();
   }
 
-  /** Gives the master the refs of its upstream stage masters and of the job's state master. */
-  connect(upstreams: Record<string, ActorRef>, stateMaster: ActorRef): void {
-    this.upstreams = Object.entries(upstreams).map(([stage, ref]) => ({
-      stage, ref, pulling: false, done: false, closedEpoch: this.params.firstEpoch - 1,
+  /**
+   * Names the master's upstream stages and how to reach them and the state
+   * master: by the refs that follow when this master shares the MetaService's
+   * process, else through the MetaService ({@link relayLink}).
+   */
+  connect({ upstreams }: { upstreams: string[] }, stateMaster?: ActorRef, ...upstreamRefs: ActorRef[]): void {
+    const link = (target: string, ref: ActorRef | undefined): MasterLink => ref ?? relayLink(this.parent, target);
+    this.upstreams = upstreams.map((stage, i) => ({
+      stage, ref: link(stage, upstreamRefs[i]), pulling: false, done: false, closedEpoch: this.params.firstEpoch - 1,
     }));
-    this.stateMaster = stateMaster;
+    this.stateMaster = link(STATE_MASTER_TARGET, stateMaster);
   }
 
   /** Starts the stage; resolves when every worker has finished, with the stage's metrics and error if it failed. */
@@ -343,6 +355,7 @@ export default class StageMaster {
    * process running, so it is ended here.
    */
   async destroy(): Promise<void> {
+    this.releaseExitListeners?.();
     this.outcomeSettled = true;
     this.heartbeats?.stop();
     await Promise.all(this.workers.map((worker) => threadOf(worker)?.terminate()));

@@ -14,6 +14,7 @@ interface WrappedActor {
   workerProcess?: ChildProcess;
   worker?: WorkerThread;
   _setState?(state: string): void;
+  getState?(): string;
   destroy0?(): Promise<void>;
   /** A remote actor's connection (cluster/remote-actor-parent-patch.ts). */
   remoteEnd?: RemoteEnd;
@@ -67,6 +68,12 @@ export function watchExit(ref: ActorRef, onExit: (exit: ActorExit) => void): boo
     return true;
   }
   return false;
+}
+
+/** Whether Comedy is destroying the actor (its process or thread then ends as it should). */
+export function isBeingDestroyed(ref: ActorRef): boolean {
+  const state = wrapped(ref)?.getState?.();
+  return state === 'destroying' || state === 'destroyed';
 }
 
 /**

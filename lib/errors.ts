@@ -147,6 +147,25 @@ export class WorkerLostError extends SolsticeError {
 }
 
 /**
+ * The process or thread of a master (the MetaService, the GlobalStateMaster,
+ * or the StageMaster of `stage`) placed outside the job's process ended.
+ * Like a lost worker, it restarts the job from its last completed
+ * checkpoint: counted against the stage for a StageMaster, against the
+ * job's own policy for the others.
+ */
+export class MasterLostError extends SolsticeError {
+  override readonly name: string = 'MasterLostError';
+
+  constructor(readonly master: string, readonly stage: string | undefined, readonly reason: string) {
+    super(`${stage === undefined ? `The job's ${master}` : `The ${master} of stage '${stage}'`} ${reason}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { master: this.master, stage: this.stage, reason: this.reason };
+  }
+}
+
+/**
  * A payload could not be fetched from the process or thread that held it:
  * that process is gone or unreachable. Like a lost worker, it restarts the job
  * from its last completed checkpoint, counted against `stage`, the stage that
@@ -164,13 +183,19 @@ export class PayloadUnavailableError extends SolsticeError {
   }
 }
 
-/** A stage's workers failed more often than its supervision policy allows; `cause` is the last failure. */
+/**
+ * A stage's workers (or its master) failed more often than its supervision
+ * policy allows; `cause` is the last failure. `stage` is the stage, or the
+ * master (MetaService, GlobalStateMaster) whose losses count against the
+ * job's own policy.
+ */
 export class SupervisionError extends SolsticeError {
   override readonly name: string = 'SupervisionError';
 
   constructor(readonly stage: string, readonly splitId: string | undefined, readonly failures: number, readonly withinSecs: number, cause: Error) {
+    const subject = cause instanceof MasterLostError && cause.stage === undefined ? `The job lost its ${stage}` : `Stage '${stage}' lost workers`;
     super(
-      `Stage '${stage}' lost workers ${failures} times within ${withinSecs} s, more than its supervision policy allows; ` +
+      `${subject} ${failures} times within ${withinSecs} s, more than its supervision policy allows; ` +
         `the job fails${splitId ? ` (last split: '${splitId}')` : ''}. Last failure: ${cause.message}`,
       { cause },
     );
@@ -225,7 +250,7 @@ export function deserializeError(serialized: SerializedError): Error {
 
 for (const [name, errorClass] of Object.entries({
   SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
-  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError, WorkerLostError, PayloadUnavailableError, SupervisionError,
+  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError, WorkerLostError, MasterLostError, PayloadUnavailableError, SupervisionError,
 })) {
   registerErrorClass(name, errorClass);
 }

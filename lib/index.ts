@@ -16,6 +16,7 @@ export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
   SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
   InputNotFoundError, InputFormatError, OperatorError, JobStoppedError,
+  WorkerLostError, MasterLostError, PayloadUnavailableError, SupervisionError,
 } from './errors.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export type { LogLevel, Logger } from './logger.js';

@@ -2,8 +2,13 @@ import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
 import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
-import { crossesProcesses, DEFAULT_PLACEMENT, validatePlacement, workerModeOf, type PlacementConfig } from '../actors/placement.js';
-import { JobStoppedError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError } from './errors.js';
+import { comedyMode, crossesProcesses, DEFAULT_PLACEMENT, masterModeOf, validatePlacement, type PlacementConfig } from '../actors/placement.js';
+import { describeExit } from '../actors/actor-exit.js';
+import { isBeingDestroyed, markGone, threadOf, watchExit } from '../actors/comedy-handles.js';
+import { reserveExitListeners } from '../actors/exit-listeners.js';
+import {
+  JobStoppedError, MasterLostError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError, serializeError,
+} from './errors.js';
 import { CheckpointError } from '../actors/GlobalStateMaster.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
@@ -12,7 +17,7 @@ import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
 import type { JobSpec, RestoreRequest } from './job-spec.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { RestartBudget } from './supervision.js';
+import { resolveSupervision, RestartBudget, type ResolvedSupervision } from './supervision.js';
 import type { ClusterConfig } from '../cluster/cluster-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
 
@@ -78,7 +83,11 @@ export class JobRunner {
 
   private restore: RestoreRequest;
   private readonly log: Logger;
-  private extraExitListeners = 0;
+  private releaseExitListeners: (() => void) | undefined;
+  /** Settles with the MetaService's loss, if its thread or process ends. */
+  private metaServiceLost: Promise<MasterLostError> | undefined;
+  /** Where the current attempt resumed and numbers its checkpoints, as its MetaService said. */
+  private attempt: { resumedFrom?: number; firstCheckpointId: number } | undefined;
 
   constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {
     this.restore = options.restore ?? 'auto';
@@ -103,12 +112,13 @@ export class JobRunner {
     const placement = validatePlacement(this.placement(), this.job.stageNames);
     if (crossesProcesses(placement, this.job.stageNames) && !this.options.workflowModule) {
       throw new SolsticeError(
-        `Job '${this.job.jobId}': workers outside this process rebuild the job from its workflow module; ` +
-          'pass `workflowModule` (the path of the module exporting createJob) to createRunner(), or run every worker in-process',
+        `Job '${this.job.jobId}': workers and masters outside this process rebuild the job from its workflow module; ` +
+          'pass `workflowModule` (the path of the module exporting createJob) to createRunner(), or run every actor in-process',
       );
     }
     this.registryKey = registerJob(this.job);
-    this.allowExitListeners(placement);
+    const metaServiceMode = masterModeOf(placement, 'MetaService');
+    this.releaseExitListeners = reserveExitListeners(metaServiceMode === 'forked' ? 1 : 0);
     const spec: JobSpec = {
       jobId: this.job.jobId,
       workflowModule: this.options.workflowModule,
@@ -124,7 +134,16 @@ export class JobRunner {
     releaseSignals(this.system);
     try {
       const root = await this.system.rootActor();
-      this.metaService = await root.createChild(actorModulePath('MetaService'), { mode: 'in-memory', customParameters: params });
+      const metaService = await root.createChild(actorModulePath('MetaService'), { mode: comedyMode(metaServiceMode), customParameters: params });
+      this.metaService = metaService;
+      this.metaServiceLost = new Promise((resolve) => {
+        watchExit(metaService, (exit) => {
+          if (isBeingDestroyed(metaService)) return;
+          markGone(metaService);
+          resolve(new MasterLostError('MetaService', undefined, describeExit(exit)));
+        });
+      });
+      this.attempt = await metaService.sendAndReceive('attempt');
     } catch (error) {
       await this.shutdown();
       throw error;
@@ -154,8 +173,16 @@ export class JobRunner {
       this.state = 'running';
       let outcome: JobOutcome;
       try {
-        outcome = await this.metaService!.sendAndReceive('runJob');
-        this.lastStatus = await this.metaService!.sendAndReceive('status');
+        // A MetaService that is lost never answers; its loss is the attempt's outcome.
+        const ran: Promise<JobOutcome | MasterLostError> = this.metaService!.sendAndReceive('runJob');
+        const ended = await Promise.race([ran, this.metaServiceLost!]);
+        if (ended instanceof MasterLostError) {
+          this.log.error({ err: ended }, 'MetaService lost');
+          outcome = { stages: this.lastStatus?.stages ?? [], wallTimeMs: Date.now() - started, error: serializeError(ended), ...this.attempt! };
+        } else {
+          outcome = ended;
+          this.lastStatus = await this.metaService!.sendAndReceive('status');
+        }
         this.log.debug({ error: outcome.error?.message }, 'job attempt ended; shutting its actors down');
       } finally {
         await this.shutdown();
@@ -168,8 +195,7 @@ export class JobRunner {
       }
       const error = deserializeError(outcome.error);
       if (!this.stopRequested && isWorkerLoss(error)) {
-        const stage = (error as WorkerLostError | PayloadUnavailableError).stage;
-        const policy = this.job.supervisionOf(stage);
+        const { stage, policy } = this.lossPolicy(error as WorkerLostError | MasterLostError | PayloadUnavailableError);
         const { allowed, failures } = budget.take(stage, policy);
         if (allowed) {
           restarts++;
@@ -245,28 +271,30 @@ export class JobRunner {
   }
 
   /**
-   * Comedy adds a process 'exit' listener per forked actor; past ten, Node
-   * warns of a leak. The job's workers are known, so the limit grows by them.
+   * Whose restarts a loss counts against: a stage's (a lost worker, its
+   * master, or output that could not be fetched from it), or, for the
+   * MetaService and the GlobalStateMaster, the job's own policy.
    */
-  private allowExitListeners(placement: PlacementConfig): void {
-    const forked = this.job.stageNames
-      .filter((stage) => workerModeOf(placement, stage) === 'forked')
-      .reduce((sum, stage) => sum + this.job.getStage(stage).bounds.max, 0);
-    if (forked === 0 || this.extraExitListeners > 0) return;
-    this.extraExitListeners = forked;
-    process.setMaxListeners(process.getMaxListeners() + forked);
+  private lossPolicy(error: WorkerLostError | MasterLostError | PayloadUnavailableError): { stage: string; policy: ResolvedSupervision } {
+    if (error instanceof MasterLostError && error.stage === undefined) {
+      return { stage: error.master, policy: resolveSupervision(this.job.options.supervision, undefined) };
+    }
+    const stage = error.stage!;
+    return { stage, policy: this.job.supervisionOf(stage) };
   }
 
   private async shutdown(): Promise<void> {
-    if (this.extraExitListeners > 0) {
-      process.setMaxListeners(Math.max(10, process.getMaxListeners() - this.extraExitListeners));
-      this.extraExitListeners = 0;
-    }
+    this.releaseExitListeners?.();
+    this.releaseExitListeners = undefined;
     const system = this.system;
+    const metaService = this.metaService;
     this.system = undefined;
     this.metaService = undefined;
+    this.metaServiceLost = undefined;
     if (this.registryKey) unregisterJob(this.registryKey);
     if (system) await system.destroy();
+    // Comedy leaves a destroyed threaded actor's thread running.
+    if (metaService) await threadOf(metaService)?.terminate();
   }
 }
 
@@ -283,5 +311,5 @@ function releaseSignals(system: ActorSystem): void {
 
 /** Errors that mean a worker's process or thread was lost, not that the job's code or data failed. */
 function isWorkerLoss(error: Error): boolean {
-  return error instanceof WorkerLostError || error instanceof PayloadUnavailableError;
+  return error instanceof WorkerLostError || error instanceof MasterLostError || error instanceof PayloadUnavailableError;
 }

@@ -8,20 +8,30 @@ import { CHAOS_WORKFLOW } from './support/chaos-run.js';
 import { runCli } from './support/cli.js';
 import { isolatedState, readParquetDir, sortBy, sortedLines, tempDir } from './support/files.js';
 
-test('the keyed, aggregating chaos job writes the same bytes with workers in-process, threaded, forked and placed per stage', async (t) => {
+test('the keyed, aggregating chaos job writes the same bytes with workers and masters in-process, threaded, forked and placed per stage', async (t) => {
   const dir = await tempDir('solstice-placement-');
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 6000);
-  const placementFile = join(dir, 'placement.json');
-  await writeFile(placementFile, JSON.stringify({
-    Worker: { mode: 'forked' },
-    stages: { key: { Worker: { mode: 'threaded' } }, totals: { Worker: { mode: 'in-process' } } },
-  }));
+  const placements = {
+    mixed: { Worker: { mode: 'forked' }, stages: { key: { Worker: { mode: 'threaded' } }, totals: { Worker: { mode: 'in-process' } } } },
+    'forked-masters': {
+      MetaService: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' }, StageMaster: { mode: 'forked' },
+      stages: { key: { StageMaster: { mode: 'in-process' }, Worker: { mode: 'threaded' } }, totals: { Worker: { mode: 'forked' } } },
+    },
+    'threaded-masters': {
+      MetaService: { mode: 'threaded' }, GlobalStateMaster: { mode: 'threaded' }, StageMaster: { mode: 'threaded' },
+      stages: { records: { StageMaster: { mode: 'forked' } }, totals: { Worker: { mode: 'forked' } } },
+    },
+  };
   const modes: Record<string, string[]> = {
     'in-process': ['--workers', 'in-process'],
     threaded: ['--workers', 'threaded'],
     forked: ['--workers', 'forked'],
-    mixed: ['--placement', placementFile],
   };
+  for (const [name, placement] of Object.entries(placements)) {
+    const file = join(dir, `${name}.json`);
+    await writeFile(file, JSON.stringify(placement));
+    modes[name] = ['--placement', file];
+  }
   const outputs: Record<string, string[]> = {};
   for (const [name, args] of Object.entries(modes)) {
     const output = join(dir, `out-${name}`);
@@ -33,7 +43,7 @@ test('the keyed, aggregating chaos job writes the same bytes with workers in-pro
   const reference = outputs['in-process']!;
   t.is(reference.filter((line) => line.startsWith('/records')).length, records.length);
   t.is(reference.filter((line) => line.startsWith('/totals')).length, totals.size);
-  for (const name of ['threaded', 'forked', 'mixed']) t.deepEqual(outputs[name], reference, `${name} output equals in-process output`);
+  for (const name of Object.keys(modes).slice(1)) t.deepEqual(outputs[name], reference, `${name} output equals in-process output`);
 });
 
 test('simple_etl writes the same Parquet rows with forked workers as in-process', async (t) => {
@@ -77,6 +87,12 @@ test('a placement with an unknown mode or stage, or remote workers without a clu
   await writeFile(file, JSON.stringify({ stages: { totals: { Worker: { mode: 'remote' } } } }));
   const noCluster = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
   t.regex(noCluster.stderr, /placement: stages totals run 'remote' workers, which need a cluster: run with 'solstice-node start --hosts cluster.json'/);
+  await writeFile(file, JSON.stringify({ StageMaster: { mode: 'remote' } }));
+  const remoteMaster = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
+  t.regex(remoteMaster.stderr, /placement: StageMaster has mode 'remote'; expected one of in-process, threaded, forked/);
+  await writeFile(file, JSON.stringify({ MetaService: { mode: 'forked' }, stages: { key: { StageMaster: { mode: 'threaded' } } } }));
+  const threadedUnderForked = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
+  t.regex(threadedUnderForked.stderr, /placement: a forked MetaService cannot have threaded masters \(StageMaster of 'key'\)/);
 });
 
 test('a job built in code without a workflow module cannot place workers in other processes, and says why', async (t) => {
@@ -84,7 +100,7 @@ test('a job built in code without a workflow module cannot place workers in othe
   const job = createChaosJob('embedded', { input: join(dir, '*.jsonl'), output: join(dir, 'out') });
   const runner = job.createRunner({ ...isolatedState(), placement: { Worker: { mode: 'forked' } } });
   const error = await t.throwsAsync(runner.run());
-  t.regex(error!.message, /workers outside this process rebuild the job from its workflow module; pass `workflowModule`/);
+  t.regex(error!.message, /workers and masters outside this process rebuild the job from its workflow module; pass `workflowModule`/);
   const withModule = createChaosJob('embedded', { input: join(dir, '*.jsonl'), output: join(dir, 'out') }).createRunner({
     ...isolatedState(), placement: { Worker: { mode: 'forked' } }, workflowModule: fileURLToPath(new URL('./fixtures/chaos_workflow.js', import.meta.url)),
   });
