@@ -10,7 +10,7 @@ import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
 import { comedyMode, masterModeOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
 import { describeExit } from './actor-exit.js';
-import { isBeingDestroyed, markGone, threadOf, watchExit } from './comedy-handles.js';
+import { threadOf, watchLoss } from './comedy-handles.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET } from './master-link.js';
 import { requireClusterSecret } from '../cluster/shared-secret.js';
@@ -65,8 +65,8 @@ export default class MetaService {
   private resumedFrom: number | undefined;
   private firstCheckpointId = 1;
   private log!: Logger;
-  /** Masters whose process or thread has ended, with the error that says so; a promise per stage master that resolves then. */
-  private readonly lostMasters = new Map<string, SerializedError>();
+  /** Masters (by stage, or GlobalStateMaster) whose process or thread has ended; a promise per stage master that resolves then. */
+  private readonly lostMasters = new Set<string>();
   private readonly masterLost = new Map<string, Promise<StageOutcome>>();
   private releaseExitListeners: (() => void) | undefined;
   private attemptEnded = false;
@@ -91,8 +91,8 @@ export default class MetaService {
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
     };
     const { placement } = this.params;
-    const forkedMasters = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];
-    this.releaseExitListeners = reserveExitListeners(forkedMasters.filter((mode) => mode === 'forked').length);
+    const masterModes = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];
+    this.releaseExitListeners = reserveExitListeners(masterModes.filter((mode) => mode === 'forked').length);
     this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), {
       mode: comedyMode(masterModeOf(placement, 'GlobalStateMaster')), customParameters: stateParams,
     });
@@ -157,14 +157,13 @@ export default class MetaService {
     const key = stage ?? kind;
     let lost!: (outcome: StageOutcome) => void;
     if (stage !== undefined) this.masterLost.set(stage, new Promise((resolve) => (lost = resolve)));
-    watchExit(master, (exit) => {
+    watchLoss(master, (exit) => {
       // Masters end with the attempt: only an end before that is a loss.
-      if (this.attemptEnded || isBeingDestroyed(master)) return;
-      markGone(master);
+      if (this.attemptEnded) return;
       const error = serializeError(new MasterLostError(kind, stage, describeExit(exit)));
-      this.lostMasters.set(key, error);
+      this.lostMasters.add(key);
       this.log.error({ master: kind, stage, exit }, 'master lost');
-      lost?.({ metrics: lostStageMetrics(stage ?? kind), error });
+      if (stage !== undefined) lost({ metrics: lostStageMetrics(stage), error });
       this.onStageError(error);
     });
   }

@@ -70,10 +70,22 @@ export function watchExit(ref: ActorRef, onExit: (exit: ActorExit) => void): boo
   return false;
 }
 
-/** Whether Comedy is destroying the actor (its process or thread then ends as it should). */
-export function isBeingDestroyed(ref: ActorRef): boolean {
+function isBeingDestroyed(ref: ActorRef): boolean {
   const state = wrapped(ref)?.getState?.();
   return state === 'destroying' || state === 'destroyed';
+}
+
+/**
+ * As {@link watchExit}, for an actor whose end is a loss unless Comedy is
+ * destroying it: the actor is marked gone ({@link markGone}) before
+ * `onLost` is called.
+ */
+export function watchLoss(ref: ActorRef, onLost: (exit: ActorExit) => void): boolean {
+  return watchExit(ref, (exit) => {
+    if (isBeingDestroyed(ref)) return;
+    markGone(ref);
+    onLost(exit);
+  });
 }
 
 /**

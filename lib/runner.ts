@@ -4,7 +4,7 @@ import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaSer
 import type { StageMetrics } from '../actors/messages.js';
 import { comedyMode, crossesProcesses, DEFAULT_PLACEMENT, masterModeOf, validatePlacement, type PlacementConfig } from '../actors/placement.js';
 import { describeExit } from '../actors/actor-exit.js';
-import { isBeingDestroyed, markGone, threadOf, watchExit } from '../actors/comedy-handles.js';
+import { threadOf, watchLoss } from '../actors/comedy-handles.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
   JobStoppedError, MasterLostError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError, serializeError,
@@ -137,11 +137,7 @@ export class JobRunner {
       const metaService = await root.createChild(actorModulePath('MetaService'), { mode: comedyMode(metaServiceMode), customParameters: params });
       this.metaService = metaService;
       this.metaServiceLost = new Promise((resolve) => {
-        watchExit(metaService, (exit) => {
-          if (isBeingDestroyed(metaService)) return;
-          markGone(metaService);
-          resolve(new MasterLostError('MetaService', undefined, describeExit(exit)));
-        });
+        watchLoss(metaService, (exit) => resolve(new MasterLostError('MetaService', undefined, describeExit(exit))));
       });
       this.attempt = await metaService.sendAndReceive('attempt');
     } catch (error) {

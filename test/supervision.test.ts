@@ -1,5 +1,4 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 import { childPids } from './support/processes.js';
-import { CLI, readJsonLinesDir, tempDir } from './support/files.js';
+import { readJsonLinesDir, tempDir } from './support/files.js';
 
 const CRASH_WORKFLOW = fileURLToPath(new URL('fixtures/crash_workflow.js', import.meta.url));
 
@@ -21,35 +20,27 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
   const cwd = await tempDir('solstice-supervision-');
   const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 60_000);
   const output = join(cwd, 'out');
-  const child = spawn(process.execPath, [CLI, 'run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'supervised', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10'],
-  { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let ended = false;
-  void exited.then(() => (ended = true));
+  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'supervised', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10'], cwd);
 
   const killed: number[] = [];
-  for (let kill = 1; kill <= 3 && !ended; kill++) {
+  for (let kill = 1; kill <= 3 && !job.ended(); kill++) {
     // Wait until this attempt runs (a progress line after the last restart), then a little more.
-    while (!ended && !/^\[\d/m.test(stderr.slice(Math.max(0, stderr.lastIndexOf('restarting the job'))))) await sleep(50);
+    while (!job.ended() && !/^\[\d/m.test(job.stderr().slice(Math.max(0, job.stderr().lastIndexOf('restarting the job'))))) await sleep(50);
     await sleep(300 + Math.floor(Math.random() * 900));
-    const workers = childPids(child.pid!);
-    if (ended || workers.length === 0) break;
+    const workers = childPids(job.child.pid!);
+    if (job.ended() || workers.length === 0) break;
     const victim = workers[Math.floor(Math.random() * workers.length)]!;
     process.kill(victim, 'SIGKILL');
     killed.push(victim);
-    while (!ended && count(stderr, /restarting the job/) < kill) await sleep(50);
+    while (!job.ended() && count(job.stderr(), /restarting the job/) < kill) await sleep(50);
   }
-  t.is(await exited, 0, stderr);
+  t.is(await job.exited, 0, job.stderr());
   t.log(`killed worker processes ${killed.join(', ')}`);
   t.true(killed.length >= 2, `${killed.length} workers were killed before the job ended`);
-  for (const pid of killed) t.regex(stderr, new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
-  t.is(count(stderr, /restarting the job from its last completed checkpoint/), killed.length);
-  t.regex(stdout, new RegExp(`restarted ${killed.length} time\\(s\\)`));
+  for (const pid of killed) t.regex(job.stderr(), new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
+  t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), killed.length);
+  t.regex(job.stdout(), new RegExp(`restarted ${killed.length} time\\(s\\)`));
   await checkChaosOutput(t, output, records, totals);
 });
 
@@ -59,24 +50,18 @@ test('a stage master\'s process killed with SIGKILL mid-job restarts the job fro
   const output = join(cwd, 'out');
   const placement = join(cwd, 'placement.json');
   await writeFile(placement, JSON.stringify({ StageMaster: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' } }));
-  const child = spawn(process.execPath, [CLI, 'run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'master-kill', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--placement', placement],
-  { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  while (!/^\[\d/m.test(stderr)) await sleep(50);
+  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'master-kill', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--placement', placement], cwd);
+  while (!/^\[\d/m.test(job.stderr())) await sleep(50);
   await sleep(800);
   // The stage masters are the job's forked children; the one of stage 'key' says so in its command line.
-  const victim = childPids(child.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('StageMaster-key'));
+  const victim = childPids(job.child.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('StageMaster-key'));
   t.truthy(victim, 'the StageMaster of key runs in a process of its own');
   process.kill(victim!, 'SIGKILL');
-  t.is(await exited, 0, stderr);
-  t.regex(stderr, new RegExp(`The StageMaster of stage 'key' \\(pid ${victim}\\) was killed by SIGKILL`));
-  t.is(count(stderr, /restarting the job from its last completed checkpoint/), 1);
-  t.regex(stdout, /restarted 1 time\(s\)/);
+  t.is(await job.exited, 0, job.stderr());
+  t.regex(job.stderr(), new RegExp(`The StageMaster of stage 'key' \\(pid ${victim}\\) was killed by SIGKILL`));
+  t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), 1);
+  t.regex(job.stdout(), /restarted 1 time\(s\)/);
   await checkChaosOutput(t, output, records, totals);
 });
 

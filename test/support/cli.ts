@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,4 +19,28 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** What the CLI printed on stdout and stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Whether it has exited. */
+  ended(): boolean;
+}
+
+/** Starts the solstice-node CLI in `cwd` and lets the test watch its output while it runs (to kill its processes, say). */
+export function startCli(args: string[], cwd: string): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let ended = false;
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  void exited.then(() => (ended = true));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited, ended: () => ended };
 }
