@@ -148,6 +148,11 @@ export default class GlobalStateMaster {
     if (pending.acks.size === this.params.stages.length) pending.allAcked();
   }
 
+  /** MetaService -> state master: a heartbeat. Answered whenever this master's event loop is free. */
+  ping(): boolean {
+    return true;
+  }
+
   progress(): SourceProgress {
     return { ...this.progressCounts };
   }

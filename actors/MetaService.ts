@@ -8,13 +8,16 @@ import { actorModulePath } from './actor-paths.js';
 import type { SourceProgress } from './GlobalStateMaster.js';
 import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
-import { comedyMode, masterModeOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
+import { comedyMode, masterModeOf, masterPlacementOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
 import { describeExit } from './actor-exit.js';
-import { threadOf, watchLoss } from './comedy-handles.js';
+import { kill, threadOf, watchLoss } from './comedy-handles.js';
+import { watchSilence, type Heartbeats } from './heartbeats.js';
+import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET } from './master-link.js';
 import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { assignWorkerHosts, probeHosts, type WorkerHost } from '../cluster/worker-hosts.js';
+import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
@@ -70,6 +73,7 @@ export default class MetaService {
   private readonly masterLost = new Map<string, Promise<StageOutcome>>();
   private releaseExitListeners: (() => void) | undefined;
   private attemptEnded = false;
+  private readonly masterHeartbeats: Heartbeats[] = [];
 
   async initialize(selfActor: SelfActor): Promise<void> {
     this.params = selfActor.getCustomParameters();
@@ -82,7 +86,7 @@ export default class MetaService {
     const firstCheckpointId = (await store.highestId()) + 1;
     this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
-    const workerHosts = await this.placeRemoteWorkers();
+    const { workerHosts, masterHosts } = await this.placeOnHosts();
     const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
     const stateParams: GlobalStateMasterParams = {
       spec, stages: this.job.stageNames, sources, firstCheckpointId,
@@ -93,23 +97,27 @@ export default class MetaService {
     const { placement } = this.params;
     const masterModes = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];
     this.releaseExitListeners = reserveExitListeners(masterModes.filter((mode) => mode === 'forked').length);
+    const stateMasterPlace = masterPlacementOf(placement, 'GlobalStateMaster');
     this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), {
-      mode: comedyMode(masterModeOf(placement, 'GlobalStateMaster')), customParameters: stateParams,
+      mode: comedyMode(stateMasterPlace.mode), name: 'GlobalStateMaster', customParameters: stateParams,
+      ...masterHosts?.place('GlobalStateMaster', stateMasterPlace),
     });
     this.watchMaster(this.stateMaster, 'GlobalStateMaster');
     // Stages start together: workers in other processes load in parallel. All are awaited before a failure is
     // thrown: Comedy destroys a failed actor's children as it fails, and a child still starting then would
     // reject that destruction with nobody to hear it.
-    const created = await Promise.allSettled(this.job.stageNames.map((stage) => {
+    const stagePlaces = this.job.stageNames.map((stage) => {
+      const place = masterPlacementOf(placement, 'StageMaster', stage);
+      return { mode: comedyMode(place.mode), ...masterHosts?.place(`StageMaster of '${stage}'`, place) };
+    });
+    const created = await Promise.allSettled(this.job.stageNames.map((stage, index) => {
       const params: StageMasterParams = {
         spec, stage, placement: this.params.placement,
         firstEpoch: firstCheckpointId,
         restore: resumed?.stages[stage],
         workerHosts: workerHosts?.get(stage),
       };
-      return selfActor.createChild(actorModulePath('StageMaster'), {
-        mode: comedyMode(masterModeOf(placement, 'StageMaster', stage)), name: `StageMaster-${stage}`, customParameters: params,
-      });
+      return selfActor.createChild(actorModulePath('StageMaster'), { ...stagePlaces[index], name: `StageMaster-${stage}`, customParameters: params });
     }));
     const failed = created.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
@@ -149,39 +157,65 @@ export default class MetaService {
   }
 
   /**
-   * A master in a thread or process of its own can be lost like a worker:
-   * the job fails with a MasterLostError, which the runner answers by
-   * restarting the job from its last completed checkpoint.
+   * A master in a thread, process or host of its own can be lost like a
+   * worker, by its end or by a heartbeat left unanswered for its stage's
+   * (the GlobalStateMaster: the job's) timeout: the job fails with a
+   * MasterLostError, which the runner answers by restarting the job from its
+   * last completed checkpoint.
    */
   private watchMaster(master: ActorRef, kind: MasterKind, stage?: string): void {
     const key = stage ?? kind;
     let lost!: (outcome: StageOutcome) => void;
     if (stage !== undefined) this.masterLost.set(stage, new Promise((resolve) => (lost = resolve)));
-    watchLoss(master, (exit) => {
+    let killedBecause: string | undefined;
+    let heartbeats: Heartbeats | undefined;
+    const watched = watchLoss(master, (exit) => {
+      heartbeats?.stop();
       // Masters end with the attempt: only an end before that is a loss.
       if (this.attemptEnded) return;
-      const error = serializeError(new MasterLostError(kind, stage, describeExit(exit)));
+      const error = serializeError(new MasterLostError(kind, stage, describeExit(exit, killedBecause)));
       this.lostMasters.add(key);
       this.log.error({ master: kind, stage, exit }, 'master lost');
       if (stage !== undefined) lost({ metrics: lostStageMetrics(stage), error });
       this.onStageError(error);
     });
+    if (!watched) return;
+    const { heartbeatTimeoutSecs } = stage === undefined ? resolveSupervision(this.job.options.supervision, undefined) : this.job.supervisionOf(stage);
+    heartbeats = watchSilence(master, heartbeatTimeoutSecs * 1000, (reason, silentMs) => {
+      if (this.attemptEnded) return;
+      killedBecause = reason;
+      this.log.warn({ master: kind, stage, silentMs }, 'master answers no heartbeat; killing it');
+      kill(master).catch((error: unknown) => this.log.error({ err: error, master: kind, stage }, 'could not kill a hung master'));
+    });
+    this.masterHeartbeats.push(heartbeats);
   }
 
   /**
-   * Puts the workers of a job on a cluster on the hosts whose agents answer
-   * now: a host lost in an earlier attempt of this job gets no work.
+   * Puts the remote workers and masters of a job on a cluster on the hosts
+   * whose agents answer now: a host lost in an earlier attempt of this job
+   * gets no work.
    */
-  private async placeRemoteWorkers(): Promise<Map<string, WorkerHost[]> | undefined> {
+  private async placeOnHosts(): Promise<{ workerHosts?: Map<string, WorkerHost[]>; masterHosts?: MasterHostPicker }> {
     const { placement } = this.params;
-    if (!this.job.stageNames.some((stage) => workerModeOf(placement, stage) === 'remote')) return undefined;
-    const secret = requireClusterSecret('the cluster');
-    const { live, down } = await probeHosts(placement.hosts ?? [], secret);
-    for (const { host, reason } of down) this.log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; its slots get no workers');
-    const workers = new Map(this.job.stageNames.map((stage) => [stage, this.job.getStage(stage).bounds.min]));
+    const stages = this.job.stageNames;
+    const remoteWorkers = stages.some((stage) => workerModeOf(placement, stage) === 'remote');
+    const remoteMasters = masterModeOf(placement, 'GlobalStateMaster') === 'remote' || stages.some((stage) => masterModeOf(placement, 'StageMaster', stage) === 'remote');
+    if (!remoteWorkers && !remoteMasters) return {};
+    const hosts = placement.hosts ?? [];
+    const { live, down } = await probeHosts(hosts, requireClusterSecret('the cluster'));
+    for (const { host, reason } of down) this.log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; it gets no actors');
+    // A remote MetaService took the first host that answered (lib/runner.ts): its children begin with the next.
+    const masterHosts = new MasterHostPicker(live, hosts, masterModeOf(placement, 'MetaService') === 'remote' ? 1 : 0);
+    if (!remoteWorkers) return { masterHosts };
+    const workers = new Map(stages.map((stage) => [stage, this.job.getStage(stage).bounds.min]));
     const placed = assignWorkerHosts(workers, live);
     this.log.info({ hosts: Object.fromEntries([...placed].map(([stage, hosts]) => [stage, hosts.map((h) => `${h.host}:${h.port}`)])) }, 'placed workers');
-    return placed;
+    return { workerHosts: placed, masterHosts };
+  }
+
+  /** The job's runner -> MetaService: a heartbeat. Answered whenever this master's event loop is free. */
+  ping(): boolean {
+    return true;
   }
 
   /** Where this attempt resumed from, and the id its first checkpoint takes. */
@@ -221,6 +255,7 @@ export default class MetaService {
     if (!this.lostMasters.has('GlobalStateMaster')) await this.stateMaster.sendAndReceive('stop');
     const stages = await this.metrics(outcomes);
     this.attemptEnded = true;
+    for (const heartbeats of this.masterHeartbeats) heartbeats.stop();
     if (this.state === 'running') this.state = this.firstError ? 'failed' : 'finished';
     return {
       stages, wallTimeMs: Date.now() - started, error: this.firstError, resumedFrom: this.resumedFrom, firstCheckpointId: this.firstCheckpointId,
@@ -270,6 +305,7 @@ export default class MetaService {
    * process running, so it is ended here.
    */
   async destroy(): Promise<void> {
+    for (const heartbeats of this.masterHeartbeats) heartbeats.stop();
     this.releaseExitListeners?.();
     this.releaseExitListeners = undefined;
     const masters = this.stateMaster ? [this.stateMaster, ...this.masters.values()] : [...this.masters.values()];

@@ -11,7 +11,7 @@ import { actorModulePath } from './actor-paths.js';
 import { describeExit, type ActorExit } from './actor-exit.js';
 import { kill, markGone, threadOf, watchExit } from './comedy-handles.js';
 import { ActorExitedError } from './comedy-patches.js';
-import { Heartbeats } from './heartbeats.js';
+import { Heartbeats, silenceReason } from './heartbeats.js';
 import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { relayLink, STATE_MASTER_TARGET, type MasterLink, type ParentRef } from './master-link.js';
@@ -179,7 +179,7 @@ export default class StageMaster {
     if (watched.length === 0) return;
     this.heartbeats = new Heartbeats(this.workers, heartbeatTimeoutSecs * 1000, (index, silentMs) => {
       if (this.killReasons.has(index)) return;
-      this.killReasons.set(index, `answered no heartbeat for ${(silentMs / 1000).toFixed(1)} s and was killed`);
+      this.killReasons.set(index, silenceReason(silentMs));
       this.log.warn({ worker: index, silentMs }, 'worker answers no heartbeat; killing it');
       kill(this.workers[index]!).catch((error: unknown) => this.log.error({ err: error, worker: index }, 'could not kill a hung worker'));
     });
@@ -332,6 +332,11 @@ export default class StageMaster {
       this.failure ??= reason;
     }
     this.pump();
+  }
+
+  /** MetaService -> stage master: a heartbeat. Answered whenever this master's event loop is free. */
+  ping(): boolean {
+    return true;
   }
 
   metrics(): StageMetrics {

@@ -1,9 +1,26 @@
 import type { ActorRef } from 'comedy';
 
+/** Why an actor that answered no heartbeat was lost: the end of "(pid 12) answered no heartbeat for 3.1 s and was killed". */
+export function silenceReason(silentMs: number): string {
+  return `answered no heartbeat for ${(silentMs / 1000).toFixed(1)} s and was killed`;
+}
+
 /**
- * Pings workers in other processes or threads and reports one that has
- * answered nothing for `timeoutMs`. Comedy notices only a child that exits;
- * a hung one (an endless loop, a deadlock) would hold its splits forever.
+ * Pings one actor in another thread, process or host; when it has answered
+ * nothing for `timeoutMs`, calls `onSilent` with why it is taken as hung
+ * (the caller records the reason, then kills it, so that its loss names it).
+ */
+export function watchSilence(actor: ActorRef, timeoutMs: number, onSilent: (reason: string, silentMs: number) => void): Heartbeats {
+  const heartbeats = new Heartbeats([actor], timeoutMs, (_, silentMs) => onSilent(silenceReason(silentMs), silentMs));
+  heartbeats.start([0]);
+  return heartbeats;
+}
+
+/**
+ * Pings actors (workers, masters) in other processes or threads and reports
+ * one that has answered nothing for `timeoutMs`. Comedy notices only a child
+ * that exits; a hung one (an endless loop, a deadlock, a stopped process)
+ * would hold its splits, or the job, forever.
  */
 export class Heartbeats {
   private timer: NodeJS.Timeout | undefined;

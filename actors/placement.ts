@@ -4,16 +4,26 @@ import type { ClusterHost } from '../cluster/cluster-config.js';
 /**
  * Where an actor runs: in its parent's process (for the MetaService, the
  * job's process), in a worker thread, in a forked process of its own, or in a
- * process on one of the cluster's hosts (workers only).
+ * process on one of the cluster's hosts.
  */
 export type WorkerMode = 'in-process' | 'threaded' | 'forked' | 'remote';
 
 export const WORKER_MODES: readonly WorkerMode[] = ['in-process', 'threaded', 'forked', 'remote'];
 
 /** Where a master (MetaService, GlobalStateMaster, StageMaster) runs. */
-export type MasterMode = Exclude<WorkerMode, 'remote'>;
+export type MasterMode = WorkerMode;
 
-export const MASTER_MODES: readonly MasterMode[] = ['in-process', 'threaded', 'forked'];
+export const MASTER_MODES: readonly MasterMode[] = WORKER_MODES;
+
+/**
+ * A master's place. A `remote` master runs on the cluster host that `host`
+ * names (`"10.0.0.2:6161"`, or `"10.0.0.2"` when one agent listens there),
+ * else on a host that answers, the masters spread over them in turn.
+ */
+export interface MasterPlacement {
+  mode: MasterMode;
+  host?: string;
+}
 
 export type MasterKind = 'MetaService' | 'GlobalStateMaster' | 'StageMaster';
 
@@ -30,14 +40,14 @@ export interface PlacementConfig {
   /** Mode of every stage's workers, unless the stage says otherwise. Default: in-process. */
   Worker?: { mode: WorkerMode };
   /** The job's coordinator, a child of the job's process. Default: in-process. */
-  MetaService?: { mode: MasterMode };
+  MetaService?: MasterPlacement;
   /** Checkpoint coordination, a child of the MetaService. Default: in-process. */
-  GlobalStateMaster?: { mode: MasterMode };
-  /** Mode of every stage master (a child of the MetaService), unless the stage says otherwise. Default: in-process. */
-  StageMaster?: { mode: MasterMode };
+  GlobalStateMaster?: MasterPlacement;
+  /** Place of every stage master (a child of the MetaService), unless the stage says otherwise. Default: in-process. */
+  StageMaster?: MasterPlacement;
   /** Per-stage overrides. */
-  stages?: Record<string, { Worker?: { mode: WorkerMode }; StageMaster?: { mode: MasterMode } }>;
-  /** The host agents that run 'remote' workers (from cluster.json; see docs/cluster.md). */
+  stages?: Record<string, { Worker?: { mode: WorkerMode }; StageMaster?: MasterPlacement }>;
+  /** The host agents that run 'remote' actors (from cluster.json; see docs/cluster.md). */
   hosts?: ClusterHost[];
 }
 
@@ -47,10 +57,15 @@ export function workerModeOf(placement: PlacementConfig, stage: string): WorkerM
   return placement.stages?.[stage]?.Worker?.mode ?? placement.Worker?.mode ?? 'in-process';
 }
 
+/** The place of a master; `stage` names the stage of a StageMaster. */
+export function masterPlacementOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterPlacement {
+  const placed = kind === 'StageMaster' && stage !== undefined ? placement.stages?.[stage]?.StageMaster ?? placement.StageMaster : placement[kind];
+  return placed ?? { mode: 'in-process' };
+}
+
 /** The mode of a master; `stage` names the stage of a StageMaster. */
 export function masterModeOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterMode {
-  if (kind === 'StageMaster' && stage !== undefined) return placement.stages?.[stage]?.StageMaster?.mode ?? placement.StageMaster?.mode ?? 'in-process';
-  return placement[kind]?.mode ?? 'in-process';
+  return masterPlacementOf(placement, kind, stage).mode;
 }
 
 export function comedyMode(mode: WorkerMode): ComedyMode {
@@ -66,14 +81,26 @@ export function crossesProcesses(placement: PlacementConfig, stages: readonly st
   return outOfProcessMasters(placement, stages).length > 0 || stages.some((stage) => workerModeOf(placement, stage) !== 'in-process');
 }
 
-/** The masters placed outside their parent's process, by name ("StageMaster of 'parse'"). */
-function outOfProcessMasters(placement: PlacementConfig, stages: readonly string[]): string[] {
-  const masters: [string, MasterMode][] = [
-    ['MetaService', masterModeOf(placement, 'MetaService')],
-    ['GlobalStateMaster', masterModeOf(placement, 'GlobalStateMaster')],
-    ...stages.map((stage): [string, MasterMode] => [`StageMaster of '${stage}'`, masterModeOf(placement, 'StageMaster', stage)]),
+/** Every master of a job with its place, by name ("StageMaster of 'parse'"). */
+function mastersOf(placement: PlacementConfig, stages: readonly string[]): [string, MasterPlacement][] {
+  return [
+    ['MetaService', masterPlacementOf(placement, 'MetaService')],
+    ['GlobalStateMaster', masterPlacementOf(placement, 'GlobalStateMaster')],
+    ...stages.map((stage): [string, MasterPlacement] => [`StageMaster of '${stage}'`, masterPlacementOf(placement, 'StageMaster', stage)]),
   ];
-  return masters.filter(([, mode]) => mode !== 'in-process').map(([name]) => name);
+}
+
+/** The masters placed outside their parent's process, by name. */
+function outOfProcessMasters(placement: PlacementConfig, stages: readonly string[]): string[] {
+  return mastersOf(placement, stages).filter(([, placed]) => placed.mode !== 'in-process').map(([name]) => name);
+}
+
+/** The cluster host that `name` ("10.0.0.2:6161", or "10.0.0.2" when one agent listens there) means, if exactly one. */
+export function clusterHostNamed(hosts: readonly ClusterHost[], name: string): ClusterHost | undefined {
+  const exact = hosts.find((host) => `${host.host}:${host.port}` === name);
+  if (exact) return exact;
+  const byAddress = hosts.filter((host) => host.host === name);
+  return byAddress.length === 1 ? byAddress[0] : undefined;
 }
 
 /** Checks a placement (from a file or the API) and names what is wrong with it. */
@@ -110,9 +137,34 @@ export function validatePlacement(placement: PlacementConfig, stages: readonly s
       `${source}: a forked MetaService cannot have threaded masters (${threadedUnderForked.join(', ')}): their threads keep its process from ending; place them in-process or forked`,
     );
   }
-  const masters = outOfProcessMasters(placement, stages);
-  if (placement.hosts?.length && masters.length > 0) {
-    throw new SolsticeError(`${source}: on a cluster the masters run in the job's process, where the cluster secret is; ${masters.join(', ')} would not`);
-  }
+  checkMasterHosts(placement, stages, source);
   return placement;
+}
+
+/**
+ * Remote masters need a cluster, and a host they name must be one of its
+ * hosts. On a cluster the masters run in their parent's process or on a host
+ * agent: both know the cluster secret (from cluster.json, or from the agent),
+ * which a master in a thread or process of its own would not.
+ */
+function checkMasterHosts(placement: PlacementConfig, stages: readonly string[], source: string): void {
+  const hosts = placement.hosts ?? [];
+  for (const [name, placed] of mastersOf(placement, stages)) {
+    if (placed.host !== undefined && placed.mode !== 'remote') {
+      throw new SolsticeError(`${source}: ${name} names host '${placed.host}', but only a 'remote' master runs on a host; its mode is '${placed.mode}'`);
+    }
+    if (placed.mode === 'remote' && hosts.length === 0) {
+      throw new SolsticeError(`${source}: ${name} is 'remote', which needs a cluster: run with 'solstice-node start --hosts cluster.json'`);
+    }
+    if (placed.host !== undefined && !clusterHostNamed(hosts, placed.host)) {
+      const known = hosts.map((host) => `${host.host}:${host.port}`).join(', ');
+      throw new SolsticeError(`${source}: ${name} is placed on '${placed.host}', which is not one host of the cluster (hosts: ${known})`);
+    }
+  }
+  const apart = mastersOf(placement, stages).filter(([, placed]) => placed.mode === 'threaded' || placed.mode === 'forked').map(([name]) => name);
+  if (hosts.length > 0 && apart.length > 0) {
+    throw new SolsticeError(
+      `${source}: on a cluster a master runs in its parent's process or 'remote' on a host agent, where the cluster secret is; ${apart.join(', ')} would not`,
+    );
+  }
 }

@@ -30,18 +30,24 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'start',
-    'Run a workflow with its workers on the host agents that cluster.json lists (see docs/cluster.md). Takes the options of run.',
+    'Run a workflow with its workers on the host agents that cluster.json lists (see docs/cluster.md). Takes the options of run but --workers.',
     (y) =>
       jobOptions(y)
         .option('hosts', { type: 'string', demandOption: true, describe: 'cluster.json: {"secretFile": "cluster.secret", "hosts": [{"host": "10.0.0.2", "port": 6161, "slots": 2}]}' })
-        .example('$0 start --hosts cluster.json --workflow simple_etl --job-id etl --input /shared/in --output /shared/out', 'Run simple_etl on the cluster'),
+        .option('placement', { type: 'string', describe: 'A JSON file placing the masters, in this process (default) or on the hosts, e.g. {"MetaService":{"mode":"remote"},"StageMaster":{"mode":"remote"}}' })
+        .example('$0 start --hosts cluster.json --workflow simple_etl --job-id etl --input /shared/in --output /shared/out', 'Run simple_etl on the cluster')
+        .example('$0 start --hosts cluster.json --placement masters.json --workflow simple_etl --job-id etl', 'Run the masters on the hosts too')
+        .check((argv) => {
+          if (argv['workers'] !== undefined) throw new Error('--workers is an option of run: start runs every worker on the hosts of cluster.json');
+          return true;
+        }),
     async (argv) => {
-      process.exitCode = await runWorkflowCommand({ ...jobCommand(argv), clusterFile: argv.hosts });
+      process.exitCode = await runWorkflowCommand({ ...jobCommand(argv), clusterFile: argv.hosts, placementFile: argv.placement });
     },
   )
   .command(
     'node',
-    'Run a host agent: it starts the workers that jobs started with `start` place on this host. Runs until SIGINT or SIGTERM.',
+    'Run a host agent: it starts the workers (and masters) that jobs started with `start` place on this host. Runs until SIGINT or SIGTERM.',
     (y) =>
       y
         .option('listen', { type: 'string', demandOption: true, describe: 'HOST:PORT to listen on (port default 6161); every port the agent and its workers open binds to HOST' })

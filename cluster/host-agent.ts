@@ -15,7 +15,7 @@ const FORKED_ACTOR_WORKER = createRequire(import.meta.url).resolve('comedy/lib/f
 /** Loaded first in every actor process: binds its port to the agent's address and authenticates its parent. */
 const ACTOR_PROCESS_SETUP = new URL('./actor-process-setup.js', import.meta.url).href;
 /** The actors a job may create on a host: the framework's own, from the same installation as this agent. */
-const ALLOWED_ACTORS = new Set([actorModulePath('Worker')]);
+const ALLOWED_ACTORS = new Set((['MetaService', 'GlobalStateMaster', 'StageMaster', 'Worker'] as const).map((actor) => actorModulePath(actor)));
 const CREATE_TIMEOUT_MS = 60_000;
 
 interface CreateActorMessage {

@@ -7,7 +7,8 @@ export function formatProgress(elapsedMs: number, stages: readonly StageMetrics[
     const splits = s.splitsPlanned === undefined ? `${s.splitsIn}` : `${s.splitsIn}/${s.splitsPlanned}`;
     return `${s.stage} ${splits} splits ${s.rowsIn} rows${s.inFlight ? ` (${s.inFlight} running)` : ''}`;
   });
-  return `[${(elapsedMs / 1000).toFixed(1)}s] ${parts.join(' | ')}`;
+  // No figures: the job's actors are starting, or starting again after a loss.
+  return `[${(elapsedMs / 1000).toFixed(1)}s] ${parts.length > 0 ? parts.join(' | ') : 'starting'}`;
 }
 
 /** The end-of-job table: one row per stage. */
@@ -22,7 +23,7 @@ export function formatSummary(summary: JobSummary): string {
   const seconds = summary.wallTimeMs / 1000;
   return [
     ...(summary.resumedFrom === undefined ? [] : [`resumed from checkpoint ${summary.resumedFrom}`]),
-    ...(summary.restarts === 0 ? [] : [`restarted ${summary.restarts} time(s) after losing workers; the figures are the last attempt's`]),
+    ...(summary.restarts === 0 ? [] : [`restarted ${summary.restarts} time(s) after losing workers, masters or hosts; the figures are the last attempt's`]),
     line(header),
     ...rows.map(line),
     `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,

@@ -2,9 +2,10 @@ import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
 import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
-import { comedyMode, crossesProcesses, DEFAULT_PLACEMENT, masterModeOf, validatePlacement, type PlacementConfig } from '../actors/placement.js';
+import { comedyMode, crossesProcesses, DEFAULT_PLACEMENT, masterPlacementOf, validatePlacement, type PlacementConfig } from '../actors/placement.js';
 import { describeExit } from '../actors/actor-exit.js';
-import { threadOf, watchLoss } from '../actors/comedy-handles.js';
+import { kill, threadOf, watchLoss } from '../actors/comedy-handles.js';
+import { watchSilence, type Heartbeats } from '../actors/heartbeats.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
   JobStoppedError, MasterLostError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError, serializeError,
@@ -12,14 +13,16 @@ import {
 import { CheckpointError } from '../actors/GlobalStateMaster.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
-import { defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
+import { absoluteStateLocation, defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
 import type { Job } from './job.js';
 import { registerJob, unregisterJob } from './job-registry.js';
 import type { JobSpec, RestoreRequest } from './job-spec.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from './supervision.js';
 import type { ClusterConfig } from '../cluster/cluster-config.js';
-import { setClusterSecret } from '../cluster/shared-secret.js';
+import { requireClusterSecret, setClusterSecret } from '../cluster/shared-secret.js';
+import { MasterHostPicker } from '../cluster/master-hosts.js';
+import { probeHosts } from '../cluster/worker-hosts.js';
 
 export interface RunnerOptions {
   /**
@@ -86,6 +89,7 @@ export class JobRunner {
   private releaseExitListeners: (() => void) | undefined;
   /** Settles with the MetaService's loss, if its thread or process ends. */
   private metaServiceLost: Promise<MasterLostError> | undefined;
+  private metaServiceHeartbeats: Heartbeats | undefined;
   /** Where the current attempt resumed and numbers its checkpoints, as its MetaService said. */
   private attempt: { resumedFrom?: number; firstCheckpointId: number } | undefined;
 
@@ -117,15 +121,16 @@ export class JobRunner {
       );
     }
     this.registryKey = registerJob(this.job);
-    const metaServiceMode = masterModeOf(placement, 'MetaService');
-    this.releaseExitListeners = reserveExitListeners(metaServiceMode === 'forked' ? 1 : 0);
+    const metaServicePlace = masterPlacementOf(placement, 'MetaService');
+    this.releaseExitListeners = reserveExitListeners(metaServicePlace.mode === 'forked' ? 1 : 0);
     const spec: JobSpec = {
       jobId: this.job.jobId,
       workflowModule: this.options.workflowModule,
       config: this.options.config ?? {},
       registryKey: this.registryKey,
       logLevel: this.options.logLevel,
-      stateLocation: this.stateLocation,
+      // Actors in other processes and on other hosts open it too: a relative path would mean their working directory.
+      stateLocation: absoluteStateLocation(this.stateLocation),
       restore: this.restore,
     };
     const params: MetaServiceParams = { spec, placement };
@@ -134,11 +139,12 @@ export class JobRunner {
     releaseSignals(this.system);
     try {
       const root = await this.system.rootActor();
-      const metaService = await root.createChild(actorModulePath('MetaService'), { mode: comedyMode(metaServiceMode), customParameters: params });
-      this.metaService = metaService;
-      this.metaServiceLost = new Promise((resolve) => {
-        watchLoss(metaService, (exit) => resolve(new MasterLostError('MetaService', undefined, describeExit(exit))));
+      const metaService = await root.createChild(actorModulePath('MetaService'), {
+        mode: comedyMode(metaServicePlace.mode), name: 'MetaService', customParameters: params,
+        ...(await this.metaServiceHost(placement)),
       });
+      this.metaService = metaService;
+      this.metaServiceLost = this.superviseMetaService(metaService);
       this.attempt = await metaService.sendAndReceive('attempt');
     } catch (error) {
       await this.shutdown();
@@ -210,6 +216,38 @@ export class JobRunner {
       this.state = error.name === 'JobStoppedError' ? 'stopped' : 'failed';
       throw error;
     }
+  }
+
+  /**
+   * Watches a MetaService in a thread, process or host of its own: its end,
+   * or a heartbeat left unanswered for the job's timeout (then it is killed),
+   * is the loss the returned promise settles with.
+   */
+  private superviseMetaService(metaService: ActorRef): Promise<MasterLostError> {
+    return new Promise((resolve) => {
+      let killedBecause: string | undefined;
+      const watched = watchLoss(metaService, (exit) => {
+        this.metaServiceHeartbeats?.stop();
+        resolve(new MasterLostError('MetaService', undefined, describeExit(exit, killedBecause)));
+      });
+      if (!watched) return;
+      const { heartbeatTimeoutSecs } = resolveSupervision(this.job.options.supervision, undefined);
+      this.metaServiceHeartbeats = watchSilence(metaService, heartbeatTimeoutSecs * 1000, (reason, silentMs) => {
+        killedBecause = reason;
+        this.log.warn({ silentMs }, 'MetaService answers no heartbeat; killing it');
+        kill(metaService).catch((error: unknown) => this.log.error({ err: error }, 'could not kill a hung MetaService'));
+      });
+    });
+  }
+
+  /** Where a remote MetaService runs: on the host its placement names, else on the first host that answers now. */
+  private async metaServiceHost(placement: PlacementConfig): Promise<object> {
+    const placed = masterPlacementOf(placement, 'MetaService');
+    if (placed.mode !== 'remote') return {};
+    const hosts = placement.hosts ?? [];
+    const { live, down } = await probeHosts(hosts, requireClusterSecret('the cluster'));
+    for (const { host, reason } of down) this.log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; it gets no actors');
+    return new MasterHostPicker(live, hosts).place('MetaService', placed);
   }
 
   /** Where a restarted job resumes: the latest checkpoint this run completed, else where the run started. */
@@ -287,6 +325,8 @@ export class JobRunner {
     this.system = undefined;
     this.metaService = undefined;
     this.metaServiceLost = undefined;
+    this.metaServiceHeartbeats?.stop();
+    this.metaServiceHeartbeats = undefined;
     if (this.registryKey) unregisterJob(this.registryKey);
     if (system) await system.destroy();
     // Comedy leaves a destroyed threaded actor's thread running.

@@ -11,10 +11,19 @@ export function defaultStateLocation(jobId: string, cwd: string = process.cwd())
   return resolve(cwd, '.solstice', jobId);
 }
 
+function schemeOf(location: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
+}
+
+/** The location with a relative local path made absolute against the working directory; URLs as they are. */
+export function absoluteStateLocation(location: string): string {
+  return schemeOf(location) === undefined && !isAbsolute(location) ? resolve(location) : location;
+}
+
 /** Opens a state backend from a URL (`file:///…`, `s3://bucket/prefix?endpoint=…`, `webhdfs://namenode:port/path?user=…`) or a local path (relative to the working directory). */
 export function openStateBackend(location: string): StateBackend {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
-  if (scheme === undefined) return new LocalDirectoryBackend(isAbsolute(location) ? location : resolve(location));
+  const scheme = schemeOf(location);
+  if (scheme === undefined) return new LocalDirectoryBackend(absoluteStateLocation(location));
   if (scheme === 'file') return new LocalDirectoryBackend(fileURLToPath(location));
   if (scheme === 's3') return new S3StateBackend(location);
   if (scheme === 'webhdfs') return new WebHdfsStateBackend(location);

@@ -93,7 +93,7 @@ async function agentsOn(hosts: string[], cwd: string, secretFile: string): Promi
   return Promise.all(hosts.map((host) => startAgent(host, secretFile, cwd)));
 }
 
-test('a job spread over two host agents writes the same bytes as in-process, with non-ASCII paths in its messages', async (t) => {
+test('a job spread over two host agents, with its masters in the job or on the agents, writes the same bytes as in-process, with non-ASCII paths in its messages', async (t) => {
   // Comedy framed remote messages by characters; 'é' in the paths its messages carry broke the stream.
   const dir = join(await tempDir('solstice-cluster-same-'), 'données-é');
   await mkdir(dir);
@@ -109,9 +109,15 @@ test('a job spread over two host agents writes the same bytes as in-process, wit
   const cluster = await runCli(['start', '--hosts', hosts, ...job, '--job-id', 'cluster', '--output', join(dir, 'out-cluster'), '--log-level', 'info'], { cwd: dir });
   t.is(cluster.code, 0, cluster.stderr);
 
+  const placement = join(dir, 'masters.json');
+  await writeFile(placement, JSON.stringify({ MetaService: { mode: 'remote' }, GlobalStateMaster: { mode: 'remote' }, StageMaster: { mode: 'remote' } }));
+  const masters = await runCli(['start', '--hosts', hosts, '--placement', placement, ...job, '--job-id', 'cluster-masters', '--output', join(dir, 'out-masters')], { cwd: dir });
+  t.is(masters.code, 0, masters.stderr);
+
   const reference = await sortedLines(join(dir, 'out-local'));
   t.is(reference.filter((line) => line.startsWith('/records')).length, records.length);
   t.deepEqual(await sortedLines(join(dir, 'out-cluster')), reference);
+  t.deepEqual(await sortedLines(join(dir, 'out-masters')), reference, 'the same bytes with the masters on the hosts');
   // Both hosts ran workers.
   for (const agent of agents) t.regex(agent.output(), /"msg":"actor created"/, `${agent.host} created actors`);
 });
@@ -148,6 +154,38 @@ test('a host agent killed mid-job loses its workers; the job restarts on the oth
     }
   });
   t.deepEqual(alive, []);
+});
+
+test('masters placed on host agents: killing the agent that runs the MetaService restarts the job on the others, every record once', async (t) => {
+  const dir = await tempDir('solstice-cluster-masters-');
+  const secretFile = await writeSecret(dir);
+  const agents = await agentsOn(['127.0.0.9', '127.0.0.10', '127.0.0.11'], dir, secretFile);
+  t.teardown(() => stopAgents(agents));
+  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const placement = join(dir, 'placement.json');
+  await writeFile(placement, JSON.stringify({ MetaService: { mode: 'remote' }, GlobalStateMaster: { mode: 'remote' }, StageMaster: { mode: 'remote' } }));
+  const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
+  const output = join(dir, 'out');
+  const job = startJob(['--hosts', hosts, '--placement', placement, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-masters',
+    '--input', join(dir, 'in', '*.jsonl'), '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1',
+    '--log-level', 'info'], dir);
+  await untilRunning(job);
+  const created = (agent: RunningAgent, name: string) => agent.output().includes(`"name":"${name}"`);
+  // Every master runs on an agent, none in the job's process.
+  for (const name of ['MetaService', 'GlobalStateMaster', 'StageMaster-source', 'StageMaster-totals-sink']) {
+    t.is(agents.filter((agent) => created(agent, name)).length, 1, `${name} was created on one agent`);
+  }
+  t.notRegex(job.stderr(), /"actor":"(MetaService|StageMaster|GlobalStateMaster)"/, 'no master logs from the job\'s process');
+  await sleep(800 + Math.floor(Math.random() * 800));
+  const victim = agents.find((agent) => created(agent, 'MetaService'))!;
+  victim.process.kill('SIGKILL');
+
+  t.is(await job.exited, 0, job.stderr());
+  t.regex(job.stderr(), new RegExp(`The job's MetaService \\(pid \\d+ on ${victim.host}:${victim.port}\\) lost its connection`));
+  t.regex(job.stdout(), /restarted 1 time\(s\)/);
+  await checkChaosOutput(t, output, records, totals);
+  // The restarted job ran its MetaService on a host that was left.
+  t.is(agents.filter((agent) => agent !== victim && created(agent, 'MetaService')).length, 1);
 });
 
 test('every port of a host agent and its actors binds to the agent address and refuses clients without the secret', async (t) => {
@@ -254,6 +292,25 @@ test('cluster settings that cannot work are refused with what is wrong', async (
   t.is(nobody.code, 1);
   t.regex(nobody.stderr, /127\.0\.0\.7:1.*host agent does not answer/);
   t.regex(nobody.stderr, /The job needs 10 worker slots; the hosts that answer have 0/);
+
+  // Masters on a cluster: in the job's process or on a host agent, on a host of the cluster that answers.
+  const placementFile = join(dir, 'placement.json');
+  const startWith = async (placement: object) => {
+    await writeFile(placementFile, JSON.stringify(placement));
+    return runCli(['start', '--hosts', clusterFile, '--placement', placementFile, '--workflow', CHAOS_WORKFLOW, '--job-id', 'masters',
+      '--input', join(dir, 'in', '*.jsonl'), '--output', join(dir, 'out'), '--progress-interval', '0'], { cwd: dir });
+  };
+  const workersOption = await runCli(['start', '--hosts', clusterFile, '--workflow', CHAOS_WORKFLOW, '--job-id', 'w', '--workers', 'forked'], { cwd: dir });
+  t.is(workersOption.code, 1);
+  t.regex(workersOption.stderr, /--workers is an option of run: start runs every worker on the hosts of cluster\.json/);
+  const forkedMaster = await startWith({ StageMaster: { mode: 'forked' } });
+  t.is(forkedMaster.code, 1);
+  t.regex(forkedMaster.stderr, /on a cluster a master runs in its parent's process or 'remote' on a host agent, where the cluster secret is; StageMaster of 'source'/);
+  const unknownHost = await startWith({ MetaService: { mode: 'remote', host: '127.0.0.9' } });
+  t.regex(unknownHost.stderr, /MetaService is placed on '127\.0\.0\.9', which is not one host of the cluster \(hosts: 127\.0\.0\.7:1\)/);
+  const downHost = await startWith({ MetaService: { mode: 'remote', host: '127.0.0.7:1' } });
+  t.is(downHost.code, 1);
+  t.regex(downHost.stderr, /MetaService is placed on 127\.0\.0\.7:1, whose host agent does not answer/);
 
   await writeFile(clusterFile, JSON.stringify({ secretFile: 'cluster.secret', hosts: [{ host: '127.0.0.7', slots: 0 }] }));
   const noSlots = await runCli(['start', '--hosts', clusterFile, '--workflow', CHAOS_WORKFLOW, '--job-id', 'noslots', '--progress-interval', '0'], { cwd: dir });

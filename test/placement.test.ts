@@ -74,7 +74,7 @@ test('a malformed line read by a forked worker fails the job, naming the file an
   t.true(result.stderr.includes(`${input} (line 301): malformed JSON`), result.stderr);
 });
 
-test('a placement with an unknown mode or stage, or remote workers without a cluster, is refused with what is wrong', async (t) => {
+test('a placement with an unknown mode or stage, or remote actors without a cluster, is refused with what is wrong', async (t) => {
   const dir = await tempDir('solstice-placement-wrong-');
   const file = join(dir, 'placement.json');
   await writeFile(file, JSON.stringify({ stages: { sorce: { Worker: { mode: 'forked' } } } }));
@@ -89,7 +89,10 @@ test('a placement with an unknown mode or stage, or remote workers without a clu
   t.regex(noCluster.stderr, /placement: stages totals run 'remote' workers, which need a cluster: run with 'solstice-node start --hosts cluster.json'/);
   await writeFile(file, JSON.stringify({ StageMaster: { mode: 'remote' } }));
   const remoteMaster = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
-  t.regex(remoteMaster.stderr, /placement: StageMaster has mode 'remote'; expected one of in-process, threaded, forked/);
+  t.regex(remoteMaster.stderr, /placement: StageMaster of 'source' is 'remote', which needs a cluster: run with 'solstice-node start --hosts cluster.json'/);
+  await writeFile(file, JSON.stringify({ GlobalStateMaster: { mode: 'forked', host: '127.0.0.2' } }));
+  const hostOfLocal = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
+  t.regex(hostOfLocal.stderr, /placement: GlobalStateMaster names host '127\.0\.0\.2', but only a 'remote' master runs on a host; its mode is 'forked'/);
   await writeFile(file, JSON.stringify({ MetaService: { mode: 'forked' }, stages: { key: { StageMaster: { mode: 'threaded' } } } }));
   const threadedUnderForked = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
   t.regex(threadedUnderForked.stderr, /placement: a forked MetaService cannot have threaded masters \(StageMaster of 'key'\)/);

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
-import { runCli, startCli } from './support/cli.js';
+import { runCli, startCli, type RunningCli } from './support/cli.js';
 import { childPids } from './support/processes.js';
 import { readJsonLinesDir, tempDir } from './support/files.js';
 
@@ -45,17 +45,9 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
 });
 
 test('a stage master\'s process killed with SIGKILL mid-job restarts the job from its last checkpoint, exactly once', async (t) => {
-  const cwd = await tempDir('solstice-master-kill-');
-  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
-  const output = join(cwd, 'out');
-  const placement = join(cwd, 'placement.json');
-  await writeFile(placement, JSON.stringify({ StageMaster: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' } }));
-  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'master-kill', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--placement', placement], cwd);
-  while (!/^\[\d/m.test(job.stderr())) await sleep(50);
-  await sleep(800);
+  const { job, output, records, totals } = await startMasterJob('master-kill', { StageMaster: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' } });
   // The stage masters are the job's forked children; the one of stage 'key' says so in its command line.
-  const victim = childPids(job.child.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('StageMaster-key'));
+  const victim = childNamed(job, 'StageMaster-key');
   t.truthy(victim, 'the StageMaster of key runs in a process of its own');
   process.kill(victim!, 'SIGKILL');
   t.is(await job.exited, 0, job.stderr());
@@ -65,6 +57,23 @@ test('a stage master\'s process killed with SIGKILL mid-job restarts the job fro
   await checkChaosOutput(t, output, records, totals);
 });
 
+for (const [master, placement] of [['StageMaster-key', { StageMaster: { mode: 'forked' } }], ['MetaService', { MetaService: { mode: 'forked' } }]] as const) {
+  test(`a hung ${master} (its process stopped) is killed after its heartbeat timeout, and the job restarts from its last checkpoint, exactly once`, async (t) => {
+    // 3 s, as for hung workers: long enough that healthy masters of a loaded machine answer in time.
+    const { job, output, records, totals } = await startMasterJob(`hang-${master}`, placement, ['--heartbeat-timeout-secs', '3']);
+    const victim = childNamed(job, master);
+    t.truthy(victim, `the ${master} runs in a process of its own`);
+    process.kill(victim!, 'SIGSTOP');
+    // Should the job not kill it, a stopped process would stay forever.
+    t.teardown(() => killIfAlive(victim!));
+    t.is(await job.exited, 0, job.stderr());
+    const who = master === 'MetaService' ? "The job's MetaService" : "The StageMaster of stage 'key'";
+    t.regex(job.stderr(), new RegExp(`${who} \\(pid ${victim}\\) answered no heartbeat for [34]\\.\\d s and was killed`));
+    t.regex(job.stdout(), /restarted 1 time\(s\)/);
+    await checkChaosOutput(t, output, records, totals);
+  });
+}
+
 async function crashJob(args: string[]) {
   const cwd = await tempDir('solstice-crash-');
   const { records } = await writeChaosInput(join(cwd, 'in'), 1, 3000);
@@ -72,6 +81,33 @@ async function crashJob(args: string[]) {
   const result = await runCli(['run', '--workflow', CRASH_WORKFLOW, '--job-id', 'crash', '--input', join(cwd, 'in', '*.jsonl'),
     '--output', output, '--progress-interval', '0', ...args], { cwd });
   return { cwd, output, records, result };
+}
+
+/** Starts the chaos job with its masters placed as given, and waits until it runs. */
+async function startMasterJob(jobId: string, placement: object, args: string[] = []) {
+  const cwd = await tempDir(`solstice-${jobId}-`);
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
+  const output = join(cwd, 'out');
+  const placementFile = join(cwd, 'placement.json');
+  await writeFile(placementFile, JSON.stringify(placement));
+  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', jobId, '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--placement', placementFile, ...args], cwd);
+  while (!/^\[\d/m.test(job.stderr()) && !job.ended()) await sleep(50);
+  await sleep(800);
+  return { job, output, records, totals };
+}
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** The forked child of the job whose command line names `name` (Comedy passes a forked actor's name to its process). */
+function childNamed(job: RunningCli, name: string): number | undefined {
+  return childPids(job.child.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(name));
 }
 
 test('a worker that keeps getting killed on the same split fails the job after maxRestarts, naming stage, split and cause', async (t) => {

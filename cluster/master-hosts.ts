@@ -1,0 +1,37 @@
+import { SolsticeError } from '../lib/errors.js';
+import { clusterHostNamed, type MasterPlacement } from '../actors/placement.js';
+import type { ClusterHost } from './cluster-config.js';
+import type { WorkerHost } from './worker-hosts.js';
+
+/**
+ * Chooses the host of each remote master among the hosts that answer now:
+ * the one its placement names, else the next in turn, so that the masters
+ * spread over the hosts and a lost host is not chosen again when the job
+ * restarts. Masters take no worker slots: they only pass control messages.
+ */
+export class MasterHostPicker {
+  private cursor: number;
+
+  /** `startAt` offsets the turn, so that pickers in different processes do not all begin with the first host. */
+  constructor(private readonly live: readonly ClusterHost[], private readonly all: readonly ClusterHost[], startAt = 0) {
+    this.cursor = startAt;
+  }
+
+  /** The options Comedy's createChild needs to place master `name`: its mode, and for a remote one, its host. */
+  place(name: string, placed: MasterPlacement): Partial<WorkerHost> {
+    if (placed.mode !== 'remote') return {};
+    if (placed.host !== undefined) {
+      const named = clusterHostNamed(this.all, placed.host);
+      if (!named || !this.live.includes(named)) {
+        throw new SolsticeError(`${name} is placed on ${placed.host}, whose host agent does not answer`);
+      }
+      return { host: named.host, port: named.port };
+    }
+    if (this.live.length === 0) {
+      const names = this.all.map((host) => `${host.host}:${host.port}`).join(', ');
+      throw new SolsticeError(`${name} runs on a host agent, and none answers: ${names}`);
+    }
+    const host = this.live[this.cursor++ % this.live.length]!;
+    return { host: host.host, port: host.port };
+  }
+}
