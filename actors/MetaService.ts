@@ -10,7 +10,7 @@ import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
 import { comedyMode, masterModeOf, masterPlacementOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
 import { describeExit } from './actor-exit.js';
-import { kill, threadOf, watchLoss } from './comedy-handles.js';
+import { destroyChild, kill, watchLoss } from './comedy-handles.js';
 import { watchSilence, type Heartbeats } from './heartbeats.js';
 import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
@@ -300,16 +300,16 @@ export default class MetaService {
   }
 
   /**
-   * Comedy calls this once the masters are destroyed. The thread of a
-   * destroyed threaded actor stays alive (comedy 2.1.7) and would keep the
-   * process running, so it is ended here.
+   * Comedy calls this when this actor is destroyed. Its masters are destroyed
+   * here, and their threads and processes waited for ({@link destroyChild}):
+   * left to Comedy, they would outlive this actor's thread or process.
    */
   async destroy(): Promise<void> {
     for (const heartbeats of this.masterHeartbeats) heartbeats.stop();
     this.releaseExitListeners?.();
     this.releaseExitListeners = undefined;
     const masters = this.stateMaster ? [this.stateMaster, ...this.masters.values()] : [...this.masters.values()];
-    await Promise.all(masters.map((master) => threadOf(master)?.terminate()));
+    await Promise.all(masters.map((master) => destroyChild(master)));
   }
 }
 

@@ -9,7 +9,7 @@ import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorModulePath } from './actor-paths.js';
 import { describeExit, type ActorExit } from './actor-exit.js';
-import { kill, markGone, threadOf, watchExit } from './comedy-handles.js';
+import { destroyChild, kill, markGone, watchExit } from './comedy-handles.js';
 import { ActorExitedError } from './comedy-patches.js';
 import { Heartbeats, silenceReason } from './heartbeats.js';
 import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
@@ -162,7 +162,7 @@ export default class StageMaster {
     if (!(reason instanceof ActorExitedError)) throw reason;
     // A worker whose process or thread died while starting is lost like one that dies later: the stage
     // starts without workers and fails at once, and the runner restarts the job as its policy allows.
-    await Promise.all(this.workers.map((worker) => destroyWorker(worker)));
+    await Promise.all(this.workers.map((worker) => destroyChild(worker)));
     this.workers = [];
     this.fail(serializeError(new WorkerLostError(params.stage, failed, undefined, describeExit(reason.exit), true)));
   }
@@ -355,15 +355,15 @@ export default class StageMaster {
   }
 
   /**
-   * Comedy calls this once the workers are destroyed. The thread of a
-   * destroyed threaded actor stays alive (comedy 2.1.7) and would keep the
-   * process running, so it is ended here.
+   * Comedy calls this when this actor is destroyed. Its workers are destroyed
+   * here, and their threads and processes waited for ({@link destroyChild}):
+   * left to Comedy, they would outlive this actor's thread or process.
    */
   async destroy(): Promise<void> {
     this.releaseExitListeners?.();
     this.outcomeSettled = true;
     this.heartbeats?.stop();
-    await Promise.all(this.workers.map((worker) => threadOf(worker)?.terminate()));
+    await Promise.all(this.workers.map((worker) => destroyChild(worker)));
   }
 
   private fail(error: SerializedError): void {
@@ -579,10 +579,4 @@ export default class StageMaster {
     this.log.debug({ error: outcome.error?.message }, 'stage ended');
     this.resolveFinished(outcome);
   }
-}
-
-/** Destroys a worker; Comedy leaves the thread of a threaded actor running after its destruction. */
-async function destroyWorker(worker: ActorRef): Promise<void> {
-  await worker.destroy();
-  await threadOf(worker)?.terminate();
 }

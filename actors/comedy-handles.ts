@@ -99,6 +99,45 @@ export async function kill(ref: ActorRef): Promise<void> {
   await threadOf(ref)?.terminate();
 }
 
+/** How long an actor has to be destroyed, and then its process to exit, before it is killed. */
+export const ACTOR_END_GRACE_MS = 5000;
+
+/**
+ * Destroys a child actor and waits until its thread or process has ended:
+ * a thread is terminated (Comedy leaves a destroyed thread running), a
+ * process that has not exited `graceMs` after the destruction is killed
+ * (SIGKILL), and one whose destruction does not finish in `graceMs` (a hung
+ * process) is killed too.
+ *
+ * Masters call it for their children in their own destroy hook. Comedy
+ * destroys the children of an actor in a thread or process of its own only
+ * after that actor has reported its destruction, and its last message (the
+ * acknowledgement after which a child exits) is written asynchronously just
+ * before its own process exits: the children's processes outlived it until
+ * their pings to it failed, seconds later.
+ */
+export async function destroyChild(ref: ActorRef, graceMs = ACTOR_END_GRACE_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<'overdue'>((resolve) => (timer = setTimeout(() => resolve('overdue'), graceMs)));
+  try {
+    if ((await Promise.race([ref.destroy(), overdue])) === 'overdue') processOf(ref)?.kill('SIGKILL');
+  } finally {
+    clearTimeout(timer);
+    await threadOf(ref)?.terminate();
+    await processEnd(ref, graceMs);
+  }
+}
+
+/** Waits until the process of a forked actor has exited; kills it after `graceMs`. */
+async function processEnd(ref: ActorRef, graceMs: number): Promise<void> {
+  const child = processOf(ref);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await ended;
+  clearTimeout(timer);
+}
+
 /**
  * Tells Comedy that an actor's process or thread is gone. Comedy notices a
  * dead child process itself, but not a dead thread: requests to it would wait

@@ -127,16 +127,6 @@ export function validatePlacement(placement: PlacementConfig, stages: readonly s
     const local = stages.filter((stage) => !remote.includes(stage));
     throw new SolsticeError(`${source}: on a cluster every stage's workers run on its hosts; stages ${local.join(', ')} do not`);
   }
-  const threadedUnderForked = masterModeOf(placement, 'MetaService') !== 'forked' ? [] : [
-    ...(masterModeOf(placement, 'GlobalStateMaster') === 'threaded' ? ['GlobalStateMaster'] : []),
-    ...stages.filter((stage) => masterModeOf(placement, 'StageMaster', stage) === 'threaded').map((stage) => `StageMaster of '${stage}'`),
-  ];
-  if (threadedUnderForked.length > 0) {
-    // Seen with comedy 2.1.7: the forked MetaService's process then never exits, and the job never ends.
-    throw new SolsticeError(
-      `${source}: a forked MetaService cannot have threaded masters (${threadedUnderForked.join(', ')}): their threads keep its process from ending; place them in-process or forked`,
-    );
-  }
   checkMasterHosts(placement, stages, source);
   return placement;
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { tableFromArrays } from 'apache-arrow';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LocalPayloadStore } from '../dataplane/local-payload-store.js';
@@ -120,6 +120,31 @@ test('a reader killed with SIGKILL gives back the segments it held, and nothing 
     t.is(holder.sharedMemoryPool!.bytes, held, 'a segment was reused, none made');
   } finally {
     next.kill();
+  }
+});
+
+// Another user may not open /proc/PID/fd of this process: a real reader that cannot map the segments. Switching users needs root.
+const asAnotherUser = process.getuid?.() === 0 ? test : test.skip;
+
+asAnotherUser('a reader that may not map the holder\'s shared memory gets the bytes over the socket, and the leases come back', async (t) => {
+  const holder = await servingStore();
+  const refs = [holder.put(payloadOf(3, 0, 'u0'), 1), holder.put(payloadOf(3, 5000, 'u1'), 1)];
+  // The reader runs as nobody; the socket must let it connect.
+  chmodSync(refs[0]!.address!.replace(/^unix:/, ''), 0o777);
+  const reader = fork(READER, [], {
+    execPath: '/usr/bin/setpriv', execArgv: ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  reader.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    const { firstValues, transfers } = await read(reader, refs, false);
+    t.deepEqual(firstValues, [0, 5000]);
+    t.deepEqual(transfers, { sharedMemory: 0, socket: 2 });
+    await until(() => holder.sharedMemoryPool!.leases === 0, 'the lease of the copied segment is back');
+    t.is(stderr.match(/could not map shared memory of process \d+ \(.*\); payloads from unix:\S+ cross the socket instead/g)?.length, 1, stderr);
+  } finally {
+    reader.kill();
   }
 });
 
