@@ -15,8 +15,7 @@ import { watchSilence, type Heartbeats } from './heartbeats.js';
 import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET } from './master-link.js';
-import { requireClusterSecret } from '../cluster/shared-secret.js';
-import { assignWorkerHosts, probeHosts, type WorkerHost } from '../cluster/worker-hosts.js';
+import { assignWorkerHosts, liveHosts, type WorkerHost } from '../cluster/worker-hosts.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
@@ -202,8 +201,7 @@ export default class MetaService {
     const remoteMasters = masterModeOf(placement, 'GlobalStateMaster') === 'remote' || stages.some((stage) => masterModeOf(placement, 'StageMaster', stage) === 'remote');
     if (!remoteWorkers && !remoteMasters) return {};
     const hosts = placement.hosts ?? [];
-    const { live, down } = await probeHosts(hosts, requireClusterSecret('the cluster'));
-    for (const { host, reason } of down) this.log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; it gets no actors');
+    const live = await liveHosts(hosts, this.log);
     // A remote MetaService took the first host that answered (lib/runner.ts): its children begin with the next.
     const masterHosts = new MasterHostPicker(live, hosts, masterModeOf(placement, 'MetaService') === 'remote' ? 1 : 0);
     if (!remoteWorkers) return { masterHosts };

@@ -1,5 +1,7 @@
 import { SolsticeError } from '../lib/errors.js';
 import type { ClusterHost } from './cluster-config.js';
+import type { Logger } from '../lib/logger.js';
+import { requireClusterSecret } from './shared-secret.js';
 import { connectAuthenticated } from './socket-handshake.js';
 
 /** Where one worker runs. */
@@ -25,6 +27,13 @@ export async function probeHosts(hosts: readonly ClusterHost[], secret: Buffer):
     live: results.filter((result) => result.reason === undefined).map((result) => result.host),
     down: results.flatMap((result) => (result.reason === undefined ? [] : [{ host: result.host, reason: result.reason }])),
   };
+}
+
+/** The hosts that answer now, proving this process's cluster secret; the others are logged with why, and get no actors. */
+export async function liveHosts(hosts: readonly ClusterHost[], log: Logger): Promise<ClusterHost[]> {
+  const { live, down } = await probeHosts(hosts, requireClusterSecret('the cluster'));
+  for (const { host, reason } of down) log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; it gets no actors');
+  return live;
 }
 
 /**

@@ -20,9 +20,9 @@ import type { JobSpec, RestoreRequest } from './job-spec.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from './supervision.js';
 import type { ClusterConfig } from '../cluster/cluster-config.js';
-import { requireClusterSecret, setClusterSecret } from '../cluster/shared-secret.js';
+import { setClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
-import { probeHosts } from '../cluster/worker-hosts.js';
+import { liveHosts } from '../cluster/worker-hosts.js';
 
 export interface RunnerOptions {
   /**
@@ -245,9 +245,7 @@ export class JobRunner {
     const placed = masterPlacementOf(placement, 'MetaService');
     if (placed.mode !== 'remote') return {};
     const hosts = placement.hosts ?? [];
-    const { live, down } = await probeHosts(hosts, requireClusterSecret('the cluster'));
-    for (const { host, reason } of down) this.log.warn({ host: `${host.host}:${host.port}`, reason }, 'host agent does not answer; it gets no actors');
-    return new MasterHostPicker(live, hosts).place('MetaService', placed);
+    return new MasterHostPicker(await liveHosts(hosts, this.log), hosts).place('MetaService', placed);
   }
 
   /** Where a restarted job resumes: the latest checkpoint this run completed, else where the run started. */

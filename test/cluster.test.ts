@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -89,18 +89,19 @@ async function untilRunning(job: ReturnType<typeof startJob>): Promise<void> {
   while (!/^\[\d/m.test(job.stderr()) && job.child.exitCode === null) await sleep(50);
 }
 
-async function agentsOn(hosts: string[], cwd: string, secretFile: string): Promise<RunningAgent[]> {
-  return Promise.all(hosts.map((host) => startAgent(host, secretFile, cwd)));
+/** Host agents on the given addresses, sharing a new secret in `dir`, stopped when the test ends, and cluster.json for them. */
+async function clusterIn(t: ExecutionContext, dir: string, addresses: string[], slots: number) {
+  const secretFile = await writeSecret(dir);
+  const agents = await Promise.all(addresses.map((address) => startAgent(address, secretFile, dir)));
+  t.teardown(() => stopAgents(agents));
+  return { secretFile, agents, hosts: await writeClusterFile(dir, agents, secretFile, slots) };
 }
 
 test('a job spread over two host agents, with its masters in the job or on the agents, writes the same bytes as in-process, with non-ASCII paths in its messages', async (t) => {
   // Comedy framed remote messages by characters; 'é' in the paths its messages carry broke the stream.
   const dir = join(await tempDir('solstice-cluster-same-'), 'données-é');
   await mkdir(dir);
-  const secretFile = await writeSecret(dir);
-  const agents = await agentsOn(['127.0.0.2', '127.0.0.3'], dir, secretFile);
-  t.teardown(() => stopAgents(agents));
-  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.2', '127.0.0.3'], 5);
   const { records } = await writeChaosInput(join(dir, 'in'), 3, 6000);
   const job = ['--workflow', CHAOS_WORKFLOW, '--input', join(dir, 'in', '*.jsonl'), '--delay-ms', '0', '--split-bytes', '8000', '--progress-interval', '0'];
 
@@ -124,10 +125,7 @@ test('a job spread over two host agents, with its masters in the job or on the a
 
 test('a host agent killed mid-job loses its workers; the job restarts on the other hosts and writes every record once', async (t) => {
   const dir = await tempDir('solstice-cluster-kill-');
-  const secretFile = await writeSecret(dir);
-  const agents = await agentsOn(['127.0.0.2', '127.0.0.3', '127.0.0.4'], dir, secretFile);
-  t.teardown(() => stopAgents(agents));
-  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.2', '127.0.0.3', '127.0.0.4'], 5);
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
   const output = join(dir, 'out');
   const job = startJob(['--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-kill', '--input', join(dir, 'in', '*.jsonl'),
@@ -158,10 +156,7 @@ test('a host agent killed mid-job loses its workers; the job restarts on the oth
 
 test('masters placed on host agents: killing the agent that runs the MetaService restarts the job on the others, every record once', async (t) => {
   const dir = await tempDir('solstice-cluster-masters-');
-  const secretFile = await writeSecret(dir);
-  const agents = await agentsOn(['127.0.0.9', '127.0.0.10', '127.0.0.11'], dir, secretFile);
-  t.teardown(() => stopAgents(agents));
-  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.9', '127.0.0.10', '127.0.0.11'], 5);
   const placement = join(dir, 'placement.json');
   await writeFile(placement, JSON.stringify({ MetaService: { mode: 'remote' }, GlobalStateMaster: { mode: 'remote' }, StageMaster: { mode: 'remote' } }));
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
@@ -190,10 +185,7 @@ test('masters placed on host agents: killing the agent that runs the MetaService
 
 test('every port of a host agent and its actors binds to the agent address and refuses clients without the secret', async (t) => {
   const dir = await tempDir('solstice-cluster-auth-');
-  const secretFile = await writeSecret(dir);
-  const agents = await agentsOn(['127.0.0.5', '127.0.0.6'], dir, secretFile);
-  t.teardown(() => stopAgents(agents));
-  const hosts = await writeClusterFile(dir, agents, secretFile, 5);
+  const { secretFile, agents, hosts } = await clusterIn(t, dir, ['127.0.0.5', '127.0.0.6'], 5);
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 2, 4000);
   const output = join(dir, 'out');
   const job = startJob(['--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-auth', '--input', join(dir, 'in', '*.jsonl'),
@@ -256,10 +248,7 @@ test('every port of a host agent and its actors binds to the agent address and r
 
 test('a worker that fails to start on a host fails the job with its cause, at once', async (t) => {
   const dir = await tempDir('solstice-cluster-start-');
-  const secretFile = await writeSecret(dir);
-  const agents = await agentsOn(['127.0.0.8'], dir, secretFile);
-  t.teardown(() => stopAgents(agents));
-  const hosts = await writeClusterFile(dir, agents, secretFile, 10);
+  const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.8'], 10);
   await writeChaosInput(join(dir, 'in'), 1, 100);
   const workflow = join(dirname(CHAOS_WORKFLOW), 'agent_only_failure_workflow.js');
   const result = await runCli(['start', '--hosts', hosts, '--workflow', workflow, '--job-id', 'fails', '--input', join(dir, 'in', '*.jsonl'),
