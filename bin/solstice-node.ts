@@ -30,7 +30,7 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'start',
-    'Run a workflow with its workers on the host agents that cluster.json lists (see docs/cluster.md). Takes the options of run but --workers.',
+    'Run a workflow with its workers on the host agents that cluster.json lists (see docs/cluster.md). Takes the options of run except --workers.',
     (y) =>
       jobOptions(y)
         .option('hosts', { type: 'string', demandOption: true, describe: 'cluster.json: {"secretFile": "cluster.secret", "hosts": [{"host": "10.0.0.2", "port": 6161, "slots": 2}]}' })
