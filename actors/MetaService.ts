@@ -9,9 +9,9 @@ import type { SourceProgress } from './GlobalStateMaster.js';
 import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
 import { comedyMode, masterModeOf, masterPlacementOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
-import { describeExit } from './actor-exit.js';
-import { destroyChild, kill, watchLoss } from './comedy-handles.js';
-import { watchSilence, type Heartbeats } from './heartbeats.js';
+import { destroyChild } from './comedy-handles.js';
+import type { Heartbeats } from './heartbeats.js';
+import { superviseMaster } from './master-supervision.js';
 import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET } from './master-link.js';
@@ -166,27 +166,17 @@ export default class MetaService {
     const key = stage ?? kind;
     let lost!: (outcome: StageOutcome) => void;
     if (stage !== undefined) this.masterLost.set(stage, new Promise((resolve) => (lost = resolve)));
-    let killedBecause: string | undefined;
-    let heartbeats: Heartbeats | undefined;
-    const watched = watchLoss(master, (exit) => {
-      heartbeats?.stop();
+    const { heartbeatTimeoutSecs } = stage === undefined ? resolveSupervision(this.job.options.supervision, undefined) : this.job.supervisionOf(stage);
+    const heartbeats = superviseMaster(master, heartbeatTimeoutSecs * 1000, this.log.child({ master: kind, stage }), (how, exit) => {
       // Masters end with the attempt: only an end before that is a loss.
       if (this.attemptEnded) return;
-      const error = serializeError(new MasterLostError(kind, stage, describeExit(exit, killedBecause)));
+      const error = serializeError(new MasterLostError(kind, stage, how));
       this.lostMasters.add(key);
       this.log.error({ master: kind, stage, exit }, 'master lost');
       if (stage !== undefined) lost({ metrics: lostStageMetrics(stage), error });
       this.onStageError(error);
     });
-    if (!watched) return;
-    const { heartbeatTimeoutSecs } = stage === undefined ? resolveSupervision(this.job.options.supervision, undefined) : this.job.supervisionOf(stage);
-    heartbeats = watchSilence(master, heartbeatTimeoutSecs * 1000, (reason, silentMs) => {
-      if (this.attemptEnded) return;
-      killedBecause = reason;
-      this.log.warn({ master: kind, stage, silentMs }, 'master answers no heartbeat; killing it');
-      kill(master).catch((error: unknown) => this.log.error({ err: error, master: kind, stage }, 'could not kill a hung master'));
-    });
-    this.masterHeartbeats.push(heartbeats);
+    if (heartbeats) this.masterHeartbeats.push(heartbeats);
   }
 
   /**

@@ -17,7 +17,7 @@ export class MasterHostPicker {
     this.cursor = startAt;
   }
 
-  /** The options Comedy's createChild needs to place master `name`: its mode, and for a remote one, its host. */
+  /** Where master `name` runs: for a remote one, the host and port to give Comedy's createChild; nothing for the others. */
   place(name: string, placed: MasterPlacement): Partial<WorkerHost> {
     if (placed.mode !== 'remote') return {};
     if (placed.host !== undefined) {

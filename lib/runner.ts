@@ -3,9 +3,9 @@ import { actorModulePath } from '../actors/actor-paths.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../actors/MetaService.js';
 import type { StageMetrics } from '../actors/messages.js';
 import { comedyMode, crossesProcesses, DEFAULT_PLACEMENT, masterPlacementOf, validatePlacement, type PlacementConfig } from '../actors/placement.js';
-import { describeExit } from '../actors/actor-exit.js';
-import { kill, threadOf, watchLoss } from '../actors/comedy-handles.js';
-import { watchSilence, type Heartbeats } from '../actors/heartbeats.js';
+import { threadOf } from '../actors/comedy-handles.js';
+import type { Heartbeats } from '../actors/heartbeats.js';
+import { superviseMaster } from '../actors/master-supervision.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
   JobStoppedError, MasterLostError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError, serializeError,
@@ -224,18 +224,10 @@ export class JobRunner {
    * is the loss the returned promise settles with.
    */
   private superviseMetaService(metaService: ActorRef): Promise<MasterLostError> {
+    const { heartbeatTimeoutSecs } = resolveSupervision(this.job.options.supervision, undefined);
     return new Promise((resolve) => {
-      let killedBecause: string | undefined;
-      const watched = watchLoss(metaService, (exit) => {
-        this.metaServiceHeartbeats?.stop();
-        resolve(new MasterLostError('MetaService', undefined, describeExit(exit, killedBecause)));
-      });
-      if (!watched) return;
-      const { heartbeatTimeoutSecs } = resolveSupervision(this.job.options.supervision, undefined);
-      this.metaServiceHeartbeats = watchSilence(metaService, heartbeatTimeoutSecs * 1000, (reason, silentMs) => {
-        killedBecause = reason;
-        this.log.warn({ silentMs }, 'MetaService answers no heartbeat; killing it');
-        kill(metaService).catch((error: unknown) => this.log.error({ err: error }, 'could not kill a hung MetaService'));
+      this.metaServiceHeartbeats = superviseMaster(metaService, heartbeatTimeoutSecs * 1000, this.log.child({ master: 'MetaService' }), (how) => {
+        resolve(new MasterLostError('MetaService', undefined, how));
       });
     });
   }

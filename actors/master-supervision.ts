@@ -1,0 +1,32 @@
+import type { ActorRef } from 'comedy';
+import type { Logger } from '../lib/logger.js';
+import { describeExit, type ActorExit } from './actor-exit.js';
+import { kill, watchLoss } from './comedy-handles.js';
+import { watchSilence, type Heartbeats } from './heartbeats.js';
+
+/**
+ * Watches a master in a thread, process or host of its own (the MetaService
+ * its masters, the runner the MetaService): when it ends, or after it has
+ * answered no heartbeat for `timeoutMs` and been killed for it, `onLost` is
+ * called once with how it ended ("(pid 12) answered no heartbeat for 3.1 s
+ * and was killed"). Returns the heartbeats, to stop when the masters end
+ * with the attempt; undefined for a master in this process, which shares
+ * its fate.
+ */
+export function superviseMaster(
+  master: ActorRef, timeoutMs: number, log: Logger, onLost: (how: string, exit: ActorExit) => void,
+): Heartbeats | undefined {
+  let killedBecause: string | undefined;
+  let heartbeats: Heartbeats | undefined;
+  const watched = watchLoss(master, (exit) => {
+    heartbeats?.stop();
+    onLost(describeExit(exit, killedBecause), exit);
+  });
+  if (!watched) return undefined;
+  heartbeats = watchSilence(master, timeoutMs, (reason, silentMs) => {
+    killedBecause = reason;
+    log.warn({ silentMs }, 'master answers no heartbeat; killing it');
+    kill(master).catch((error: unknown) => log.error({ err: error }, 'could not kill a hung master'));
+  });
+  return heartbeats;
+}
