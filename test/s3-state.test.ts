@@ -2,12 +2,11 @@ import test from 'ava';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3StateBackend } from '../state/s3-state-backend.js';
 import { cephUnavailableReason, startCephS3Gateway, type S3Gateway } from './support/ceph-s3-gateway.js';
+import { needing } from './support/requirements.js';
 import { killAndResumeUntilDone, runThroughOutage } from './support/chaos-run.js';
 
 const unavailable = cephUnavailableReason();
-if (unavailable && process.env.CI) throw new Error(`The S3 tests need a Ceph S3 gateway: ${unavailable}`);
-const s3Test = unavailable ? test.skip : test.serial;
-if (unavailable) console.warn(`Skipping the S3 state tests: ${unavailable}`);
+const s3Test = needing(unavailable, test.serial);
 
 let gateway: S3Gateway;
 

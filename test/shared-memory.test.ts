@@ -11,6 +11,7 @@ import type { PayloadRef } from '../dataplane/payload-ref.js';
 import { defaultSharedMemoryLimit, SHARED_MEMORY_LIMIT_ENV } from '../dataplane/shared-memory-pool.js';
 import { sharedMemoryUnavailable } from '../dataplane/shared-memory.js';
 import { SplitPayload } from '../lib/split-payload.js';
+import { needing } from './support/requirements.js';
 
 const READER = fileURLToPath(new URL('fixtures/payload_reader.js', import.meta.url));
 const MIB = 1 << 20;
@@ -124,7 +125,7 @@ test('a reader killed with SIGKILL gives back the segments it held, and nothing 
 });
 
 // Another user may not open /proc/PID/fd of this process: a real reader that cannot map the segments. Switching users needs root.
-const asAnotherUser = process.getuid?.() === 0 ? test : test.skip;
+const asAnotherUser = needing(process.getuid?.() === 0 ? undefined : 'switching to another user needs root');
 
 asAnotherUser('a reader that may not map the holder\'s shared memory gets the bytes over the socket, and the leases come back', async (t) => {
   const holder = await servingStore();

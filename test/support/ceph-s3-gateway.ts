@@ -6,10 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,12 +36,27 @@ export interface S3Gateway {
   stop(): Promise<void>;
 }
 
-const BINARIES = ['/usr/bin/ceph-mon', '/usr/bin/ceph-osd', '/usr/bin/radosgw', '/usr/bin/radosgw-admin', '/usr/bin/monmaptool'];
+/** The commands the cluster is started with, found on PATH as `run` finds them. */
+const COMMANDS = ['ceph', 'ceph-mon', 'ceph-osd', 'monmaptool', 'radosgw', 'radosgw-admin'];
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Why the gateway cannot start here, or undefined if it can. */
 export function cephUnavailableReason(): string | undefined {
-  const missing = BINARIES.filter((path) => !existsSync(path));
-  return missing.length ? `missing ${missing.join(', ')} (apt-get install --no-install-recommends radosgw ceph-mon ceph-osd)` : undefined;
+  const missing = COMMANDS.filter((command) => !onPath(command));
+  return missing.length
+    ? `Ceph's S3 gateway: ${missing.join(', ')} not on PATH (apt-get install --no-install-recommends radosgw ceph-mon ceph-osd)`
+    : undefined;
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
