@@ -8,6 +8,7 @@ import {
   type JobRunner, type Split, type SplitPayload,
 } from '../lib/index.js';
 import { readJsonLinesDir, sortBy, tempDir } from './support/files.js';
+import { until } from './support/until.js';
 
 class Nap extends Operator<{ ms: number }> {
   async processSplit(split: Split, payload?: SplitPayload) {
@@ -30,17 +31,13 @@ function copyJob(jobId: string, input: string, output: string, napMs: number, ex
   return job;
 }
 
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500 && !(await condition()); i++) await sleep(10);
-}
-
 /**
  * Runs the job until stage `stage` has processed `splits` splits, takes a
  * checkpoint, stops the job; returns the checkpoint id and the run's figures.
  */
 async function checkpointThenStop(t: ExecutionContext, runner: JobRunner, stage: number, splits: number) {
   const run = runner.run();
-  await waitFor(async () => ((await runner.status()).stages[stage]?.splitsIn ?? 0) >= splits);
+  await until(`stage ${stage} took ${splits} splits`, async () => ((await runner.status()).stages[stage]?.splitsIn ?? 0) >= splits);
   const id = await runner.triggerCheckpoint();
   const status = await runner.status();
   await runner.stop();
@@ -107,7 +104,7 @@ test('a checkpoint asked for while the source still plans its splits holds the p
   };
   const first = slowJob(20).createRunner({ stateBackend: state });
   const run = first.run();
-  await waitFor(async () => (await first.status()).runner === 'running');
+  await until('the job runs', async () => (await first.status()).runner === 'running');
   const id = await first.triggerCheckpoint();
   await first.stop();
   await t.throwsAsync(run, { instanceOf: JobStoppedError });
@@ -170,7 +167,7 @@ test('only the newest checkpoints are kept', async (t) => {
   const input = await numbersInput(dir, 2000);
   const runner = copyJob('retain', input, join(dir, 'out'), 5, { retainCheckpoints: 2 }).createRunner({ stateBackend: join(dir, 'state') });
   const run = runner.run();
-  await waitFor(async () => ((await runner.status()).stages[2]?.splitsIn ?? 0) >= 3);
+  await until('the sink took 3 splits', async () => ((await runner.status()).stages[2]?.splitsIn ?? 0) >= 3);
   const ids = [await runner.triggerCheckpoint(), await runner.triggerCheckpoint(), await runner.triggerCheckpoint()];
   t.deepEqual(await runner.listCheckpoints(), ids.slice(-2));
   await run;
@@ -185,7 +182,7 @@ test('restoring a checkpoint older than the latest is refused with the reason', 
   const state = join(dir, 'state');
   const runner = copyJob('older', input, join(dir, 'out'), 5).createRunner({ stateBackend: state });
   const run = runner.run();
-  await waitFor(async () => ((await runner.status()).stages[2]?.splitsIn ?? 0) >= 3);
+  await until('the sink took 3 splits', async () => ((await runner.status()).stages[2]?.splitsIn ?? 0) >= 3);
   const first = await runner.triggerCheckpoint();
   await runner.triggerCheckpoint();
   await runner.stop();

@@ -7,6 +7,7 @@ import {
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir, isolatedState } from './support/files.js';
+import { until } from './support/until.js';
 
 const closed = new Set<string>();
 
@@ -43,10 +44,7 @@ test('status() reports the running job per stage, and the final figures after', 
   await runner.initialize();
   const done = runner.run();
   let running = await runner.status();
-  for (let i = 0; i < 100 && !(running.stages[1]?.splitsIn ?? 0); i++) {
-    await sleep(20);
-    running = await runner.status();
-  }
+  await until('the sink took a split', async () => ((running = await runner.status()).stages[1]?.splitsIn ?? 0) > 0);
   t.is(running.runner, 'running');
   t.is(running.state, 'running');
   t.deepEqual(running.stages.map((s) => s.stage), ['source', 'sink']);
@@ -63,7 +61,7 @@ test('status() reports the running job per stage, and the final figures after', 
 test('stop() ends a running job: run() rejects with JobStoppedError and operators are closed', async (t) => {
   const runner = slowJob('stop', 500).createRunner(isolatedState());
   const done = runner.run();
-  await sleep(150);
+  await until('the sink took a split', async () => ((await runner.status()).stages[1]?.splitsIn ?? 0) > 0);
   await runner.stop();
   await t.throwsAsync(done, { instanceOf: JobStoppedError });
   t.true(closed.has('stop'));

@@ -3,7 +3,6 @@ import { tableFromArrays } from 'apache-arrow';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, readdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import { PayloadClient } from '../dataplane/payload-client.js';
@@ -12,6 +11,7 @@ import { defaultSharedMemoryLimit, SHARED_MEMORY_LIMIT_ENV } from '../dataplane/
 import { sharedMemoryUnavailable } from '../dataplane/shared-memory.js';
 import { SplitPayload } from '../lib/split-payload.js';
 import { needing } from './support/requirements.js';
+import { until } from './support/until.js';
 
 const READER = fileURLToPath(new URL('fixtures/payload_reader.js', import.meta.url));
 const MIB = 1 << 20;
@@ -55,13 +55,6 @@ async function read(reader: ChildProcess, refs: PayloadRef[], keep: boolean): Pr
   return answer as { firstValues: number[]; transfers: { sharedMemory: number; socket: number } };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
-    if (waited > 10_000) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
-
 test('this machine lends payloads out of shared memory', (t) => {
   // CI builds the optional native binding; without it every other test here would pass on the socket path alone.
   t.is(sharedMemoryUnavailable(), undefined);
@@ -92,7 +85,7 @@ test('a lease comes back once the reader has dropped its table, and its segment 
     const { firstValues, transfers } = await read(reader, refs, false);
     t.deepEqual(firstValues, refs.map((_, i) => i * 1000));
     t.deepEqual(transfers, { sharedMemory: 12, socket: 0 });
-    await until(() => holder.sharedMemoryPool!.leases === 0, 'every lease is back');
+    await until('every lease is back', () => holder.sharedMemoryPool!.leases === 0);
     // Segments are sized in eighths of a power of two: 4.5 MiB for 4 MiB and Arrow's headers.
     t.true(holder.sharedMemoryPool!.bytes <= 2 * 4.5 * MIB, `12 payloads of 4 MiB used ${holder.sharedMemoryPool!.bytes} bytes of shared memory`);
   } finally {
@@ -109,7 +102,7 @@ test('a reader killed with SIGKILL gives back the segments it held, and nothing 
   t.deepEqual(transfers, { sharedMemory: 3, socket: 0 });
   t.is(holder.sharedMemoryPool!.leases, 3);
   reader.kill('SIGKILL');
-  await until(() => holder.sharedMemoryPool!.leases === 0, 'the killed reader\'s leases are back');
+  await until('the killed reader\'s leases are back', () => holder.sharedMemoryPool!.leases === 0);
   // The segments are unlinked files held open by the holder: a kill leaves no file behind.
   t.deepEqual(readdirSync('/dev/shm').filter((name) => name.startsWith('solstice-')), before);
 
@@ -142,7 +135,7 @@ asAnotherUser('a reader that may not map the holder\'s shared memory gets the by
     const { firstValues, transfers } = await read(reader, refs, false);
     t.deepEqual(firstValues, [0, 5000]);
     t.deepEqual(transfers, { sharedMemory: 0, socket: 2 });
-    await until(() => holder.sharedMemoryPool!.leases === 0, 'the lease of the copied segment is back');
+    await until('the lease of the copied segment is back', () => holder.sharedMemoryPool!.leases === 0);
     t.is(stderr.match(/could not map shared memory of process \d+ \(.*\); payloads from unix:\S+ cross the socket instead/g)?.length, 1, stderr);
   } finally {
     reader.kill();
