@@ -17,6 +17,8 @@ export interface GlobalStateMasterParams {
   intervalSecs?: number;
   intervalRecords?: number;
   retain: number;
+  /** How long the final checkpoint is retried before the job fails. */
+  finalRetrySecs: number;
 }
 
 /** How far the sources have read. */
@@ -33,9 +35,6 @@ export class CheckpointError extends SolsticeError {
 }
 
 registerErrorClass('CheckpointError', CheckpointError);
-
-/** How long the final checkpoint is retried before the job fails. */
-const FINAL_CHECKPOINT_RETRY_MS = 60_000;
 
 interface Waiter {
   resolve: (id: number) => void;
@@ -78,6 +77,8 @@ export default class GlobalStateMaster {
   private readonly exhausted = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private recordsSinceCheckpoint = 0;
+  /** `intervalRecords` were read while a checkpoint was being taken: the next one follows it. */
+  private recordCheckpointDue = false;
   private progressCounts: SourceProgress = { splitsDone: 0, records: 0 };
   private finalFailures = 0;
   private firstFinalFailure = 0;
@@ -124,6 +125,7 @@ export default class GlobalStateMaster {
     const every = this.params.intervalRecords;
     if (every && every > 0 && this.recordsSinceCheckpoint >= every) {
       this.recordsSinceCheckpoint = 0;
+      this.recordCheckpointDue = true;
       this.request();
     }
   }
@@ -188,6 +190,7 @@ export default class GlobalStateMaster {
     const waiters = this.waiters.splice(0);
     const final = this.allExhausted;
     this.finalRequested = false;
+    this.recordCheckpointDue = false;
     const id = this.nextId++;
     const taking = this.take(id);
     this.taking = taking.then(() => undefined, () => undefined);
@@ -203,14 +206,16 @@ export default class GlobalStateMaster {
       }
       this.log.warn({ checkpointId: id, err: error }, `checkpoint ${id} failed; the job keeps its last completed checkpoint and goes on`);
       if (final) {
-        this.running = false;
+        // Still `running` through the pause, so that the interval timer and other triggers do not cut it short.
         await this.retryFinal(error);
+        this.running = false;
+        void this.runNext();
         return;
       }
     }
     this.running = false;
     // Once the sources are exhausted, checkpoints follow each other until one finds every stage at its end.
-    if (this.waiters.length > 0 || this.finalRequested || this.allExhausted) void this.runNext();
+    if (this.waiters.length > 0 || this.finalRequested || this.recordCheckpointDue || this.allExhausted) void this.runNext();
   }
 
   /**
@@ -221,7 +226,7 @@ export default class GlobalStateMaster {
     this.finalFailures++;
     const waited = this.finalFailures === 1 ? 0 : Date.now() - this.firstFinalFailure;
     if (this.finalFailures === 1) this.firstFinalFailure = Date.now();
-    if (waited >= FINAL_CHECKPOINT_RETRY_MS) {
+    if (waited >= this.params.finalRetrySecs * 1000) {
       this.halt();
       await this.parent.send('checkpointFailed', serializeError(error));
       return;
@@ -229,7 +234,6 @@ export default class GlobalStateMaster {
     const pause = Math.min(5000, 250 * 2 ** (this.finalFailures - 1));
     this.log.warn({ attempt: this.finalFailures }, `retrying the final checkpoint in ${pause} ms`);
     await new Promise((resolve) => setTimeout(resolve, pause));
-    void this.runNext();
   }
 
   private get allExhausted(): boolean {

@@ -21,7 +21,7 @@ import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import { CheckpointError, type GlobalStateMasterParams } from './GlobalStateMaster.js';
-import { DEFAULT_RETAINED_CHECKPOINTS } from '../lib/job.js';
+import { DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
 
 export interface MetaServiceParams {
@@ -92,6 +92,7 @@ export default class MetaService {
       intervalSecs: this.job.options.checkpointIntervalSecs,
       intervalRecords: this.job.options.checkpointIntervalRecords,
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
+      finalRetrySecs: this.job.options.finalCheckpointRetrySecs ?? DEFAULT_FINAL_CHECKPOINT_RETRY_SECS,
     };
     const { placement } = this.params;
     const masterModes = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];

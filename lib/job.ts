@@ -25,11 +25,17 @@ export interface JobOptions {
   readonly stateBackend?: string;
   /** How many completed checkpoints to keep. Default 3. */
   readonly retainCheckpoints?: number;
+  /**
+   * How long the final checkpoint is retried (seconds), with pauses growing
+   * from 250 ms to 5 s, before the job fails with `CheckpointError`. Default 60.
+   */
+  readonly finalCheckpointRetrySecs?: number;
   /** What happens when a worker is lost, for every stage that sets no policy of its own. See docs/supervision.md. */
   readonly supervision?: SupervisionPolicy;
 }
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
+export const DEFAULT_FINAL_CHECKPOINT_RETRY_SECS = 60;
 
 /** A DAG of stages. Sources have no upstream; every other stage names at least one. */
 export class Job {
@@ -43,6 +49,9 @@ export class Job {
     }
     if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
       throw new JobDefinitionError('maxBufferedSplits must be a positive integer');
+    }
+    if (options.finalCheckpointRetrySecs !== undefined && !(options.finalCheckpointRetrySecs >= 0)) {
+      throw new JobDefinitionError('finalCheckpointRetrySecs must be a number of seconds, 0 or more');
     }
     validateSupervision(`Job '${options.jobId}'`, options.supervision);
     this.options = options;

@@ -1,0 +1,85 @@
+import test from 'ava';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Job, JobDefinitionError } from '../lib/index.js';
+import { checkChaosOutput } from './support/chaos-run.js';
+import { writeChaosInput } from './support/chaos-data.js';
+import { runCli, startCli } from './support/cli.js';
+import { tempDir } from './support/files.js';
+import { startWebHdfsServer, type WebHdfsServer } from './support/webhdfs-server.js';
+
+const TRACED_WORKFLOW = fileURLToPath(new URL('fixtures/traced_workflow.js', import.meta.url));
+
+let server: WebHdfsServer;
+
+test.before(async () => {
+  server = await startWebHdfsServer();
+});
+
+test.after.always(async () => {
+  await server?.stop();
+});
+
+interface LogLine {
+  time: number;
+  msg: string;
+}
+
+/** The framework's JSON log lines among what the CLI wrote on stderr. */
+function logLines(stderr: string): LogLine[] {
+  return stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine);
+}
+
+test.serial('the final checkpoint is retried with growing pauses while the state backend is down, then the job fails with CheckpointError and resumes once it is back', async (t) => {
+  const cwd = await tempDir('solstice-final-');
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
+  const output = join(cwd, 'out');
+  const retrySecs = 2;
+  const args = ['run', '--workflow', TRACED_WORKFLOW, '--job-id', 'final', '--input', join(cwd, 'in', '*.jsonl'), '--output', output,
+    '--interval-secs', '0.2', '--final-retry-secs', String(retrySecs), '--progress-interval', '0.2',
+    '--state-backend', `${server.url}/solstice?user=solstice`];
+  const checkpoints = join(server.directory, 'solstice', 'final', 'checkpoints');
+  const published = () => existsSync(checkpoints) && readdirSync(checkpoints).some((id) => existsSync(join(checkpoints, id, 'MANIFEST.json')));
+
+  const cli = startCli([...args, '--delay-ms', '15'], cwd);
+  while (!published()) {
+    if (cli.ended()) t.fail(`the job ended before its first checkpoint:\n${cli.stderr()}`);
+    await sleep(20);
+  }
+  await server.pause();
+  const code = await cli.exited;
+  await server.resume();
+
+  t.is(code, 1, cli.stderr());
+  t.regex(cli.stderr(), /^error: CheckpointError: Checkpoint \d+: stage '[\w-]+' could not save its part$/m);
+  t.regex(cli.stderr(), /^ {2}caused by \w+: WebHDFS 127\.0\.0\.1:\d+: \w+ \/solstice\/final\/\S+ failed: .*ECONNREFUSED/m);
+  const logs = logLines(cli.stderr());
+  const retries = logs.filter((line) => /^retrying the final checkpoint in \d+ ms$/.test(line.msg));
+  const pauses = retries.map((line) => Number(/in (\d+) ms/.exec(line.msg)![1]));
+  t.true(pauses.length >= 3, `retried ${pauses.length} times`);
+  t.deepEqual(pauses, [250, 500, 1000, 2000, 4000, 5000, 5000].slice(0, pauses.length), 'pauses double from 250 ms up to 5 s');
+  const failures = logs.filter((line) => /^checkpoint \d+ failed; the job keeps its last completed checkpoint and goes on$/.test(line.msg));
+  for (const [i, retry] of retries.entries()) {
+    const next = failures.find((line) => line.time > retry.time);
+    t.true(next !== undefined && next.time - retry.time >= pauses[i]!, `no checkpoint was tried during the pause of ${pauses[i]} ms`);
+  }
+  const firstFinalFailure = failures.filter((line) => line.time <= retries[0]!.time).at(-1)!;
+  t.true(failures.at(-1)!.time - firstFinalFailure.time >= retrySecs * 1000, 'it gave up only after retrying for finalCheckpointRetrySecs');
+
+  const listing = await runCli(['checkpoints', 'list', '--job-id', 'final', '--state-backend', `${server.url}/solstice?user=solstice`], { cwd });
+  t.regex(listing.stdout, /^\d+\s+\S+\s+no$/m, 'the last good checkpoint is kept');
+  t.notRegex(listing.stdout, /yes \(job complete\)/);
+
+  const again = await runCli(args, { cwd });
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stdout, /^resumed from checkpoint \d+$/m);
+  await checkChaosOutput(t, output, records, totals);
+});
+
+test('finalCheckpointRetrySecs must be a number of seconds', (t) => {
+  t.throws(() => new Job({ jobId: 'j', finalCheckpointRetrySecs: -1 }), { instanceOf: JobDefinitionError, message: /finalCheckpointRetrySecs/ });
+  t.throws(() => new Job({ jobId: 'j', finalCheckpointRetrySecs: Number.NaN }), { instanceOf: JobDefinitionError });
+  t.notThrows(() => new Job({ jobId: 'j', finalCheckpointRetrySecs: 0 }));
+});
