@@ -1,0 +1,61 @@
+import test from 'ava';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { checkChaosOutput } from './support/chaos-run.js';
+import { writeChaosInput } from './support/chaos-data.js';
+import { runCli, startCli } from './support/cli.js';
+import { tempDir } from './support/files.js';
+
+const TRACED_WORKFLOW = fileURLToPath(new URL('fixtures/traced_workflow.js', import.meta.url));
+
+/**
+ * Runs the traced job (2 workers per stage) with its checkpoints under `cwd`,
+ * and SIGKILLs it once it has published its first checkpoint, as a job killed
+ * half-way would be. Returns the arguments that run it again.
+ */
+async function killedAfterFirstCheckpoint(cwd: string, jobId: string) {
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
+  const args = (output: string) => ['run', '--workflow', TRACED_WORKFLOW, '--job-id', jobId, '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--interval-secs', '0.2', '--progress-interval', '0'];
+  const checkpoints = join(cwd, '.solstice', jobId, jobId, 'checkpoints');
+  const cli = startCli([...args(join(cwd, 'out')), '--delay-ms', '20'], cwd);
+  while (!(existsSync(checkpoints) && readdirSync(checkpoints).some((id) => existsSync(join(checkpoints, id, 'MANIFEST.json'))))) {
+    if (cli.ended()) throw new Error(`the job ended before its first checkpoint:\n${cli.stderr()}`);
+    await sleep(20);
+  }
+  cli.child.kill('SIGKILL');
+  await cli.exited;
+  return { records, totals, args };
+}
+
+test('resuming an aggregation or a transactional sink with another parallelism is refused, naming the stage and both counts; --restore none starts afresh', async (t) => {
+  const cwd = await tempDir('solstice-restore-');
+  const { records, totals, args } = await killedAfterFirstCheckpoint(cwd, 'rescale');
+
+  const totalsRescaled = await runCli([...args(join(cwd, 'out')), '--totals-parallelism', '3'], { cwd });
+  t.is(totalsRescaled.code, 1, totalsRescaled.stderr);
+  t.regex(totalsRescaled.stderr, /^error: \w+: Stage 'totals' was checkpointed with 2 workers and now has 3; restoring its state needs the same parallelism$/m);
+
+  const sinkRescaled = await runCli([...args(join(cwd, 'out')), '--records-parallelism', '1', '--restore', 'latest'], { cwd });
+  t.is(sinkRescaled.code, 1, sinkRescaled.stderr);
+  t.regex(sinkRescaled.stderr, /^error: \w+: Stage 'records' was checkpointed with 2 workers and now has 1; restoring its state needs the same parallelism$/m);
+
+  // Starting afresh reads the whole input again: into a new folder, every record and exact totals.
+  const fresh = await runCli([...args(join(cwd, 'fresh')), '--totals-parallelism', '3', '--records-parallelism', '1', '--restore', 'none'], { cwd });
+  t.is(fresh.code, 0, fresh.stderr);
+  t.notRegex(fresh.stdout, /resumed from checkpoint/);
+  t.regex(fresh.stdout, /^totals\s+3\s/m, 'the aggregation ran with its new parallelism');
+  await checkChaosOutput(t, join(cwd, 'fresh'), records, totals);
+});
+
+test('a stateless stage may resume with another parallelism, and the output holds every record once', async (t) => {
+  const cwd = await tempDir('solstice-restore-');
+  const { records, totals, args } = await killedAfterFirstCheckpoint(cwd, 'stateless');
+  const resumed = await runCli([...args(join(cwd, 'out')), '--trace-parallelism', '3'], { cwd });
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stdout, /^resumed from checkpoint \d+$/m);
+  t.regex(resumed.stdout, /^trace\s+3\s/m);
+  await checkChaosOutput(t, join(cwd, 'out'), records, totals);
+});
