@@ -4,16 +4,43 @@
  * instead of going through Arrow's generic builders.
  */
 import {
-  Bool, DataType, Float64, Int64, Null, Schema, Table, TimestampMillisecond, Type, Utf8,
+  Bool, DataType, Field, Float64, Int64, List, Null, Struct, Schema, Table, TimestampMillisecond, Type, Utf8,
   makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow';
 import { SolsticeError, registerErrorClass } from './errors.js';
 
 export type Row = Record<string, unknown>;
 
-/** Rows whose values in one column cannot share an Arrow type. */
+/**
+ * Rows whose values in one column cannot share an Arrow type: `column` names
+ * the column, `row` the 1-based row whose value differs from the rows before
+ * it, `types` the two kinds of value (e.g. `['number', 'string']`,
+ * `['number[]', 'string[]']`).
+ */
 export class SchemaInferenceError extends SolsticeError {
   override readonly name: string = 'SchemaInferenceError';
+
+  constructor(readonly column: string, readonly row: number, readonly types: [string, string], value: unknown, options?: { cause?: unknown }) {
+    super(
+      `Column '${column}' mixes ${types[0]} and ${types[1]} values (row ${row} holds ${preview(value)}); ` +
+        'give every row the same type in this column',
+      options,
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { column: this.column, row: this.row, types: this.types };
+  }
+}
+
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
 
 registerErrorClass('SchemaInferenceError', SchemaInferenceError);
@@ -95,6 +122,18 @@ function kindOf(value: unknown): InferredKind {
   }
 }
 
+/** The kind as a type name; `other` (arrays, objects) is described by the value at 1-based `row`, or the first before it. */
+function kindName(kind: InferredKind, values: unknown[], row: number): string {
+  if (kind !== 'other') return kind;
+  for (let i = row - 1; i >= 0; i--) {
+    if (kindOf(values[i]) === 'other') {
+      const shape = shapeOf(values[i]);
+      return shape instanceof ShapeConflict ? 'object' : describe(shape);
+    }
+  }
+  return 'object';
+}
+
 function inferVector(name: string, values: unknown[]): Vector {
   let kind: InferredKind = 'null';
   let nulls = 0;
@@ -102,12 +141,7 @@ function inferVector(name: string, values: unknown[]): Vector {
     const k = kindOf(values[i]);
     if (k === 'null') { nulls++; continue; }
     if (kind === 'null') { kind = k; continue; }
-    if (k !== kind) {
-      throw new SchemaInferenceError(
-        `Column '${name}' mixes ${kind} and ${k} values (row ${i + 1} holds ${JSON.stringify(String(values[i]))}); ` +
-        'give every row the same type in this column',
-      );
-    }
+    if (k !== kind) throw new SchemaInferenceError(name, i + 1, [kindName(kind, values, i), kindName(k, values, i + 1)], values[i]);
   }
   switch (kind) {
     case 'null': return makeVector(makeData({ type: new Null(), length: values.length, nullCount: values.length }));
@@ -116,7 +150,138 @@ function inferVector(name: string, values: unknown[]): Vector {
     case 'boolean': return vectorFromArray(values, new Bool());
     case 'bigint': return vectorFromArray(values, new Int64());
     case 'date': return vectorFromArray(values, new TimestampMillisecond());
-    case 'other': return vectorFromArray(values);
+    case 'other': return nestedVector(name, values);
+  }
+}
+
+/**
+ * Arrays and objects. Arrow infers their type from the first value and either
+ * throws a bare TypeError when later ones do not fit or silently turns them
+ * into NaN or null (a struct field that was a number and is now a string, an
+ * empty array followed by full ones), so the shapes are unified here first, a
+ * conflict names its row, and values of differing shapes get the unified type.
+ */
+function nestedVector(name: string, values: unknown[]): Vector {
+  let merged: Shape = NULL_SHAPE;
+  let first: string | undefined;
+  let uniform = true;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) continue;
+    const shape = shapeOf(value);
+    if (shape instanceof ShapeConflict) throw new SchemaInferenceError(name, i + 1, shape.types, value);
+    const next = unify(merged, shape);
+    if (next instanceof ShapeConflict) throw new SchemaInferenceError(name, i + 1, [describe(merged), describe(shape)], value);
+    merged = next;
+    const description = describe(shape);
+    first ??= description;
+    if (description !== first) uniform = false;
+  }
+  // Arrow reads a struct field a value lacks as '' or 0, not null.
+  const complete = hasStruct(merged) ? values.map((value) => withAllFields(value, merged)) : values;
+  // Arrow infers the type from the first value, which holds for the others only when they all have its shape,
+  // and not always then (an empty array inside the first value).
+  if (uniform) {
+    try {
+      return vectorFromArray(complete);
+    } catch {
+      // falls through to the explicit type
+    }
+  }
+  return vectorFromArray(complete, arrowType(merged));
+}
+
+function hasStruct(shape: Shape): boolean {
+  if (shape.kind === 'struct') return true;
+  return shape.kind === 'list' && hasStruct(shape.element);
+}
+
+/** A copy of `value` in which every struct has every field of `shape`, null where it had none. */
+function withAllFields(value: unknown, shape: Shape): unknown {
+  if (value === null || value === undefined) return null;
+  if (shape.kind === 'list' && Array.isArray(value)) return value.map((item) => withAllFields(item, shape.element));
+  if (shape.kind === 'struct') {
+    const out: Row = {};
+    for (const [key, field] of shape.fields) out[key] = withAllFields((value as Row)[key], field);
+    return out;
+  }
+  return value;
+}
+
+function arrowType(shape: Shape): DataType {
+  switch (shape.kind) {
+    case 'null': return new Null();
+    case 'number': return new Float64();
+    case 'string': return new Utf8();
+    case 'boolean': return new Bool();
+    case 'bigint': return new Int64();
+    case 'date': return new TimestampMillisecond();
+    case 'list': return new List(new Field('item', arrowType(shape.element), true));
+    case 'struct': return new Struct([...shape.fields].map(([key, field]) => new Field(key, arrowType(field), true)));
+  }
+}
+
+type Shape =
+  | { kind: Exclude<InferredKind, 'other'> }
+  | { kind: 'list'; element: Shape }
+  | { kind: 'struct'; fields: Map<string, Shape> };
+
+const NULL_SHAPE: Shape = { kind: 'null' };
+
+/** Two shapes that cannot be one Arrow type, described. */
+class ShapeConflict {
+  constructor(readonly types: [string, string]) {}
+}
+
+function shapeOf(value: unknown): Shape | ShapeConflict {
+  const kind = kindOf(value);
+  if (kind !== 'other') return { kind };
+  if (Array.isArray(value)) {
+    let element: Shape = NULL_SHAPE;
+    for (const item of value) {
+      const shape = shapeOf(item);
+      if (shape instanceof ShapeConflict) return shape;
+      const next = unify(element, shape);
+      if (next instanceof ShapeConflict) return new ShapeConflict([describe(element), describe(shape)]);
+      element = next;
+    }
+    return { kind: 'list', element };
+  }
+  const fields = new Map<string, Shape>();
+  for (const [key, item] of Object.entries(value as object)) {
+    const shape = shapeOf(item);
+    if (shape instanceof ShapeConflict) return shape;
+    fields.set(key, shape);
+  }
+  return { kind: 'struct', fields };
+}
+
+/** The shape that holds both (nulls fit anything, structs may miss fields), or the conflict. */
+function unify(a: Shape, b: Shape): Shape | ShapeConflict {
+  if (a.kind === 'null') return b;
+  if (b.kind === 'null') return a;
+  if (a.kind === 'list' && b.kind === 'list') {
+    const element = unify(a.element, b.element);
+    return element instanceof ShapeConflict ? new ShapeConflict([describe(a), describe(b)]) : { kind: 'list', element };
+  }
+  if (a.kind === 'struct' && b.kind === 'struct') {
+    const fields = new Map(a.fields);
+    for (const [key, shape] of b.fields) {
+      const field = unify(fields.get(key) ?? NULL_SHAPE, shape);
+      if (field instanceof ShapeConflict) return new ShapeConflict([describe(a), describe(b)]);
+      fields.set(key, field);
+    }
+    return { kind: 'struct', fields };
+  }
+  return a.kind === b.kind ? a : new ShapeConflict([describe(a), describe(b)]);
+}
+
+/** A TypeScript-like name of a shape: `number`, `string[]`, `{ id: number, tags: string[] }`. */
+function describe(shape: Shape): string {
+  switch (shape.kind) {
+    case 'list': return shape.element.kind === 'null' ? 'unknown[]' : `${describe(shape.element)}[]`;
+    case 'struct': return `{ ${[...shape.fields].map(([key, field]) => `${key}: ${describe(field)}`).join(', ')} }`;
+    default: return shape.kind;
   }
 }
 

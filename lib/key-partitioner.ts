@@ -24,5 +24,5 @@ export function partitionPayload(
 ): (SplitPayload | null)[] {
   const buckets: Row[][] = Array.from({ length: partitions }, () => []);
   for (const row of payload.toRows()) buckets[partitionOfKey(row[keyField], partitions)]!.push(row);
-  return buckets.map((rows, p) => (rows.length === 0 ? null : SplitPayload.fromRows(rows, splitIdOf(p), payload.schema)));
+  return buckets.map((rows, p) => (rows.length === 0 ? null : SplitPayload.fromRows(rows, splitIdOf(p), payload.knownSchema)));
 }

@@ -112,7 +112,14 @@ export function hasKeyedOutput(operator: Operator<unknown>): operator is Operato
   return typeof (operator as Partial<KeyedOutput>).keyField === 'string';
 }
 
-export type OperatorClass<C = any> = new (config: C, context: OperatorContext) => Operator<C>;
+/**
+ * An operator class. `C` is read from the instance type, not from the
+ * constructor's parameter, so a generic operator used bare (`MapOperator`)
+ * gets its default row types and one used with type arguments
+ * (`MapOperator<Order, Priced>`) gets those; the stage's config is then
+ * checked against that.
+ */
+export type OperatorClass<C = any> = new (config: any, context: OperatorContext) => Operator<C>;
 
 export function isSourceOperatorClass(cls: OperatorClass): boolean {
   return cls.prototype instanceof SourceOperator;

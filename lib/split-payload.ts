@@ -37,8 +37,21 @@ export class SplitPayload {
     return this.rows ? this.rows.length : this.table!.numRows;
   }
 
-  /** The Arrow schema, or the hint a row payload was given (undefined if none). */
-  get schema(): Schema | undefined {
+  /**
+   * The Arrow schema. A payload built from rows converts them to a table
+   * (once, cached) to know it, and throws SchemaInferenceError if a column
+   * mixes value types.
+   */
+  get schema(): Schema {
+    return this.toTable().schema;
+  }
+
+  /**
+   * The schema without converting anything: the table's if there is one,
+   * else the hint the rows were given (undefined if none). What a row
+   * transform passes as `schemaHint` to its output.
+   */
+  get knownSchema(): Schema | undefined {
     return this.table ? this.table.schema : this.schemaHint;
   }
 

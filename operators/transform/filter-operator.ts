@@ -5,16 +5,17 @@ import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachRow } from './row-function-error.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
-export interface FilterConfig {
+/** `In` is the row type `fn` sees (default: untyped rows): `FilterOperator<Priced>`. */
+export interface FilterConfig<In extends object = Row> {
   /** Keeps the rows for which it returns true. */
-  fn?: (row: Row) => boolean;
+  fn?: (row: In) => boolean;
   /** Returns the kept rows of a split's table. */
   batchFn?: BatchFunction;
 }
 
 /** Keeps the rows that pass a predicate; a split that keeps no row produces no output. */
-export class FilterOperator extends Operator<FilterConfig> {
-  constructor(config: FilterConfig, context: OperatorContext) {
+export class FilterOperator<In extends object = Row> extends Operator<FilterConfig<In>> {
+  constructor(config: FilterConfig<In>, context: OperatorContext) {
     super(config, context);
     requireOneFunction('FilterOperator', config);
   }
@@ -25,12 +26,12 @@ export class FilterOperator extends Operator<FilterConfig> {
       const kept = await this.config.batchFn(payload.toTable());
       return kept.numRows === 0 ? null : SplitPayload.fromTable(kept, split.splitId);
     }
-    const fn = this.config.fn!;
+    const fn = this.config.fn! as unknown as (row: Row) => boolean;
     const rows = payload.toRows();
     const kept: Row[] = [];
     forEachRow(rows, (row) => {
       if (fn(row)) kept.push(row);
     });
-    return kept.length === 0 ? null : SplitPayload.fromRows(kept, split.splitId, payload.schema);
+    return kept.length === 0 ? null : SplitPayload.fromRows(kept, split.splitId, payload.knownSchema);
   }
 }

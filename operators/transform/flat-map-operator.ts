@@ -5,16 +5,17 @@ import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachRow } from './row-function-error.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
-export interface FlatMapConfig {
+/** `In` and `Out` are the row types `fn` sees and yields (default: untyped rows). */
+export interface FlatMapConfig<In extends object = Row, Out extends object = Row> {
   /** Maps one row to any number of rows. */
-  fn?: (row: Row) => Iterable<Row>;
+  fn?: (row: In) => Iterable<Out>;
   /** Maps a split's table to a table of any length. */
   batchFn?: BatchFunction;
 }
 
 /** Zero or more output rows per input row. */
-export class FlatMapOperator extends Operator<FlatMapConfig> {
-  constructor(config: FlatMapConfig, context: OperatorContext) {
+export class FlatMapOperator<In extends object = Row, Out extends object = Row> extends Operator<FlatMapConfig<In, Out>> {
+  constructor(config: FlatMapConfig<In, Out>, context: OperatorContext) {
     super(config, context);
     requireOneFunction('FlatMapOperator', config);
   }
@@ -25,12 +26,12 @@ export class FlatMapOperator extends Operator<FlatMapConfig> {
       const out = await this.config.batchFn(payload.toTable());
       return out.numRows === 0 ? null : SplitPayload.fromTable(out, split.splitId);
     }
-    const fn = this.config.fn!;
+    const fn = this.config.fn! as unknown as (row: Row) => Iterable<Row>;
     const rows = payload.toRows();
     const out: Row[] = [];
     forEachRow(rows, (row) => {
       for (const produced of fn(row)) out.push(produced);
     });
-    return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.schema);
+    return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }

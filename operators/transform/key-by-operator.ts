@@ -7,9 +7,10 @@ import { forEachRow } from './row-function-error.js';
 
 export type Key = string | number | boolean | bigint;
 
-export interface KeyByConfig {
+/** `In` is the row type `fn` sees (default: untyped rows). */
+export interface KeyByConfig<In extends object = Row> {
   /** Computes a row's key. */
-  fn: (row: Row) => Key;
+  fn: (row: In) => Key;
   /** The column the key is stored in. Default `_key`. */
   keyField?: string;
 }
@@ -18,10 +19,10 @@ export interface KeyByConfig {
  * Adds the key column and lets the runtime route every row by the key's hash,
  * so that all rows of one key meet one worker of each downstream stage.
  */
-export class KeyByOperator extends Operator<KeyByConfig> implements KeyedOutput {
+export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig<In>> implements KeyedOutput {
   readonly keyField: string;
 
-  constructor(config: KeyByConfig, context: OperatorContext) {
+  constructor(config: KeyByConfig<In>, context: OperatorContext) {
     super(config, context);
     if (typeof config?.fn !== 'function') throw new OperatorConfigError("KeyByOperator needs 'fn', a function from row to key");
     this.keyField = config.keyField ?? '_key';
@@ -29,7 +30,7 @@ export class KeyByOperator extends Operator<KeyByConfig> implements KeyedOutput 
 
   processSplit(split: Split, payload?: SplitPayload): SplitPayload | null {
     if (!payload) return null;
-    const { fn } = this.config;
+    const fn = this.config.fn as unknown as (row: Row) => Key;
     const keyField = this.keyField;
     const rows = payload.toRows();
     const out: Row[] = [];
@@ -38,6 +39,6 @@ export class KeyByOperator extends Operator<KeyByConfig> implements KeyedOutput 
       if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
       out.push({ ...row, [keyField]: key });
     });
-    return SplitPayload.fromRows(out, split.splitId, payload.schema);
+    return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }

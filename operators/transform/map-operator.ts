@@ -5,16 +5,20 @@ import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachRow } from './row-function-error.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
-export interface MapConfig {
+/**
+ * `In` and `Out` are the row types `fn` sees and returns (plain objects; the
+ * defaults are untyped rows): `new Stage('priced', MapOperator<Order, Priced>, { fn: (order) => ... })`.
+ */
+export interface MapConfig<In extends object = Row, Out extends object = Row> {
   /** Maps one row to one row. */
-  fn?: (row: Row) => Row;
+  fn?: (row: In) => Out;
   /** Maps a split's table to a table with the same number of rows or not; faster than `fn`. */
   batchFn?: BatchFunction;
 }
 
 /** One output row per input row (`fn`), or one output table per input table (`batchFn`). */
-export class MapOperator extends Operator<MapConfig> {
-  constructor(config: MapConfig, context: OperatorContext) {
+export class MapOperator<In extends object = Row, Out extends object = Row> extends Operator<MapConfig<In, Out>> {
+  constructor(config: MapConfig<In, Out>, context: OperatorContext) {
     super(config, context);
     requireOneFunction('MapOperator', config);
   }
@@ -22,10 +26,11 @@ export class MapOperator extends Operator<MapConfig> {
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
     if (this.config.batchFn) return SplitPayload.fromTable(await this.config.batchFn(payload.toTable()), split.splitId);
-    const fn = this.config.fn!;
+    // Rows are whatever the upstream produced; `In` and `Out` are the user's word for their shape.
+    const fn = this.config.fn! as unknown as (row: Row) => Row;
     const rows = payload.toRows();
     const out: Row[] = [];
     forEachRow(rows, (row) => out.push(fn(row)));
-    return SplitPayload.fromRows(out, split.splitId, payload.schema);
+    return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }
