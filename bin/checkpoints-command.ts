@@ -5,7 +5,7 @@ import { describeFailure } from './run-command.js';
 /** `solstice-node checkpoints list`: one line per completed checkpoint. */
 export async function listCheckpointsCommand(jobId: string, stateBackend: string | undefined): Promise<number> {
   try {
-    const store = new CheckpointStore(openStateBackend(stateBackend ?? defaultStateLocation(jobId)), jobId);
+    const store = new CheckpointStore(openStateBackend(stateBackend ?? defaultStateLocation()), jobId);
     const ids = await store.list();
     if (ids.length === 0) {
       process.stdout.write(`job ${jobId} has no completed checkpoint in ${store.backend.url}\n`);

@@ -67,7 +67,7 @@ await yargs(hideBin(process.argv))
       y
         .positional('action', { choices: ['list'] as const, describe: 'list: completed checkpoints, oldest first' })
         .option('job-id', { type: 'string', demandOption: true, describe: 'The job id' })
-        .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live (default .solstice/<job id>)' }),
+        .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live, as given to run (default .solstice under the working directory); the job\'s are under <location>/<job id>/checkpoints/' }),
     async (argv) => {
       process.exitCode = await listCheckpointsCommand(argv['job-id'], argv['state-backend']);
     },
@@ -86,9 +86,9 @@ function jobOptions<T>(y: Argv<T>) {
   return y
     .option('workflow', { type: 'string', demandOption: true, describe: 'A built-in workflow name (simple_etl), or a path to a module exporting createJob (.js, .mjs or .ts; extension optional)' })
     .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
-    .option('input', { type: 'string', describe: 'Passed to createJob as config.input' })
+    .option('input', { type: 'string', describe: 'Passed to createJob as config.input (a list when given more than once)' })
     .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
-    .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=... (default .solstice/<job id>)' })
+    .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=...; the job\'s checkpoints go under <location>/<job id>/checkpoints/ (default .solstice under the working directory)' })
     .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
     .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
     .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' });

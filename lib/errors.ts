@@ -77,31 +77,37 @@ export class InputNotFoundError extends SolsticeError {
 
 /**
  * A record in an input file that cannot be read. `line` is 1-based and counts
- * physical lines of the file; `record` is the 1-based record number where the
- * format has records distinct from lines (CSV rows, Parquet row groups).
+ * physical lines of the file; `record` is the text of the offending record
+ * (for a CSV record spanning lines, its line where the problem was found),
+ * cut to {@link RECORD_TEXT_LIMIT} characters; both are undefined where there
+ * is no such line (a Parquet file that cannot be read).
  */
 export class InputFormatError extends SolsticeError {
   override readonly name: string = 'InputFormatError';
   readonly file: string;
   readonly line: number | undefined;
-  readonly record: number | undefined;
+  readonly record: string | undefined;
   readonly reason: string;
 
-  constructor(fields: { file: string; line?: number; record?: number; reason: string; cause?: unknown }) {
-    const where = [
-      fields.line !== undefined ? `line ${fields.line}` : undefined,
-      fields.record !== undefined ? `record ${fields.record}` : undefined,
-    ].filter(Boolean).join(', ');
-    super(`${fields.file}${where ? ` (${where})` : ''}: ${fields.reason}`, { cause: fields.cause });
+  constructor(fields: { file: string; line?: number; record?: string; reason: string; cause?: unknown }) {
+    super(`${fields.file}${fields.line !== undefined ? ` (line ${fields.line})` : ''}: ${fields.reason}`, { cause: fields.cause });
     this.file = fields.file;
     this.line = fields.line;
-    this.record = fields.record;
+    this.record = fields.record === undefined ? undefined : cutRecordText(fields.record);
     this.reason = fields.reason;
   }
 
   override details(): Record<string, unknown> {
     return { file: this.file, line: this.line, record: this.record, reason: this.reason };
   }
+}
+
+/** How many characters of an offending record {@link InputFormatError} keeps. */
+export const RECORD_TEXT_LIMIT = 200;
+
+function cutRecordText(text: string): string {
+  const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+  return line.length > RECORD_TEXT_LIMIT ? `${line.slice(0, RECORD_TEXT_LIMIT)}...` : line;
 }
 
 /** A user operator threw while processing a split; `cause` is what it threw. */

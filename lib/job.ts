@@ -18,9 +18,10 @@ export interface JobOptions {
    */
   readonly maxBufferedSplits?: number;
   /**
-   * Where checkpoints live: a path or `file://` URL. Default
-   * `.solstice/<jobId>` under the working directory. The runner's
-   * `stateBackend` option overrides it.
+   * Where checkpoints live: a path, `file://`, `s3://` or `webhdfs://` URL;
+   * the job's checkpoints go to `<stateBackend>/<jobId>/checkpoints/`. Default
+   * `.solstice` under the working directory. The runner's `stateBackend`
+   * option overrides it.
    */
   readonly stateBackend?: string;
   /** How many completed checkpoints to keep. Default 3. */

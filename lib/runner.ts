@@ -100,7 +100,7 @@ export class JobRunner {
 
   /** Where this job's checkpoints live. */
   get stateLocation(): string {
-    return this.options.stateBackend ?? this.job.options.stateBackend ?? defaultStateLocation(this.job.jobId);
+    return this.options.stateBackend ?? this.job.options.stateBackend ?? defaultStateLocation();
   }
 
   private placement(): PlacementConfig {

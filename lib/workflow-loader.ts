@@ -21,37 +21,57 @@ export function builtInWorkflows(): string[] {
 }
 
 /**
- * Resolves `--workflow`: a built-in name (`simple_etl`), the built-in's source
- * folder (`workflows/simple_etl`), or a path to a module, relative or absolute,
- * with or without its extension, or a folder with an index module.
+ * Resolves `--workflow`, trying in order: the path relative to `cwd` (or
+ * absolute), with or without its extension, or a folder with an index module
+ * (a path into this package's `workflows/` source folder gives the compiled
+ * built-in); then a built-in name (`simple_etl`); then the path relative to
+ * this package's folder (`workflows/simple_etl` from anywhere). The error
+ * names every place tried.
  */
 export function resolveWorkflowPath(spec: string, cwd: string = process.cwd()): string {
+  const tried: string[] = [];
+  const fromCwd = isAbsolute(spec) ? spec : resolve(cwd, spec);
+  const found = builtInFor(fromCwd) ?? moduleAt(fromCwd, tried);
+  if (found) return found;
   const isBareName = !spec.includes('/') && !spec.includes(sep) && extname(spec) === '';
   if (isBareName) {
     const builtIn = join(BUILT_IN_DIR, spec, 'index.js');
     if (existsSync(builtIn)) return builtIn;
+    tried.push(builtIn);
   }
-  const path = isAbsolute(spec) ? spec : resolve(cwd, spec);
-  const inSource = relative(SOURCE_WORKFLOWS_DIR, path);
-  if (!inSource.startsWith('..') && !isAbsolute(inSource) && inSource !== '') {
-    const compiled = moduleAt(join(BUILT_IN_DIR, inSource.replace(/\.(ts|mts)$/, '.js')));
-    if (compiled) return compiled;
+  const inPackage = resolve(PACKAGE_ROOT, spec);
+  if (!isAbsolute(spec) && isInSourceWorkflows(inPackage)) {
+    const builtIn = builtInFor(inPackage);
+    if (builtIn) return builtIn;
+    tried.push(`${inPackage} (in the solstice-node package)`);
   }
-  const found = moduleAt(path);
-  if (found) return found;
   const known = builtInWorkflows();
   throw new WorkflowNotFoundError(
     spec,
-    `no module found at ${path} (tried ${MODULE_EXTENSIONS.join(', ')} and an index module)` +
-      (known.length ? `; built-in workflows: ${known.join(', ')}` : ''),
+    `no module found; tried ${tried.join(', ')}` + (known.length ? `; built-in workflows: ${known.join(', ')}` : ''),
   );
 }
 
-function moduleAt(path: string): string | undefined {
+/** The compiled module of a path into this package's workflows/ source folder, if it is one. */
+function builtInFor(path: string): string | undefined {
+  if (!isInSourceWorkflows(path)) return undefined;
+  return moduleAt(join(BUILT_IN_DIR, relative(SOURCE_WORKFLOWS_DIR, path).replace(/\.(ts|mts)$/, '.js')), []);
+}
+
+function isInSourceWorkflows(path: string): boolean {
+  const inSource = relative(SOURCE_WORKFLOWS_DIR, path);
+  return !inSource.startsWith('..') && !isAbsolute(inSource) && inSource !== '';
+}
+
+/** The module at `path`, `path` plus an extension, or a folder's index module; adds what it looked for to `tried`. */
+function moduleAt(path: string, tried: string[]): string | undefined {
   if (isFile(path)) return path;
   for (const ext of MODULE_EXTENSIONS) if (isFile(path + ext)) return path + ext;
   if (isDirectory(path)) {
     for (const ext of MODULE_EXTENSIONS) if (isFile(join(path, `index${ext}`))) return join(path, `index${ext}`);
+    tried.push(`${path}/index{${MODULE_EXTENSIONS.join(',')}}`);
+  } else {
+    tried.push(`${path}{,${MODULE_EXTENSIONS.join(',')}}`);
   }
   return undefined;
 }

@@ -6,9 +6,13 @@ import { S3StateBackend } from './s3-state-backend.js';
 import type { StateBackend } from './state-backend.js';
 import { WebHdfsStateBackend } from './webhdfs-state-backend.js';
 
-/** The state location used when none is given: `.solstice/<jobId>` under the working directory. */
-export function defaultStateLocation(jobId: string, cwd: string = process.cwd()): string {
-  return resolve(cwd, '.solstice', jobId);
+/**
+ * The state location used when none is given: `.solstice` under the working
+ * directory. Every job keeps its checkpoints under `<location>/<jobId>/checkpoints/`,
+ * so one location holds many jobs (see CheckpointStore).
+ */
+export function defaultStateLocation(cwd: string = process.cwd()): string {
+  return resolve(cwd, '.solstice');
 }
 
 function schemeOf(location: string): string | undefined {

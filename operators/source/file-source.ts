@@ -150,7 +150,6 @@ async function readParquet(path: string, rowGroups: number[]) {
   } catch (error) {
     throw new InputFormatError({
       file: path,
-      record: undefined,
       reason: `cannot read row groups ${rowGroups.join(', ')}: ${describe(error)}`,
       cause: error,
     });

@@ -2,7 +2,8 @@
  * simple_etl: read orders (JSON lines), compute each order's total, keep the
  * orders over a threshold, write them as Parquet.
  *
- * Config (CLI: --key value): input (files or glob; default: a generated sample
+ * Config (CLI: --key value): input (files, folders or globs, one or a list;
+ * `--input` given twice gives a list; default: a generated sample
  * of `rows` orders under data/), rows (default 100000), output (default
  * out/<jobId>), format (parquet | jsonl | csv, default parquet), minTotal
  * (default 100), parallelism (workers of the transform stage, default 4),
@@ -11,10 +12,13 @@
  */
 import { resolve } from 'node:path';
 import { FileSink, FileSource, FilterOperator, Job, MapOperator, Stage, type FileSinkFormat, type Row } from '../../lib/index.js';
-import { ensureSampleOrders } from './sample-orders.js';
+import { ensureSampleOrders, type Order } from './sample-orders.js';
+
+/** An order with its total. */
+export type PricedOrder = Order & { total: number };
 
 export interface SimpleEtlConfig {
-  input?: string;
+  input?: string | string[];
   rows?: number | string;
   output?: string;
   format?: FileSinkFormat;
@@ -26,14 +30,15 @@ export interface SimpleEtlConfig {
 }
 
 /** Total of an order, rounded to cents. */
-export function orderTotal(row: Row): number {
-  return Math.round((row.price as number) * (row.qty as number) * 100) / 100;
+export function orderTotal(order: Pick<Order, 'price' | 'qty'> | Row): number {
+  return Math.round((order.price as number) * (order.qty as number) * 100) / 100;
 }
 
 export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Promise<Job> {
   const rows = Number(config.rows ?? 100_000);
-  const input = config.input ?? resolve('data', 'simple_etl', `orders-${rows}.jsonl`);
-  if (config.input === undefined) await ensureSampleOrders(input, rows);
+  const sample = resolve('data', 'simple_etl', `orders-${rows}.jsonl`);
+  if (config.input === undefined) await ensureSampleOrders(sample, rows);
+  const inputs = config.input === undefined ? [sample] : [config.input].flat().map(String);
   const minTotal = Number(config.minTotal ?? 100);
   const parallelism = Number(config.parallelism ?? 4);
   const splitBytes = config.splitBytes === undefined ? undefined : Number(config.splitBytes);
@@ -43,9 +48,9 @@ export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Pr
     checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 300),
     checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 1_000_000),
   });
-  job.addStage(new Stage('source', FileSource, { paths: [input], format: 'jsonl', splitBytes }, 1));
-  job.addStage(new Stage('transform', MapOperator, { fn: (row: Row) => ({ ...row, total: orderTotal(row) }) }, parallelism), ['source']);
-  job.addStage(new Stage('filter', FilterOperator, { fn: (row: Row) => (row.total as number) > minTotal }, [1, Math.max(1, parallelism)]), ['transform']);
+  job.addStage(new Stage('source', FileSource, { paths: inputs, format: 'jsonl', splitBytes }, 1));
+  job.addStage(new Stage('transform', MapOperator<Order, PricedOrder>, { fn: (order) => ({ ...order, total: orderTotal(order) }) }, parallelism), ['source']);
+  job.addStage(new Stage('filter', FilterOperator<PricedOrder>, { fn: (order) => order.total > minTotal }, [1, Math.max(1, parallelism)]), ['transform']);
   job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: config.format ?? 'parquet' }, 1), ['filter']);
   return job;
 }

@@ -49,12 +49,15 @@ export async function readCsvLayout(path: string, options: CsvOptions = {}): Pro
   try {
     records = parse(complete, { delimiter, quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true });
   } catch (error) {
-    throw new InputFormatError({ file: path, line: (error as { lines?: number }).lines, reason: (error as Error).message, cause: error });
+    const line = (error as { lines?: number }).lines;
+    throw new InputFormatError({ file: path, line, record: lineText(complete, line), reason: (error as Error).message, cause: error });
   }
   const header = records[0];
   if (!header || header.length === 0) throw new InputFormatError({ file: path, line: 1, reason: 'no header line' });
   const duplicate = header.find((name, i) => header.indexOf(name) !== i);
-  if (duplicate !== undefined) throw new InputFormatError({ file: path, line: 1, reason: `header names column '${duplicate}' twice` });
+  if (duplicate !== undefined) {
+    throw new InputFormatError({ file: path, line: 1, record: lineText(complete, 1), reason: `header names column '${duplicate}' twice` });
+  }
   for (const name of Object.keys(options.columnTypes ?? {})) {
     if (!header.includes(name)) throw new OperatorConfigError(`columnTypes names '${name}', which is not a column of ${path} (${header.join(', ')})`);
   }
@@ -115,10 +118,24 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
     throw new InputFormatError({
       file: range.path,
       line: lines === undefined ? undefined : firstLine + lines - 1,
+      record: lineText(bytes, lines),
       reason: (error as Error).message,
       cause: error instanceof RecordProblem ? undefined : error,
     });
   }
+}
+
+/** The text of the 1-based `line` of `bytes`, or undefined without one. */
+function lineText(bytes: Buffer, line: number | undefined): string | undefined {
+  if (line === undefined || line < 1) return undefined;
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const newline = bytes.indexOf(0x0a, start);
+    if (newline === -1) return undefined;
+    start = newline + 1;
+  }
+  const end = bytes.indexOf(0x0a, start);
+  return bytes.toString('utf8', start, end === -1 ? bytes.length : end);
 }
 
 type Converter = (text: string) => unknown;

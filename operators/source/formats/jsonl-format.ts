@@ -18,10 +18,10 @@ export async function readJsonLines(range: ByteRange): Promise<Row[]> {
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw await lineError(range.path, offset, lineIndex, `malformed JSON: ${(error as Error).message}`, error);
+        throw await lineError(range.path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw await lineError(range.path, offset, lineIndex, `expected a JSON object, got ${JSON.stringify(value)}`);
+        throw await lineError(range.path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
       }
       rows.push(value as Row);
     }
@@ -32,7 +32,7 @@ export async function readJsonLines(range: ByteRange): Promise<Row[]> {
 }
 
 /** The error for the `lineIndex`-th line of a range that starts at byte `offset`. */
-async function lineError(path: string, offset: number, lineIndex: number, reason: string, cause?: unknown): Promise<InputFormatError> {
+async function lineError(path: string, offset: number, lineIndex: number, record: string, reason: string, cause?: unknown): Promise<InputFormatError> {
   const line = (await lineNumberAt(path, offset)) + lineIndex;
-  return new InputFormatError({ file: path, line, reason, cause });
+  return new InputFormatError({ file: path, line, record, reason, cause });
 }
