@@ -84,7 +84,7 @@ await yargs(hideBin(process.argv))
 /** The options of run and start. */
 function jobOptions<T>(y: Argv<T>) {
   return y
-    .option('workflow', { type: 'string', demandOption: true, describe: 'A built-in workflow name (simple_etl), or a path to a module exporting createJob (.js, .mjs or .ts; extension optional)' })
+    .option('workflow', { type: 'string', demandOption: true, describe: 'A path to a module exporting createJob, relative to the working directory or absolute (.js, .mjs or .ts; extension optional; or a folder with an index module), else a built-in workflow (simple_etl, workflows/simple_etl)' })
     .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
     .option('input', { type: 'string', describe: 'Passed to createJob as config.input (a list when given more than once)' })
     .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })

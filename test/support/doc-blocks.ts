@@ -31,13 +31,13 @@ export function documentationFiles(): string[] {
   return ['README.md', ...docs.map((name) => join('docs', name))];
 }
 
-/** The fenced code blocks of a Markdown file in the given language (`ts`, `sh`). */
+/** The fenced code blocks of a Markdown file in the given language (`ts`, `sh`, or `''` for blocks without one). */
 export function codeBlocks(doc: string, lang: string): DocBlock[] {
   const lines = readFileSync(join(REPO_ROOT, doc), 'utf8').split('\n');
   const blocks: DocBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const fence = /^```(\S*)\s*$/.exec(lines[i]!);
-    if (!fence || fence[1] === '') continue;
+    if (!fence) continue;
     const end = lines.findIndex((text, j) => j > i && /^```\s*$/.test(text));
     if (end === -1) throw new Error(`${doc}:${i + 1}: a code block that is never closed`);
     if (fence[1] === lang) {
