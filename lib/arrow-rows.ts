@@ -93,11 +93,20 @@ function isPrimitiveNumeric(type: DataType): boolean {
   return type.typeId === Type.Int || type.typeId === Type.Float;
 }
 
+/** Arrow's struct rows and list vectors, at any depth, as plain objects and arrays. */
 function plainValue(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && 'toJSON' in value && typeof value.toJSON === 'function') {
-    return (value as { toJSON(): unknown }).toJSON();
+  if (value === null || typeof value !== 'object') return value;
+  let plain: unknown = value;
+  // Struct rows are proxies that answer `in` with their field names only.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') plain = toJSON.call(value) as unknown;
+  if (Array.isArray(plain)) return plain.map(plainValue);
+  if (plain !== null && typeof plain === 'object' && Object.getPrototypeOf(plain) === Object.prototype) {
+    const out: Row = {};
+    for (const [key, field] of Object.entries(plain)) out[key] = plainValue(field);
+    return out;
   }
-  return value;
+  return plain;
 }
 
 /** Every key that any row has, in order of first appearance. */
