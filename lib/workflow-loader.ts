@@ -48,7 +48,7 @@ export function resolveWorkflowPath(spec: string, cwd: string = process.cwd()): 
   const known = builtInWorkflows();
   throw new WorkflowNotFoundError(
     spec,
-    `no module found; tried ${tried.join(', ')}` + (known.length ? `; built-in workflows: ${known.join(', ')}` : ''),
+    `no module found at ${fromCwd}; tried ${tried.join(', ')}` + (known.length ? `; built-in workflows: ${known.join(', ')}` : ''),
   );
 }
 

@@ -127,7 +127,7 @@ test('a workflow that is not there fails with an error naming the places tried',
   const cwd = await tempDir('solstice-user-');
   const result = await runCli(['run', '--workflow', 'flows/missing', '--job-id', 'x'], { cwd });
   t.is(result.code, 1);
-  t.true(result.stderr.includes(`WorkflowNotFoundError: Workflow 'flows/missing': no module found; tried ${join(cwd, 'flows', 'missing')}`), result.stderr);
+  t.true(result.stderr.includes(`WorkflowNotFoundError: Workflow 'flows/missing': no module found at ${join(cwd, 'flows', 'missing')}; tried ${join(cwd, 'flows', 'missing')}{,.js,.mjs,.ts,.mts}`), result.stderr);
   t.regex(result.stderr, /built-in workflows: simple_etl/);
 });
 
