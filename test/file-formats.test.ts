@@ -1,10 +1,9 @@
 import test from 'ava';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tableFromArrays } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { FileSink, FileSource, Job, Stage, type FileSinkFormat, type FileSourceConfig } from '../lib/index.js';
-import { encodeParquet } from '../lib/parquet-codec.js';
-import { readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
+import { parquetRowGroupRows, readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
 
 async function copyThrough(source: FileSourceConfig, format: FileSinkFormat, output: string) {
   const job = new Job({ jobId: `copy-${format}` });
@@ -26,14 +25,60 @@ test('JSON lines split by byte range: every line is read exactly once', async (t
 test('CSV with a header, quoted fields and typed columns, split by byte range', async (t) => {
   const dir = await tempDir();
   const input = join(dir, 'people.csv');
+  const n = 1500;
   const lines = ['id,name,score,active,note'];
-  for (let i = 0; i < 1500; i++) lines.push(`${i},"Doe, ${i}",${(i * 1.5).toFixed(1)},${i % 2 === 0},${i % 5 === 0 ? '' : `"say ""hi"" ${i}"`}`);
+  for (let i = 0; i < n; i++) lines.push(`${i},"Doe, ${i}",${(i * 1.5).toFixed(1)},${i % 2 === 0},${i % 5 === 0 ? '' : `"say ""hi"" ${i}"`}`);
   await writeFile(input, lines.join('\n') + '\n');
-  await copyThrough({ paths: input, splitBytes: 2048 }, 'jsonl', join(dir, 'out'));
-  const out = sortBy(await readJsonLinesDir(join(dir, 'out')), (r) => r.id as number);
-  t.is(out.length, 1500);
-  t.deepEqual(out[10], { id: 10, name: 'Doe, 10', score: 15, active: true, note: null });
-  t.deepEqual(out[11], { id: 11, name: 'Doe, 11', score: 16.5, active: false, note: 'say "hi" 11' });
+  const summary = await copyThrough({ paths: input, splitBytes: 2048 }, 'jsonl', join(dir, 'out'));
+  t.true(summary.stages[0]!.splitsPlanned! > 20, 'the file is read as many byte ranges');
+  // Integers and decimals inferred as numbers, true/false as booleans, the empty note as null, "" as one quote.
+  const expected = Array.from({ length: n }, (_, i) => ({
+    id: i, name: `Doe, ${i}`, score: i * 1.5, active: i % 2 === 0, note: i % 5 === 0 ? null : `say "hi" ${i}`,
+  }));
+  t.deepEqual(sortBy(await readJsonLinesDir(join(dir, 'out')), (r) => r.id as number), expected);
+});
+
+test('CSV with another delimiter: commas are plain text and the file still splits by byte range', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'semicolons.csv');
+  const n = 2000;
+  const lines = ['id;label;price'];
+  for (let i = 0; i < n; i++) lines.push(`${i};a, b and c ${i};${i},${i % 100}`);
+  await writeFile(input, lines.join('\n') + '\n');
+  const summary = await copyThrough({ paths: input, splitBytes: 1500, csv: { delimiter: ';' } }, 'jsonl', join(dir, 'out'));
+  t.true(summary.stages[0]!.splitsPlanned! > 20, 'the file is read as many byte ranges');
+  // 'price' holds '12,34': not a number, so a string column.
+  const expected = Array.from({ length: n }, (_, i) => ({ id: i, label: `a, b and c ${i}`, price: `${i},${i % 100}` }));
+  t.deepEqual(sortBy(await readJsonLinesDir(join(dir, 'out')), (r) => r.id as number), expected);
+});
+
+test("CSV with another quote character: delimiters, double quotes and doubled quote characters inside quoted fields", async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'single-quoted.csv');
+  const n = 1200;
+  const lines = ['id,name,remark'];
+  for (let i = 0; i < n; i++) lines.push(`${i},'O''Brien, ${i}','he said "${i}"'`);
+  await writeFile(input, lines.join('\n') + '\n');
+  const summary = await copyThrough({ paths: input, splitBytes: 1024, csv: { quote: "'" } }, 'jsonl', join(dir, 'out'));
+  t.true(summary.stages[0]!.splitsPlanned! > 20, 'the file is read as many byte ranges');
+  const expected = Array.from({ length: n }, (_, i) => ({ id: i, name: `O'Brien, ${i}`, remark: `he said "${i}"` }));
+  t.deepEqual(sortBy(await readJsonLinesDir(join(dir, 'out')), (r) => r.id as number), expected);
+});
+
+test('CSV whose quoted fields hold newlines is read whole, one split per file, with every field intact', async (t) => {
+  const dir = await tempDir();
+  const files = 3;
+  const perFile = 500;
+  const address = (i: number) => `${i} Main Street\nFloor ${i % 9}\n\nTown, "${i % 13}"`;
+  for (let f = 0; f < files; f++) {
+    const lines = ['id,address,zip'];
+    for (let i = f * perFile; i < (f + 1) * perFile; i++) lines.push(`${i},"${address(i).replaceAll('"', '""')}",${10_000 + i}`);
+    await writeFile(join(dir, `addresses-${f}.csv`), lines.join('\n') + '\n');
+  }
+  const summary = await copyThrough({ paths: join(dir, '*.csv'), splitBytes: 256, csv: { multilineFields: true } }, 'jsonl', join(dir, 'out'));
+  t.is(summary.stages[0]!.splitsPlanned, files, 'one split per file, whatever splitBytes says');
+  const expected = Array.from({ length: files * perFile }, (_, i) => ({ id: i, address: address(i), zip: 10_000 + i }));
+  t.deepEqual(sortBy(await readJsonLinesDir(join(dir, 'out')), (r) => r.id as number), expected);
 });
 
 test('CSV column types can be given instead of inferred', async (t) => {
@@ -44,16 +89,34 @@ test('CSV column types can be given instead of inferred', async (t) => {
   t.deepEqual(sortBy(await readJsonLinesDir(join(dir, 'out')), (r) => r.code as string), [{ code: '007', label: 'a' }, { code: '010', label: 'b' }]);
 });
 
-test('Parquet is read by row groups, one split per group, and written back as Parquet', async (t) => {
+test('Parquet written by another writer is read by row groups, one split per group, and written back as Parquet', async (t) => {
   const dir = await tempDir();
   const n = 10_000;
-  const table = tableFromArrays({ id: Int32Array.from({ length: n }, (_, i) => i), value: Float64Array.from({ length: n }, (_, i) => i / 4) });
-  await writeFile(join(dir, 'in.parquet'), encodeParquet(table, { rowGroupSize: 1000 }));
+  const ids = Array.from({ length: n }, (_, i) => i);
+  // Uneven row groups (700, then 1500 each, then the rest) so that splits can only match them by reading the footer.
+  const input = parquetWriteBuffer({
+    columnData: [
+      { name: 'id', data: Int32Array.from(ids), type: 'INT32' },
+      { name: 'value', data: Float64Array.from(ids, (i) => i / 4), type: 'DOUBLE' },
+      { name: 'big', data: BigInt64Array.from(ids, (i) => BigInt(i) * 1_000_000_007n), type: 'INT64' },
+      { name: 'name', data: ids.map((i) => (i % 7 === 0 ? null : `name ${i} é`)), type: 'STRING' },
+    ],
+    rowGroupSize: [700, 1500],
+  });
+  await writeFile(join(dir, 'in.parquet'), new Uint8Array(input));
+  const groups = await parquetRowGroupRows(join(dir, 'in.parquet'));
+  t.deepEqual(groups, [700, 1500, 1500, 1500, 1500, 1500, 1500, 300], 'the input as the writer laid it out');
+
   const summary = await copyThrough({ paths: join(dir, '*.parquet'), splitBytes: 1 }, 'parquet', join(dir, 'out'));
-  t.is(summary.stages[0]!.splitsPlanned, 10);
-  const out = sortBy(await readParquetDir(join(dir, 'out')), (r) => r.id as number);
-  t.is(out.length, n);
-  t.deepEqual(out[1234], { id: 1234, value: 308.5 });
+  t.is(summary.stages[0]!.splitsPlanned, groups.length);
+  // One output file per split: their row counts are the input's row groups.
+  const out = join(dir, 'out');
+  const files = (await readdir(out)).filter((name) => name.endsWith('.parquet'));
+  const fileRows = await Promise.all(files.map(async (name) => (await parquetRowGroupRows(join(out, name))).reduce((a, b) => a + b, 0)));
+  t.deepEqual(fileRows.sort((a, b) => a - b), [...groups].sort((a, b) => a - b));
+  // hyparquet reads INT32 and DOUBLE as numbers, INT64 as bigints, UTF8 as strings and nulls as null.
+  const expected = ids.map((i) => ({ id: i, value: i / 4, big: BigInt(i) * 1_000_000_007n, name: i % 7 === 0 ? null : `name ${i} é` }));
+  t.deepEqual(sortBy(await readParquetDir(out), (r) => r.id as number), expected);
 });
 
 test('a folder input reads every file in it, in name order, skipping _ and . files', async (t) => {
@@ -64,8 +127,7 @@ test('a folder input reads every file in it, in name order, skipping _ and . fil
   await writeFile(join(dir, '.hidden.jsonl'), '{"v":98}\n');
   const out = join(await tempDir(), 'out');
   await copyThrough({ paths: dir }, 'csv', out);
-  const { readdir, readFile } = await import('node:fs/promises');
   const files = (await readdir(out)).sort();
   t.deepEqual(files, ['part-source-00000.csv', 'part-source-00001.csv']);
-  t.is(await readFile(join(out, files[1]!), 'utf8'), 'v\n2\n');
+  t.deepEqual(await Promise.all(files.map((name) => readFile(join(out, name), 'utf8'))), ['v\n1\n', 'v\n2\n']);
 });

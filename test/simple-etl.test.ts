@@ -1,34 +1,17 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createJob } from '../workflows/simple_etl/index.js';
 import { runCli } from './support/cli.js';
+import { expectedOrders } from './support/orders-expected.js';
 import { readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
-
-interface Order {
-  order_id: number;
-  customer: string;
-  product: string;
-  price: number;
-  qty: number;
-  total?: number;
-}
-
-/** What simple_etl must output, computed straight from its input file. */
-async function expectedOrders(input: string, minTotal: number): Promise<Order[]> {
-  const orders = (await readFile(input, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Order);
-  return orders
-    .map((o) => ({ ...o, total: Math.round(o.price * o.qty * 100) / 100 }))
-    .filter((o) => o.total > minTotal);
-}
 
 test('simple_etl writes exactly the orders over the threshold, with totals, as Parquet', async (t) => {
   const dir = await tempDir();
   const input = join(dir, 'orders.jsonl');
   const output = join(dir, 'out');
   const { sampleOrders } = await import('../workflows/simple_etl/sample-orders.js');
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(input, [...sampleOrders(30_000, 7)].map((o) => JSON.stringify(o)).join('\n') + '\n');
 
   const job = await createJob('etl-test', { input, output, splitBytes: 100_000 });
@@ -37,7 +20,7 @@ test('simple_etl writes exactly the orders over the threshold, with totals, as P
   const expected = await expectedOrders(input, 100);
   const actual = sortBy(await readParquetDir(output), (r) => r.order_id as number);
   t.true(expected.length > 1000 && expected.length < 30_000);
-  t.deepEqual(actual, sortBy(expected, (r) => r.order_id) as unknown as typeof actual);
+  t.deepEqual(actual, expected as unknown as typeof actual);
   const byStage = Object.fromEntries(summary.stages.map((s) => [s.stage, s]));
   t.is(byStage.source!.rowsOut, 30_000);
   t.true(byStage.source!.splitsPlanned! > 10, 'the input is read as many byte-range splits');
@@ -56,7 +39,7 @@ test('solstice-node run executes simple_etl end to end and prints a per-stage su
   t.true(existsSync(input), 'the sample data set is generated under data/');
   const expected = await expectedOrders(input, 50);
   const actual = sortBy(await readJsonLinesDir(output), (r) => r.order_id as number);
-  t.deepEqual(actual, sortBy(expected, (r) => r.order_id) as unknown as typeof actual);
+  t.deepEqual(actual, expected as unknown as typeof actual);
   t.regex(result.stdout, /^stage\s+workers\s+splits in/m);
   t.regex(result.stdout, /^source\s+1\s+\d+\s+\d+\s+5000\s+5000/m);
   t.regex(result.stdout, new RegExp(`^sink\\s+1\\s+\\d+\\s+0\\s+${expected.length}\\s+0`, 'm'));

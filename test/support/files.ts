@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tableToRows, type Row } from '../../lib/arrow-rows.js';
-import { readParquetLayout, readParquetRowGroups } from '../../lib/parquet-codec.js';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { Row } from '../../lib/arrow-rows.js';
 
 /** The repository root (tests run from dist/test/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -16,15 +16,22 @@ export function tempDir(prefix = 'solstice-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** Every row of every Parquet file directly in `dir`. */
+/**
+ * Every row of every Parquet file directly in `dir`, read with hyparquet (not the project's codec), as hyparquet
+ * gives them: INT32, FLOAT and DOUBLE as numbers, INT64 as bigints, UTF8 as strings, nulls as null.
+ */
 export async function readParquetDir(dir: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const name of (await readdir(dir)).filter((n) => n.endsWith('.parquet')).sort()) {
-    const path = join(dir, name);
-    const { rowGroups } = await readParquetLayout(path);
-    rows.push(...tableToRows(await readParquetRowGroups(path, rowGroups.map((_, i) => i))));
+    rows.push(...(await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, name)) })));
   }
   return rows;
+}
+
+/** The row count of each row group of a Parquet file, from its footer as hyparquet reads it. */
+export async function parquetRowGroupRows(path: string): Promise<number[]> {
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  return metadata.row_groups.map((group) => Number(group.num_rows));
 }
 
 /** Every row of every JSON lines file directly in `dir`. */

@@ -10,7 +10,7 @@ export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
 export interface CsvOptions {
   /** Field delimiter. Default `,`. */
   delimiter?: string;
-  /** Quote character. Default `"`. */
+  /** Quote character; inside a quoted field it is written twice. Default `"`. */
   quote?: string;
   /**
    * Column types by name. Columns not listed are inferred from the first rows
@@ -47,7 +47,7 @@ export async function readCsvLayout(path: string, options: CsvOptions = {}): Pro
   const complete = newline === -1 ? sample : sample.subarray(0, sample.lastIndexOf(0x0a) + 1);
   let records: string[][];
   try {
-    records = parse(complete, { delimiter, quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true });
+    records = parse(complete, { delimiter, quote, escape: quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true });
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     throw new InputFormatError({ file: path, line, record: lineText(complete, line), reason: (error as Error).message, cause: error });
@@ -106,6 +106,8 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
     const options = {
       delimiter: layout.delimiter,
       quote: layout.quote,
+      // csv-parse's escape stays '"' whatever the quote is; a doubled quote character is the CSV escape.
+      escape: layout.quote,
       relax_column_count: true,
       skip_empty_lines: true,
       on_record: (fields: string[], info: Info) => toRow(fields, info, header, converters, typeNames),

@@ -1,0 +1,19 @@
+import { readFile } from 'node:fs/promises';
+
+export interface Order {
+  order_id: number;
+  customer: string;
+  product: string;
+  price: number;
+  qty: number;
+  total?: number;
+}
+
+/** What simple_etl must output, computed straight from its input file: each order's total in cents, rounded, over `minTotal`. */
+export async function expectedOrders(input: string, minTotal: number): Promise<Order[]> {
+  const orders = (await readFile(input, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Order);
+  return orders
+    .map((o) => ({ ...o, total: Math.round(o.price * o.qty * 100) / 100 }))
+    .filter((o) => o.total > minTotal)
+    .sort((a, b) => a.order_id - b.order_id);
+}
