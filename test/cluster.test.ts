@@ -5,17 +5,20 @@ import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { actorModulePath } from '../actors/actor-paths.js';
 import { connectAuthenticated } from '../cluster/socket-handshake.js';
 import { writeChaosInput } from './support/chaos-data.js';
-import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
+import { checkWholeChaosOutput } from './support/chaos-expected.js';
+import { CHAOS_WORKFLOW } from './support/chaos-run.js';
 import { runCli } from './support/cli.js';
 import { childPids } from './support/processes.js';
-import { CLI, sortedLines, tempDir } from './support/files.js';
+import { CLI, tempDir } from './support/files.js';
 import { startAgent, stopAgents, writeClusterFile, writeSecret, type RunningAgent } from './support/host-agents.js';
 
 const require = createRequire(import.meta.url);
+const GATED_CHAOS_WORKFLOW = join(dirname(CHAOS_WORKFLOW), 'gated_chaos_workflow.js');
 const MessageSocket = require('comedy/lib/net/message-socket.js') as {
   new (socket: Socket): {
     on(event: 'message', listener: (message: { type?: string; error?: string; body?: { port?: number } }) => void): void;
@@ -97,12 +100,12 @@ async function clusterIn(t: ExecutionContext, dir: string, addresses: string[], 
   return { secretFile, agents, hosts: await writeClusterFile(dir, agents, secretFile, slots) };
 }
 
-test('a job spread over two host agents, with its masters in the job or on the agents, writes the same bytes as in-process, with non-ASCII paths in its messages', async (t) => {
+test('a job spread over two host agents, with its masters in the job or on the agents, writes every record once and exact totals, as in-process, with non-ASCII paths in its messages', async (t) => {
   // Comedy framed remote messages by characters; 'é' in the paths its messages carry broke the stream.
   const dir = join(await tempDir('solstice-cluster-same-'), 'données-é');
   await mkdir(dir);
   const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.2', '127.0.0.3'], 5);
-  const { records } = await writeChaosInput(join(dir, 'in'), 3, 6000);
+  const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 6000);
   const job = ['--workflow', CHAOS_WORKFLOW, '--input', join(dir, 'in', '*.jsonl'), '--delay-ms', '0', '--split-bytes', '8000', '--progress-interval', '0'];
 
   const local = await runCli(['run', ...job, '--job-id', 'local', '--output', join(dir, 'out-local')], { cwd: dir });
@@ -115,10 +118,9 @@ test('a job spread over two host agents, with its masters in the job or on the a
   const masters = await runCli(['start', '--hosts', hosts, '--placement', placement, ...job, '--job-id', 'cluster-masters', '--output', join(dir, 'out-masters')], { cwd: dir });
   t.is(masters.code, 0, masters.stderr);
 
-  const reference = await sortedLines(join(dir, 'out-local'));
-  t.is(reference.filter((line) => line.startsWith('/records')).length, records.length);
-  t.deepEqual(await sortedLines(join(dir, 'out-cluster')), reference);
-  t.deepEqual(await sortedLines(join(dir, 'out-masters')), reference, 'the same bytes with the masters on the hosts');
+  await checkWholeChaosOutput(t, join(dir, 'out-local'), records, totals, 'in-process');
+  await checkWholeChaosOutput(t, join(dir, 'out-cluster'), records, totals, 'on the hosts');
+  await checkWholeChaosOutput(t, join(dir, 'out-masters'), records, totals, 'with the masters on the hosts');
   // Both hosts ran workers.
   for (const agent of agents) t.regex(agent.output(), /"msg":"actor created"/, `${agent.host} created actors`);
 });
@@ -141,7 +143,7 @@ test('a host agent killed mid-job loses its workers; the job restarts on the oth
   t.regex(job.stderr(), new RegExp(`on ${victim.host}:${victim.port}\\) lost its connection`));
   t.regex(job.stderr(), new RegExp(`"host":"${victim.host}:${victim.port}".*host agent does not answer`));
   t.regex(job.stdout(), /restarted 1 time\(s\)/);
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
   // The actor processes of the killed agent ended with it.
   const alive = victimActors.filter((pid) => {
     try {
@@ -178,7 +180,7 @@ test('masters placed on host agents: killing the agent that runs the MetaService
   t.is(await job.exited, 0, job.stderr());
   t.regex(job.stderr(), new RegExp(`The job's MetaService \\(pid \\d+ on ${victim.host}:${victim.port}\\) lost its connection`));
   t.regex(job.stdout(), /restarted 1 time\(s\)/);
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
   // The restarted job ran its MetaService on a host that was left.
   t.is(agents.filter((agent) => agent !== victim && created(agent, 'MetaService')).length, 1);
 });
@@ -188,9 +190,15 @@ test('every port of a host agent and its actors binds to the agent address and r
   const { secretFile, agents, hosts } = await clusterIn(t, dir, ['127.0.0.5', '127.0.0.6'], 5);
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 2, 4000);
   const output = join(dir, 'out');
-  const job = startJob(['--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-auth', '--input', join(dir, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '120', '--progress-interval', '0.2'], dir);
+  // The job's splits wait at its gate until the test creates this file: its actors and their ports stay up while probed.
+  const gate = join(dir, 'probes-done');
+  const job = startJob(['--hosts', hosts, '--workflow', GATED_CHAOS_WORKFLOW, '--job-id', 'cluster-auth', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', output, '--gate', gate, '--progress-interval', '0.2'], dir);
+  t.teardown(() => {
+    if (job.child.exitCode === null && job.child.signalCode === null) job.child.kill('SIGKILL');
+  });
   await untilRunning(job);
+  t.is(job.child.exitCode, null, `the job runs: ${job.stderr()}`);
 
   const agentPids = agents.map((agent) => agent.process.pid!);
   const actorPids = agentPids.flatMap((pid) => childPids(pid));
@@ -242,8 +250,10 @@ test('every port of a host agent and its actors binds to the agent address and r
   });
   t.regex(refused.error ?? '', /module paths only, never from serialized code/);
 
+  t.false(existsSync(output) && (await readdir(output, { recursive: true })).some((name) => name.endsWith('.jsonl')), 'no split passed the gate while probed');
+  await writeFile(gate, '');
   t.is(await job.exited, 0, job.stderr());
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
 });
 
 test('a worker that fails to start on a host fails the job with its cause, at once', async (t) => {

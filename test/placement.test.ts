@@ -7,9 +7,11 @@ import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW } from './support/chaos-run.js';
 import { runCli } from './support/cli.js';
 import { processesIn } from './support/processes.js';
-import { isolatedState, readParquetDir, sortBy, sortedLines, tempDir } from './support/files.js';
+import { checkWholeChaosOutput } from './support/chaos-expected.js';
+import { expectedOrders } from './support/orders-expected.js';
+import { isolatedState, readParquetDir, sortBy, tempDir } from './support/files.js';
 
-test('the keyed, aggregating chaos job writes the same bytes with workers and masters in-process, threaded, forked and placed per stage', async (t) => {
+test('the keyed, aggregating chaos job writes every record once and exact per-user totals with workers and masters in-process, threaded, forked and placed per stage', async (t) => {
   const dir = await tempDir('solstice-placement-');
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 6000);
   const placements = {
@@ -37,7 +39,6 @@ test('the keyed, aggregating chaos job writes the same bytes with workers and ma
     await writeFile(file, JSON.stringify(placement));
     modes[name] = ['--placement', file];
   }
-  const outputs: Record<string, string[]> = {};
   for (const [name, args] of Object.entries(modes)) {
     const output = join(dir, `out-${name}`);
     const result = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', `placement-${name}`, '--input', join(dir, 'in', '*.jsonl'),
@@ -45,26 +46,22 @@ test('the keyed, aggregating chaos job writes the same bytes with workers and ma
     t.is(result.code, 0, `${name}: ${result.stderr}`);
     // No thread's or process's actor outlives the job: they all ran in this folder.
     t.deepEqual(processesIn(dir), [], `${name}: processes left running`);
-    outputs[name] = await sortedLines(output);
+    await checkWholeChaosOutput(t, output, records, totals, name);
   }
-  const reference = outputs['in-process']!;
-  t.is(reference.filter((line) => line.startsWith('/records')).length, records.length);
-  t.is(reference.filter((line) => line.startsWith('/totals')).length, totals.size);
-  for (const name of Object.keys(modes).slice(1)) t.deepEqual(outputs[name], reference, `${name} output equals in-process output`);
 });
 
-test('simple_etl writes the same Parquet rows with forked workers as in-process', async (t) => {
+test('simple_etl writes exactly the orders over the threshold as Parquet with workers in-process and forked', async (t) => {
   const dir = await tempDir('solstice-placement-etl-');
-  const rows: Record<string, unknown[]> = {};
+  const input = join(dir, 'data', 'simple_etl', 'orders-20000.jsonl');
   for (const mode of ['in-process', 'forked']) {
     const output = join(dir, `out-${mode}`);
     const result = await runCli(['run', '--workflow', 'simple_etl', '--job-id', `etl-${mode}`, '--rows', '20000', '--split-bytes', '200000',
       '--output', output, '--workers', mode, '--progress-interval', '0'], { cwd: dir });
     t.is(result.code, 0, result.stderr);
-    rows[mode] = sortBy(await readParquetDir(output), (row) => row.order_id as number);
+    const expected = await expectedOrders(input, 100);
+    t.true(expected.length > 5000, `${expected.length} orders over 100`);
+    t.deepEqual(sortBy(await readParquetDir(output), (row) => row.order_id as number), expected as unknown as Record<string, unknown>[], mode);
   }
-  t.true(rows['in-process']!.length > 5000);
-  t.deepEqual(rows.forked, rows['in-process']);
 });
 
 test('a malformed line read by a forked worker fails the job, naming the file and line', async (t) => {
