@@ -4,6 +4,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createJob } from '../workflows/simple_etl/index.js';
 import { runCli } from './support/cli.js';
+import { sameRows } from './support/compare.js';
 import { expectedOrders } from './support/orders-expected.js';
 import { readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
 
@@ -20,7 +21,7 @@ test('simple_etl writes exactly the orders over the threshold, with totals, as P
   const expected = await expectedOrders(input, 100);
   const actual = sortBy(await readParquetDir(output), (r) => r.order_id as number);
   t.true(expected.length > 1000 && expected.length < 30_000);
-  t.deepEqual(actual, expected as unknown as typeof actual);
+  sameRows(t, actual, expected);
   const byStage = Object.fromEntries(summary.stages.map((s) => [s.stage, s]));
   t.is(byStage.source!.rowsOut, 30_000);
   t.true(byStage.source!.splitsPlanned! > 10, 'the input is read as many byte-range splits');
@@ -39,7 +40,7 @@ test('solstice-node run executes simple_etl end to end and prints a per-stage su
   t.true(existsSync(input), 'the sample data set is generated under data/');
   const expected = await expectedOrders(input, 50);
   const actual = sortBy(await readJsonLinesDir(output), (r) => r.order_id as number);
-  t.deepEqual(actual, expected as unknown as typeof actual);
+  sameRows(t, actual, expected);
   t.regex(result.stdout, /^stage\s+workers\s+splits in/m);
   t.regex(result.stdout, /^source\s+1\s+\d+\s+\d+\s+5000\s+5000/m);
   t.regex(result.stdout, new RegExp(`^sink\\s+1\\s+\\d+\\s+0\\s+${expected.length}\\s+0`, 'm'));
