@@ -2,10 +2,9 @@ import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { writeChaosInput } from './support/chaos-data.js';
-import { CHAOS_WORKFLOW, checkChaosOutput } from './support/chaos-run.js';
+import { CHAOS_WORKFLOW, checkChaosOutput, untilLogged } from './support/chaos-run.js';
 import { runCli, startCli, type RunningCli } from './support/cli.js';
 import { childPids } from './support/processes.js';
 import { readJsonLinesDir, tempDir } from './support/files.js';
@@ -21,19 +20,20 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
   const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 60_000);
   const output = join(cwd, 'out');
   const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'supervised', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10'], cwd);
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10', '--log-level', 'info'], cwd);
 
   const killed: number[] = [];
   for (let kill = 1; kill <= 3 && !job.ended(); kill++) {
-    // Wait until this attempt runs (a progress line after the last restart), then a little more.
-    while (!job.ended() && !/^\[\d/m.test(job.stderr().slice(Math.max(0, job.stderr().lastIndexOf('restarting the job'))))) await sleep(50);
-    await sleep(300 + Math.floor(Math.random() * 900));
+    // Wait until this attempt has completed one to three checkpoints (a random moment of its run, reached by events).
+    const checkpoints = 1 + Math.floor(Math.random() * 3);
+    const thisAttempt = (text: string) => text.slice(Math.max(0, text.lastIndexOf('restarting the job')));
+    if (!(await untilLogged(job, (text) => count(thisAttempt(text), /"msg":"checkpoint published"/) >= checkpoints))) break;
     const workers = childPids(job.child.pid!);
     if (job.ended() || workers.length === 0) break;
     const victim = workers[Math.floor(Math.random() * workers.length)]!;
     process.kill(victim, 'SIGKILL');
     killed.push(victim);
-    while (!job.ended() && count(job.stderr(), /restarting the job/) < kill) await sleep(50);
+    await untilLogged(job, (text) => count(text, /restarting the job/) >= kill);
   }
   t.is(await job.exited, 0, job.stderr());
   t.log(`killed worker processes ${killed.join(', ')}`);
@@ -68,7 +68,8 @@ for (const [master, placement] of [['StageMaster-key', { StageMaster: { mode: 'f
     t.teardown(() => killIfAlive(victim!));
     t.is(await job.exited, 0, job.stderr());
     const who = master === 'MetaService' ? "The job's MetaService" : "The StageMaster of stage 'key'";
-    t.regex(job.stderr(), new RegExp(`${who} \\(pid ${victim}\\) answered no heartbeat for [34]\\.\\d s and was killed`));
+    // The timeout is a lower bound: how much later a loaded machine notices is not the test's business.
+    t.true(silentSecs(job.stderr(), `${who} \\(pid ${victim}\\)`) >= 3, job.stderr());
     t.regex(job.stdout(), /restarted 1 time\(s\)/);
     await checkChaosOutput(t, output, records, totals);
   });
@@ -91,10 +92,16 @@ async function startMasterJob(jobId: string, placement: object, args: string[] =
   const placementFile = join(cwd, 'placement.json');
   await writeFile(placementFile, JSON.stringify(placement));
   const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', jobId, '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--placement', placementFile, ...args], cwd);
-  while (!/^\[\d/m.test(job.stderr()) && !job.ended()) await sleep(50);
-  await sleep(800);
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--placement', placementFile, '--log-level', 'info', ...args], cwd);
+  // Mid-job: once it has completed a checkpoint to restart from.
+  await untilLogged(job, /"msg":"checkpoint published"/);
   return { job, output, records, totals };
+}
+
+/** How long the actor whose loss `who` (a pattern) names had answered no heartbeat when it was killed, in seconds. */
+function silentSecs(stderr: string, who: string): number {
+  const said = new RegExp(`${who} answered no heartbeat for (\\d+\\.\\d) s and was killed`).exec(stderr);
+  return said ? Number(said[1]) : Number.NaN;
 }
 
 function killIfAlive(pid: number): void {
@@ -124,7 +131,8 @@ test('a hung worker process is killed after its heartbeat timeout and counts as 
     '--heartbeat-timeout-secs', '3']);
   t.is(result.code, 1, result.stderr);
   t.regex(result.stderr, /SupervisionError: Stage 'work' lost workers 1 times within 60 s/);
-  t.regex(result.stderr, /\(pid \d+\) answered no heartbeat for [34]\.\d s and was killed while processing split 'work\/source-00002'/);
+  t.regex(result.stderr, /\(pid \d+\) answered no heartbeat for \d+\.\d s and was killed while processing split 'work\/source-00002'/);
+  t.true(silentSecs(result.stderr, `Worker \\d of stage 'work' \\(pid \\d+\\)`) >= 3, 'not before its heartbeat timeout');
 });
 
 test('a worker thread that exits is detected, and the restarted job writes every record once', async (t) => {
