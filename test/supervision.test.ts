@@ -44,18 +44,20 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
   await checkChaosOutput(t, output, records, totals);
 });
 
-test('a stage master\'s process killed with SIGKILL mid-job restarts the job from its last checkpoint, exactly once', async (t) => {
-  const { job, output, records, totals } = await startMasterJob('master-kill', { StageMaster: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' } });
-  // The stage masters are the job's forked children; the one of stage 'key' says so in its command line.
-  const victim = childNamed(job, 'StageMaster-key');
-  t.truthy(victim, 'the StageMaster of key runs in a process of its own');
-  process.kill(victim!, 'SIGKILL');
-  t.is(await job.exited, 0, job.stderr());
-  t.regex(job.stderr(), new RegExp(`The StageMaster of stage 'key' \\(pid ${victim}\\) was killed by SIGKILL`));
-  t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), 1);
-  t.regex(job.stdout(), /restarted 1 time\(s\)/);
-  await checkChaosOutput(t, output, records, totals);
-});
+for (const [master, who] of [['StageMaster-key', "The StageMaster of stage 'key'"], ['GlobalStateMaster', "The job's GlobalStateMaster"]] as const) {
+  test(`a ${master} process killed with SIGKILL mid-job restarts the job from its last checkpoint, exactly once`, async (t) => {
+    const { job, output, records, totals } = await startMasterJob(`kill-${master}`, { StageMaster: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' } });
+    // The masters are the job's forked children; each says which it is in its command line.
+    const victim = childNamed(job, master);
+    t.truthy(victim, `the ${master} runs in a process of its own`);
+    process.kill(victim!, 'SIGKILL');
+    t.is(await job.exited, 0, job.stderr());
+    t.regex(job.stderr(), new RegExp(`${who} \\(pid ${victim}\\) was killed by SIGKILL`));
+    t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), 1);
+    t.regex(job.stdout(), /restarted 1 time\(s\)/);
+    await checkChaosOutput(t, output, records, totals);
+  });
+}
 
 for (const [master, placement] of [['StageMaster-key', { StageMaster: { mode: 'forked' } }], ['MetaService', { MetaService: { mode: 'forked' } }]] as const) {
   test(`a hung ${master} (its process stopped) is killed after its heartbeat timeout, and the job restarts from its last checkpoint, exactly once`, async (t) => {
