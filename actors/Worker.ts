@@ -45,6 +45,8 @@ export default class Worker {
     this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage, worker: workerIndex });
     this.checkpoints = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
     const job = await loadJob(spec);
+    // A producer may keep its event loop, and so its payload server, busy for up to its stage's heartbeat timeout.
+    this.store.answerWithin(Math.max(...job.stageNames.map((name) => job.supervisionOf(name).heartbeatTimeoutSecs)) * 1000);
     const definition = job.getStage(stage);
     this.operator = new definition.operator(definition.config, { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log });
     await this.operator.open();

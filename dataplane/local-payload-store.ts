@@ -66,6 +66,11 @@ export class LocalPayloadStore implements PayloadStore {
     return this.address ? { ...ref, address: this.address } : ref;
   }
 
+  /** Fetches from other processes that answer nothing for `ms` fail (see {@link PayloadClient.answerWithin}). */
+  answerWithin(ms: number): void {
+    this.client.answerWithin(ms);
+  }
+
   async take(ref: PayloadRef): Promise<SplitPayload> {
     if (ref.store === this.storeId) return this.takeLocal(ref.id, ref.splitId);
     return this.client.take(ref);

@@ -49,7 +49,7 @@ class PayloadConnection {
   private leasesHeld = 0;
   private closing = false;
 
-  constructor(readonly address: string, private readonly stats: PayloadClientStats, onClose: () => void) {
+  constructor(readonly address: string, private readonly stats: PayloadClientStats, onClose: () => void, silenceMs: number | undefined) {
     if (address.startsWith('tcp:')) {
       this.handshake = { client: new FrameHandshakeClient(requireClusterSecret(`payload server ${address}`)), waiting: [] };
     }
@@ -71,6 +71,14 @@ class PayloadConnection {
     this.socket.on('error', (error) => {
       this.failure = error;
     });
+    // A server whose process is stopped or whose host vanished keeps the connection open and answers nothing.
+    if (silenceMs !== undefined) {
+      this.socket.setTimeout(silenceMs, () => {
+        if (this.pending.size === 0) return;
+        this.failure = new Error(`the payload server answered nothing for ${(silenceMs / 1000).toFixed(1)} s`);
+        this.socket.destroy();
+      });
+    }
     this.socket.on('close', () => {
       onClose();
       const cause = this.failure ?? new Error('connection closed');
@@ -216,6 +224,17 @@ class PayloadConnection {
 export class PayloadClient {
   private readonly connections = new Map<string, PayloadConnection>();
   private readonly counts: PayloadClientStats = { sharedMemory: 0, socket: 0 };
+  private silenceMs: number | undefined;
+
+  /**
+   * A request that its server leaves without a sound (no byte sent or
+   * received on its connection) for `ms` fails as unavailable, on the
+   * connections opened from now on. Never shortened: a process's client
+   * serves every stage of its job.
+   */
+  answerWithin(ms: number): void {
+    this.silenceMs = Math.max(this.silenceMs ?? 0, ms);
+  }
 
   /** How many payloads arrived each way. */
   stats(): PayloadClientStats {
@@ -242,7 +261,7 @@ export class PayloadClient {
     if (!connection) {
       connection = new PayloadConnection(address, this.counts, () => {
         if (this.connections.get(address) === connection) this.connections.delete(address);
-      });
+      }, this.silenceMs);
       this.connections.set(address, connection);
     }
     return connection;
