@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { LocalPayloadStore } from '../dataplane/local-payload-store.js';
+import { PayloadClient } from '../dataplane/payload-client.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
 import { PayloadUnavailableError, deserializeError, serializeError } from '../lib/errors.js';
 
@@ -49,4 +50,22 @@ test('a fetch waiting on a holder that is then killed fails with PayloadUnavaila
   const received = deserializeError(serializeError(error)) as PayloadUnavailableError;
   t.true(received instanceof PayloadUnavailableError, 'a worker reports it to its master as itself');
   t.like(received, { stage: 'keyed', splitId: 'keyed/source-00000', address: refs[0]!.address, message: error!.message });
+});
+
+test('a fetch from a payload server whose process stopped (the connection stays open) fails as unavailable once it has answered nothing for the set time', async (t) => {
+  const { process: child, refs } = await holder('held', 2);
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const client = new PayloadClient();
+  client.answerWithin(500);
+  t.teardown(() => client.close());
+
+  // A server that answers is not hurried: the first payload arrives.
+  t.is((await client.take(refs[0]!)).toTable().getChild('n')!.get(0), 0);
+
+  child.kill('SIGSTOP');
+  const error = await t.throwsAsync(client.take(refs[1]!), { instanceOf: PayloadUnavailableError });
+  t.regex(error!.message, /Could not fetch the output of split 'held\/source-00001' from unix:.*: the payload server answered nothing for 0\.5 s/);
+  t.is(error!.stage, 'held', 'counted against the stage that produced the payload');
 });

@@ -48,6 +48,7 @@ test('a host that vanishes without closing its connections is found by heartbeat
   t.true(Number(silent?.[2]) >= 3);
   t.regex(job.stderr(), new RegExp(`"host":"${victim.host}:${victim.port}".*host agent does not answer`));
   t.regex(job.stdout(), /restarted \d+ time\(s\)/);
+  t.regex(job.stderr(), /"restore":\d+,[^\n]*"msg":"worker lost; restarting the job from its last completed checkpoint"/, 'resumed from a checkpoint');
   await checkChaosOutput(t, output, records, totals);
   // The host stayed vanished to the end (no process of it ended, which would have closed its connections).
   for (const pid of stopped) t.is(procState(pid), 'T', `pid ${pid} is still stopped`);

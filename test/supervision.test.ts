@@ -11,6 +11,9 @@ import { readJsonLinesDir, tempDir } from './support/files.js';
 
 const CRASH_WORKFLOW = fileURLToPath(new URL('fixtures/crash_workflow.js', import.meta.url));
 
+/** The restart's log line names the checkpoint it resumes from (not 'none': the job had completed one). */
+const RESUMED_FROM_A_CHECKPOINT = /"restore":\d+,[^\n]*"msg":"worker lost; restarting the job from its last completed checkpoint"/;
+
 function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
 }
@@ -54,6 +57,7 @@ for (const [master, who] of [['StageMaster-key', "The StageMaster of stage 'key'
     t.is(await job.exited, 0, job.stderr());
     t.regex(job.stderr(), new RegExp(`${who} \\(pid ${victim}\\) was killed by SIGKILL`));
     t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), 1);
+    t.regex(job.stderr(), RESUMED_FROM_A_CHECKPOINT);
     t.regex(job.stdout(), /restarted 1 time\(s\)/);
     await checkChaosOutput(t, output, records, totals);
   });
