@@ -19,10 +19,10 @@ export interface Attempt {
 
 /**
  * Starts the CLI as a child process. Once it runs the job (its first progress
- * line), it calls `whenRunning` and, if `killAfterMs` is set, SIGKILLs the
- * child that long after, unless it ended first.
+ * line), if `killAfterMs` is set, it SIGKILLs the child that long after,
+ * unless it ended first.
  */
-export function attempt(args: string[], cwd: string, options: { killAfterMs?: number; whenRunning?: () => void } = {}): Promise<Attempt> {
+export function attempt(args: string[], cwd: string, options: { killAfterMs?: number } = {}): Promise<Attempt> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -33,7 +33,6 @@ export function attempt(args: string[], cwd: string, options: { killAfterMs?: nu
       stderr += chunk.toString();
       if (!running && /^\[\d/m.test(stderr)) {
         running = true;
-        options.whenRunning?.();
         if (options.killAfterMs !== undefined) {
           timer = setTimeout(() => {
             killed = child.kill('SIGKILL');
