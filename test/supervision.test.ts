@@ -85,8 +85,9 @@ async function crashJob(args: string[]) {
   const cwd = await tempDir('solstice-crash-');
   const { records } = await writeChaosInput(join(cwd, 'in'), 1, 3000);
   const output = join(cwd, 'out');
+  // Each restart starts the job's processes anew: on a loaded 2-core machine that takes tens of seconds.
   const result = await runCli(['run', '--workflow', CRASH_WORKFLOW, '--job-id', 'crash', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--progress-interval', '0', ...args], { cwd });
+    '--output', output, '--progress-interval', '0', ...args], { cwd, timeoutMs: 600_000 });
   return { cwd, output, records, result };
 }
 
