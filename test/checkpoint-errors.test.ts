@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Job, JobDefinitionError } from '../lib/index.js';
-import { checkChaosOutput } from './support/chaos-run.js';
+import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { runCli, startCli } from './support/cli.js';
 import { tempDir } from './support/files.js';
@@ -75,7 +75,7 @@ test.serial('the final checkpoint is retried with growing pauses while the state
   const again = await runCli(args, { cwd });
   t.is(again.code, 0, again.stderr);
   t.regex(again.stdout, /^resumed from checkpoint \d+$/m);
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
 });
 
 test('finalCheckpointRetrySecs must be a number of seconds', (t) => {

@@ -1,10 +1,9 @@
-import test, { type ExecutionContext } from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { actorModulePath } from '../actors/actor-paths.js';
@@ -12,13 +11,13 @@ import { connectAuthenticated } from '../cluster/socket-handshake.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { CHAOS_WORKFLOW } from './support/chaos-run.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli, untilLogged } from './support/cli.js';
 import { childPids } from './support/processes.js';
-import { CLI, tempDir } from './support/files.js';
-import { startAgent, stopAgents, writeClusterFile, writeSecret, type RunningAgent } from './support/host-agents.js';
+import { tempDir } from './support/files.js';
+import { until } from './support/until.js';
+import { clusterIn, writeSecret, type RunningAgent } from './support/host-agents.js';
 
 const require = createRequire(import.meta.url);
-const GATED_CHAOS_WORKFLOW = join(dirname(CHAOS_WORKFLOW), 'gated_chaos_workflow.js');
 const MessageSocket = require('comedy/lib/net/message-socket.js') as {
   new (socket: Socket): {
     on(event: 'message', listener: (message: { type?: string; error?: string; body?: { port?: number } }) => void): void;
@@ -78,27 +77,8 @@ function createWorkerRequest(): object {
   };
 }
 
-function startJob(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [CLI, 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
-}
 
-async function untilRunning(job: ReturnType<typeof startJob>): Promise<void> {
-  while (!/^\[\d/m.test(job.stderr()) && job.child.exitCode === null) await sleep(50);
-}
 
-/** Host agents on the given addresses, sharing a new secret in `dir`, stopped when the test ends, and cluster.json for them. */
-async function clusterIn(t: ExecutionContext, dir: string, addresses: string[], slots: number) {
-  const secretFile = await writeSecret(dir);
-  const agents = await Promise.all(addresses.map((address) => startAgent(address, secretFile, dir)));
-  t.teardown(() => stopAgents(agents));
-  return { secretFile, agents, hosts: await writeClusterFile(dir, agents, secretFile, slots) };
-}
 
 test('a job spread over two host agents, with its masters in the job or on the agents, writes every record once and exact totals, as in-process, with non-ASCII paths in its messages', async (t) => {
   // Comedy framed remote messages by characters; 'é' in the paths its messages carry broke the stream.
@@ -130,10 +110,9 @@ test('a host agent killed mid-job loses its workers; the job restarts on the oth
   const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.2', '127.0.0.3', '127.0.0.4'], 5);
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
   const output = join(dir, 'out');
-  const job = startJob(['--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-kill', '--input', join(dir, 'in', '*.jsonl'),
+  const job = startCli(['start', '--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-kill', '--input', join(dir, 'in', '*.jsonl'),
     '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--log-level', 'info'], dir);
-  await untilRunning(job);
-  await sleep(800 + Math.floor(Math.random() * 800));
+  t.true(await untilLogged(job, /"msg":"checkpoint published"/), job.stderr());
   const victim = agents[1]!;
   const victimActors = childPids(victim.process.pid!);
   t.true(victimActors.length > 0, 'the victim host ran workers');
@@ -163,17 +142,18 @@ test('masters placed on host agents: killing the agent that runs the MetaService
   await writeFile(placement, JSON.stringify({ MetaService: { mode: 'remote' }, GlobalStateMaster: { mode: 'remote' }, StageMaster: { mode: 'remote' } }));
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
   const output = join(dir, 'out');
-  const job = startJob(['--hosts', hosts, '--placement', placement, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-masters',
+  const job = startCli(['start', '--hosts', hosts, '--placement', placement, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-masters',
     '--input', join(dir, 'in', '*.jsonl'), '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1',
     '--log-level', 'info'], dir);
-  await untilRunning(job);
+  t.true(await untilLogged(job, /^\[\d/m), job.stderr());
   const created = (agent: RunningAgent, name: string) => agent.output().includes(`"name":"${name}"`);
   // Every master runs on an agent, none in the job's process.
   for (const name of ['MetaService', 'GlobalStateMaster', 'StageMaster-source', 'StageMaster-totals-sink']) {
     t.is(agents.filter((agent) => created(agent, name)).length, 1, `${name} was created on one agent`);
   }
   t.notRegex(job.stderr(), /"actor":"(MetaService|StageMaster|GlobalStateMaster)"/, 'no master logs from the job\'s process');
-  await sleep(800 + Math.floor(Math.random() * 800));
+  // The GlobalStateMaster logs on the agent that runs it.
+  await until('a checkpoint was published', () => job.ended() || agents.some((agent) => /"msg":"checkpoint published"/.test(agent.output())));
   const victim = agents.find((agent) => created(agent, 'MetaService'))!;
   victim.process.kill('SIGKILL');
 
@@ -192,12 +172,12 @@ test('every port of a host agent and its actors binds to the agent address and r
   const output = join(dir, 'out');
   // The job's splits wait at its gate until the test creates this file: its actors and their ports stay up while probed.
   const gate = join(dir, 'probes-done');
-  const job = startJob(['--hosts', hosts, '--workflow', GATED_CHAOS_WORKFLOW, '--job-id', 'cluster-auth', '--input', join(dir, 'in', '*.jsonl'),
-    '--output', output, '--gate', gate, '--progress-interval', '0.2'], dir);
+  const job = startCli(['start', '--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'cluster-auth', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', output, '--gate', gate, '--delay-ms', '0', '--progress-interval', '0.2'], dir);
   t.teardown(() => {
     if (job.child.exitCode === null && job.child.signalCode === null) job.child.kill('SIGKILL');
   });
-  await untilRunning(job);
+  t.true(await untilLogged(job, /^\[\d/m), job.stderr());
   t.is(job.child.exitCode, null, `the job runs: ${job.stderr()}`);
 
   const agentPids = agents.map((agent) => agent.process.pid!);

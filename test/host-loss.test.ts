@@ -2,9 +2,10 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeChaosInput } from './support/chaos-data.js';
-import { CHAOS_WORKFLOW, checkChaosOutput, untilLogged } from './support/chaos-run.js';
-import { startCli } from './support/cli.js';
-import { clusterIn } from './support/clusters.js';
+import { CHAOS_WORKFLOW } from './support/chaos-run.js';
+import { checkWholeChaosOutput } from './support/chaos-expected.js';
+import { startCli, untilLogged } from './support/cli.js';
+import { clusterIn } from './support/host-agents.js';
 import { tempDir } from './support/files.js';
 import { childPids } from './support/processes.js';
 
@@ -49,7 +50,7 @@ test('a host that vanishes without closing its connections is found by heartbeat
   t.regex(job.stderr(), new RegExp(`"host":"${victim.host}:${victim.port}".*host agent does not answer`));
   t.regex(job.stdout(), /restarted \d+ time\(s\)/);
   t.regex(job.stderr(), /"restore":\d+,[^\n]*"msg":"worker lost; restarting the job from its last completed checkpoint"/, 'resumed from a checkpoint');
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
   // The host stayed vanished to the end (no process of it ended, which would have closed its connections).
   for (const pid of stopped) t.is(procState(pid), 'T', `pid ${pid} is still stopped`);
 });

@@ -3,6 +3,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3StateBackend } from '../state/s3-state-backend.js';
 import { cephUnavailableReason, startCephS3Gateway, type S3Gateway } from './support/ceph-s3-gateway.js';
 import { needing } from './support/requirements.js';
+import { checkStateBackendContract } from './support/state-backend-contract.js';
 import { killAndResumeUntilDone, runThroughOutage } from './support/chaos-run.js';
 
 const unavailable = cephUnavailableReason();
@@ -26,21 +27,9 @@ test.after.always(async () => {
 
 const stateUrl = (prefix: string) => `s3://solstice-state/${prefix}?endpoint=${encodeURIComponent(gateway.endpoint)}`;
 
-s3Test('the S3 backend writes whole objects, publishes only once, lists and deletes by prefix', async (t) => {
+s3Test('the S3 backend writes whole objects, binary intact, publishes only once, lists and deletes by prefix', async (t) => {
   const backend = new S3StateBackend(stateUrl('contract'));
-  await backend.write('job/checkpoints/1/state/a.json', '{"a":1}');
-  await backend.write('job/checkpoints/1/state/a.json', '{"a":2}');
-  t.is(Buffer.from((await backend.read('job/checkpoints/1/state/a.json'))!).toString(), '{"a":2}');
-  t.is(await backend.read('job/missing'), undefined);
-  t.true(await backend.writeIfAbsent('job/checkpoints/1/MANIFEST.json', 'first'));
-  t.false(await backend.writeIfAbsent('job/checkpoints/1/MANIFEST.json', 'second'), 'the server refuses a second publish (412)');
-  t.is(Buffer.from((await backend.read('job/checkpoints/1/MANIFEST.json'))!).toString(), 'first');
-  await backend.write('job/checkpoints/2/state/b.json', '{}');
-  t.deepEqual(await backend.list('job/checkpoints/'), [
-    'job/checkpoints/1/MANIFEST.json', 'job/checkpoints/1/state/a.json', 'job/checkpoints/2/state/b.json',
-  ]);
-  await backend.deletePrefix('job/checkpoints/1/');
-  t.deepEqual(await backend.list('job/'), ['job/checkpoints/2/state/b.json']);
+  await checkStateBackendContract(t, backend, 'the server refuses a second publish (412)');
 });
 
 s3Test('with its state on S3, a job SIGKILLed and resumed writes every record exactly once', async (t) => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { checkChaosOutput } from './support/chaos-run.js';
+import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { runCli, startCli, type RunningCli } from './support/cli.js';
 import { readJsonLinesDir, tempDir } from './support/files.js';
@@ -29,7 +29,7 @@ function traced(file: string): { started: string[]; ended: string[] } {
 }
 
 function manifests(cwd: string, jobId: string): string[] {
-  const dir = join(cwd, '.solstice', jobId, jobId, 'checkpoints');
+  const dir = join(cwd, '.solstice', jobId, 'checkpoints');
   return existsSync(dir) ? readdirSync(dir).filter((id) => existsSync(join(dir, id, 'MANIFEST.json'))) : [];
 }
 
@@ -64,7 +64,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const resumed = await runCli(jobArgs, { cwd });
     t.is(resumed.code, 0, resumed.stderr);
     t.regex(resumed.stdout, /^resumed from checkpoint \d+$/m);
-    await checkChaosOutput(t, output, records, totals);
+    await checkWholeChaosOutput(t, output, records, totals);
   });
 }
 

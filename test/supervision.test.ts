@@ -4,8 +4,9 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeChaosInput } from './support/chaos-data.js';
-import { CHAOS_WORKFLOW, checkChaosOutput, untilLogged } from './support/chaos-run.js';
-import { runCli, startCli, type RunningCli } from './support/cli.js';
+import { CHAOS_WORKFLOW } from './support/chaos-run.js';
+import { checkWholeChaosOutput } from './support/chaos-expected.js';
+import { runCli, startCli, untilLogged, type RunningCli } from './support/cli.js';
 import { childPids } from './support/processes.js';
 import { readJsonLinesDir, tempDir } from './support/files.js';
 
@@ -44,7 +45,7 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
   for (const pid of killed) t.regex(job.stderr(), new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
   t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), killed.length);
   t.regex(job.stdout(), new RegExp(`restarted ${killed.length} time\\(s\\)`));
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
 });
 
 for (const [master, who] of [['StageMaster-key', "The StageMaster of stage 'key'"], ['GlobalStateMaster', "The job's GlobalStateMaster"]] as const) {
@@ -59,7 +60,7 @@ for (const [master, who] of [['StageMaster-key', "The StageMaster of stage 'key'
     t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), 1);
     t.regex(job.stderr(), RESUMED_FROM_A_CHECKPOINT);
     t.regex(job.stdout(), /restarted 1 time\(s\)/);
-    await checkChaosOutput(t, output, records, totals);
+    await checkWholeChaosOutput(t, output, records, totals);
   });
 }
 
@@ -77,7 +78,7 @@ for (const [master, placement] of [['StageMaster-key', { StageMaster: { mode: 'f
     // The timeout is a lower bound: how much later a loaded machine notices is not the test's business.
     t.true(silentSecs(job.stderr(), `${who} \\(pid ${victim}\\)`) >= 3, job.stderr());
     t.regex(job.stdout(), /restarted 1 time\(s\)/);
-    await checkChaosOutput(t, output, records, totals);
+    await checkWholeChaosOutput(t, output, records, totals);
   });
 }
 

@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { writeChaosInput, type ChaosRecord } from './chaos-data.js';
-import { runCli, startCli, type RunningCli } from './cli.js';
-import { CLI, readJsonLinesDir, tempDir } from './files.js';
+import { writeChaosInput } from './chaos-data.js';
+import { checkWholeChaosOutput } from './chaos-expected.js';
+import { runCli, startCli, untilLogged } from './cli.js';
+import { CLI, tempDir } from './files.js';
 
 export const CHAOS_WORKFLOW = fileURLToPath(new URL('../fixtures/chaos_workflow.js', import.meta.url));
 
@@ -87,27 +85,9 @@ export async function killAndResumeUntilDone(
   t.true(kills >= Math.min(3, wantedKills), `the job was killed ${kills} times`);
   t.true(log.some((line) => line.includes('--restore latest')), 'the job was resumed from a checkpoint at least once');
 
-  await checkChaosOutput(t, output, records, totals);
+  await checkWholeChaosOutput(t, output, records, totals);
 }
 
-/** The chaos job's output holds every input record exactly once, and exact per-user totals. */
-export async function checkChaosOutput(
-  t: ExecutionContext, output: string, records: ChaosRecord[], totals: Map<string, { n: number; amount: number; top: number }>,
-): Promise<void> {
-  const written = await readJsonLinesDir(join(output, 'records'));
-  const ids = written.map((r) => r.id as number).sort((a, b) => a - b);
-  t.is(ids.length, records.length, 'no record missing or duplicated');
-  t.deepEqual(ids, records.map((r) => r.id));
-  const byId = new Map(records.map((r) => [r.id, r]));
-  t.true(written.every((r) => r.user === byId.get(r.id as number)!.user && r.amount === byId.get(r.id as number)!.amount));
-
-  const counted = await readJsonLinesDir(join(output, 'totals'));
-  t.is(counted.length, totals.size);
-  for (const row of counted) t.deepEqual({ n: row.n, amount: row.amount, top: row.top }, totals.get(row._key as string), `totals of ${row._key}`);
-
-  t.false(existsSync(join(output, 'records', '_staging')), 'no staging leftovers');
-  t.deepEqual((await readdir(output)).sort(), ['records', 'totals']);
-}
 
 /**
  * Runs the chaos job with its state at `stateBackend` and takes that backend's
@@ -121,7 +101,7 @@ export async function runThroughOutage(
   options: { stateBackend: string; stopServer: () => Promise<void>; startServer: () => Promise<void>; failure: RegExp },
 ): Promise<void> {
   const cwd = await tempDir('solstice-outage-');
-  const { records } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
   const output = join(cwd, 'out');
   const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'outage', '--input', join(cwd, 'in', '*.jsonl'),
     '--output', output, '--delay-ms', '40', '--interval-secs', '0.3', '--progress-interval', '0.5', '--state-backend', options.stateBackend,
@@ -139,16 +119,6 @@ export async function runThroughOutage(
   t.regex(job.stderr(), options.failure);
   const listing = await runCli(['checkpoints', 'list', '--job-id', 'outage', '--state-backend', options.stateBackend], { cwd });
   t.regex(listing.stdout, /yes \(job complete\)/);
-  t.is((await readJsonLinesDir(join(output, 'records'))).length, records.length);
-  t.false(existsSync(join(output, 'records', '_staging')), 'no staging leftovers');
+  await checkWholeChaosOutput(t, output, records, totals);
 }
 
-/** Waits until the job's stderr matches `pattern` (true) or it has exited without (false). */
-export async function untilLogged(job: RunningCli, pattern: RegExp | ((stderr: string) => boolean)): Promise<boolean> {
-  const matches = typeof pattern === 'function' ? pattern : (text: string) => pattern.test(text);
-  for (;;) {
-    if (matches(job.stderr())) return true;
-    if (job.ended()) return matches(job.stderr());
-    await Promise.race([once(job.child.stderr!, 'data'), job.exited]);
-  }
-}

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +11,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the solstice-node CLI as a child process, by default in a fresh temporary folder (where its checkpoints go). */
+/**
+ * Runs the solstice-node CLI as a child process, by default in a fresh temporary folder (where its checkpoints go).
+ * A run still going after `timeoutMs` is killed and rejects, so it cannot pass for an exit code of the CLI's own.
+ */
 export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), 'solstice-cli-'));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+  const timeout = options.timeoutMs ?? 120_000;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error?.killed) {
+        reject(new Error(`solstice-node ${args.join(' ')} was still running after ${timeout / 1000} s and was killed; its stderr:\n${stderr.slice(-4000)}`));
+        return;
+      }
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -43,4 +52,14 @@ export function startCli(args: string[], cwd: string): RunningCli {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   void exited.then(() => (ended = true));
   return { child, stdout: () => stdout, stderr: () => stderr, exited, ended: () => ended };
+}
+
+/** Waits until the CLI's stderr matches `pattern`; false if it exited without. */
+export async function untilLogged(job: RunningCli, pattern: RegExp | ((stderr: string) => boolean)): Promise<boolean> {
+  const matches = typeof pattern === 'function' ? pattern : (text: string) => pattern.test(text);
+  for (;;) {
+    if (matches(job.stderr())) return true;
+    if (job.ended()) return matches(job.stderr());
+    await Promise.race([once(job.child.stderr!, 'data'), job.exited]);
+  }
 }

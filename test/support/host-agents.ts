@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
 import { CLI } from './files.js';
 
 export interface RunningAgent {
@@ -50,4 +51,12 @@ export async function writeClusterFile(dir: string, agents: RunningAgent[], secr
 export async function stopAgents(agents: RunningAgent[]): Promise<void> {
   for (const agent of agents) if (agent.process.exitCode === null && agent.process.signalCode === null) agent.process.kill('SIGTERM');
   await Promise.all(agents.map((agent) => agent.exited));
+}
+
+/** Host agents on the given addresses, sharing a new secret in `dir`, stopped when the test ends, and cluster.json for them. */
+export async function clusterIn(t: ExecutionContext, dir: string, addresses: string[], slots: number) {
+  const secretFile = await writeSecret(dir);
+  const agents = await Promise.all(addresses.map((address) => startAgent(address, secretFile, dir)));
+  t.teardown(() => stopAgents(agents));
+  return { secretFile, agents, hosts: await writeClusterFile(dir, agents, secretFile, slots) };
 }
