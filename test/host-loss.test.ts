@@ -23,8 +23,9 @@ test('a host that vanishes without closing its connections is found by heartbeat
   const { agents, hosts } = await clusterIn(t, dir, ['127.0.0.12', '127.0.0.13', '127.0.0.14'], 5);
   const { records, totals } = await writeChaosInput(join(dir, 'in'), 3, 30_000);
   const output = join(dir, 'out');
+  // Every worker is pinged on the job's timeout: 10 s, so that a healthy one stalled by a loaded machine is not taken for lost.
   const job = startCli(['start', '--hosts', hosts, '--workflow', CHAOS_WORKFLOW, '--job-id', 'host-loss', '--input', join(dir, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--heartbeat-timeout-secs', '3',
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--heartbeat-timeout-secs', '10',
     '--log-level', 'info'], dir);
   t.true(await untilLogged(job, /"msg":"checkpoint published"/), job.stderr());
 
@@ -46,7 +47,7 @@ test('a host that vanishes without closing its connections is found by heartbeat
   t.truthy(silent, job.stderr());
   t.true(stopped.includes(Number(silent?.[1])), 'a stopped actor was taken as lost');
   // The timeout is a lower bound; when a loaded machine notices is not the test's business.
-  t.true(Number(silent?.[2]) >= 3);
+  t.true(Number(silent?.[2]) >= 10);
   t.regex(job.stderr(), new RegExp(`"host":"${victim.host}:${victim.port}".*host agent does not answer`));
   t.regex(job.stdout(), /restarted \d+ time\(s\)/);
   t.regex(job.stderr(), /"restore":\d+,[^\n]*"msg":"worker lost; restarting the job from its last completed checkpoint"/, 'resumed from a checkpoint');
