@@ -1,7 +1,7 @@
 import type { ActorRef } from 'comedy';
 import type { SerializedError } from '../lib/errors.js';
 import { JobStoppedError, MasterLostError, serializeError } from '../lib/errors.js';
-import type { Job } from '../lib/job.js';
+import type { JobGraph } from '../lib/job.js';
 import type { JobSpec } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { actorModulePath } from './actor-paths.js';
@@ -59,7 +59,7 @@ interface SelfActor {
  */
 export default class MetaService {
   private params!: MetaServiceParams;
-  private job!: Job;
+  private job!: JobGraph;
   private stateMaster!: ActorRef;
   private readonly masters = new Map<string, ActorRef>();
   private state: JobState = 'initialized';

@@ -1,6 +1,6 @@
 import type { ActorRef } from 'comedy';
 import { JobStoppedError, SolsticeError, WorkerLostError, serializeError, type SerializedError } from '../lib/errors.js';
-import type { Job } from '../lib/job.js';
+import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
 import { Split, splitIdOf, type DataRange } from '../lib/split.js';
@@ -61,7 +61,7 @@ function ask<T = unknown>(worker: ActorRef, topic: string, ...message: unknown[]
  */
 export default class StageMaster {
   private params!: StageMasterParams;
-  private job!: Job;
+  private job!: JobGraph;
   private stage!: Stage;
   private log!: Logger;
   private workers: ActorRef[] = [];

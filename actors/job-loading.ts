@@ -1,11 +1,11 @@
 import { SolsticeError } from '../lib/errors.js';
-import type { Job } from '../lib/job.js';
+import type { JobGraph } from '../lib/job.js';
 import { registeredJob } from '../lib/job-registry.js';
 import type { JobSpec } from '../lib/job-spec.js';
 import { createJobFromWorkflow } from '../lib/workflow-loader.js';
 
 /** The job a spec names, as this process sees it. */
-export async function loadJob(spec: JobSpec): Promise<Job> {
+export async function loadJob(spec: JobSpec): Promise<JobGraph> {
   const local = spec.registryKey ? registeredJob(spec.registryKey) : undefined;
   if (local) return local;
   if (!spec.workflowModule) {

@@ -1,7 +1,8 @@
 import { JobStoppedError, SolsticeError } from '../lib/errors.js';
 import type { LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
-import { formatProgress, formatSummary } from '../lib/progress-reporter.js';
+import { formatProgress, formatSummary } from '../runtime/progress-reporter.js';
+import { JobRunner } from '../runtime/runner.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 import type { WorkerMode } from '../actors/placement.js';
 import { placementFromOptions } from './placement-option.js';
@@ -47,7 +48,7 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     // On a cluster, workers run on its hosts unless a placement file says more.
     const placement = command.clusterFile && !command.placementFile ? undefined : await placementFromOptions(command.workers, command.placementFile);
     const cluster = command.clusterFile ? await readClusterConfig(command.clusterFile) : undefined;
-    const runner = job.createRunner({
+    const runner = new JobRunner(job, {
       workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement, cluster,
     });
     await runner.initialize();

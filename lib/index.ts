@@ -1,4 +1,5 @@
-export { Job, type JobOptions, DEFAULT_RETAINED_CHECKPOINTS } from './job.js';
+export { Job } from '../runtime/job.js';
+export { JobGraph, type JobOptions, DEFAULT_RETAINED_CHECKPOINTS } from './job.js';
 export { Stage, type StageOptions } from './stage.js';
 export type { Parallelism } from './parallelism.js';
 export { Operator, SourceOperator, SinkOperator, type OperatorContext, type OperatorClass, type KeyedOutput } from './operator.js';
@@ -8,7 +9,7 @@ export type { Row } from './arrow-rows.js';
 export { SchemaInferenceError } from './arrow-rows.js';
 export { readClusterConfig, type ClusterConfig, type ClusterHost } from '../cluster/cluster-config.js';
 export { HostAgent, type HostAgentOptions } from '../cluster/host-agent.js';
-export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from './runner.js';
+export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from '../runtime/runner.js';
 export { CheckpointError } from '../actors/GlobalStateMaster.js';
 export type { RestoreRequest } from './job-spec.js';
 export type { StatefulOperator, TransactionalSink, FinishingOperator } from './operator.js';

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Job } from './job.js';
+import type { JobGraph } from './job.js';
 
 /**
  * Jobs created in this process, for actors that run in the same process: they
  * use the very Job object (and the closures in its stages) the user built.
  */
-const jobs = new Map<string, Job>();
+const jobs = new Map<string, JobGraph>();
 
-export function registerJob(job: Job): string {
+export function registerJob(job: JobGraph): string {
   const key = `${job.jobId}:${randomUUID()}`;
   jobs.set(key, job);
   return key;
 }
 
-export function registeredJob(key: string): Job | undefined {
+export function registeredJob(key: string): JobGraph | undefined {
   return jobs.get(key);
 }
 

@@ -2,7 +2,6 @@ import { JobDefinitionError, StageNotFoundError } from './errors.js';
 import { isSourceOperatorClass } from './operator.js';
 import type { Stage } from './stage.js';
 import { resolveSupervision, validateSupervision, type ResolvedSupervision, type SupervisionPolicy } from './supervision.js';
-import { JobRunner, type RunnerOptions } from './runner.js';
 
 export interface JobOptions {
   /** Names the job's state and logs; also passed to `createJob` in every process. */
@@ -38,8 +37,13 @@ export interface JobOptions {
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
 export const DEFAULT_FINAL_CHECKPOINT_RETRY_SECS = 60;
 
-/** A DAG of stages. Sources have no upstream; every other stage names at least one. */
-export class Job {
+/**
+ * A DAG of stages. Sources have no upstream; every other stage names at least
+ * one. What the actors and loaders work with; users build a `Job`, which is
+ * this graph plus `createRunner()` (runtime/job.ts), so that this layer needs
+ * nothing of the runtime.
+ */
+export class JobGraph {
   readonly options: JobOptions;
   private readonly stages = new Map<string, Stage>();
   private readonly upstreams = new Map<string, readonly string[]>();
@@ -130,10 +134,5 @@ export class Job {
   /** Throws unless the job can run: at least one stage. */
   validate(): void {
     if (this.stages.size === 0) throw new JobDefinitionError(`Job '${this.jobId}' has no stages`);
-  }
-
-  createRunner(options: RunnerOptions = {}): JobRunner {
-    this.validate();
-    return new JobRunner(this, options);
   }
 }

@@ -2,12 +2,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkflowNotFoundError } from './errors.js';
-import { Job } from './job.js';
+import { JobGraph } from './job.js';
 import { DIST_ROOT, PACKAGE_ROOT } from './package-root.js';
 
 /** What a workflow module exports. */
 export interface WorkflowModule {
-  createJob(jobId: string, config: Record<string, unknown>): Job | Promise<Job>;
+  createJob(jobId: string, config: Record<string, unknown>): JobGraph | Promise<JobGraph>;
 }
 
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
@@ -109,10 +109,10 @@ export async function importWorkflow(path: string): Promise<WorkflowModule> {
 }
 
 /** Builds the job a workflow module describes. */
-export async function createJobFromWorkflow(path: string, jobId: string, config: Record<string, unknown>): Promise<Job> {
+export async function createJobFromWorkflow(path: string, jobId: string, config: Record<string, unknown>): Promise<JobGraph> {
   const module = await importWorkflow(path);
   const job = await module.createJob(jobId, config);
-  if (!(job instanceof Job)) {
+  if (!(job instanceof JobGraph)) {
     throw new WorkflowNotFoundError(
       path,
       'createJob did not return a Job of this solstice-node package (is the workflow importing another copy of solstice-node?)',

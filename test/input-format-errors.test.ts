@@ -7,7 +7,7 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJobFromWorkflow, InputFormatError, OperatorError } from '../lib/index.js';
+import { createJobFromWorkflow, InputFormatError, JobRunner, OperatorError } from '../lib/index.js';
 import { isolatedState, tempDir } from './support/files.js';
 
 const COPY_WORKFLOW = fileURLToPath(new URL('./fixtures/copy_workflow.js', import.meta.url));
@@ -20,7 +20,7 @@ async function readError(t: import('ava').ExecutionContext, name: string, text: 
   const config = { input, output: join(dir, 'out'), ...extra };
   const job = await createJobFromWorkflow(COPY_WORKFLOW, `bad-${name.replace(/\W/g, '-')}`, config);
   const threaded = extra.threaded === true;
-  const runner = job.createRunner({
+  const runner = new JobRunner(job, {
     ...isolatedState(), workflowModule: COPY_WORKFLOW, config, ...(threaded ? { placement: { Worker: { mode: 'threaded' as const } } } : {}),
   });
   // A file that cannot even be planned (a CSV header, a Parquet footer) fails before any split runs.

@@ -9,16 +9,16 @@ import { superviseMaster } from '../actors/master-supervision.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
   JobStoppedError, MasterLostError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError, serializeError,
-} from './errors.js';
+} from '../lib/errors.js';
 import { CheckpointError } from '../actors/GlobalStateMaster.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import { absoluteStateLocation, defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
-import type { Job } from './job.js';
-import { registerJob, unregisterJob } from './job-registry.js';
-import type { JobSpec, RestoreRequest } from './job-spec.js';
-import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { resolveSupervision, RestartBudget, type ResolvedSupervision } from './supervision.js';
+import type { JobGraph } from '../lib/job.js';
+import { registerJob, unregisterJob } from '../lib/job-registry.js';
+import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
+import { createLogger, type Logger, type LogLevel } from '../lib/logger.js';
+import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { ClusterConfig } from '../cluster/cluster-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
@@ -93,7 +93,8 @@ export class JobRunner {
   /** Where the current attempt resumed and numbers its checkpoints, as its MetaService said. */
   private attempt: { resumedFrom?: number; firstCheckpointId: number } | undefined;
 
-  constructor(readonly job: Job, private readonly options: RunnerOptions = {}) {
+  constructor(readonly job: JobGraph, private readonly options: RunnerOptions = {}) {
+    job.validate();
     this.restore = options.restore ?? 'auto';
     this.log = createLogger(options.logLevel, { actor: 'JobRunner', job: job.jobId });
   }
