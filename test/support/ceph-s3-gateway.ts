@@ -93,7 +93,18 @@ export async function startCephS3Gateway(): Promise<S3Gateway> {
     `rgw_data = ${dir}/rgw`,
     '',
   ].join('\n'));
-  const ceph = (...args: string[]) => run('ceph', ['-c', conf, ...args], { timeout: 30_000 });
+  // A monitor, even one in quorum, answers EPERM ("problem getting command descriptions") while it is too busy to
+  // serve its command table, as on a loaded machine: such a command is tried again.
+  const ceph = async (...args: string[]): Promise<{ stdout: string }> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await run('ceph', ['-c', conf, ...args], { timeout: 30_000 });
+      } catch (error) {
+        if (tries >= 30 || !/problem getting command descriptions/.test((error as Error).message)) throw error;
+        await sleep(1000);
+      }
+    }
+  };
   const endpoint = `http://127.0.0.1:${rgwPort}`;
   const accessKeyId = 'SOLSTICETESTACCESS';
   const secretAccessKey = 'solstice-test-secret-key-0123456789';
@@ -129,7 +140,6 @@ export async function startCephS3Gateway(): Promise<S3Gateway> {
     await run('monmaptool', ['--create', '--clobber', '--fsid', fsid, '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, join(dir, 'monmap')]);
     await run('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap'), '-c', conf]);
     await run('ceph-mon', ['-i', 'a', '-c', conf]);
-    // A monitor that has just started answers EPERM ("problem getting command descriptions") until it has formed its quorum.
     await waitUntil('the monitor to form its quorum', async () => /quorum/.test((await ceph('mon', 'stat')).stdout));
     await ceph('osd', 'create', osdUuid);
     await run('ceph-osd', ['-i', '0', '--mkfs', '--osd-uuid', osdUuid, '-c', conf], { timeout: 30_000 });
