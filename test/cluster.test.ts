@@ -248,7 +248,8 @@ test('a worker that fails to start on a host fails the job with its cause, at on
   t.regex(result.stderr, /cannot load the workflow's libraries on 127\.0\.0\.8/);
   t.notRegex(result.stderr, /answered no heartbeat/);
   t.notRegex(result.stderr, /Unhandled rejection/, 'every failure of the start is heard');
-  t.deepEqual(childPids(agents[0]!.process.pid!), [], 'no actor process is left on the agent');
+  // The agent ends its actors' processes once the job has gone; they take their time to exit on a loaded machine.
+  await until('no actor process is left on the agent', () => childPids(agents[0]!.process.pid!).length === 0);
 });
 
 test('cluster settings that cannot work are refused with what is wrong', async (t) => {
