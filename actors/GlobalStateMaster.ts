@@ -1,6 +1,6 @@
 import type { ActorRef } from 'comedy';
 import { relayLink, type MasterLink, type ParentRef } from './master-link.js';
-import { SolsticeError, deserializeError, registerErrorClass, serializeError, type SerializedError } from '../lib/errors.js';
+import { CheckpointError, deserializeError, serializeError, type SerializedError } from '../lib/errors/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import type { JobSpec } from '../lib/job-spec.js';
 import type { CheckpointManifest } from '../state/checkpoint-manifest.js';
@@ -28,13 +28,6 @@ export interface SourceProgress {
   /** Records those splits held. */
   records: number;
 }
-
-/** A checkpoint that could not be completed; the job keeps its last good one. */
-export class CheckpointError extends SolsticeError {
-  override readonly name: string = 'CheckpointError';
-}
-
-registerErrorClass('CheckpointError', CheckpointError);
 
 interface Waiter {
   resolve: (id: number) => void;

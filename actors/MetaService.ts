@@ -1,6 +1,6 @@
 import type { ActorRef } from 'comedy';
-import type { SerializedError } from '../lib/errors.js';
-import { JobStoppedError, MasterLostError, serializeError } from '../lib/errors.js';
+import type { SerializedError } from '../lib/errors/index.js';
+import { CheckpointError, JobStoppedError, MasterLostError, serializeError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import type { JobSpec } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -20,7 +20,7 @@ import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
-import { CheckpointError, type GlobalStateMasterParams } from './GlobalStateMaster.js';
+import type { GlobalStateMasterParams } from './GlobalStateMaster.js';
 import { DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
 

@@ -1,5 +1,7 @@
 import type { ActorRef } from 'comedy';
-import { JobStoppedError, SolsticeError, WorkerLostError, serializeError, type SerializedError } from '../lib/errors.js';
+import {
+  ActorExitedError, JobDefinitionError, JobStoppedError, RestoreRefusedError, WorkerLostError, describeExit, serializeError, type ActorExit, type SerializedError,
+} from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
@@ -8,9 +10,7 @@ import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorModulePath } from './actor-paths.js';
-import { describeExit, type ActorExit } from './actor-exit.js';
 import { destroyChild, kill, markGone, watchExit } from './comedy-handles.js';
-import { ActorExitedError } from './comedy-patches.js';
 import { Heartbeats, silenceReason } from './heartbeats.js';
 import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
 import { reserveExitListeners } from './exit-listeners.js';
@@ -120,10 +120,7 @@ export default class StageMaster {
     const workerCount = this.stage.bounds.min;
     const restoredWorkers = params.restore?.workers ?? [];
     if (restoredWorkers.length > 0 && restoredWorkers.length !== workerCount && restoredWorkers.some((w) => w.stateKey || w.transaction)) {
-      throw new SolsticeError(
-        `Stage '${params.stage}' was checkpointed with ${restoredWorkers.length} workers and now has ${workerCount}; ` +
-          'restoring its state needs the same parallelism',
-      );
+      throw new RestoreRefusedError(params.stage, restoredWorkers.length, workerCount);
     }
     this.aligned = isStatefulOperatorClass(this.stage.operator);
     this.finishState = !isFinishing(this.stage.operator.prototype as object) ? 'not-needed' : params.restore?.finished ? 'done' : 'pending';
@@ -241,7 +238,7 @@ export default class StageMaster {
       const operator = new this.stage.operator(this.stage.config, {
         jobId: this.params.spec.jobId, stage: this.stage.name, workerIndex: 0, parallelism: this.workers.length, logger: this.log,
       });
-      if (!(operator instanceof SourceOperator)) throw new SolsticeError(`Stage '${this.stage.name}' has no upstream but is not a source`);
+      if (!(operator instanceof SourceOperator)) throw new JobDefinitionError(`Stage '${this.stage.name}' has no upstream but is not a source`);
       this.sourcePlan = await operator.planSplits();
     }
     this.sourcePlan.forEach((range, index) => {

@@ -1,4 +1,4 @@
-import { OperatorError, serializeError } from '../lib/errors.js';
+import { OperatorError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type Operator } from '../lib/operator.js';

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import type { ActorRef } from 'comedy';
-import { type ActorExit } from './actor-exit.js';
+import type { ActorExit } from '../lib/errors/index.js';
 import type { RemoteEnd } from '../cluster/remote-actor-parent-patch.js';
 import './comedy-patches.js';
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Worker as WorkerThread } from 'node:worker_threads';
-import { describeExit, type ActorExit } from './actor-exit.js';
+import { ActorExitedError } from '../lib/errors/index.js';
 import { patchMessageSocketFraming } from '../cluster/message-socket-patch.js';
 import { patchRemoteActorParent } from '../cluster/remote-actor-parent-patch.js';
 
@@ -24,15 +24,6 @@ import { patchRemoteActorParent } from '../cluster/remote-actor-parent-patch.js'
  * ActorExitedError (cluster/remote-actor-parent-patch.ts); remote-mode
  * messages are framed by byte length (cluster/message-socket-patch.ts).
  */
-
-/** An actor's process or thread ended before the actor was created. */
-export class ActorExitedError extends Error {
-  override readonly name = 'ActorExitedError';
-
-  constructor(readonly exit: ActorExit) {
-    super(`Actor ${describeExit(exit)} before the actor was created`, exit.error ? { cause: exit.error } : undefined);
-  }
-}
 
 interface CreatingActor {
   workerProcess?: ChildProcess;

@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { WorkflowModuleRequiredError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { registeredJob } from '../lib/job-registry.js';
 import type { JobSpec } from '../lib/job-spec.js';
@@ -9,7 +9,8 @@ export async function loadJob(spec: JobSpec): Promise<JobGraph> {
   const local = spec.registryKey ? registeredJob(spec.registryKey) : undefined;
   if (local) return local;
   if (!spec.workflowModule) {
-    throw new SolsticeError(
+    throw new WorkflowModuleRequiredError(
+      spec.jobId,
       `Job '${spec.jobId}' was built in another process and has no workflow module to rebuild it from; ` +
         'pass `workflowModule` to createRunner() to run actors outside the creating process',
     );

@@ -1,6 +1,6 @@
 import type { ActorRef } from 'comedy';
 import type { Logger } from '../lib/logger.js';
-import { describeExit, type ActorExit } from './actor-exit.js';
+import { describeExit, type ActorExit } from '../lib/errors/index.js';
 import { kill, watchLoss } from './comedy-handles.js';
 import { watchSilence, type Heartbeats } from './heartbeats.js';
 

@@ -3,7 +3,7 @@
  * payload references, never bulk data: payloads travel through the data plane
  * (`dataplane/`). Every type here is plain JSON.
  */
-import type { SerializedError } from '../lib/errors.js';
+import type { SerializedError } from '../lib/errors/index.js';
 import type { SplitJSON } from '../lib/split.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
 

@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { PlacementError } from '../lib/errors/index.js';
 import type { ClusterHost } from '../cluster/cluster-config.js';
 
 /**
@@ -107,7 +107,7 @@ export function clusterHostNamed(hosts: readonly ClusterHost[], name: string): C
 export function validatePlacement(placement: PlacementConfig, stages: readonly string[], source = 'placement'): PlacementConfig {
   const checkMode = (mode: unknown, where: string, modes: readonly string[]) => {
     if (!modes.includes(mode as string)) {
-      throw new SolsticeError(`${source}: ${where} has mode '${String(mode)}'; expected one of ${modes.join(', ')}`);
+      throw new PlacementError(source, `${where} has mode '${String(mode)}'; expected one of ${modes.join(', ')}`);
     }
   };
   if (placement.Worker) checkMode(placement.Worker.mode, 'Worker', WORKER_MODES);
@@ -115,17 +115,17 @@ export function validatePlacement(placement: PlacementConfig, stages: readonly s
     if (placement[kind]) checkMode(placement[kind]!.mode, kind, MASTER_MODES);
   }
   for (const [stage, override] of Object.entries(placement.stages ?? {})) {
-    if (!stages.includes(stage)) throw new SolsticeError(`${source}: stage '${stage}' is not in the job (stages: ${stages.join(', ')})`);
+    if (!stages.includes(stage)) throw new PlacementError(source, `stage '${stage}' is not in the job (stages: ${stages.join(', ')})`);
     if (override.Worker) checkMode(override.Worker.mode, `stages.${stage}.Worker`, WORKER_MODES);
     if (override.StageMaster) checkMode(override.StageMaster.mode, `stages.${stage}.StageMaster`, MASTER_MODES);
   }
   const remote = stages.filter((stage) => workerModeOf(placement, stage) === 'remote');
   if (remote.length > 0 && !placement.hosts?.length) {
-    throw new SolsticeError(`${source}: stages ${remote.join(', ')} run 'remote' workers, which need a cluster: run with 'solstice-node start --hosts cluster.json'`);
+    throw new PlacementError(source, `stages ${remote.join(', ')} run 'remote' workers, which need a cluster: run with 'solstice-node start --hosts cluster.json'`);
   }
   if (remote.length > 0 && remote.length < stages.length) {
     const local = stages.filter((stage) => !remote.includes(stage));
-    throw new SolsticeError(`${source}: on a cluster every stage's workers run on its hosts; stages ${local.join(', ')} do not`);
+    throw new PlacementError(source, `on a cluster every stage's workers run on its hosts; stages ${local.join(', ')} do not`);
   }
   checkMasterHosts(placement, stages, source);
   return placement;
@@ -141,20 +141,21 @@ function checkMasterHosts(placement: PlacementConfig, stages: readonly string[],
   const hosts = placement.hosts ?? [];
   for (const [name, placed] of mastersOf(placement, stages)) {
     if (placed.host !== undefined && placed.mode !== 'remote') {
-      throw new SolsticeError(`${source}: ${name} names host '${placed.host}', but only a 'remote' master runs on a host; its mode is '${placed.mode}'`);
+      throw new PlacementError(source, `${name} names host '${placed.host}', but only a 'remote' master runs on a host; its mode is '${placed.mode}'`);
     }
     if (placed.mode === 'remote' && hosts.length === 0) {
-      throw new SolsticeError(`${source}: ${name} is 'remote', which needs a cluster: run with 'solstice-node start --hosts cluster.json'`);
+      throw new PlacementError(source, `${name} is 'remote', which needs a cluster: run with 'solstice-node start --hosts cluster.json'`);
     }
     if (placed.host !== undefined && !clusterHostNamed(hosts, placed.host)) {
       const known = hosts.map((host) => `${host.host}:${host.port}`).join(', ');
-      throw new SolsticeError(`${source}: ${name} is placed on '${placed.host}', which is not one host of the cluster (hosts: ${known})`);
+      throw new PlacementError(source, `${name} is placed on '${placed.host}', which is not one host of the cluster (hosts: ${known})`);
     }
   }
   const apart = mastersOf(placement, stages).filter(([, placed]) => placed.mode === 'threaded' || placed.mode === 'forked').map(([name]) => name);
   if (hosts.length > 0 && apart.length > 0) {
-    throw new SolsticeError(
-      `${source}: on a cluster a master runs in its parent's process or 'remote' on a host agent, where the cluster secret is; ${apart.join(', ')} would not`,
+    throw new PlacementError(
+      source,
+      `on a cluster a master runs in its parent's process or 'remote' on a host agent, where the cluster secret is; ${apart.join(', ')} would not`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import type { SerializedError } from '../lib/errors.js';
+import type { SerializedError } from '../lib/errors/index.js';
 
 /**
  * How likely an error is the root cause of a failed job rather than a consequence of another

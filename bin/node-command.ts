@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { ArgumentError } from '../lib/errors/index.js';
 import type { LogLevel } from '../lib/logger.js';
 import { DEFAULT_AGENT_PORT } from '../cluster/cluster-config.js';
 import { HostAgent } from '../cluster/host-agent.js';
@@ -9,12 +9,12 @@ import { resolve } from 'node:path';
 /** `--listen` as host and port: `10.0.0.2:6161`, `[fd00::2]:6161`, or a host alone for port 6161; port 0 takes a free one. */
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(value);
-  if (!match) throw new SolsticeError(`--listen takes HOST:PORT (e.g. 10.0.0.2:6161), got '${value}'`);
+  if (!match) throw new ArgumentError('--listen', value, `--listen takes HOST:PORT (e.g. 10.0.0.2:6161), got '${value}'`);
   const host = match[1] ?? match[2]!;
   const port = match[3] === undefined ? DEFAULT_AGENT_PORT : Number(match[3]);
-  if (port > 65535) throw new SolsticeError(`--listen: ${port} is not a TCP port`);
+  if (port > 65535) throw new ArgumentError('--listen', value, `--listen: ${port} is not a TCP port`);
   if (host === '0.0.0.0' || host === '::') {
-    throw new SolsticeError(`--listen ${value} would accept connections on every interface; name the address of the network the cluster uses`);
+    throw new ArgumentError('--listen', value, `--listen ${value} would accept connections on every interface; name the address of the network the cluster uses`);
   }
   return { host, port };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DEFAULT_PLACEMENT, type PlacementConfig, type WorkerMode } from '../actors/placement.js';
-import { SolsticeError } from '../lib/errors.js';
+import { PlacementError } from '../lib/errors/index.js';
 
 /** The placement of `run`: the `--placement` file if given, with `--workers` as the mode of every stage that the file does not place. */
 export async function placementFromOptions(workers: WorkerMode | undefined, file: string | undefined): Promise<PlacementConfig> {
@@ -12,12 +12,12 @@ export async function placementFromOptions(workers: WorkerMode | undefined, file
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      throw new SolsticeError(`--placement: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      throw new PlacementError('--placement', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
     }
     try {
       placement = JSON.parse(text) as PlacementConfig;
     } catch (error) {
-      throw new SolsticeError(`--placement: ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+      throw new PlacementError('--placement', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
   }
   return workers ? { ...placement, Worker: { mode: workers } } : placement;

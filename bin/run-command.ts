@@ -1,4 +1,4 @@
-import { JobStoppedError, SolsticeError } from '../lib/errors.js';
+import { ArgumentError, JobStoppedError, SolsticeError } from '../lib/errors/index.js';
 import type { LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import { formatProgress, formatSummary } from '../runtime/progress-reporter.js';
@@ -33,7 +33,7 @@ export function parseRestore(value: string | undefined): RestoreRequest {
   if (value === undefined) return 'auto';
   if (value === 'latest' || value === 'none') return value;
   const id = Number(value);
-  if (!Number.isInteger(id) || id < 1) throw new SolsticeError(`--restore takes 'latest', 'none' or a checkpoint id, got '${value}'`);
+  if (!Number.isInteger(id) || id < 1) throw new ArgumentError('--restore', value, `--restore takes 'latest', 'none' or a checkpoint id, got '${value}'`);
   return id;
 }
 

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { serializeError } from '../lib/errors.js';
+import { serializeError } from '../lib/errors/index.js';
 import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js';
 import { agentHost } from './actor-process-env.js';
 import { patchMessageSocketFraming } from './message-socket-patch.js';

@@ -1,4 +1,4 @@
-import type { SerializedError } from '../lib/errors.js';
+import type { SerializedError } from '../lib/errors/index.js';
 
 /**
  * The first message an actor process sends its parent on a cluster, once its

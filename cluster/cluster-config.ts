@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { SolsticeError } from '../lib/errors.js';
+import { ClusterConfigError } from '../lib/errors/index.js';
 import { readSecretFile } from './shared-secret.js';
 
 /** Comedy's default remote port, used by host agents when cluster.json names none. */
@@ -30,10 +30,10 @@ export async function readClusterConfig(path: string): Promise<ClusterConfig> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new SolsticeError(`--hosts: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    throw new ClusterConfigError(file, `--hosts: cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
   const fail = (what: string): never => {
-    throw new SolsticeError(`--hosts: ${file}: ${what}`);
+    throw new ClusterConfigError(file, `--hosts: ${file}: ${what}`);
   };
   if (typeof raw !== 'object' || raw === null) return fail('expected an object with "secretFile" and "hosts"');
   const { secretFile, hosts } = raw as { secretFile?: unknown; hosts?: unknown };

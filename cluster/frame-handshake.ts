@@ -1,3 +1,4 @@
+import { HandshakeError } from '../lib/errors/index.js';
 import { newNonce, proofOf, proves } from './shared-secret.js';
 
 /**
@@ -49,6 +50,6 @@ export class FrameHandshakeClient {
       proves(this.secret, 'server', this.serverNonce, this.clientNonce, Buffer.from(header['proof'], 'hex'))) {
       return 'passed';
     }
-    throw new Error('the payload server did not prove the cluster secret');
+    throw new HandshakeError('the payload server did not prove the cluster secret');
   }
 }

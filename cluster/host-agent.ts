@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { actorModulePath } from '../actors/actor-paths.js';
-import { SolsticeError } from '../lib/errors.js';
+import { ActorCreationError, HostAgentListenError } from '../lib/errors/index.js';
 import { createLogger, type Logger, type LogLevel } from '../lib/logger.js';
 import { AGENT_HOST_ENV } from './actor-process-env.js';
 import { patchMessageSocketFraming } from './message-socket-patch.js';
@@ -66,7 +66,7 @@ export class HostAgent {
     const server = createServer();
     const agent = new HostAgent(server, options);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new SolsticeError(`Cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error })));
+      server.once('error', (error) => reject(new HostAgentListenError(options.host, options.port, error)));
       server.listen(options.port, options.host, () => resolve());
     });
     server.on('error', (error) => agent.log.error({ err: error }, 'listener failed'));
@@ -123,20 +123,20 @@ export class HostAgent {
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     const reply = await new Promise<{ error?: string; body?: Record<string, unknown> }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SolsticeError(`actor ${message.body.name ?? ''} did not start within ${CREATE_TIMEOUT_MS / 1000} s`)), CREATE_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new ActorCreationError(`actor ${message.body.name ?? ''} did not start within ${CREATE_TIMEOUT_MS / 1000} s`)), CREATE_TIMEOUT_MS);
       child.once('message', (answer: { error?: string; body?: Record<string, unknown> }) => {
         clearTimeout(timer);
         resolve(answer);
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new SolsticeError(`actor process ${child.pid} ended (${signal ?? `code ${code}`}) before its actor was created`));
+        reject(new ActorCreationError(`actor process ${child.pid} ended (${signal ?? `code ${code}`}) before its actor was created`));
       });
       child.send(message, (error) => error && reject(error));
     });
     if (reply.error) {
       child.kill('SIGKILL');
-      throw new SolsticeError(reply.error);
+      throw new ActorCreationError(reply.error);
     }
     this.log.info({ name: message.body.name, actorPid: child.pid, actorPort: reply.body?.['port'] }, 'actor created');
     return { ...reply, body: { ...reply.body, pid: child.pid } };
@@ -146,15 +146,15 @@ export class HostAgent {
 /** Refuses what would run code other than the framework's actors: serialized definitions and extra modules. */
 function checkCreateRequest(message: CreateActorMessage): void {
   if (message?.type !== 'create-actor' || typeof message.body !== 'object' || message.body === null) {
-    throw new SolsticeError("expected a 'create-actor' message");
+    throw new ActorCreationError("expected a 'create-actor' message");
   }
   const body = message.body;
-  if (body.mode !== 'remote') throw new SolsticeError(`actor mode '${String(body.mode)}' cannot be created by a host agent`);
+  if (body.mode !== 'remote') throw new ActorCreationError(`actor mode '${String(body.mode)}' cannot be created by a host agent`);
   if (body.definitionFormat !== 'modulePath' || typeof body.definition !== 'string') {
-    throw new SolsticeError('a host agent creates actors from module paths only, never from serialized code');
+    throw new ActorCreationError('a host agent creates actors from module paths only, never from serialized code');
   }
   if (!ALLOWED_ACTORS.has(body.definition)) {
-    throw new SolsticeError(
+    throw new ActorCreationError(
       `this host agent does not create '${body.definition}'; it creates ${[...ALLOWED_ACTORS].join(', ')}. ` +
         'Install the same Solstice-node package at the same path on every host',
     );
@@ -163,7 +163,7 @@ function checkCreateRequest(message: CreateActorMessage): void {
     (Array.isArray(body.resourceFormat) && body.resourceFormat.includes('serialized'));
   const requires = Array.isArray(body.additionalRequires) ? body.additionalRequires.length > 0 : Boolean(body.additionalRequires);
   if (serialized || requires || body.customParametersMarshalledTypes) {
-    throw new SolsticeError('a host agent refuses serialized code, additional modules and marshalled handles');
+    throw new ActorCreationError('a host agent refuses serialized code, additional modules and marshalled handles');
   }
 }
 

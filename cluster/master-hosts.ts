@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { HostUnavailableError } from '../lib/errors/index.js';
 import { clusterHostNamed, type MasterPlacement } from '../actors/placement.js';
 import type { ClusterHost } from './cluster-config.js';
 import type { WorkerHost } from './worker-hosts.js';
@@ -23,13 +23,13 @@ export class MasterHostPicker {
     if (placed.host !== undefined) {
       const named = clusterHostNamed(this.all, placed.host);
       if (!named || !this.live.includes(named)) {
-        throw new SolsticeError(`${name} is placed on ${placed.host}, whose host agent does not answer`);
+        throw new HostUnavailableError(name, [placed.host], `${name} is placed on ${placed.host}, whose host agent does not answer`);
       }
       return { host: named.host, port: named.port };
     }
     if (this.live.length === 0) {
-      const names = this.all.map((host) => `${host.host}:${host.port}`).join(', ');
-      throw new SolsticeError(`${name} runs on a host agent, and none answers: ${names}`);
+      const hosts = this.all.map((host) => `${host.host}:${host.port}`);
+      throw new HostUnavailableError(name, hosts, `${name} runs on a host agent, and none answers: ${hosts.join(', ')}`);
     }
     const host = this.live[this.cursor++ % this.live.length]!;
     return { host: host.host, port: host.port };

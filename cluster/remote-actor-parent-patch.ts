@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ActorExit } from '../actors/actor-exit.js';
-import { deserializeError } from '../lib/errors.js';
+import { HostAgentRefusedError, SolsticeError, deserializeError, type ActorExit } from '../lib/errors/index.js';
 import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js';
 import { requireClusterSecret } from './shared-secret.js';
 import { connectAuthenticated } from './socket-handshake.js';
@@ -78,8 +77,9 @@ export function patchRemoteActorParent(onUnreachable: (exit: ActorExit) => Error
       } catch (error) {
         throw onUnreachable({ host: agent, code: null, signal: null, error: error as Error });
       }
-      if (reply.error) throw new Error(`Host agent ${agent}: ${reply.error}`);
-      if (reply.type !== 'actor-created' || !reply.body?.port) throw new Error(`Host agent ${agent} answered 'create-actor' with ${JSON.stringify(reply)}`);
+      if (reply.error) throw new HostAgentRefusedError(agent, reply.error);
+      // Every host agent answers 'create-actor' with an error or the actor's port: a bug if reached.
+      if (reply.type !== 'actor-created' || !reply.body?.port) throw new SolsticeError(`Host agent ${agent} answered 'create-actor' with ${JSON.stringify(reply)}`);
       const pid = reply.body.pid;
       try {
         actorSocket = await connectAuthenticated(host, reply.body.port, secret);

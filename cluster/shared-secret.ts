@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { SolsticeError } from '../lib/errors.js';
+import { ClusterSecretError } from '../lib/errors/index.js';
 
 /**
  * The secret that every host agent, actor process and job of a cluster
@@ -24,7 +24,7 @@ export async function readSecretFile(path: string): Promise<Buffer> {
   try {
     content = await readFile(path);
   } catch (error) {
-    throw new SolsticeError(`Cannot read the cluster secret from ${path}: ${(error as Error).message}`, { cause: error });
+    throw new ClusterSecretError(path, `Cannot read the cluster secret from ${path}: ${(error as Error).message}`, { cause: error });
   }
   return checkedSecret(content, path);
 }
@@ -32,7 +32,7 @@ export async function readSecretFile(path: string): Promise<Buffer> {
 function checkedSecret(content: Buffer, path: string): Buffer {
   const secret = Buffer.from(content.toString('utf8').trim(), 'utf8');
   if (secret.length < MIN_SECRET_BYTES) {
-    throw new SolsticeError(`The cluster secret in ${path} has ${secret.length} bytes; it needs at least ${MIN_SECRET_BYTES} (e.g. openssl rand -hex 32 > ${path})`);
+    throw new ClusterSecretError(path, `The cluster secret in ${path} has ${secret.length} bytes; it needs at least ${MIN_SECRET_BYTES} (e.g. openssl rand -hex 32 > ${path})`);
   }
   return secret;
 }
@@ -52,7 +52,7 @@ export function clusterSecret(): Buffer | undefined {
     try {
       content = readFileSync(path);
     } catch (error) {
-      throw new SolsticeError(`Cannot read the cluster secret from ${path} (${SECRET_FILE_ENV}): ${(error as Error).message}`, { cause: error });
+      throw new ClusterSecretError(path, `Cannot read the cluster secret from ${path} (${SECRET_FILE_ENV}): ${(error as Error).message}`, { cause: error });
     }
     processSecret = checkedSecret(content, path);
   }
@@ -62,7 +62,7 @@ export function clusterSecret(): Buffer | undefined {
 /** The cluster secret, or an error saying that a connection to `peer` needs one. */
 export function requireClusterSecret(peer: string): Buffer {
   const secret = clusterSecret();
-  if (!secret) throw new SolsticeError(`Connecting to ${peer} needs the cluster secret; this process has none (start jobs on a cluster with 'solstice-node start --hosts cluster.json')`);
+  if (!secret) throw new ClusterSecretError(undefined, `Connecting to ${peer} needs the cluster secret; this process has none (start jobs on a cluster with 'solstice-node start --hosts cluster.json')`);
   return secret;
 }
 

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { SolsticeError } from '../lib/errors.js';
+import { HandshakeError } from '../lib/errors/index.js';
 import { newNonce, NONCE_BYTES, proofOf, PROOF_BYTES, proves } from './shared-secret.js';
 
 /**
@@ -11,11 +11,6 @@ import { newNonce, NONCE_BYTES, proofOf, PROOF_BYTES, proves } from './shared-se
  */
 const GREETING = Buffer.from('SOLSTICE/1', 'ascii');
 export const HANDSHAKE_TIMEOUT_MS = 5000;
-
-/** A peer failed the handshake, or it did not complete. */
-export class HandshakeError extends SolsticeError {
-  override readonly name = 'HandshakeError';
-}
 
 /** Reads exactly `bytes` bytes, leaving what follows in the socket's buffer. */
 function readExactly(socket: Socket, bytes: number, deadline: number): Promise<Buffer> {

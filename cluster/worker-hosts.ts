@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { ClusterCapacityError } from '../lib/errors/index.js';
 import type { ClusterHost } from './cluster-config.js';
 import type { Logger } from '../lib/logger.js';
 import { requireClusterSecret } from './shared-secret.js';
@@ -46,7 +46,7 @@ export function assignWorkerHosts(workers: ReadonlyMap<string, number>, hosts: r
   const slots = hosts.reduce((sum, host) => sum + host.slots, 0);
   if (needed > slots) {
     const names = hosts.map((host) => `${host.host}:${host.port} (${host.slots})`).join(', ') || 'none';
-    throw new SolsticeError(`The job needs ${needed} worker slots; the hosts that answer have ${slots}: ${names}`);
+    throw new ClusterCapacityError(needed, slots, names);
   }
   const free = hosts.map((host) => host.slots);
   let cursor = 0;

@@ -3,6 +3,8 @@
  * big-endian header length, a JSON header, and, if the header has a
  * `bodyBytes` field, that many bytes of body. Bodies are Arrow IPC streams.
  */
+import { FrameError } from '../lib/errors/index.js';
+
 export interface FrameHeader {
   bodyBytes?: number;
   [field: string]: unknown;
@@ -31,11 +33,6 @@ export interface FrameLimits {
 }
 
 const NO_LIMITS: FrameLimits = { maxHeaderBytes: Number.MAX_SAFE_INTEGER, maxBodyBytes: Number.MAX_SAFE_INTEGER };
-
-/** A frame broke the protocol or a limit. */
-export class FrameError extends Error {
-  override readonly name = 'FrameError';
-}
 
 /**
  * Cuts a byte stream into frames. A body is assembled into one buffer

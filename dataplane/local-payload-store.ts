@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SolsticeError } from '../lib/errors.js';
+import { SolsticeError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { agentHost } from '../cluster/actor-process-env.js';
 import { requireClusterSecret } from '../cluster/shared-secret.js';
@@ -97,6 +97,7 @@ export class LocalPayloadStore implements PayloadStore {
 
   private takeLocal(id: string, splitId?: string): SplitPayload {
     const entry = this.entries.get(id);
+    // A ref names a payload of this store that still awaits readers: a bug if reached (a remote reader gets it as a PayloadFetchError).
     if (!entry) throw new SolsticeError(`Payload ${this.storeId}/${id}${splitId ? ` of split '${splitId}'` : ''} is not held by this process`);
     if (--entry.readersLeft === 0) this.entries.delete(id);
     return entry.payload;

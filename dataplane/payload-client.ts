@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { PayloadUnavailableError, SolsticeError } from '../lib/errors.js';
+import { PayloadFetchError, PayloadUnavailableError, SolsticeError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadFromIpc } from './arrow-ipc.js';
 import { FrameHandshakeClient } from '../cluster/frame-handshake.js';
@@ -215,8 +215,8 @@ class PayloadConnection {
     return new PayloadUnavailableError(ref.splitId.slice(0, ref.splitId.indexOf('/')), ref.splitId, this.address, cause);
   }
 
-  private fetchError(ref: PayloadRef, cause: Error): SolsticeError {
-    return new SolsticeError(`Could not fetch payload ${ref.store}/${ref.id} of split '${ref.splitId}' from ${this.address}: ${cause.message}`, { cause });
+  private fetchError(ref: PayloadRef, cause: Error): PayloadFetchError {
+    return new PayloadFetchError(ref.store, ref.id, ref.splitId, this.address, cause);
   }
 }
 
@@ -256,6 +256,7 @@ export class PayloadClient {
 
   private connection(ref: PayloadRef): PayloadConnection {
     const address = ref.address;
+    // Refs of payloads that leave their process carry the address of its server: a bug if reached.
     if (!address) throw new SolsticeError(`Payload ${ref.store}/${ref.id} of split '${ref.splitId}' is held by a process that serves no payloads`);
     let connection = this.connections.get(address);
     if (!connection) {

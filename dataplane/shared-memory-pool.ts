@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { ArgumentError } from '../lib/errors/index.js';
 import { SharedSegment, sharedMemoryFreeBytes, sharedMemorySizeBytes } from './shared-memory.js';
 
 /** Payloads smaller than this cross the socket: mapping costs more than copying them. */
@@ -16,7 +16,7 @@ export function defaultSharedMemoryLimit(): number {
   const configured = process.env[SHARED_MEMORY_LIMIT_ENV];
   if (configured !== undefined && configured !== '') {
     const mib = Number(configured);
-    if (!Number.isFinite(mib) || mib < 0) throw new SolsticeError(`${SHARED_MEMORY_LIMIT_ENV} must be a number of MiB (0 or more), not '${configured}'`);
+    if (!Number.isFinite(mib) || mib < 0) throw new ArgumentError(SHARED_MEMORY_LIMIT_ENV, configured, `${SHARED_MEMORY_LIMIT_ENV} must be a number of MiB (0 or more), not '${configured}'`);
     return Math.floor(mib * (1 << 20));
   }
   return Math.min(1 << 30, Math.floor(sharedMemorySizeBytes() / 8));

@@ -7,43 +7,9 @@ import {
   Bool, DataType, Field, Float64, Int64, List, Null, Struct, Schema, Table, TimestampMillisecond, Type, Utf8,
   makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow';
-import { SolsticeError, registerErrorClass } from './errors.js';
+import { SchemaInferenceError } from './errors/index.js';
 
 export type Row = Record<string, unknown>;
-
-/**
- * Rows whose values in one column cannot share an Arrow type: `column` names
- * the column, `row` the 1-based row whose value differs from the rows before
- * it, `types` the two kinds of value (e.g. `['number', 'string']`,
- * `['number[]', 'string[]']`).
- */
-export class SchemaInferenceError extends SolsticeError {
-  override readonly name: string = 'SchemaInferenceError';
-
-  constructor(readonly column: string, readonly row: number, readonly types: [string, string], value: unknown, options?: { cause?: unknown }) {
-    super(
-      `Column '${column}' mixes ${types[0]} and ${types[1]} values (row ${row} holds ${preview(value)}); ` +
-        'give every row the same type in this column',
-      options,
-    );
-  }
-
-  override details(): Record<string, unknown> {
-    return { column: this.column, row: this.row, types: this.types };
-  }
-}
-
-function preview(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
-}
-
-registerErrorClass('SchemaInferenceError', SchemaInferenceError);
 
 /**
  * Builds a table from rows. Columns named in `hint` keep the hint's type (so a

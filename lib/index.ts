@@ -6,19 +6,25 @@ export { Operator, SourceOperator, SinkOperator, type OperatorContext, type Oper
 export { Split, type DataRange, type SplitJSON } from './split.js';
 export { SplitPayload } from './split-payload.js';
 export type { Row } from './arrow-rows.js';
-export { SchemaInferenceError } from './arrow-rows.js';
 export { readClusterConfig, type ClusterConfig, type ClusterHost } from '../cluster/cluster-config.js';
 export { HostAgent, type HostAgentOptions } from '../cluster/host-agent.js';
 export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from '../runtime/runner.js';
-export { CheckpointError } from '../actors/GlobalStateMaster.js';
 export type { RestoreRequest } from './job-spec.js';
 export type { StatefulOperator, TransactionalSink, FinishingOperator } from './operator.js';
 export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
-  SolsticeError, JobDefinitionError, WorkflowNotFoundError, StageNotFoundError, OperatorConfigError,
-  InputNotFoundError, InputFormatError, OperatorError, JobStoppedError,
-  WorkerLostError, MasterLostError, PayloadUnavailableError, SupervisionError,
-} from './errors.js';
+  SolsticeError,
+  JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
+  InputNotFoundError, InputFormatError, SchemaInferenceError,
+  OperatorError, RowFunctionError, JobStoppedError,
+  CheckpointError, RestoreRefusedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError,
+  StateLocationError, StateKeyError, StateBackendError,
+  FrameError, PayloadFetchError,
+  ActorExitedError, WorkerLostError, MasterLostError, PayloadUnavailableError, SupervisionError, type ActorExit,
+  ClusterConfigError, ClusterSecretError, HandshakeError, HostUnavailableError, ClusterCapacityError, HostAgentRefusedError,
+  ActorCreationError, HostAgentListenError,
+  ArgumentError, RunnerStateError,
+} from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export type { LogLevel, Logger } from './logger.js';
 export type { StageMetrics } from '../actors/messages.js';
@@ -28,7 +34,6 @@ export { FilterOperator, type FilterConfig } from '../operators/transform/filter
 export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat-map-operator.js';
 export { KeyByOperator, type KeyByConfig, type Key } from '../operators/transform/key-by-operator.js';
 export { AggregateOperator, type AggregateConfig, type Aggregation } from '../operators/transform/aggregate-operator.js';
-export { RowFunctionError } from '../operators/transform/row-function-error.js';
 export { FileSource, type FileSourceConfig, type FileFormat } from '../operators/source/file-source.js';
 export type { CsvOptions, CsvColumnType } from '../operators/source/formats/csv-format.js';
 export { FileSink, type FileSinkConfig, type FileSinkFormat } from '../operators/sink/file-sink.js';

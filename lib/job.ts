@@ -1,4 +1,4 @@
-import { JobDefinitionError, StageNotFoundError } from './errors.js';
+import { JobDefinitionError, StageNotFoundError } from './errors/index.js';
 import { isSourceOperatorClass } from './operator.js';
 import type { Stage } from './stage.js';
 import { resolveSupervision, validateSupervision, type ResolvedSupervision, type SupervisionPolicy } from './supervision.js';

@@ -1,4 +1,4 @@
-import { JobDefinitionError } from './errors.js';
+import { JobDefinitionError } from './errors/index.js';
 
 /** A fixed worker count, or `[min, max]` bounds for an autoscaled stage. */
 export type Parallelism = number | readonly [min: number, max: number];

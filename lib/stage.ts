@@ -1,4 +1,4 @@
-import { JobDefinitionError } from './errors.js';
+import { JobDefinitionError } from './errors/index.js';
 import type { OperatorClass } from './operator.js';
 import { parallelismBounds, type Parallelism, type ParallelismBounds } from './parallelism.js';
 import { validateSupervision, type SupervisionPolicy } from './supervision.js';

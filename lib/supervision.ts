@@ -1,4 +1,4 @@
-import { JobDefinitionError } from './errors.js';
+import { JobDefinitionError } from './errors/index.js';
 
 /**
  * What happens when a stage's worker is lost (its process or thread ends, or

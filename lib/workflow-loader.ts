@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WorkflowNotFoundError } from './errors.js';
+import { WorkflowNotFoundError } from './errors/index.js';
 import { JobGraph } from './job.js';
 import { DIST_ROOT, PACKAGE_ROOT } from './package-root.js';
 

@@ -8,9 +8,9 @@ import type { Heartbeats } from '../actors/heartbeats.js';
 import { superviseMaster } from '../actors/master-supervision.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
-  JobStoppedError, MasterLostError, PayloadUnavailableError, SolsticeError, SupervisionError, WorkerLostError, deserializeError, serializeError,
-} from '../lib/errors.js';
-import { CheckpointError } from '../actors/GlobalStateMaster.js';
+  ArgumentError, CheckpointError, JobStoppedError, MasterLostError, PayloadUnavailableError, RunnerStateError, SupervisionError, WorkerLostError,
+  WorkflowModuleRequiredError, deserializeError, serializeError,
+} from '../lib/errors/index.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import { absoluteStateLocation, defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
@@ -116,7 +116,8 @@ export class JobRunner {
     if (this.state !== 'created') return;
     const placement = validatePlacement(this.placement(), this.job.stageNames);
     if (crossesProcesses(placement, this.job.stageNames) && !this.options.workflowModule) {
-      throw new SolsticeError(
+      throw new WorkflowModuleRequiredError(
+        this.job.jobId,
         `Job '${this.job.jobId}': workers and masters outside this process rebuild the job from its workflow module; ` +
           'pass `workflowModule` (the path of the module exporting createJob) to createRunner(), or run every actor in-process',
       );
@@ -162,7 +163,7 @@ export class JobRunner {
    */
   async run(): Promise<JobSummary> {
     await this.initialize();
-    if (this.state !== 'initialized') throw new SolsticeError(`run() needs an initialized runner, this one is ${this.state}`);
+    if (this.state !== 'initialized') throw new RunnerStateError('run', this.state, `run() needs an initialized runner, this one is ${this.state}`);
     const started = Date.now();
     const budget = new RestartBudget();
     let restarts = 0;
@@ -287,9 +288,11 @@ export class JobRunner {
 
   /** Makes the next `run()` resume from checkpoint `id` (or `'latest'`). */
   async restoreFromCheckpoint(id: string): Promise<void> {
-    if (this.state !== 'created') throw new SolsticeError(`restoreFromCheckpoint() must come before initialize() or run(); this runner is ${this.state}`);
+    if (this.state !== 'created') {
+      throw new RunnerStateError('restoreFromCheckpoint', this.state, `restoreFromCheckpoint() must come before initialize() or run(); this runner is ${this.state}`);
+    }
     const request: RestoreRequest = id === 'latest' ? 'latest' : Number(id);
-    if (request !== 'latest' && !(Number.isInteger(request) && request > 0)) throw new SolsticeError(`'${id}' is not a checkpoint id`);
+    if (request !== 'latest' && !(Number.isInteger(request) && request > 0)) throw new ArgumentError('id', id, `'${id}' is not a checkpoint id`);
     const store = new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId);
     await checkpointToResume(store, request);
     this.restore = request;

@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { CheckpointError, CheckpointNotFoundError, CheckpointStateMissingError } from '../lib/errors/index.js';
 import type { CheckpointManifest } from './checkpoint-manifest.js';
 import type { StateBackend } from './state-backend.js';
 
@@ -29,14 +29,14 @@ export class CheckpointStore {
 
   async readState(key: string): Promise<unknown> {
     const bytes = await this.backend.read(key);
-    if (!bytes) throw new SolsticeError(`Checkpoint state '${key}' is missing from ${this.backend.url}`);
+    if (!bytes) throw new CheckpointStateMissingError(key, this.backend.url);
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   }
 
   /** Publishes a checkpoint. Fails if that id was published before. */
   async publish(manifest: CheckpointManifest): Promise<void> {
     const written = await this.backend.writeIfAbsent(`${this.dir(manifest.checkpointId)}${MANIFEST}`, JSON.stringify(manifest));
-    if (!written) throw new SolsticeError(`Checkpoint ${manifest.checkpointId} of job '${this.jobId}' exists already`);
+    if (!written) throw new CheckpointError(`Checkpoint ${manifest.checkpointId} of job '${this.jobId}' exists already`);
   }
 
   /** Ids of every checkpoint directory, complete or not, ascending. */
@@ -68,7 +68,7 @@ export class CheckpointStore {
     const bytes = await this.backend.read(`${this.dir(id)}${MANIFEST}`);
     if (!bytes) {
       const known = await this.list();
-      throw new SolsticeError(`Job '${this.jobId}' has no completed checkpoint ${id} in ${this.backend.url} (completed: ${known.join(', ') || 'none'})`);
+      throw new CheckpointNotFoundError(this.jobId, id, this.backend.url, known);
     }
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as CheckpointManifest;
   }

@@ -1,4 +1,4 @@
-import { SolsticeError } from '../lib/errors.js';
+import { CheckpointNotFoundError, CheckpointTooOldError } from '../lib/errors/index.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import type { CheckpointManifest } from './checkpoint-manifest.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -12,14 +12,11 @@ export async function checkpointToResume(store: CheckpointStore, request: Restor
   const latest = await store.latest();
   if (request === 'auto') return latest && !latest.final ? latest : undefined;
   if (request === 'latest') {
-    if (!latest) throw new SolsticeError(`Job '${store.jobId}' has no completed checkpoint in ${store.backend.url} to restore`);
+    if (!latest) throw new CheckpointNotFoundError(store.jobId, 'latest', store.backend.url, []);
     return latest;
   }
   if (latest && request < latest.checkpointId) {
-    throw new SolsticeError(
-      `Checkpoint ${request} is older than the latest (${latest.checkpointId}): sinks would have to take back output committed since; ` +
-        'restore the latest, or start over',
-    );
+    throw new CheckpointTooOldError(request, latest.checkpointId);
   }
   return store.load(request);
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SolsticeError } from '../lib/errors.js';
+import { StateLocationError } from '../lib/errors/index.js';
 import { LocalDirectoryBackend } from './local-directory-backend.js';
 import { S3StateBackend } from './s3-state-backend.js';
 import type { StateBackend } from './state-backend.js';
@@ -31,5 +31,5 @@ export function openStateBackend(location: string): StateBackend {
   if (scheme === 'file') return new LocalDirectoryBackend(fileURLToPath(location));
   if (scheme === 's3') return new S3StateBackend(location);
   if (scheme === 'webhdfs') return new WebHdfsStateBackend(location);
-  throw new SolsticeError(`State backend '${location}': unsupported scheme '${scheme}://' (supported: a path, file://, s3://, webhdfs://)`);
+  throw new StateLocationError(location, `unsupported scheme '${scheme}://' (supported: a path, file://, s3://, webhdfs://)`);
 }

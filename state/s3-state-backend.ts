@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SolsticeError } from '../lib/errors.js';
+import { StateLocationError } from '../lib/errors/index.js';
 import type { StateBackend } from './state-backend.js';
 
 /**
@@ -22,7 +22,7 @@ export class S3StateBackend implements StateBackend {
 
   constructor(url: string) {
     const parsed = new URL(url);
-    if (parsed.protocol !== 's3:' || !parsed.hostname) throw new SolsticeError(`State backend '${url}': expected s3://bucket/prefix`);
+    if (parsed.protocol !== 's3:' || !parsed.hostname) throw new StateLocationError(url, 'expected s3://bucket/prefix');
     this.url = url;
     this.bucket = parsed.hostname;
     this.prefix = parsed.pathname.replace(/^\/+/, '').replace(/\/*$/, '');

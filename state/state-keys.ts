@@ -1,9 +1,9 @@
-import { SolsticeError } from '../lib/errors.js';
+import { StateKeyError } from '../lib/errors/index.js';
 
 /** The '/'-separated parts of a state key; refuses '..', which would leave the state location. */
 export function stateKeyParts(key: string): string[] {
   const parts = key.split('/');
-  if (parts.some((part) => part === '..')) throw new SolsticeError(`State key '${key}' may not contain '..'`);
+  if (parts.some((part) => part === '..')) throw new StateKeyError(key);
   return parts;
 }
 

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { userInfo } from 'node:os';
 import { Readable } from 'node:stream';
 import type { ClientRequest, FileStatus, WebHDFSClient } from 'webhdfs';
-import { SolsticeError } from '../lib/errors.js';
+import { StateBackendError, StateLocationError } from '../lib/errors/index.js';
 import type { StateBackend } from './state-backend.js';
 import { directoryOfPrefix, stateKeyParts } from './state-keys.js';
 
@@ -35,7 +35,7 @@ export class WebHdfsStateBackend implements StateBackend {
 
   constructor(url: string) {
     const parsed = new URL(url);
-    if (parsed.protocol !== 'webhdfs:' || !parsed.hostname) throw new SolsticeError(`State backend '${url}': expected webhdfs://host:port/path`);
+    if (parsed.protocol !== 'webhdfs:' || !parsed.hostname) throw new StateLocationError(url, 'expected webhdfs://host:port/path');
     this.url = url;
     this.root = parsed.pathname.replace(/\/+$/, '');
     this.options = {
@@ -56,7 +56,7 @@ export class WebHdfsStateBackend implements StateBackend {
     const temporary = await this.writeTemporary(path, data);
     if (await this.rename(temporary, path)) return;
     await this.call('delete', path, (client, done) => client.unlink(path, false, done));
-    if (!(await this.rename(temporary, path))) throw new SolsticeError(`WebHDFS ${this.url}: could not rename ${temporary} onto ${path}`);
+    if (!(await this.rename(temporary, path))) throw new StateBackendError(this.url, 'rename', path, `WebHDFS ${this.url}: could not rename ${temporary} onto ${path}`);
   }
 
   async writeIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
@@ -169,8 +169,8 @@ export class WebHdfsStateBackend implements StateBackend {
     });
   }
 
-  private failure(operation: string, path: string, cause: Error): SolsticeError {
-    return new SolsticeError(`WebHDFS ${this.options.host}:${this.options.port}: ${operation} ${path} failed: ${cause.message}`, { cause });
+  private failure(operation: string, path: string, cause: Error): StateBackendError {
+    return new StateBackendError(this.url, operation, path, `WebHDFS ${this.options.host}:${this.options.port}: ${operation} ${path} failed: ${cause.message}`, { cause });
   }
 
   private pathOf(key: string): string {

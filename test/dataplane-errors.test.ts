@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import { PayloadClient } from '../dataplane/payload-client.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
-import { PayloadUnavailableError, deserializeError, serializeError } from '../lib/errors.js';
+import { PayloadUnavailableError, deserializeError, serializeError } from '../lib/errors/index.js';
 
 const HOLDER = fileURLToPath(new URL('fixtures/payload_holder.js', import.meta.url));
 

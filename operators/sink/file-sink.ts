@@ -2,7 +2,7 @@ import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { columnNames, type Row } from '../../lib/arrow-rows.js';
-import { OperatorConfigError } from '../../lib/errors.js';
+import { OperatorConfigError } from '../../lib/errors/index.js';
 import { SinkOperator, type OperatorContext, type TransactionalSink } from '../../lib/operator.js';
 import { encodeParquet, type ParquetWriteOptions } from '../../lib/parquet-codec.js';
 import type { Split } from '../../lib/split.js';

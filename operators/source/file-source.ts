@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { InputFormatError, InputNotFoundError, OperatorConfigError } from '../../lib/errors.js';
+import { InputFormatError, InputNotFoundError, OperatorConfigError } from '../../lib/errors/index.js';
 import { SourceOperator } from '../../lib/operator.js';
 import { readParquetLayout, readParquetRowGroups } from '../../lib/parquet-codec.js';
 import type { DataRange, Split } from '../../lib/split.js';

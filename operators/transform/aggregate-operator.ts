@@ -1,9 +1,9 @@
 import { Operator, type FinishingOperator, type OperatorContext, type StatefulOperator } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
-import { OperatorConfigError } from '../../lib/errors.js';
+import { OperatorConfigError } from '../../lib/errors/index.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachRow } from './row-function-error.js';
+import { forEachRow } from './for-each-row.js';
 
 /** One output column of an aggregation. */
 export type Aggregation =

@@ -2,7 +2,7 @@ import { Operator, type OperatorContext } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachRow } from './row-function-error.js';
+import { forEachRow } from './for-each-row.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import { OperatorConfigError } from '../../lib/errors.js';
+import { OperatorConfigError } from '../../lib/errors/index.js';
 
 /** A function over a whole split's Arrow table, for vectorised transforms. */
 export type BatchFunction = (table: Table) => Table | Promise<Table>;

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { parse, type Info, type Options } from 'csv-parse/sync';
 import type { Row } from '../../../lib/arrow-rows.js';
-import { InputFormatError, OperatorConfigError } from '../../../lib/errors.js';
+import { InputFormatError, OperatorConfigError } from '../../../lib/errors/index.js';
 import { lineNumberAt, readLinesInRange, type ByteRange } from '../file-range.js';
 
 /** How a CSV column's text becomes a value. Empty fields become null whatever the type. */

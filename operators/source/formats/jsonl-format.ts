@@ -1,5 +1,5 @@
 import type { Row } from '../../../lib/arrow-rows.js';
-import { InputFormatError } from '../../../lib/errors.js';
+import { InputFormatError } from '../../../lib/errors/index.js';
 import { lineNumberAt, readLinesInRange, type ByteRange } from '../file-range.js';
 
 /** Parses the JSON lines of a byte range; every non-blank line must hold one JSON object. */

@@ -1,0 +1,78 @@
+/** Errors in taking checkpoints and in restoring a job from one. */
+import { SolsticeError, registerErrorClasses } from './base.js';
+
+/** A checkpoint that could not be completed (or taken); the job keeps its last good one. */
+export class CheckpointError extends SolsticeError {
+  override readonly name: string = 'CheckpointError';
+}
+
+/**
+ * A restore refused: stage `stage` keeps state (a stateful operator or a
+ * transactional sink) and was checkpointed with another parallelism than it
+ * has now; its state can only be restored onto as many workers.
+ */
+export class RestoreRefusedError extends SolsticeError {
+  override readonly name: string = 'RestoreRefusedError';
+
+  constructor(readonly stage: string, readonly checkpointedParallelism: number, readonly currentParallelism: number) {
+    super(
+      `Stage '${stage}' was checkpointed with ${checkpointedParallelism} workers and now has ${currentParallelism}; ` +
+        'restoring its state needs the same parallelism',
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, checkpointedParallelism: this.checkpointedParallelism, currentParallelism: this.currentParallelism };
+  }
+}
+
+/** A restore refused: checkpoint `checkpointId` is older than the latest, whose output sinks have committed since. */
+export class CheckpointTooOldError extends SolsticeError {
+  override readonly name: string = 'CheckpointTooOldError';
+
+  constructor(readonly checkpointId: number, readonly latestCheckpointId: number) {
+    super(
+      `Checkpoint ${checkpointId} is older than the latest (${latestCheckpointId}): sinks would have to take back output committed since; ` +
+        'restore the latest, or start over',
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { checkpointId: this.checkpointId, latestCheckpointId: this.latestCheckpointId };
+  }
+}
+
+/**
+ * Job `jobId` has no completed checkpoint `checkpointId` (`'latest'`: none at
+ * all) in state location `location`; `completed` lists the ones it has.
+ */
+export class CheckpointNotFoundError extends SolsticeError {
+  override readonly name: string = 'CheckpointNotFoundError';
+
+  constructor(readonly jobId: string, readonly checkpointId: number | 'latest', readonly location: string, readonly completed: number[]) {
+    super(
+      checkpointId === 'latest'
+        ? `Job '${jobId}' has no completed checkpoint in ${location} to restore`
+        : `Job '${jobId}' has no completed checkpoint ${checkpointId} in ${location} (completed: ${completed.join(', ') || 'none'})`,
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { jobId: this.jobId, checkpointId: this.checkpointId, location: this.location, completed: this.completed };
+  }
+}
+
+/** A completed checkpoint names state `key` that its state location `location` does not hold. */
+export class CheckpointStateMissingError extends SolsticeError {
+  override readonly name: string = 'CheckpointStateMissingError';
+
+  constructor(readonly key: string, readonly location: string) {
+    super(`Checkpoint state '${key}' is missing from ${location}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { key: this.key, location: this.location };
+  }
+}
+
+registerErrorClasses({ CheckpointError, RestoreRefusedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError });

@@ -1,0 +1,45 @@
+/** Errors of a running job: user code that threw, and a job stopped before it finished. */
+import { SolsticeError, describeCause, registerErrorClasses } from './base.js';
+
+/** A user operator threw while processing a split; `cause` is what it threw. */
+export class OperatorError extends SolsticeError {
+  override readonly name: string = 'OperatorError';
+
+  constructor(readonly stage: string, readonly splitId: string, cause: unknown) {
+    super(`Stage '${stage}' failed on split '${splitId}': ${describeCause(cause)}`, { cause });
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, splitId: this.splitId };
+  }
+}
+
+/** A user row function threw; names the row (1-based, within the split) it threw on. */
+export class RowFunctionError extends SolsticeError {
+  override readonly name: string = 'RowFunctionError';
+
+  constructor(readonly row: number, value: unknown, cause: unknown) {
+    super(`row ${row} (${preview(value)}): ${describeCause(cause)}`, { cause });
+  }
+
+  override details(): Record<string, unknown> {
+    return { row: this.row };
+  }
+}
+
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/** The job was stopped by `runner.stop()` before it finished. */
+export class JobStoppedError extends SolsticeError {
+  override readonly name: string = 'JobStoppedError';
+}
+
+registerErrorClasses({ OperatorError, RowFunctionError, JobStoppedError });
