@@ -4,7 +4,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  AggregateOperator, FileSink, FileSource, FlatMapOperator, Job, JobStoppedError, KeyByOperator, Operator, Stage,
+  AggregateOperator, CheckpointNotFoundError, CheckpointTooOldError, FileSink, FileSource, FlatMapOperator, Job, JobStoppedError, KeyByOperator, Operator, Stage,
   type JobRunner, type Split, type SplitPayload,
 } from '../lib/index.js';
 import { readJsonLinesDir, sortBy, tempDir } from './support/files.js';
@@ -188,6 +188,10 @@ test('restoring a checkpoint older than the latest is refused with the reason', 
   await runner.stop();
   await t.throwsAsync(run);
   const again = copyJob('older', input, join(dir, 'out'), 0).createRunner({ stateBackend: state });
-  await t.throwsAsync(again.restoreFromCheckpoint(first), { message: /older than the latest/ });
-  await t.throwsAsync(again.restoreFromCheckpoint('99'), { message: /has no completed checkpoint 99/ });
+  const older = await t.throwsAsync(again.restoreFromCheckpoint(first), { instanceOf: CheckpointTooOldError, message: /older than the latest/ });
+  t.is(older!.checkpointId, Number(first));
+  t.true(older!.latestCheckpointId > Number(first), 'the latest is the second checkpoint');
+  const missing = await t.throwsAsync(again.restoreFromCheckpoint('99'), { instanceOf: CheckpointNotFoundError, message: /has no completed checkpoint 99/ });
+  t.is(missing!.checkpointId, 99);
+  t.true(missing!.completed.includes(older!.latestCheckpointId), 'it lists the completed checkpoints');
 });

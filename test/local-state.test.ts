@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StateKeyError } from '../lib/index.js';
 import { LocalDirectoryBackend } from '../state/local-directory-backend.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkStateBackendContract } from './support/state-backend-contract.js';
@@ -23,7 +24,8 @@ test('the local directory backend writes whole files, publishes only once, lists
   t.true(backend instanceof LocalDirectoryBackend, 'a path opens the local directory backend');
   await checkStateBackendContract(t, backend, 'the link onto an existing key fails');
   t.deepEqual(await filesUnder(root), ['job/checkpoints/10/state/c.json', 'job/checkpoints/2/state/b.json'], 'no temporary files are left behind');
-  await t.throwsAsync(backend.write('job/../../escape.json', '{}'), { message: /may not contain '\.\.'/ });
+  const escape = await t.throwsAsync(backend.write('job/../../escape.json', '{}'), { instanceOf: StateKeyError, message: /may not contain '\.\.'/ });
+  t.is(escape!.key, 'job/../../escape.json');
 });
 
 test('many promises publishing the same manifest at once: exactly one wins and its bytes are what is read', async (t) => {

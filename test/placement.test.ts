@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WorkflowModuleRequiredError } from '../lib/index.js';
 import { createJob as createChaosJob } from './fixtures/chaos_workflow.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { CHAOS_WORKFLOW } from './support/chaos-run.js';
@@ -85,7 +86,7 @@ test('a placement with an unknown mode or stage, or remote actors without a clus
   await writeFile(file, JSON.stringify({ stages: { sorce: { Worker: { mode: 'forked' } } } }));
   const unknownStage = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
   t.is(unknownStage.code, 1);
-  t.regex(unknownStage.stderr, /placement: stage 'sorce' is not in the job \(stages: source, slow, key, records, totals, totals-sink\)/);
+  t.regex(unknownStage.stderr, /^error: PlacementError: placement: stage 'sorce' is not in the job \(stages: source, slow, key, records, totals, totals-sink\)$/m);
   await writeFile(file, JSON.stringify({ Worker: { mode: 'cloud' } }));
   const unknownMode = await runCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'p', '--input', 'x', '--output', 'y', '--placement', file], { cwd: dir });
   t.regex(unknownMode.stderr, /placement: Worker has mode 'cloud'; expected one of in-process, threaded, forked, remote/);
@@ -104,8 +105,9 @@ test('a job built in code without a workflow module cannot place workers in othe
   const dir = await tempDir('solstice-placement-api-');
   const job = createChaosJob('embedded', { input: join(dir, '*.jsonl'), output: join(dir, 'out') });
   const runner = job.createRunner({ ...isolatedState(), placement: { Worker: { mode: 'forked' } } });
-  const error = await t.throwsAsync(runner.run());
+  const error = await t.throwsAsync(runner.run(), { instanceOf: WorkflowModuleRequiredError });
   t.regex(error!.message, /workers and masters outside this process rebuild the job from its workflow module; pass `workflowModule`/);
+  t.is(error!.jobId, 'embedded');
   const withModule = createChaosJob('embedded', { input: join(dir, '*.jsonl'), output: join(dir, 'out') }).createRunner({
     ...isolatedState(), placement: { Worker: { mode: 'forked' } }, workflowModule: fileURLToPath(new URL('./fixtures/chaos_workflow.js', import.meta.url)),
   });

@@ -9,6 +9,7 @@ import { PayloadClient } from '../dataplane/payload-client.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
 import { defaultSharedMemoryLimit, SHARED_MEMORY_LIMIT_ENV } from '../dataplane/shared-memory-pool.js';
 import { sharedMemoryUnavailable } from '../dataplane/shared-memory.js';
+import { ArgumentError } from '../lib/index.js';
 import { SplitPayload } from '../lib/split-payload.js';
 import { needing } from './support/requirements.js';
 import { until } from './support/until.js';
@@ -183,7 +184,8 @@ test('SOLSTICE_SHARED_MEMORY_MIB sets the limit and must be a number', (t) => {
     process.env[SHARED_MEMORY_LIMIT_ENV] = '0';
     t.is(defaultSharedMemoryLimit(), 0);
     process.env[SHARED_MEMORY_LIMIT_ENV] = 'lots';
-    t.throws(() => defaultSharedMemoryLimit(), { message: /SOLSTICE_SHARED_MEMORY_MIB must be a number of MiB \(0 or more\), not 'lots'/ });
+    const refused = t.throws(() => defaultSharedMemoryLimit(), { instanceOf: ArgumentError, message: /SOLSTICE_SHARED_MEMORY_MIB must be a number of MiB \(0 or more\), not 'lots'/ });
+    t.deepEqual([refused!.argument, refused!.value], [SHARED_MEMORY_LIMIT_ENV, 'lots']);
   } finally {
     if (saved === undefined) delete process.env[SHARED_MEMORY_LIMIT_ENV];
     else process.env[SHARED_MEMORY_LIMIT_ENV] = saved;
