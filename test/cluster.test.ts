@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { HandshakeError } from '../lib/index.js';
 import { actorModulePath } from '../actors/actor-paths.js';
 import { connectAuthenticated } from '../cluster/socket-handshake.js';
 import { writeChaosInput } from './support/chaos-data.js';
@@ -204,7 +205,7 @@ test('every port of a host agent and its actors binds to the agent address and r
 
   // A client with another secret is refused by the agent as well.
   const agent = agents[0]!;
-  await t.throwsAsync(connectAuthenticated(agent.host, agent.port, randomBytes(32)), { message: /closed the connection during the handshake/ });
+  await t.throwsAsync(connectAuthenticated(agent.host, agent.port, randomBytes(32)), { instanceOf: HandshakeError, message: /closed the connection during the handshake/ });
 
   // An actor's own port: created through the agent with the secret, refused to anyone without it.
   const secret = Buffer.from((await readFile(secretFile, 'utf8')).trim());
@@ -257,13 +258,13 @@ test('cluster settings that cannot work are refused with what is wrong', async (
   const secretFile = await writeSecret(dir);
   const everywhere = await runCli(['node', '--listen', '0.0.0.0:0', '--secret-file', secretFile], { cwd: dir });
   t.is(everywhere.code, 1);
-  t.regex(everywhere.stderr, /would accept connections on every interface/);
+  t.regex(everywhere.stderr, /^error: ArgumentError: --listen 0\.0\.0\.0:0 would accept connections on every interface/m);
 
   const short = join(dir, 'short.secret');
   await writeFile(short, 'abc\n');
   const weak = await runCli(['node', '--listen', '127.0.0.7:0', '--secret-file', short], { cwd: dir });
   t.is(weak.code, 1);
-  t.regex(weak.stderr, /has 3 bytes; it needs at least 16/);
+  t.regex(weak.stderr, /^error: ClusterSecretError: The cluster secret in \S+short\.secret has 3 bytes; it needs at least 16/m);
 
   // A cluster none of whose hosts answers.
   const clusterFile = join(dir, 'cluster.json');
@@ -273,7 +274,7 @@ test('cluster settings that cannot work are refused with what is wrong', async (
     '--output', join(dir, 'out'), '--progress-interval', '0'], { cwd: dir });
   t.is(nobody.code, 1);
   t.regex(nobody.stderr, /127\.0\.0\.7:1.*host agent does not answer/);
-  t.regex(nobody.stderr, /The job needs 10 worker slots; the hosts that answer have 0/);
+  t.regex(nobody.stderr, /^error: ClusterCapacityError: The job needs 10 worker slots; the hosts that answer have 0/m);
 
   // Masters on a cluster: in the job's process or on a host agent, on a host of the cluster that answers.
   const placementFile = join(dir, 'placement.json');
@@ -287,15 +288,15 @@ test('cluster settings that cannot work are refused with what is wrong', async (
   t.regex(workersOption.stderr, /--workers is an option of run: start runs every worker on the hosts of cluster\.json/);
   const forkedMaster = await startWith({ StageMaster: { mode: 'forked' } });
   t.is(forkedMaster.code, 1);
-  t.regex(forkedMaster.stderr, /on a cluster a master runs in its parent's process or 'remote' on a host agent, where the cluster secret is; StageMaster of 'source'/);
+  t.regex(forkedMaster.stderr, /^error: PlacementError: placement: on a cluster a master runs in its parent's process or 'remote' on a host agent, where the cluster secret is; StageMaster of 'source'/m);
   const unknownHost = await startWith({ MetaService: { mode: 'remote', host: '127.0.0.9' } });
   t.regex(unknownHost.stderr, /MetaService is placed on '127\.0\.0\.9', which is not one host of the cluster \(hosts: 127\.0\.0\.7:1\)/);
   const downHost = await startWith({ MetaService: { mode: 'remote', host: '127.0.0.7:1' } });
   t.is(downHost.code, 1);
-  t.regex(downHost.stderr, /MetaService is placed on 127\.0\.0\.7:1, whose host agent does not answer/);
+  t.regex(downHost.stderr, /^error: HostUnavailableError: MetaService is placed on 127\.0\.0\.7:1, whose host agent does not answer/m);
 
   await writeFile(clusterFile, JSON.stringify({ secretFile: 'cluster.secret', hosts: [{ host: '127.0.0.7', slots: 0 }] }));
   const noSlots = await runCli(['start', '--hosts', clusterFile, '--workflow', CHAOS_WORKFLOW, '--job-id', 'noslots', '--progress-interval', '0'], { cwd: dir });
   t.is(noSlots.code, 1);
-  t.regex(noSlots.stderr, /cluster\.json: hosts\[0\]\.slots must be a positive integer/);
+  t.regex(noSlots.stderr, /^error: ClusterConfigError: --hosts: \S+cluster\.json: hosts\[0\]\.slots must be a positive integer/m);
 });

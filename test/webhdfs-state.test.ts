@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StateBackendError } from '../lib/index.js';
 import { WebHdfsStateBackend } from '../state/webhdfs-state-backend.js';
 import { killAndResumeUntilDone, runThroughOutage } from './support/chaos-run.js';
 import { checkStateBackendContract } from './support/state-backend-contract.js';
@@ -27,8 +28,11 @@ test.serial('the WebHDFS backend writes whole files by rename, publishes only on
 
 test.serial('a WebHDFS failure names the server, the operation and the path', async (t) => {
   const backend = new WebHdfsStateBackend('webhdfs://127.0.0.1:9/solstice?user=solstice');
-  const error = await t.throwsAsync(backend.write('job/a.json', '{}'));
+  const error = await t.throwsAsync(backend.write('job/a.json', '{}'), { instanceOf: StateBackendError });
   t.regex(error!.message, /WebHDFS 127\.0\.0\.1:9: create \/solstice\/job\/\.tmp-[0-9a-f-]+ failed: .*ECONNREFUSED/);
+  t.is(error!.backend, 'webhdfs://127.0.0.1:9/solstice?user=solstice');
+  t.is(error!.operation, 'create');
+  t.regex(error!.key, /^\/solstice\/job\/\.tmp-[0-9a-f-]+$/);
 });
 
 test.serial('with its state on WebHDFS, a job SIGKILLed and resumed writes every record exactly once', async (t) => {
