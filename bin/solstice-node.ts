@@ -2,6 +2,7 @@
 import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { WORKER_MODES } from '../actors/placement.js';
+import { ArgumentError } from '../lib/errors/index.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 import { runHostAgentCommand } from './node-command.js';
@@ -38,7 +39,7 @@ await yargs(hideBin(process.argv))
         .example('$0 start --hosts cluster.json --workflow simple_etl --job-id etl --input /shared/in --output /shared/out', 'Run simple_etl on the cluster')
         .example('$0 start --hosts cluster.json --placement masters.json --workflow simple_etl --job-id etl', 'Run the masters on the hosts too')
         .check((argv) => {
-          if (argv['workers'] !== undefined) throw new Error('--workers is an option of run: start runs every worker on the hosts of cluster.json');
+          if (argv['workers'] !== undefined) throw new ArgumentError('--workers', String(argv['workers']), '--workers is an option of run: start runs every worker on the hosts of cluster.json');
           return true;
         }),
     async (argv) => {
