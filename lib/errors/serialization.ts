@@ -2,11 +2,11 @@
  * Errors cross actor boundaries as a {@link SerializedError} and become the
  * same class again through {@link deserializeError}, so `instanceof` works on
  * what `runner.run()` rejects with. This module imports every error family
- * (through the index), so a process that can deserialize an error has every
+ * (through families.ts), so a process that can deserialize an error has every
  * class registered, whatever else it loaded.
  */
 import { SolsticeError, registeredErrorClass } from './base.js';
-import './index.js';
+import './families.js';
 
 export interface SerializedError {
   name: string;
