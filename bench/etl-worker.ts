@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rowsToTable, type Row } from '../lib/arrow-rows.js';
-import { encodeParquet } from '../lib/parquet-codec.js';
-import { readJsonLines } from '../operators/source/formats/jsonl-format.js';
+import { readJsonLines } from '../formats/jsonl-format.js';
+import { encodeParquet } from '../formats/parquet-format.js';
 import { expandPaths } from '../operators/source/file-source.js';
 import { createJob, orderTotal } from '../workflows/simple_etl/index.js';
 

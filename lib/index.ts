@@ -34,8 +34,7 @@ export { FilterOperator, type FilterConfig } from '../operators/transform/filter
 export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat-map-operator.js';
 export { KeyByOperator, type KeyByConfig, type Key } from '../operators/transform/key-by-operator.js';
 export { AggregateOperator, type AggregateConfig, type Aggregation } from '../operators/transform/aggregate-operator.js';
-export { FileSource, type FileSourceConfig, type FileFormat } from '../operators/source/file-source.js';
-export type { CsvOptions, CsvColumnType } from '../operators/source/formats/csv-format.js';
+export { FileSource, type FileSourceConfig } from '../operators/source/file-source.js';
 export { FileSink, type FileSinkConfig, type FileSinkFormat } from '../operators/sink/file-sink.js';
 export { PrintSink, type PrintSinkConfig } from '../operators/sink/print-sink.js';
-export type { ParquetWriteOptions } from './parquet-codec.js';
+export type { FileFormat, FileFormatName, CsvOptions, CsvColumnType, ParquetWriteOptions } from '../formats/index.js';

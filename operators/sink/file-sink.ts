@@ -1,14 +1,13 @@
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
-import { columnNames, type Row } from '../../lib/arrow-rows.js';
 import { OperatorConfigError } from '../../lib/errors/index.js';
 import { SinkOperator, type OperatorContext, type TransactionalSink } from '../../lib/operator.js';
-import { encodeParquet, type ParquetWriteOptions } from '../../lib/parquet-codec.js';
 import type { Split } from '../../lib/split.js';
 import type { SplitPayload } from '../../lib/split-payload.js';
+import { FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, writePayloadFile, type FileFormat, type FileFormatName, type ParquetWriteOptions } from '../../formats/index.js';
 
-export type FileSinkFormat = 'jsonl' | 'csv' | 'parquet';
+/** The formats FileSink writes: every format FileSource reads. */
+export type FileSinkFormat = FileFormatName;
 
 export interface FileSinkConfig {
   /** The output folder; created if missing. */
@@ -20,8 +19,6 @@ export interface FileSinkConfig {
 
 /** Folder, inside the output folder, where files wait for their checkpoint to commit. */
 export const STAGING_DIR = '_staging';
-
-const EXTENSIONS: Record<FileSinkFormat, string> = { jsonl: 'jsonl', csv: 'csv', parquet: 'parquet' };
 
 /** What a FileSink pre-commits: staged files, relative to the output folder. */
 export interface FileSinkTransaction {
@@ -39,13 +36,17 @@ export interface FileSinkTransaction {
 export class FileSink extends SinkOperator<FileSinkConfig> implements TransactionalSink<FileSinkTransaction> {
   private readonly dir: string;
   private readonly stagingDir: string;
-  private readonly format: FileSinkFormat;
+  private readonly format: FileFormat;
+  private readonly formatOptions: unknown;
 
   constructor(config: FileSinkConfig, context: OperatorContext) {
     super(config, context);
     if (typeof config?.path !== 'string' || config.path === '') throw new OperatorConfigError("FileSink needs 'path', the output folder");
-    this.format = config.format ?? 'parquet';
-    if (!(this.format in EXTENSIONS)) throw new OperatorConfigError(`FileSink format must be jsonl, csv or parquet, got '${this.format}'`);
+    const name = config.format ?? 'parquet';
+    const format = formatNamed(name);
+    if (!format) throw new OperatorConfigError(`FileSink format must be ${FORMAT_NAMES_TEXT}, got '${name}'`);
+    this.format = format;
+    this.formatOptions = formatOptionsIn(config, format);
     this.dir = resolve(config.path);
     this.stagingDir = join(this.dir, STAGING_DIR, `${context.stage}-w${context.workerIndex}`);
   }
@@ -56,7 +57,8 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<null> {
     if (!payload || payload.numRows === 0) return null;
-    await writeFile(join(this.epochDir(split.epoch), `part-${split.lineage}.${EXTENSIONS[this.format]}`), this.encode(payload), { flush: true });
+    const file = join(this.epochDir(split.epoch), `part-${split.lineage}${this.format.extensions[0]}`);
+    await writePayloadFile(this.format, file, payload, this.formatOptions);
     return null;
   }
 
@@ -101,19 +103,6 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   private epochDir(epoch: number): string {
     return join(this.stagingDir, `e${epoch}`);
   }
-
-  private encode(payload: SplitPayload): Uint8Array | string {
-    switch (this.format) {
-      case 'parquet':
-        return encodeParquet(payload.toTable(), this.config.parquet);
-      case 'jsonl':
-        return encodeJsonLines(payload.toRows());
-      case 'csv': {
-        const rows = payload.toRows();
-        return stringify(rows.map(csvSafeRow), { header: true, columns: columnNames(rows) });
-      }
-    }
-  }
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): string[] {
@@ -123,24 +112,4 @@ function ignoreMissing(error: NodeJS.ErrnoException): string[] {
 
 function ignoreNotEmpty(error: NodeJS.ErrnoException): void {
   if (error.code !== 'ENOTEMPTY' && error.code !== 'ENOENT' && error.code !== 'EEXIST') throw error;
-}
-
-function encodeJsonLines(rows: Row[]): string {
-  let out = '';
-  for (const row of rows) out += `${JSON.stringify(row, jsonSafe)}\n`;
-  return out;
-}
-
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-}
-
-function csvSafeRow(row: Row): Row {
-  const out: Row = {};
-  for (const key in row) {
-    const value = row[key];
-    out[key] = typeof value === 'bigint' ? value.toString() : value;
-  }
-  return out;
 }

@@ -6,6 +6,64 @@
 import { openAsBlob } from 'node:fs';
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
+import { InputFormatError } from '../lib/errors/index.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+import { describeError, type FileFormat, type FileSplit } from './file-format.js';
+
+/** Row groups of a Parquet file, read together. */
+interface ParquetSplit extends FileSplit {
+  rowGroups: number[];
+}
+
+/**
+ * Parquet, split by row groups: consecutive groups are read together up to
+ * the split size. The library's errors are plain `Error`s; they are raised as
+ * InputFormatError with the file's name.
+ */
+export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
+  name: 'parquet',
+  extensions: ['.parquet', '.pq'],
+
+  async planSplits(path, { splitBytes }): Promise<ParquetSplit[]> {
+    let layout;
+    try {
+      layout = await readParquetLayout(path);
+    } catch (error) {
+      throw new InputFormatError({ file: path, reason: `not a readable Parquet file: ${describeError(error)}`, cause: error });
+    }
+    const splits: ParquetSplit[] = [];
+    let group: number[] = [];
+    let bytes = 0;
+    layout.rowGroups.forEach((rowGroup, index) => {
+      group.push(index);
+      bytes += rowGroup.bytes;
+      if (bytes >= splitBytes) {
+        splits.push({ path, format: 'parquet', rowGroups: group });
+        group = [];
+        bytes = 0;
+      }
+    });
+    if (group.length > 0) splits.push({ path, format: 'parquet', rowGroups: group });
+    return splits;
+  },
+
+  async readSplit(split): Promise<Table> {
+    const { path, rowGroups } = split as ParquetSplit;
+    try {
+      return await readParquetRowGroups(path, rowGroups);
+    } catch (error) {
+      throw new InputFormatError({
+        file: path,
+        reason: `cannot read row groups ${rowGroups.join(', ')}: ${describeError(error)}`,
+        cause: error,
+      });
+    }
+  },
+
+  encode(payload: SplitPayload, options): Uint8Array {
+    return encodeParquet(payload.toTable(), options);
+  },
+};
 
 /** Rows per Arrow record batch when reading (the library's default, 1024, makes a thousand batches per million rows). */
 const READ_BATCH_ROWS = 64 * 1024;

@@ -10,6 +10,13 @@ export interface ByteRange {
 const NEWLINE = 0x0a;
 const READ_AHEAD = 64 * 1024;
 
+/** Cuts a file of `size` bytes into ranges of `splitBytes`, the last one shorter. */
+export function byteRanges(path: string, size: number, splitBytes: number): ByteRange[] {
+  const ranges: ByteRange[] = [];
+  for (let start = 0; start < size; start += splitBytes) ranges.push({ path, start, end: Math.min(size, start + splitBytes) });
+  return ranges;
+}
+
 /**
  * The whole lines whose first byte lies in `[start, end)`: the Hadoop rule for
  * splitting line-oriented files by byte ranges. A line that starts before

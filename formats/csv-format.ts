@@ -1,8 +1,11 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { parse, type Info, type Options } from 'csv-parse/sync';
-import type { Row } from '../../../lib/arrow-rows.js';
-import { InputFormatError, OperatorConfigError } from '../../../lib/errors/index.js';
-import { lineNumberAt, readLinesInRange, type ByteRange } from '../file-range.js';
+import { stringify } from 'csv-stringify/sync';
+import { columnNames, type Row } from '../lib/arrow-rows.js';
+import { InputFormatError, OperatorConfigError } from '../lib/errors/index.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+import type { FileFormat, FileSplit } from './file-format.js';
+import { byteRanges, lineNumberAt, readLinesInRange, type ByteRange } from './line-range.js';
 
 /** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
@@ -34,6 +37,41 @@ export interface CsvLayout {
   /** Byte length of the header line, newline included. */
   headerBytes: number;
 }
+
+/** A byte range of a CSV file, with the layout every range of the file shares. */
+interface CsvSplit extends FileSplit {
+  start: number;
+  end: number;
+  csvLayout: CsvLayout;
+}
+
+/**
+ * CSV with a header line, split by byte ranges (one range per file with
+ * `multilineFields`); the header is read and the column types inferred once
+ * per file, when planning.
+ */
+export const csvFormat: FileFormat<CsvOptions> = {
+  name: 'csv',
+  extensions: ['.csv'],
+
+  async planSplits(path, { splitBytes, options = {} }): Promise<CsvSplit[]> {
+    const { size } = await stat(path);
+    if (size === 0) throw new InputFormatError({ file: path, line: 1, reason: 'empty file: a CSV file needs a header line' });
+    const csvLayout = await readCsvLayout(path, options);
+    const ranges = options.multilineFields ? [{ path, start: 0, end: size }] : byteRanges(path, size, splitBytes);
+    return ranges.map(({ start, end }) => ({ path, format: 'csv', start, end, csvLayout }));
+  },
+
+  readSplit(split) {
+    const { path, start, end, csvLayout } = split as CsvSplit;
+    return readCsvRange({ path, start, end }, csvLayout);
+  },
+
+  encode(payload: SplitPayload): string {
+    const rows = payload.toRows();
+    return stringify(rows.map(csvSafeRow), { header: true, columns: columnNames(rows) });
+  },
+};
 
 const SAMPLE_BYTES = 256 * 1024;
 const SAMPLE_ROWS = 1000;
@@ -170,4 +208,14 @@ function converterFor(type: CsvColumnType): Converter {
     case 'integer': return (text) => (/^\s*[-+]?\d+\s*$/.test(text) ? Number(text) : INVALID);
     case 'boolean': return (text) => (text === 'true' ? true : text === 'false' ? false : INVALID);
   }
+}
+
+/** The row with its bigints as decimal text. */
+function csvSafeRow(row: Row): Row {
+  const out: Row = {};
+  for (const key in row) {
+    const value = row[key];
+    out[key] = typeof value === 'bigint' ? value.toString() : value;
+  }
+  return out;
 }

@@ -1,0 +1,56 @@
+import { writeFile } from 'node:fs/promises';
+import type { Table } from 'apache-arrow';
+import type { Row } from '../lib/arrow-rows.js';
+import type { DataRange } from '../lib/split.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+
+/**
+ * The part of one file that one source split reads, as its format planned it:
+ * plain JSON (it travels in messages and checkpoints), naming the file and the
+ * format, plus what the format needs (a byte range, row groups, a CSV layout).
+ */
+export interface FileSplit extends DataRange {
+  path: string;
+  format: string;
+}
+
+/** How a format plans a file into splits. */
+export interface PlanOptions<ReadOptions> {
+  /** Target bytes per split. */
+  splitBytes: number;
+  /** The source's options for this format (FileSource's `csv`, say), if any. */
+  options: ReadOptions | undefined;
+}
+
+/**
+ * One file format: how files of it are split, read and written. FileSource
+ * and FileSink find a format in the registry (`formats/index.ts`) by name or
+ * by file extension and call it; they know nothing of any one format.
+ */
+export interface FileFormat<ReadOptions = unknown, WriteOptions = unknown> {
+  /** What `format` says in FileSource's and FileSink's configs, and the key of the format's own options there. */
+  readonly name: string;
+  /** Lower-case extensions, dot included, that name files of this format; FileSink writes the first. */
+  readonly extensions: readonly string[];
+  /** The splits of one file, in file order. Raises InputFormatError for a file that cannot be read at all. */
+  planSplits(path: string, plan: PlanOptions<ReadOptions>): Promise<FileSplit[]>;
+  /** The records of one split: rows, or an Arrow table. Raises InputFormatError (file, line, record) for a bad record. */
+  readSplit(split: FileSplit): Promise<Row[] | Table>;
+  /** A payload as the bytes (or text) of one file. */
+  encode(payload: SplitPayload, options: WriteOptions | undefined): Uint8Array | string;
+}
+
+/** Writes a payload as one file of `format`, flushed to disk before the promise resolves. */
+export async function writePayloadFile<WriteOptions>(
+  format: FileFormat<unknown, WriteOptions>,
+  path: string,
+  payload: SplitPayload,
+  options: WriteOptions | undefined,
+): Promise<void> {
+  await writeFile(path, format.encode(payload, options), { flush: true });
+}
+
+/** The message of an error of any kind. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

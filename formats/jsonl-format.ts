@@ -1,0 +1,79 @@
+import { stat } from 'node:fs/promises';
+import type { Row } from '../lib/arrow-rows.js';
+import { InputFormatError } from '../lib/errors/index.js';
+import type { SplitPayload } from '../lib/split-payload.js';
+import type { FileFormat, FileSplit } from './file-format.js';
+import { byteRanges, lineNumberAt, readLinesInRange, type ByteRange } from './line-range.js';
+
+/** A byte range of a JSON lines file: the lines that start in it. */
+interface JsonLinesSplit extends FileSplit {
+  start: number;
+  end: number;
+}
+
+/** JSON lines: one JSON object per line, split by byte ranges. */
+export const jsonLinesFormat: FileFormat = {
+  name: 'jsonl',
+  extensions: ['.jsonl', '.ndjson', '.json'],
+
+  async planSplits(path, { splitBytes }): Promise<JsonLinesSplit[]> {
+    const { size } = await stat(path);
+    return byteRanges(path, size, splitBytes).map(({ start, end }) => ({ path, format: 'jsonl', start, end }));
+  },
+
+  readSplit(split) {
+    const { path, start, end } = split as JsonLinesSplit;
+    return readJsonLines({ path, start, end });
+  },
+
+  encode(payload: SplitPayload): string {
+    return encodeJsonLines(payload.toRows());
+  },
+};
+
+/** Parses the JSON lines of a byte range; every non-blank line must hold one JSON object. */
+export async function readJsonLines(range: ByteRange): Promise<Row[]> {
+  const { bytes, offset } = await readLinesInRange(range);
+  const text = bytes.toString('utf8');
+  const rows: Row[] = [];
+  let lineIndex = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    if (line.trim().length > 0) {
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        throw await lineError(range.path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw await lineError(range.path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
+      }
+      rows.push(value as Row);
+    }
+    lineIndex++;
+    start = end + 1;
+  }
+  return rows;
+}
+
+/** The error for the `lineIndex`-th line of a range that starts at byte `offset`. */
+async function lineError(path: string, offset: number, lineIndex: number, record: string, reason: string, cause?: unknown): Promise<InputFormatError> {
+  const line = (await lineNumberAt(path, offset)) + lineIndex;
+  return new InputFormatError({ file: path, line, record, reason, cause });
+}
+
+/** Rows as JSON lines; a bigint becomes a number when it is a safe integer, else a string. */
+export function encodeJsonLines(rows: Row[]): string {
+  let out = '';
+  for (const row of rows) out += `${JSON.stringify(row, jsonSafe)}\n`;
+  return out;
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+}
