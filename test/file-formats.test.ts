@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { FileSink, FileSource, Job, Stage, type FileSinkFormat, type FileSourceConfig } from '../lib/index.js';
+import { FileSink, FileSource, Job, OperatorConfigError, Stage, type FileSinkFormat, type FileSourceConfig } from '../lib/index.js';
 import { sameRows } from './support/compare.js';
 import { parquetRowGroupRows, readJsonLinesDir, readParquetDir, sortBy, tempDir, isolatedState } from './support/files.js';
 
@@ -131,4 +131,28 @@ test('a folder input reads every file in it, in name order, skipping _ and . fil
   const files = (await readdir(out)).sort();
   t.deepEqual(files, ['part-source-00000.csv', 'part-source-00001.csv']);
   t.deepEqual(await Promise.all(files.map((name) => readFile(join(out, name), 'utf8'))), ['v\n1\n', 'v\n2\n']);
+});
+
+test('a format that does not exist is refused by the source and by the sink, naming the formats there are', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'rows.jsonl');
+  await writeFile(input, '{"id":1}\n');
+  await t.throwsAsync(copyThrough({ paths: input, format: 'xml' as FileSinkFormat }, 'jsonl', join(dir, 'out1')), {
+    instanceOf: OperatorConfigError,
+    message: "FileSource format must be jsonl, csv or parquet, got 'xml'",
+  });
+  await t.throwsAsync(copyThrough({ paths: input }, 'xml' as FileSinkFormat, join(dir, 'out2')), {
+    instanceOf: OperatorConfigError,
+    message: "FileSink format must be jsonl, csv or parquet, got 'xml'",
+  });
+});
+
+test('a file whose extension names no format is refused, asking for the format', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'rows.txt');
+  await writeFile(input, '{"id":1}\n');
+  await t.throwsAsync(copyThrough({ paths: input }, 'jsonl', join(dir, 'out')), {
+    instanceOf: OperatorConfigError,
+    message: `Cannot tell the format of '${input}' from its extension; set FileSource's 'format'`,
+  });
 });
