@@ -21,6 +21,13 @@ module.exports = {
       to: { path: '^(actors|runtime|dataplane|state|cluster|operators|formats|protocol|bin|workflows)/' },
     },
     {
+      name: 'formats-on-lib-only',
+      comment: 'A file format reads and writes files of Arrow data: it needs the user API types and nothing above them.',
+      severity: 'error',
+      from: { path: '^formats/' },
+      to: { path: '^(actors|runtime|dataplane|state|cluster|operators|protocol|bin|workflows)/' },
+    },
+    {
       name: 'no-facade-inside',
       comment: 'The package entry is for users (and tests, workflows, benchmarks), not for the package\'s own modules.',
       severity: 'error',
