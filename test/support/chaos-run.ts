@@ -16,21 +16,22 @@ export interface Attempt {
 }
 
 /**
- * Starts the CLI as a child process. Once it runs the job (its first progress
- * line), if `killAfterMs` is set, it SIGKILLs the child that long after,
- * unless it ended first.
+ * Starts the CLI (at log level info) as a child process. Once the job has
+ * published a checkpoint, if `killAfterMs` is set, it SIGKILLs the child that
+ * long after, unless it ended first: every killed attempt leaves a checkpoint
+ * to resume from, however slow a loaded machine is.
  */
 export function attempt(args: string[], cwd: string, options: { killAfterMs?: number } = {}): Promise<Attempt> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args, '--log-level', 'info'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    let running = false;
+    let checkpointed = false;
     let killed = false;
     let timer: NodeJS.Timeout | undefined;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (!running && /^\[\d/m.test(stderr)) {
-        running = true;
+      if (!checkpointed && /"msg":"checkpoint published"/.test(stderr)) {
+        checkpointed = true;
         if (options.killAfterMs !== undefined) {
           timer = setTimeout(() => {
             killed = child.kill('SIGKILL');
@@ -72,7 +73,7 @@ export async function killAndResumeUntilDone(
     const [earliest, latest] = options.killWindowMs ?? [0, 1000];
     const killAfterMs = kills < wantedKills ? earliest + Math.floor(Math.random() * (latest - earliest)) : undefined;
     const result = await attempt([...args, ...restore], cwd, { killAfterMs });
-    log.push(`round ${round}: ${restore.join(' ') || 'fresh'}, kill ${killAfterMs ?? '-'} ms into the run: ${result.killed ? 'killed' : `exit ${result.code}`}`);
+    log.push(`round ${round}: ${restore.join(' ') || 'fresh'}, kill ${killAfterMs ?? '-'} ms after its first checkpoint: ${result.killed ? 'killed' : `exit ${result.code}`}`);
     if (result.killed) {
       kills++;
       continue;
