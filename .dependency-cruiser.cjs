@@ -28,6 +28,13 @@ module.exports = {
       to: { path: '^(actors|runtime|dataplane|state|cluster|operators|protocol|bin|workflows)/' },
     },
     {
+      name: 'protocol-below-actors',
+      comment: 'The messages between actors and what they report: plain JSON types over lib/, state/ and dataplane/ types, below every actor.',
+      severity: 'error',
+      from: { path: '^protocol/' },
+      to: { path: '^(actors|runtime|cluster|operators|formats|bin|workflows)/' },
+    },
+    {
       name: 'no-facade-inside',
       comment: 'The package entry is for users (and tests, workflows, benchmarks), not for the package\'s own modules.',
       severity: 'error',

@@ -2,32 +2,11 @@ import type { ActorRef } from 'comedy';
 import { relayLink, type MasterLink, type ParentRef } from './master-link.js';
 import { CheckpointError, deserializeError, serializeError, type SerializedError } from '../lib/errors/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import type { JobSpec } from '../lib/job-spec.js';
+import type { GlobalStateMasterParams, SourceProgress } from '../protocol/job-status.js';
 import type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
-import type { StageAck } from './messages.js';
-
-export interface GlobalStateMasterParams {
-  spec: JobSpec;
-  stages: string[];
-  sources: string[];
-  /** The id the next checkpoint takes. */
-  firstCheckpointId: number;
-  intervalSecs?: number;
-  intervalRecords?: number;
-  retain: number;
-  /** How long the final checkpoint is retried before the job fails. */
-  finalRetrySecs: number;
-}
-
-/** How far the sources have read. */
-export interface SourceProgress {
-  /** Source splits fully read in this run. */
-  splitsDone: number;
-  /** Records those splits held. */
-  records: number;
-}
+import type { StageAck } from '../protocol/messages.js';
 
 interface Waiter {
   resolve: (id: number) => void;

@@ -2,51 +2,27 @@ import type { ActorRef } from 'comedy';
 import type { SerializedError } from '../lib/errors/index.js';
 import { CheckpointError, JobStoppedError, MasterLostError, serializeError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
-import type { JobSpec } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { actorModulePath } from './actor-paths.js';
-import type { SourceProgress } from './GlobalStateMaster.js';
+import type { JobOutcome, JobState, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
 import { loadJob } from './job-loading.js';
-import type { StageMasterParams, StageMetrics, StageOutcome } from './messages.js';
-import { comedyMode, masterModeOf, masterPlacementOf, workerModeOf, type MasterKind, type PlacementConfig } from './placement.js';
+import type { StageMasterParams, StageMetrics, StageOutcome, WorkerHost } from '../protocol/messages.js';
+import { comedyMode, masterModeOf, masterPlacementOf, workerModeOf } from './placement.js';
+import type { MasterKind } from '../lib/placement-config.js';
 import { destroyChild } from './comedy-handles.js';
 import type { Heartbeats } from './heartbeats.js';
 import { superviseMaster } from './master-supervision.js';
 import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET } from './master-link.js';
-import { assignWorkerHosts, liveHosts, type WorkerHost } from '../cluster/worker-hosts.js';
+import { assignWorkerHosts, liveHosts } from '../cluster/worker-hosts.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
-import type { GlobalStateMasterParams } from './GlobalStateMaster.js';
+import type { GlobalStateMasterParams } from '../protocol/job-status.js';
 import { DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
-
-export interface MetaServiceParams {
-  spec: JobSpec;
-  placement: PlacementConfig;
-}
-
-export type JobState = 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
-
-export interface JobOutcome {
-  stages: StageMetrics[];
-  wallTimeMs: number;
-  error?: SerializedError;
-  /** The checkpoint the run resumed from. */
-  resumedFrom?: number;
-  /** Ids of checkpoints this run takes start here. */
-  firstCheckpointId: number;
-}
-
-export interface JobStatus {
-  jobId: string;
-  state: JobState;
-  stages: StageMetrics[];
-  sources: SourceProgress;
-}
 
 interface SelfActor {
   getCustomParameters(): MetaServiceParams;

@@ -20,7 +20,7 @@ import { EpochLedger } from './epoch-ledger.js';
 import { loadJob } from './job-loading.js';
 import type {
   NextSplitReply, OutputEntry, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem, WorkerParams,
-} from './messages.js';
+} from '../protocol/messages.js';
 import { OutputBuffer } from './output-buffer.js';
 import { WorkQueue } from './work-queue.js';
 import { rootCause } from './root-cause.js';

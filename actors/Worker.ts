@@ -9,7 +9,7 @@ import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
-import type { NextSplitReply, OutputPart, SplitResult, WorkItem, WorkerParams } from './messages.js';
+import type { NextSplitReply, OutputPart, SplitResult, WorkItem, WorkerParams } from '../protocol/messages.js';
 
 interface ParentRef {
   sendAndReceive(topic: string, ...message: unknown[]): Promise<any>;

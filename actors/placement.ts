@@ -1,57 +1,11 @@
 import { PlacementError } from '../lib/errors/index.js';
-import type { ClusterHost } from '../cluster/cluster-config.js';
-
-/**
- * Where an actor runs: in its parent's process (for the MetaService, the
- * job's process), in a worker thread, in a forked process of its own, or in a
- * process on one of the cluster's hosts.
- */
-export type WorkerMode = 'in-process' | 'threaded' | 'forked' | 'remote';
-
-export const WORKER_MODES: readonly WorkerMode[] = ['in-process', 'threaded', 'forked', 'remote'];
-
-/** Where a master (MetaService, GlobalStateMaster, StageMaster) runs. */
-export type MasterMode = WorkerMode;
-
-export const MASTER_MODES: readonly MasterMode[] = WORKER_MODES;
-
-/**
- * A master's place. A `remote` master runs on the cluster host that `host`
- * names (`"10.0.0.2:6161"`, or `"10.0.0.2"` when one agent listens there),
- * else on a host that answers, the masters spread over them in turn.
- */
-export interface MasterPlacement {
-  mode: MasterMode;
-  host?: string;
-}
-
-export type MasterKind = 'MetaService' | 'GlobalStateMaster' | 'StageMaster';
+import {
+  MASTER_MODES, WORKER_MODES, type ClusterHost, type MasterKind, type MasterMode, type MasterPlacement, type PlacementConfig, type WorkerMode,
+} from '../lib/placement-config.js';
 
 /** Comedy's name for each mode. */
 export type ComedyMode = 'in-memory' | 'threaded' | 'forked' | 'remote';
 
-/**
- * Where each kind of actor runs, in the style of Comedy's actors.json:
- * `{ "Worker": { "mode": "forked" }, "StageMaster": { "mode": "threaded" },
- *    "stages": { "decode": { "Worker": { "mode": "threaded" } } } }`.
- * Placement is configuration: workflow code does not change with it.
- */
-export interface PlacementConfig {
-  /** Mode of every stage's workers, unless the stage says otherwise. Default: in-process. */
-  Worker?: { mode: WorkerMode };
-  /** The job's coordinator, a child of the job's process. Default: in-process. */
-  MetaService?: MasterPlacement;
-  /** Checkpoint coordination, a child of the MetaService. Default: in-process. */
-  GlobalStateMaster?: MasterPlacement;
-  /** Place of every stage master (a child of the MetaService), unless the stage says otherwise. Default: in-process. */
-  StageMaster?: MasterPlacement;
-  /** Per-stage overrides. */
-  stages?: Record<string, { Worker?: { mode: WorkerMode }; StageMaster?: MasterPlacement }>;
-  /** The host agents that run 'remote' actors (from cluster.json; see docs/cluster.md). */
-  hosts?: ClusterHost[];
-}
-
-export const DEFAULT_PLACEMENT: PlacementConfig = { Worker: { mode: 'in-process' } };
 
 export function workerModeOf(placement: PlacementConfig, stage: string): WorkerMode {
   return placement.stages?.[stage]?.Worker?.mode ?? placement.Worker?.mode ?? 'in-process';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DEFAULT_PLACEMENT, type PlacementConfig, type WorkerMode } from '../actors/placement.js';
+import { DEFAULT_PLACEMENT, type PlacementConfig, type WorkerMode } from '../lib/placement-config.js';
 import { PlacementError } from '../lib/errors/index.js';
 
 /** The placement of `run`: the `--placement` file if given, with `--workers` as the mode of every stage that the file does not place. */

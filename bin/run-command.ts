@@ -4,7 +4,7 @@ import type { RestoreRequest } from '../lib/job-spec.js';
 import { formatProgress, formatSummary } from '../runtime/progress-reporter.js';
 import { JobRunner } from '../runtime/runner.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
-import type { WorkerMode } from '../actors/placement.js';
+import type { WorkerMode } from '../lib/placement-config.js';
 import { placementFromOptions } from './placement-option.js';
 import { readClusterConfig } from '../cluster/cluster-config.js';
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { WORKER_MODES } from '../actors/placement.js';
+import { WORKER_MODES } from '../lib/placement-config.js';
 import { ArgumentError } from '../lib/errors/index.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';

@@ -1,23 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ClusterConfigError } from '../lib/errors/index.js';
+import type { ClusterConfig, ClusterHost } from '../lib/placement-config.js';
 import { readSecretFile } from './shared-secret.js';
 
 /** Comedy's default remote port, used by host agents when cluster.json names none. */
 export const DEFAULT_AGENT_PORT = 6161;
-
-/** A host agent as the job sees it: where it listens and how many workers it runs at once. */
-export interface ClusterHost {
-  host: string;
-  port: number;
-  slots: number;
-}
-
-/** cluster.json, read: the hosts, and the secret that the file named by `secretFile` holds. */
-export interface ClusterConfig {
-  hosts: ClusterHost[];
-  secret: Buffer;
-}
 
 /**
  * Reads cluster.json:

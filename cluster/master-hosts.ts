@@ -1,7 +1,8 @@
 import { HostUnavailableError } from '../lib/errors/index.js';
-import { clusterHostNamed, type MasterPlacement } from '../actors/placement.js';
-import type { ClusterHost } from './cluster-config.js';
-import type { WorkerHost } from './worker-hosts.js';
+import { clusterHostNamed } from '../actors/placement.js';
+import { type MasterPlacement } from '../lib/placement-config.js';
+import type { ClusterHost } from '../lib/placement-config.js';
+import type { WorkerHost } from '../protocol/messages.js';
 
 /**
  * Chooses the host of each remote master among the hosts that answer now:

@@ -1,14 +1,9 @@
 import { ClusterCapacityError } from '../lib/errors/index.js';
-import type { ClusterHost } from './cluster-config.js';
+import type { ClusterHost } from '../lib/placement-config.js';
 import type { Logger } from '../lib/logger.js';
+import type { WorkerHost } from '../protocol/messages.js';
 import { requireClusterSecret } from './shared-secret.js';
 import { connectAuthenticated } from './socket-handshake.js';
-
-/** Where one worker runs. */
-export interface WorkerHost {
-  host: string;
-  port: number;
-}
 
 const PROBE_TIMEOUT_MS = 3000;
 

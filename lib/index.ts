@@ -6,7 +6,8 @@ export { Operator, SourceOperator, SinkOperator, type OperatorContext, type Oper
 export { Split, type DataRange, type SplitJSON } from './split.js';
 export { SplitPayload } from './split-payload.js';
 export type { Row } from './arrow-rows.js';
-export { readClusterConfig, type ClusterConfig, type ClusterHost } from '../cluster/cluster-config.js';
+export { readClusterConfig } from '../cluster/cluster-config.js';
+export type { ClusterConfig, ClusterHost, PlacementConfig, WorkerMode, MasterPlacement } from './placement-config.js';
 export { HostAgent, type HostAgentOptions } from '../cluster/host-agent.js';
 export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from '../runtime/runner.js';
 export type { RestoreRequest } from './job-spec.js';
@@ -27,8 +28,8 @@ export {
 } from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export type { LogLevel, Logger } from './logger.js';
-export type { StageMetrics } from '../actors/messages.js';
-export type { JobStatus, JobState } from '../actors/MetaService.js';
+export type { StageMetrics } from '../protocol/messages.js';
+export type { JobStatus, JobState } from '../protocol/job-status.js';
 export { MapOperator, type MapConfig } from '../operators/transform/map-operator.js';
 export { FilterOperator, type FilterConfig } from '../operators/transform/filter-operator.js';
 export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat-map-operator.js';

@@ -1,4 +1,4 @@
-import type { StageMetrics } from '../actors/messages.js';
+import type { StageMetrics } from '../protocol/messages.js';
 import type { JobSummary } from './runner.js';
 
 /** One line of per-stage progress: `source 3/9 splits 66666 rows | transform ...`. */

@@ -6,23 +6,32 @@
 import type { SerializedError } from '../lib/errors/index.js';
 import type { SplitJSON } from '../lib/split.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
+import type { JobSpec } from '../lib/job-spec.js';
+import type { PlacementConfig } from '../lib/placement-config.js';
+import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
+
+/** Where one remote worker runs. */
+export interface WorkerHost {
+  host: string;
+  port: number;
+}
 
 /** Parameters a StageMaster is created with. */
 export interface StageMasterParams {
-  spec: import('../lib/job-spec.js').JobSpec;
+  spec: JobSpec;
   stage: string;
-  placement: import('./placement.js').PlacementConfig;
+  placement: PlacementConfig;
   /** Splits handed out from now on belong to this epoch (above every checkpoint id used before). */
   firstEpoch: number;
   /** The stage's part of the checkpoint the job resumes from. */
-  restore?: import('../state/checkpoint-manifest.js').StageSnapshot;
+  restore?: StageSnapshot;
   /** The host of each 'remote' worker, by worker index. */
-  workerHosts?: import('../cluster/worker-hosts.js').WorkerHost[];
+  workerHosts?: WorkerHost[];
 }
 
 /** Parameters a Worker is created with. */
 export interface WorkerParams {
-  spec: import('../lib/job-spec.js').JobSpec;
+  spec: JobSpec;
   stage: string;
   workerIndex: number;
   parallelism: number;
@@ -31,7 +40,7 @@ export interface WorkerParams {
   /** Partition count for keyed output: the largest parallelism among downstream stages. */
   outputPartitions: number;
   /** What this worker saved in the checkpoint the job resumes from. */
-  restore?: import('../state/checkpoint-manifest.js').WorkerSnapshot;
+  restore?: WorkerSnapshot;
   /** Some workers of the job run in other processes or threads: serve this process's payloads to them. */
   servePayloads: boolean;
 }
@@ -80,7 +89,7 @@ export interface PullReply {
 export interface StageAck {
   checkpointId: number;
   stage: string;
-  snapshot?: import('../state/checkpoint-manifest.js').StageSnapshot;
+  snapshot?: StageSnapshot;
   /** Splits queued, in flight or buffered at the stage (they belong to later epochs). */
   inFlight: string[];
   /** Set when the stage could not save its part (the checkpoint fails, the job goes on). */
