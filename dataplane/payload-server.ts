@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadToIpcChunks } from './arrow-ipc.js';
 import { FrameHandshakeServer } from '../cluster/frame-handshake.js';
@@ -122,7 +123,7 @@ function serveConnection(socket: Socket, payloads: ServedPayloads, options: { se
       if (op !== 'take') throw new Error(`unknown request '${op}'`);
       body = payloadToIpcChunks(payloads.takeLocal(id));
     } catch (error) {
-      socket.write(encodeFrameHead({ requestId, ok: false, error: error instanceof Error ? error.message : String(error) }));
+      socket.write(encodeFrameHead({ requestId, ok: false, error: describeCause(error) }));
       return;
     }
     const bytes = body.reduce((sum, chunk) => sum + chunk.byteLength, 0);

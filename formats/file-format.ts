@@ -49,8 +49,3 @@ export async function writePayloadFile<WriteOptions>(
 ): Promise<void> {
   await writeFile(path, format.encode(payload, options), { flush: true });
 }
-
-/** The message of an error of any kind. */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

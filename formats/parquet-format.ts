@@ -6,9 +6,9 @@
 import { openAsBlob } from 'node:fs';
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { InputFormatError } from '../lib/errors/index.js';
+import { InputFormatError, describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
-import { describeError, type FileFormat, type FileSplit } from './file-format.js';
+import type { FileFormat, FileSplit } from './file-format.js';
 
 /** Row groups of a Parquet file, read together. */
 interface ParquetSplit extends FileSplit {
@@ -29,7 +29,7 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
     try {
       layout = await readParquetLayout(path);
     } catch (error) {
-      throw new InputFormatError({ file: path, reason: `not a readable Parquet file: ${describeError(error)}`, cause: error });
+      throw new InputFormatError({ file: path, reason: `not a readable Parquet file: ${describeCause(error)}`, cause: error });
     }
     const splits: ParquetSplit[] = [];
     let group: number[] = [];
@@ -54,7 +54,7 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
     } catch (error) {
       throw new InputFormatError({
         file: path,
-        reason: `cannot read row groups ${rowGroups.join(', ')}: ${describeError(error)}`,
+        reason: `cannot read row groups ${rowGroups.join(', ')}: ${describeCause(error)}`,
         cause: error,
       });
     }

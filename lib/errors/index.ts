@@ -3,6 +3,6 @@
  * {@link SolsticeError}. Importing this module registers every class for
  * {@link deserializeError}.
  */
-export { SolsticeError, registerErrorClasses, type ErrorClass } from './base.js';
+export { SolsticeError, describeCause, registerErrorClasses, type ErrorClass } from './base.js';
 export { serializeError, deserializeError, type SerializedError } from './serialization.js';
 export * from './families.js';
