@@ -1,13 +1,11 @@
 import test from 'ava';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Job, JobDefinitionError } from '../lib/index.js';
 import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { writeChaosInput } from './support/chaos-data.js';
-import { runCli, startCli } from './support/cli.js';
-import { tempDir } from './support/files.js';
+import { runCli, startCli, untilBeforeExit } from './support/cli.js';
+import { publishedCheckpointIds, tempDir } from './support/files.js';
 import { startWebHdfsServer, type WebHdfsServer } from './support/webhdfs-server.js';
 
 const TRACED_WORKFLOW = fileURLToPath(new URL('fixtures/traced_workflow.js', import.meta.url));
@@ -40,14 +38,8 @@ test.serial('the final checkpoint is retried with growing pauses while the state
   const args = ['run', '--workflow', TRACED_WORKFLOW, '--job-id', 'final', '--input', join(cwd, 'in', '*.jsonl'), '--output', output,
     '--interval-secs', '0.2', '--final-retry-secs', String(retrySecs), '--progress-interval', '0.2',
     '--state-backend', `${server.url}/solstice?user=solstice`];
-  const checkpoints = join(server.directory, 'solstice', 'final', 'checkpoints');
-  const published = () => existsSync(checkpoints) && readdirSync(checkpoints).some((id) => existsSync(join(checkpoints, id, 'MANIFEST.json')));
-
   const cli = startCli([...args, '--delay-ms', '15'], cwd);
-  while (!published()) {
-    if (cli.ended()) t.fail(`the job ended before its first checkpoint:\n${cli.stderr()}`);
-    await sleep(20);
-  }
+  await untilBeforeExit(cli, 'its first checkpoint', () => publishedCheckpointIds(join(server.directory, 'solstice', 'final', 'checkpoints')).length > 0);
   await server.pause();
   const code = await cli.exited;
   await server.resume();

@@ -1,12 +1,10 @@
 import test from 'ava';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { writeChaosInput } from './support/chaos-data.js';
-import { runCli, startCli } from './support/cli.js';
-import { tempDir } from './support/files.js';
+import { runCli, startCli, untilBeforeExit } from './support/cli.js';
+import { publishedCheckpointIds, tempDir } from './support/files.js';
 
 const TRACED_WORKFLOW = fileURLToPath(new URL('fixtures/traced_workflow.js', import.meta.url));
 
@@ -19,12 +17,8 @@ async function killedAfterFirstCheckpoint(cwd: string, jobId: string) {
   const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 20_000);
   const args = (output: string) => ['run', '--workflow', TRACED_WORKFLOW, '--job-id', jobId, '--input', join(cwd, 'in', '*.jsonl'),
     '--output', output, '--interval-secs', '0.2', '--progress-interval', '0'];
-  const checkpoints = join(cwd, '.solstice', jobId, 'checkpoints');
   const cli = startCli([...args(join(cwd, 'out')), '--delay-ms', '20'], cwd);
-  while (!(existsSync(checkpoints) && readdirSync(checkpoints).some((id) => existsSync(join(checkpoints, id, 'MANIFEST.json'))))) {
-    if (cli.ended()) throw new Error(`the job ended before its first checkpoint:\n${cli.stderr()}`);
-    await sleep(20);
-  }
+  await untilBeforeExit(cli, 'its first checkpoint', () => publishedCheckpointIds(join(cwd, '.solstice', jobId, 'checkpoints')).length > 0);
   cli.child.kill('SIGKILL');
   await cli.exited;
   return { records, totals, args };

@@ -1,23 +1,14 @@
 import test from 'ava';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { writeChaosInput } from './support/chaos-data.js';
-import { runCli, startCli, type RunningCli } from './support/cli.js';
-import { readJsonLinesDir, tempDir } from './support/files.js';
+import { runCli, startCli, untilBeforeExit } from './support/cli.js';
+import { publishedCheckpointIds, readJsonLinesDir, tempDir } from './support/files.js';
 import { processesIn } from './support/processes.js';
 
 const TRACED_WORKFLOW = fileURLToPath(new URL('fixtures/traced_workflow.js', import.meta.url));
-
-/** Polls until `condition` holds; fails at once if the CLI ended first. */
-async function until(cli: RunningCli, condition: () => boolean, what: string): Promise<void> {
-  while (!condition()) {
-    if (cli.ended()) throw new Error(`the CLI ended before ${what}:\n${cli.stderr()}`);
-    await sleep(20);
-  }
-}
 
 /** Splits the trace stage started and those it ended, from its trace file. */
 function traced(file: string): { started: string[]; ended: string[] } {
@@ -26,11 +17,6 @@ function traced(file: string): { started: string[]; ended: string[] } {
     started: lines.filter((l) => l.startsWith('start ')).map((l) => l.slice(6)),
     ended: lines.filter((l) => l.startsWith('end ')).map((l) => l.slice(4)),
   };
-}
-
-function manifests(cwd: string, jobId: string): string[] {
-  const dir = join(cwd, '.solstice', jobId, 'checkpoints');
-  return existsSync(dir) ? readdirSync(dir).filter((id) => existsSync(join(dir, id, 'MANIFEST.json'))) : [];
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -42,7 +28,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const jobArgs = ['run', '--workflow', TRACED_WORKFLOW, '--job-id', 'signalled', '--input', join(cwd, 'in', '*.jsonl'), '--output', output,
       '--interval-secs', '0.2', '--progress-interval', '0.1'];
     const cli = startCli([...jobArgs, '--delay-ms', '30', '--trace-file', traceFile], cwd);
-    await until(cli, () => /^\[\d/m.test(cli.stderr()) && manifests(cwd, 'signalled').length > 0, 'its first progress line and checkpoint');
+    await untilBeforeExit(cli, 'its first progress line and checkpoint', () => /^\[\d/m.test(cli.stderr()) && publishedCheckpointIds(join(cwd, '.solstice', 'signalled', 'checkpoints')).length > 0);
 
     cli.child.kill(signal);
     const code = await cli.exited;
@@ -75,10 +61,10 @@ test('a second SIGINT exits at once, without waiting for the splits in flight, a
   // Each split takes ten minutes in the trace stage: only a second signal ends the job before then.
   const cli = startCli(['run', '--workflow', TRACED_WORKFLOW, '--job-id', 'impatient', '--input', join(cwd, 'in', '*.jsonl'),
     '--output', join(cwd, 'out'), '--delay-ms', '600000', '--trace-file', traceFile, '--progress-interval', '0'], cwd);
-  await until(cli, () => traced(traceFile).started.length > 0, 'a split was in flight');
+  await untilBeforeExit(cli, 'a split was in flight', () => traced(traceFile).started.length > 0);
 
   cli.child.kill('SIGINT');
-  await until(cli, () => /SIGINT: stopping the job after the splits in flight \(again to exit now\)/.test(cli.stderr()), 'it said it is stopping');
+  await untilBeforeExit(cli, 'it said it is stopping', () => /SIGINT: stopping the job after the splits in flight \(again to exit now\)/.test(cli.stderr()));
   t.false(cli.ended(), 'the first signal waits for the split in flight');
   cli.child.kill('SIGINT');
   t.is(await cli.exited, 130, cli.stderr());

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from './files.js';
+import { until } from './until.js';
 
 export interface CliResult {
   code: number;
@@ -62,4 +63,12 @@ export async function untilLogged(job: RunningCli, pattern: RegExp | ((stderr: s
     if (job.ended()) return matches(job.stderr());
     await Promise.race([once(job.child.stderr!, 'data'), job.exited]);
   }
+}
+
+/** Waits until `condition` holds; fails at once, with the CLI's stderr, if the CLI ends first. */
+export async function untilBeforeExit(cli: RunningCli, what: string, condition: () => boolean): Promise<void> {
+  await until(what, () => {
+    if (cli.ended()) throw new Error(`the CLI ended before ${what}:\n${cli.stderr()}`);
+    return condition();
+  });
 }

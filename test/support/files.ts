@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,4 +62,10 @@ export async function sortedLines(dir: string): Promise<string[]> {
     lines.push(...text.split('\n').filter(Boolean).map((line) => `${entry.parentPath.slice(dir.length)}: ${line}`));
   }
   return lines.sort();
+}
+
+/** The ids of the checkpoints published (their manifest written) under a job's checkpoints folder of a local or WebHDFS test state. */
+export function publishedCheckpointIds(checkpointsDir: string): string[] {
+  if (!existsSync(checkpointsDir)) return [];
+  return readdirSync(checkpointsDir).filter((id) => existsSync(join(checkpointsDir, id, 'MANIFEST.json')));
 }
