@@ -1,5 +1,7 @@
-import type { ActorRef } from 'comedy';
-import { relayLink, type MasterLink, type ParentRef } from './master-link.js';
+import { relayLink } from './master-link.js';
+import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
+import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StateMasterWiring } from '../protocol/actor-apis.js';
+import type { ActorLink } from '../protocol/actor-link.js';
 import { CheckpointError, deserializeError, serializeError, type SerializedError } from '../lib/errors/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import type { GlobalStateMasterParams, SourceProgress } from '../protocol/job-status.js';
@@ -21,11 +23,6 @@ interface Pending {
   abandon: () => void;
 }
 
-interface SelfActor {
-  getCustomParameters(): GlobalStateMasterParams;
-  getParent(): ParentRef;
-}
-
 /**
  * Coordinates checkpoints for the whole job. Taking checkpoint n: tell every
  * stage master that epoch n is closed; each stage completes it once all its
@@ -34,12 +31,12 @@ interface SelfActor {
  * every `intervalSecs`, every `intervalRecords` source records, on demand,
  * and a final one when the sources have read everything.
  */
-export default class GlobalStateMaster {
+export default class GlobalStateMaster implements GlobalStateMasterApi {
   private params!: GlobalStateMasterParams;
-  private parent!: ParentRef;
+  private parent!: ActorLink<MetaServiceApi>;
   private log!: Logger;
   private store!: CheckpointStore;
-  private masters: Record<string, MasterLink> = {};
+  private masters: Record<string, ActorLink<StageMasterApi>> = {};
   private nextId = 1;
   private waiters: Waiter[] = [];
   private running = false;
@@ -57,9 +54,10 @@ export default class GlobalStateMaster {
   /** Settles when the checkpoint being taken has been written or dropped. */
   private taking: Promise<void> = Promise.resolve();
 
-  initialize(selfActor: SelfActor): void {
-    this.params = selfActor.getCustomParameters();
-    this.parent = selfActor.getParent();
+  initialize(self: ComedySelf): void {
+    const context = actorContext<GlobalStateMasterParams, MetaServiceApi>(self);
+    this.params = context.params;
+    this.parent = context.parent;
     this.log = createLogger(this.params.spec.logLevel, { actor: 'GlobalStateMaster', job: this.params.spec.jobId });
     this.store = new CheckpointStore(openStateBackend(this.params.spec.stateLocation), this.params.spec.jobId);
     this.nextId = this.params.firstCheckpointId;
@@ -70,8 +68,8 @@ export default class GlobalStateMaster {
    * when this master shares the MetaService's process, else through the
    * MetaService ({@link relayLink}).
    */
-  connect({ stages }: { stages: string[] }, ...masters: ActorRef[]): void {
-    this.masters = Object.fromEntries(stages.map((stage, i) => [stage, masters[i] ?? relayLink(this.parent, stage)]));
+  connect({ stages }: StateMasterWiring, ...masters: ActorLink<StageMasterApi>[]): void {
+    this.masters = Object.fromEntries(stages.map((stage, i) => [stage, masters[i] ?? relayLink<StageMasterApi>(this.parent, stage)]));
   }
 
   /** Starts the interval trigger. */
@@ -200,7 +198,7 @@ export default class GlobalStateMaster {
     if (this.finalFailures === 1) this.firstFinalFailure = Date.now();
     if (waited >= this.params.finalRetrySecs * 1000) {
       this.halt();
-      await this.parent.send('checkpointFailed', serializeError(error));
+      await this.parent.tell('checkpointFailed', serializeError(error));
       return;
     }
     const pause = Math.min(5000, 250 * 2 ** (this.finalFailures - 1));
@@ -220,7 +218,7 @@ export default class GlobalStateMaster {
     // It may be abandoned before it is awaited below.
     acked.catch(() => undefined);
     this.recordsSinceCheckpoint = 0;
-    await Promise.all(Object.values(this.masters).map((master) => master.sendAndReceive('closeEpoch', id)));
+    await Promise.all(Object.values(this.masters).map((master) => master.ask('closeEpoch', id)));
     await acked;
     const acks = [...this.pending!.acks.values()];
     this.pending = undefined;
@@ -240,7 +238,7 @@ export default class GlobalStateMaster {
     // Before the commit: the final commit ends the job, and nothing may still be deleting then.
     await this.store.retain(this.params.retain).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove old checkpoints'));
     await Promise.all(
-      Object.entries(this.masters).map(([stage, master]) => master.sendAndReceive('commitCheckpoint', id, manifest.stages[stage], manifest.final)),
+      Object.entries(this.masters).map(([stage, master]) => master.ask('commitCheckpoint', id, manifest.stages[stage], manifest.final)),
     );
     return manifest;
   }

@@ -1,20 +1,20 @@
-import type { ActorRef } from 'comedy';
 import type { SerializedError } from '../lib/errors/index.js';
 import { CheckpointError, JobStoppedError, MasterLostError, serializeError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { actorModulePath } from './actor-paths.js';
 import type { JobOutcome, JobState, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
 import { loadJob } from './job-loading.js';
-import type { StageMasterParams, StageMetrics, StageOutcome, WorkerHost } from '../protocol/messages.js';
-import { comedyMode, masterModeOf, masterPlacementOf, workerModeOf } from './placement.js';
-import type { MasterKind } from '../lib/placement-config.js';
-import { destroyChild } from './comedy-handles.js';
+import type { StageMasterParams, StageMetrics, StageOutcome } from '../protocol/messages.js';
+import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi } from '../protocol/actor-apis.js';
+import type { ChildActor } from '../protocol/actor-link.js';
+import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
+import { masterModeOf, masterPlacementOf, workerModeOf } from './placement.js';
+import type { MasterKind, WorkerHost } from '../lib/placement-config.js';
 import type { Heartbeats } from './heartbeats.js';
 import { superviseMaster } from './master-supervision.js';
 import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
-import { STATE_MASTER_TARGET } from './master-link.js';
+import { STATE_MASTER_TARGET, untyped } from './master-link.js';
 import { assignWorkerHosts, liveHosts } from '../cluster/worker-hosts.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
@@ -24,20 +24,15 @@ import type { GlobalStateMasterParams } from '../protocol/job-status.js';
 import { DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
 
-interface SelfActor {
-  getCustomParameters(): MetaServiceParams;
-  createChild(definition: string, options: object): Promise<ActorRef>;
-}
-
 /**
  * Owns the job: builds the DAG, creates the state master and one stage
  * master per stage, wires them, runs the job and ends it on the first failure.
  */
-export default class MetaService {
+export default class MetaService implements MetaServiceApi {
   private params!: MetaServiceParams;
   private job!: JobGraph;
-  private stateMaster!: ActorRef;
-  private readonly masters = new Map<string, ActorRef>();
+  private stateMaster!: ChildActor<GlobalStateMasterApi>;
+  private readonly masters = new Map<string, ChildActor<StageMasterApi>>();
   private state: JobState = 'initialized';
   private firstError: SerializedError | undefined;
   private resumedFrom: number | undefined;
@@ -50,8 +45,9 @@ export default class MetaService {
   private attemptEnded = false;
   private readonly masterHeartbeats: Heartbeats[] = [];
 
-  async initialize(selfActor: SelfActor): Promise<void> {
-    this.params = selfActor.getCustomParameters();
+  async initialize(self: ComedySelf): Promise<void> {
+    const context = actorContext<MetaServiceParams, never>(self);
+    this.params = context.params;
     const { spec } = this.params;
     this.log = createLogger(spec.logLevel, { actor: 'MetaService', job: spec.jobId });
     this.job = await loadJob(spec);
@@ -74,9 +70,8 @@ export default class MetaService {
     const masterModes = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];
     this.releaseExitListeners = reserveExitListeners(masterModes.filter((mode) => mode === 'forked').length);
     const stateMasterPlace = masterPlacementOf(placement, 'GlobalStateMaster');
-    this.stateMaster = await selfActor.createChild(actorModulePath('GlobalStateMaster'), {
-      mode: comedyMode(stateMasterPlace.mode), name: 'GlobalStateMaster', customParameters: stateParams,
-      ...masterHosts?.place('GlobalStateMaster', stateMasterPlace),
+    this.stateMaster = await context.createChild('GlobalStateMaster', {
+      mode: stateMasterPlace.mode, name: 'GlobalStateMaster', params: stateParams, ...masterHosts?.place('GlobalStateMaster', stateMasterPlace),
     });
     this.watchMaster(this.stateMaster, 'GlobalStateMaster');
     // Stages start together: workers in other processes load in parallel. All are awaited before a failure is
@@ -84,7 +79,7 @@ export default class MetaService {
     // reject that destruction with nobody to hear it.
     const stagePlaces = this.job.stageNames.map((stage) => {
       const place = masterPlacementOf(placement, 'StageMaster', stage);
-      return { mode: comedyMode(place.mode), ...masterHosts?.place(`StageMaster of '${stage}'`, place) };
+      return { mode: place.mode, ...masterHosts?.place(`StageMaster of '${stage}'`, place) };
     });
     const created = await Promise.allSettled(this.job.stageNames.map((stage, index) => {
       const params: StageMasterParams = {
@@ -93,12 +88,12 @@ export default class MetaService {
         restore: resumed?.stages[stage],
         workerHosts: workerHosts?.get(stage),
       };
-      return selfActor.createChild(actorModulePath('StageMaster'), { ...stagePlaces[index], name: `StageMaster-${stage}`, customParameters: params });
+      return context.createChild('StageMaster', { ...stagePlaces[index]!, name: `StageMaster-${stage}`, params });
     }));
     const failed = created.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
     this.job.stageNames.forEach((stage, index) => {
-      const master = (created[index] as PromiseFulfilledResult<ActorRef>).value;
+      const master = (created[index] as PromiseFulfilledResult<ChildActor<StageMasterApi>>).value;
       this.masters.set(stage, master);
       this.watchMaster(master, 'StageMaster', stage);
     });
@@ -106,27 +101,27 @@ export default class MetaService {
     for (const [stage, master] of this.masters) {
       const upstreams = this.job.upstreamsOf(stage);
       if (masterModeOf(placement, 'StageMaster', stage) === 'in-process') {
-        await master.sendAndReceive('connect', { upstreams }, this.stateMaster, ...upstreams.map((name) => this.masters.get(name)!));
+        await master.ask('connect', { upstreams }, this.stateMaster, ...upstreams.map((name) => this.masters.get(name)!));
       } else {
         // An object, not the array itself: Comedy takes a lone array argument as the list of arguments.
-        await master.sendAndReceive('connect', { upstreams });
+        await master.ask('connect', { upstreams });
       }
     }
     const stateMasterLocal = masterModeOf(placement, 'GlobalStateMaster') === 'in-process';
-    await this.stateMaster.sendAndReceive('connect', { stages: [...this.masters.keys()] }, ...(stateMasterLocal ? this.masters.values() : []));
+    await this.stateMaster.ask('connect', { stages: [...this.masters.keys()] }, ...(stateMasterLocal ? this.masters.values() : []));
   }
 
   /** A master outside this process sends a message to another master (named by its stage, or STATE_MASTER_TARGET). */
   async relay(target: string, topic: string, ...message: unknown[]): Promise<void> {
-    await this.masterNamed(target).send(topic, ...message);
+    await untyped(this.masterNamed(target)).tell(topic, ...message);
   }
 
   /** As {@link relay}, and answers with the other master's answer. */
   relayAndReceive(target: string, topic: string, ...message: unknown[]): Promise<unknown> {
-    return this.masterNamed(target).sendAndReceive(topic, ...message);
+    return untyped(this.masterNamed(target)).ask(topic, ...message);
   }
 
-  private masterNamed(target: string): ActorRef {
+  private masterNamed(target: string): ChildActor<StageMasterApi> | ChildActor<GlobalStateMasterApi> {
     const master = target === STATE_MASTER_TARGET ? this.stateMaster : this.masters.get(target);
     if (!master) throw new Error(`no master '${target}' in job '${this.params.spec.jobId}'`);
     return master;
@@ -139,7 +134,7 @@ export default class MetaService {
    * MasterLostError, which the runner answers by restarting the job from its
    * last completed checkpoint.
    */
-  private watchMaster(master: ActorRef, kind: MasterKind, stage?: string): void {
+  private watchMaster(master: ChildActor<StageMasterApi> | ChildActor<GlobalStateMasterApi>, kind: MasterKind, stage?: string): void {
     const key = stage ?? kind;
     let lost!: (outcome: StageOutcome) => void;
     if (stage !== undefined) this.masterLost.set(stage, new Promise((resolve) => (lost = resolve)));
@@ -191,7 +186,7 @@ export default class MetaService {
   /** Takes a checkpoint now; resolves with its id when complete. */
   async triggerCheckpoint(): Promise<number> {
     if (this.state !== 'running') throw new CheckpointError(`Job '${this.params.spec.jobId}' is ${this.state}, not running`);
-    return this.stateMaster.sendAndReceive('trigger');
+    return this.stateMaster.ask('trigger');
   }
 
   /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */
@@ -203,10 +198,10 @@ export default class MetaService {
   async runJob(): Promise<JobOutcome> {
     const started = Date.now();
     this.state = 'running';
-    await this.stateMaster.sendAndReceive('start');
+    await this.stateMaster.ask('start');
     const outcomes = await Promise.all(
       [...this.masters.entries()].map(async ([stage, master]) => {
-        const ran: Promise<StageOutcome> = master.sendAndReceive('run').catch((error: unknown) => ({
+        const ran: Promise<StageOutcome> = master.ask('run').catch((error: unknown) => ({
           metrics: undefined as unknown as StageMetrics, error: serializeError(error),
         }));
         // A master that is lost never answers; its loss is its outcome.
@@ -217,7 +212,7 @@ export default class MetaService {
       }),
     );
     this.log.debug('every stage ended; stopping checkpoints');
-    if (!this.lostMasters.has('GlobalStateMaster')) await this.stateMaster.sendAndReceive('stop');
+    if (!this.lostMasters.has('GlobalStateMaster')) await this.stateMaster.ask('stop');
     const stages = await this.metrics(outcomes);
     this.attemptEnded = true;
     for (const heartbeats of this.masterHeartbeats) heartbeats.stop();
@@ -241,7 +236,7 @@ export default class MetaService {
       jobId: this.params.spec.jobId,
       state: this.state,
       stages: await this.metrics(),
-      sources: this.lostMasters.has('GlobalStateMaster') ? { splitsDone: 0, records: 0 } : await this.stateMaster.sendAndReceive('progress'),
+      sources: this.lostMasters.has('GlobalStateMaster') ? { splitsDone: 0, records: 0 } : await this.stateMaster.ask('progress'),
     };
   }
 
@@ -249,7 +244,7 @@ export default class MetaService {
     return Promise.all([...this.masters].map(async ([stage, master], i) => {
       if (final?.[i]?.metrics) return final[i]!.metrics;
       if (this.lostMasters.has(stage)) return lostStageMetrics(stage);
-      return master.sendAndReceive('metrics');
+      return master.ask('metrics');
     }));
   }
 
@@ -261,7 +256,7 @@ export default class MetaService {
   }
 
   private async abortAll(reason: SerializedError): Promise<void> {
-    await Promise.all([...this.masters].filter(([stage]) => !this.lostMasters.has(stage)).map(([, master]) => master.sendAndReceive('abort', reason)));
+    await Promise.all([...this.masters].filter(([stage]) => !this.lostMasters.has(stage)).map(([, master]) => master.ask('abort', reason)));
   }
 
   /**
@@ -274,7 +269,7 @@ export default class MetaService {
     this.releaseExitListeners?.();
     this.releaseExitListeners = undefined;
     const masters = this.stateMaster ? [this.stateMaster, ...this.masters.values()] : [...this.masters.values()];
-    await Promise.all(masters.map((master) => destroyChild(master)));
+    await Promise.all(masters.map((master) => master.destroy()));
   }
 }
 

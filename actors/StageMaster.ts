@@ -1,4 +1,3 @@
-import type { ActorRef } from 'comedy';
 import {
   ActorExitedError, JobDefinitionError, JobStoppedError, RestoreRefusedError, WorkerLostError, describeExit, serializeError, type ActorExit, type SerializedError,
 } from '../lib/errors/index.js';
@@ -8,13 +7,14 @@ import { SourceOperator, isFinishing, isStatefulOperatorClass } from '../lib/ope
 import { Split, splitIdOf, type DataRange } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
-import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
-import { actorModulePath } from './actor-paths.js';
-import { destroyChild, kill, markGone, watchExit } from './comedy-handles.js';
+import type { StageSnapshot } from '../state/checkpoint-manifest.js';
+import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
+import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring, WorkerApi } from '../protocol/actor-apis.js';
+import type { ActorLink, ChildActor } from '../protocol/actor-link.js';
 import { Heartbeats, silenceReason } from './heartbeats.js';
-import { comedyMode, crossesProcesses, workerModeOf } from './placement.js';
+import { crossesProcesses, workerModeOf } from './placement.js';
 import { reserveExitListeners } from './exit-listeners.js';
-import { relayLink, STATE_MASTER_TARGET, type MasterLink, type ParentRef } from './master-link.js';
+import { relayLink, STATE_MASTER_TARGET } from './master-link.js';
 import { OnePerWorkerPrefetch, OutputCapacityPolicy, UnboundedPolicy, type BackpressurePolicy, type PrefetchPolicy } from './backpressure-policy.js';
 import { EpochLedger } from './epoch-ledger.js';
 import { loadJob } from './job-loading.js';
@@ -25,15 +25,9 @@ import { OutputBuffer } from './output-buffer.js';
 import { WorkQueue } from './work-queue.js';
 import { rootCause } from './root-cause.js';
 
-interface SelfActor {
-  getCustomParameters(): StageMasterParams;
-  getParent(): ParentRef;
-  createChild(definition: string, options: object): Promise<ActorRef>;
-}
-
 interface UpstreamLink {
   stage: string;
-  ref: MasterLink;
+  ref: ActorLink<StageMasterApi>;
   pulling: boolean;
   done: boolean;
   /** Every entry of epochs up to this one has arrived from this upstream. */
@@ -43,36 +37,25 @@ interface UpstreamLink {
 const EVERY_EPOCH = Number.POSITIVE_INFINITY;
 
 /**
- * A request to a worker as a native promise, handled from the start. Comedy
- * answers a request to a crashed actor with an already rejected Bluebird
- * promise, which Bluebird reports as unhandled before `Promise.all` gets to it.
- */
-function ask<T = unknown>(worker: ActorRef, topic: string, ...message: unknown[]): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    worker.sendAndReceive(topic, ...message).then(resolve, reject);
-  });
-}
-
-/**
  * One per stage: plans source splits, queues input pulled from upstream
  * stages, hands splits to the workers that ask for them, holds finished
  * splits for downstream stages, and completes the stage's part of each
  * checkpoint (see docs/checkpointing.md).
  */
-export default class StageMaster {
+export default class StageMaster implements StageMasterApi {
   private params!: StageMasterParams;
   private job!: JobGraph;
   private stage!: Stage;
   private log!: Logger;
-  private workers: ActorRef[] = [];
+  private workers: ChildActor<WorkerApi>[] = [];
   private queue!: WorkQueue;
   private output!: OutputBuffer;
   private backpressure!: BackpressurePolicy;
   private readonly prefetch: PrefetchPolicy = new OnePerWorkerPrefetch();
   private capacity = 0;
   private upstreams: UpstreamLink[] = [];
-  private stateMaster!: MasterLink;
-  private parent!: ParentRef;
+  private stateMaster!: ActorLink<GlobalStateMasterApi>;
+  private parent!: ActorLink<MetaServiceApi>;
   private readonly waitingWorkers = new Map<number, (reply: NextSplitReply) => void>();
   private readonly inFlight = new Map<string, number>();
   private readonly endedWorkers = new Set<number>();
@@ -109,10 +92,11 @@ export default class StageMaster {
   private triggeredEpoch = 0;
   private releaseExitListeners: (() => void) | undefined;
 
-  async initialize(selfActor: SelfActor): Promise<void> {
-    const params = selfActor.getCustomParameters();
+  async initialize(self: ComedySelf): Promise<void> {
+    const context = actorContext<StageMasterParams, MetaServiceApi>(self);
+    const params = context.params;
     this.params = params;
-    this.parent = selfActor.getParent();
+    this.parent = context.parent;
     this.log = createLogger(params.spec.logLevel, { actor: 'StageMaster', job: params.spec.jobId, stage: params.stage });
     this.job = await loadJob(params.spec);
     this.stage = this.job.getStage(params.stage);
@@ -134,7 +118,7 @@ export default class StageMaster {
     this.output = new OutputBuffer(downstreams, startEpoch);
     this.queue = new WorkQueue(workerCount);
     const outputPartitions = Math.max(1, ...downstreams.map((name) => this.job.getStage(name).bounds.max));
-    const mode = comedyMode(workerModeOf(params.placement, params.stage));
+    const mode = workerModeOf(params.placement, params.stage);
     this.releaseExitListeners = reserveExitListeners(mode === 'forked' ? this.stage.bounds.max : 0);
     const servePayloads = crossesProcesses(params.placement, this.job.stageNames);
     const created = await Promise.allSettled(
@@ -143,9 +127,7 @@ export default class StageMaster {
           spec: params.spec, stage: params.stage, workerIndex, parallelism: workerCount, consumers: downstreams.length, outputPartitions,
           restore: restoredWorkers[workerIndex], servePayloads,
         };
-        return selfActor.createChild(actorModulePath('Worker'), {
-          mode, name: `Worker-${params.stage}-${workerIndex}`, customParameters: workerParams, ...params.workerHosts?.[workerIndex],
-        });
+        return context.createChild('Worker', { mode, name: `Worker-${params.stage}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
       }),
     );
     this.workers = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -159,7 +141,7 @@ export default class StageMaster {
     if (!(reason instanceof ActorExitedError)) throw reason;
     // A worker whose process or thread died while starting is lost like one that dies later: the stage
     // starts without workers and fails at once, and the runner restarts the job as its policy allows.
-    await Promise.all(this.workers.map((worker) => destroyChild(worker)));
+    await Promise.all(this.workers.map((worker) => worker.destroy()));
     this.workers = [];
     this.fail(serializeError(new WorkerLostError(params.stage, failed, undefined, describeExit(reason.exit), true)));
   }
@@ -172,20 +154,19 @@ export default class StageMaster {
    */
   private superviseWorkers(): void {
     const { heartbeatTimeoutSecs } = this.job.supervisionOf(this.params.stage);
-    const watched = this.workers.filter((worker, index) => watchExit(worker, (exit) => this.workerExited(index, exit)));
+    const watched = this.workers.filter((worker, index) => worker.watchExit((exit) => this.workerExited(index, exit)));
     if (watched.length === 0) return;
     this.heartbeats = new Heartbeats(this.workers, heartbeatTimeoutSecs * 1000, (index, silentMs) => {
       if (this.killReasons.has(index)) return;
       this.killReasons.set(index, silenceReason(silentMs));
       this.log.warn({ worker: index, silentMs }, 'worker answers no heartbeat; killing it');
-      kill(this.workers[index]!).catch((error: unknown) => this.log.error({ err: error, worker: index }, 'could not kill a hung worker'));
+      this.workers[index]!.kill().catch((error: unknown) => this.log.error({ err: error, worker: index }, 'could not kill a hung worker'));
     });
     this.heartbeats.start(this.workers.map((worker, index) => (watched.includes(worker) ? index : -1)).filter((index) => index >= 0));
   }
 
   private workerExited(index: number, exit: ActorExit): void {
-    const worker = this.workers[index]!;
-    markGone(worker);
+    this.workers[index]!.markGone();
     this.heartbeats?.forget(index);
     // Exits after the stage has ended are its workers being shut down.
     if (this.outcomeSettled) return;
@@ -207,12 +188,11 @@ export default class StageMaster {
    * master: by the refs that follow when this master shares the MetaService's
    * process, else through the MetaService ({@link relayLink}).
    */
-  connect({ upstreams }: { upstreams: string[] }, stateMaster?: ActorRef, ...upstreamRefs: ActorRef[]): void {
-    const link = (target: string, ref: ActorRef | undefined): MasterLink => ref ?? relayLink(this.parent, target);
+  connect({ upstreams }: StageWiring, stateMaster?: ActorLink<GlobalStateMasterApi>, ...upstreamLinks: ActorLink<StageMasterApi>[]): void {
     this.upstreams = upstreams.map((stage, i) => ({
-      stage, ref: link(stage, upstreamRefs[i]), pulling: false, done: false, closedEpoch: this.params.firstEpoch - 1,
+      stage, ref: upstreamLinks[i] ?? relayLink<StageMasterApi>(this.parent, stage), pulling: false, done: false, closedEpoch: this.params.firstEpoch - 1,
     }));
-    this.stateMaster = link(STATE_MASTER_TARGET, stateMaster);
+    this.stateMaster = stateMaster ?? relayLink<GlobalStateMasterApi>(this.parent, STATE_MASTER_TARGET);
   }
 
   /** Starts the stage; resolves when every worker has finished, with the stage's metrics and error if it failed. */
@@ -220,7 +200,7 @@ export default class StageMaster {
     // A stage aborted before it ran still starts its workers, which then end at once.
     if (this.state === 'created') this.state = 'running';
     try {
-      await Promise.all(this.workers.map((worker) => ask(worker, 'start')));
+      await Promise.all(this.workers.map((worker) => worker.ask('start')));
       if (this.isSource && !this.stopping) await this.planSource();
     } catch (error) {
       this.fail(serializeError(error));
@@ -267,7 +247,7 @@ export default class StageMaster {
   async commitCheckpoint(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void> {
     await Promise.all(
       (snapshot?.workers ?? []).map((worker, index) =>
-        worker.transaction === undefined ? undefined : ask(this.workers[index]!, 'commit', worker.transaction)),
+        worker.transaction === undefined ? undefined : this.workers[index]!.ask('commit', worker.transaction)),
     );
     this.log.info({ checkpointId, final }, 'checkpoint committed');
     if (final) this.finalCommitted = true;
@@ -293,7 +273,7 @@ export default class StageMaster {
     this.addOutput({ split: result.split, parts: result.parts });
     if (this.isSource) {
       this.sourceDone.set(this.sourceIndex.get(splitId)!, result.split.epoch);
-      this.stateMaster.send('sourceSplitDone', splitId, result.rowsOut)
+      this.stateMaster.tell('sourceSplitDone', splitId, result.rowsOut)
         .catch((error: unknown) => this.log.error({ err: error }, 'state master did not take source progress'));
     }
     this.pump();
@@ -360,7 +340,7 @@ export default class StageMaster {
     this.releaseExitListeners?.();
     this.outcomeSettled = true;
     this.heartbeats?.stop();
-    await Promise.all(this.workers.map((worker) => destroyChild(worker)));
+    await Promise.all(this.workers.map((worker) => worker.destroy()));
   }
 
   private fail(error: SerializedError): void {
@@ -445,8 +425,8 @@ export default class StageMaster {
       if (link.done || link.pulling) continue;
       if (!this.prefetch.shouldPull(startable, this.workers.length)) continue;
       link.pulling = true;
-      link.ref.sendAndReceive('pull', this.stage.name, this.workers.length).then(
-        (reply: PullReply) => {
+      link.ref.ask('pull', this.stage.name, this.workers.length).then(
+        (reply) => {
           link.pulling = false;
           link.done = reply.done;
           link.closedEpoch = Math.max(link.closedEpoch, reply.closedEpoch);
@@ -495,7 +475,7 @@ export default class StageMaster {
     if (this.finishState === 'running') return;
     if (this.isSource && allProcessed && !this.exhaustionReported) {
       this.exhaustionReported = true;
-      this.stateMaster.send('sourceExhausted', this.stage.name)
+      this.stateMaster.tell('sourceExhausted', this.stage.name)
         .catch((error: unknown) => this.log.error({ err: error }, 'state master did not take source exhaustion'));
     }
     const next = this.completedEpoch + 1;
@@ -507,7 +487,7 @@ export default class StageMaster {
     this.finishState = 'running';
     const epoch = this.completedEpoch + 1;
     try {
-      const results: SplitResult[] = await Promise.all(this.workers.map((worker) => ask<SplitResult>(worker, 'finish', epoch)));
+      const results = await Promise.all(this.workers.map((worker) => worker.ask('finish', epoch)));
       for (const result of results) {
         this.counts.rowsOut += result.rowsOut;
         this.addOutput({ split: result.split, parts: result.parts });
@@ -527,7 +507,7 @@ export default class StageMaster {
     // part of this checkpoint, so a restore from it must read them again.
     const sourceDoneUpTo = [...this.sourceDone].filter(([, doneIn]) => doneIn <= epoch).map(([index]) => index).sort((a, b) => a - b);
     try {
-      const workers: WorkerSnapshot[] = await Promise.all(this.workers.map((worker) => ask<WorkerSnapshot>(worker, 'snapshot', epoch)));
+      const workers = await Promise.all(this.workers.map((worker) => worker.ask('snapshot', epoch)));
       ack.snapshot = { workers, finished: this.finishState === 'done' };
       if (this.isSource) ack.snapshot.source = { plan: this.sourcePlan, done: sourceDoneUpTo };
     } catch (error) {
@@ -538,7 +518,7 @@ export default class StageMaster {
     this.completing = false;
     if (final) this.output.closeLastEpoch(epoch);
     else this.output.closeEpoch(epoch);
-    this.stateMaster.send('stageAck', ack).catch((error: unknown) => this.log.error({ err: error }, 'state master did not take the ack'));
+    this.stateMaster.tell('stageAck', ack).catch((error: unknown) => this.log.error({ err: error }, 'state master did not take the ack'));
     this.pump();
   }
 

@@ -9,16 +9,10 @@ import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
-import type { NextSplitReply, OutputPart, SplitResult, WorkItem, WorkerParams } from '../protocol/messages.js';
-
-interface ParentRef {
-  sendAndReceive(topic: string, ...message: unknown[]): Promise<any>;
-}
-
-interface SelfActor {
-  getCustomParameters(): WorkerParams;
-  getParent(): ParentRef;
-}
+import type { OutputPart, SplitResult, WorkItem, WorkerParams } from '../protocol/messages.js';
+import type { StageMasterApi, WorkerApi } from '../protocol/actor-apis.js';
+import type { ActorLink } from '../protocol/actor-link.js';
+import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 
 /**
  * Runs one operator instance: asks its stage master for a split whenever it
@@ -26,9 +20,9 @@ interface SelfActor {
  * payload references back. On request it snapshots the operator's state,
  * pre-commits and commits its sink transactions, and emits end-of-input output.
  */
-export default class Worker {
+export default class Worker implements WorkerApi {
   private params!: WorkerParams;
-  private master!: ParentRef;
+  private master!: ActorLink<StageMasterApi>;
   private operator!: Operator<unknown>;
   private store!: LocalPayloadStore;
   private checkpoints!: CheckpointStore;
@@ -36,9 +30,10 @@ export default class Worker {
   private closed = false;
   private openEpoch = 0;
 
-  async initialize(selfActor: SelfActor): Promise<void> {
-    this.params = selfActor.getCustomParameters();
-    this.master = selfActor.getParent();
+  async initialize(self: ComedySelf): Promise<void> {
+    const context = actorContext<WorkerParams, StageMasterApi>(self);
+    this.params = context.params;
+    this.master = context.parent;
     this.store = processPayloadStore();
     if (this.params.servePayloads) await this.store.serve();
     const { spec, stage, workerIndex, parallelism } = this.params;
@@ -107,15 +102,15 @@ export default class Worker {
     const { workerIndex } = this.params;
     try {
       for (;;) {
-        const reply: NextSplitReply = await this.master.sendAndReceive('nextSplit', workerIndex);
+        const reply = await this.master.ask('nextSplit', workerIndex);
         if (reply.kind === 'end') break;
         const result = await this.process(reply.item);
         if (!result) break;
-        await this.master.sendAndReceive('splitDone', result);
+        await this.master.ask('splitDone', result);
       }
     } catch (error) {
       this.log.error({ err: error }, 'worker loop failed');
-      await this.master.sendAndReceive('splitFailed', workerIndex, serializeError(error));
+      await this.master.ask('splitFailed', workerIndex, serializeError(error));
     }
     await this.end();
   }
@@ -129,7 +124,7 @@ export default class Worker {
       input = item.input ? await this.store.take(item.input) : undefined;
     } catch (error) {
       // Not the operator's failure: the process holding the input is gone (PayloadUnavailableError).
-      await this.master.sendAndReceive('splitFailed', this.params.workerIndex, serializeError(error));
+      await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));
       return undefined;
     }
     let rowsIn = input?.numRows ?? 0;
@@ -138,7 +133,7 @@ export default class Worker {
       output = await this.operator.processSplit(split, input);
     } catch (error) {
       const failure = new OperatorError(this.params.stage, split.splitId, error);
-      await this.master.sendAndReceive('splitFailed', this.params.workerIndex, serializeError(failure));
+      await this.master.ask('splitFailed', this.params.workerIndex, serializeError(failure));
       return undefined;
     }
     const rowsOut = output?.numRows ?? 0;
@@ -171,7 +166,7 @@ export default class Worker {
     } catch (error) {
       closeError = serializeError(new OperatorError(this.params.stage, '(close)', error));
     }
-    await this.master.sendAndReceive('workerEnded', this.params.workerIndex, closeError);
+    await this.master.ask('workerEnded', this.params.workerIndex, closeError);
   }
 
   /** Comedy calls this when the actor is destroyed; a worker that never ran still closes its operator. */

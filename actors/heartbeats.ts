@@ -1,4 +1,5 @@
-import type { ActorRef } from 'comedy';
+import type { Pingable } from '../protocol/actor-apis.js';
+import type { ActorLink } from '../protocol/actor-link.js';
 
 /** Why an actor that answered no heartbeat was lost: the end of "(pid 12) answered no heartbeat for 3.1 s and was killed". */
 export function silenceReason(silentMs: number): string {
@@ -10,7 +11,7 @@ export function silenceReason(silentMs: number): string {
  * nothing for `timeoutMs`, calls `onSilent` with why it is taken as hung
  * (the caller records the reason, then kills it, so that its loss names it).
  */
-export function watchSilence(actor: ActorRef, timeoutMs: number, onSilent: (reason: string, silentMs: number) => void): Heartbeats {
+export function watchSilence(actor: ActorLink<Pingable>, timeoutMs: number, onSilent: (reason: string, silentMs: number) => void): Heartbeats {
   const heartbeats = new Heartbeats([actor], timeoutMs, (_, silentMs) => onSilent(silenceReason(silentMs), silentMs));
   heartbeats.start([0]);
   return heartbeats;
@@ -28,7 +29,7 @@ export class Heartbeats {
   private readonly waiting = new Set<number>();
 
   constructor(
-    private readonly workers: readonly ActorRef[],
+    private readonly workers: readonly ActorLink<Pingable>[],
     private readonly timeoutMs: number,
     private readonly onSilent: (workerIndex: number, silentMs: number) => void,
   ) {}
@@ -64,7 +65,7 @@ export class Heartbeats {
       }
       if (this.waiting.has(index)) continue;
       this.waiting.add(index);
-      this.workers[index]!.sendAndReceive('ping').then(
+      this.workers[index]!.ask('ping').then(
         () => {
           this.waiting.delete(index);
           if (this.lastAnswer.has(index)) this.lastAnswer.set(index, Date.now());

@@ -1,16 +1,5 @@
-import type { ActorRef } from 'comedy';
-
-/** What one master needs of another: to send it messages, with or without an answer. */
-export interface MasterLink {
-  send(topic: string, ...message: unknown[]): Promise<unknown>;
-  sendAndReceive(topic: string, ...message: unknown[]): Promise<any>;
-}
-
-/** A master's parent (the MetaService), as Comedy gives it to the master. */
-export interface ParentRef {
-  send(topic: string, ...message: unknown[]): Promise<unknown>;
-  sendAndReceive(topic: string, ...message: unknown[]): Promise<any>;
-}
+import type { ActorLink, ArgsOf, ReplyOf, TopicOf } from '../protocol/actor-link.js';
+import type { MetaServiceApi } from '../protocol/actor-apis.js';
 
 /**
  * Masters talk to each other directly when they share the MetaService's
@@ -20,14 +9,23 @@ export interface ParentRef {
  * reference initializes the actor again (a forked actor is forked again),
  * so references never leave the MetaService's process.
  */
-export function relayLink(parent: ParentRef, target: string): MasterLink {
+export function relayLink<Api>(parent: ActorLink<MetaServiceApi>, target: string): ActorLink<Api> {
   return {
-    send: (topic, ...message) => parent.send('relay', target, topic, ...message),
-    sendAndReceive: (topic, ...message) => parent.sendAndReceive('relayAndReceive', target, topic, ...message),
+    ask: async <K extends TopicOf<Api>>(topic: K, ...args: ArgsOf<Api[K]>) =>
+      (await parent.ask('relayAndReceive', target, topic, ...args)) as ReplyOf<Api[K]>,
+    tell: async <K extends TopicOf<Api>>(topic: K, ...args: ArgsOf<Api[K]>) => {
+      await parent.ask('relay', target, topic, ...args);
+    },
   };
 }
 
 /** The name under which the MetaService passes messages on to the GlobalStateMaster. */
 export const STATE_MASTER_TARGET = '@GlobalStateMaster';
 
-export type { ActorRef };
+/** An API whose topics are not known here: what the MetaService passes on for other masters. */
+type UntypedApi = Record<string, (...message: unknown[]) => unknown>;
+
+/** A link for messages that the MetaService relays by topic name, as the relaying master named them. */
+export function untyped(link: object): ActorLink<UntypedApi> {
+  return link as unknown as ActorLink<UntypedApi>;
+}

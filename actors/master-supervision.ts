@@ -1,7 +1,7 @@
-import type { ActorRef } from 'comedy';
 import type { Logger } from '../lib/logger.js';
 import { describeExit, type ActorExit } from '../lib/errors/index.js';
-import { kill, watchLoss } from './comedy-handles.js';
+import type { Pingable } from '../protocol/actor-apis.js';
+import type { ChildActor } from '../protocol/actor-link.js';
 import { watchSilence, type Heartbeats } from './heartbeats.js';
 
 /**
@@ -14,11 +14,11 @@ import { watchSilence, type Heartbeats } from './heartbeats.js';
  * its fate.
  */
 export function superviseMaster(
-  master: ActorRef, timeoutMs: number, log: Logger, onLost: (how: string, exit: ActorExit) => void,
+  master: ChildActor<Pingable>, timeoutMs: number, log: Logger, onLost: (how: string, exit: ActorExit) => void,
 ): Heartbeats | undefined {
   let killedBecause: string | undefined;
   let heartbeats: Heartbeats | undefined;
-  const watched = watchLoss(master, (exit) => {
+  const watched = master.watchLoss((exit) => {
     heartbeats?.stop();
     onLost(describeExit(exit, killedBecause), exit);
   });
@@ -26,7 +26,7 @@ export function superviseMaster(
   heartbeats = watchSilence(master, timeoutMs, (reason, silentMs) => {
     killedBecause = reason;
     log.warn({ silentMs }, 'master answers no heartbeat; killing it');
-    kill(master).catch((error: unknown) => log.error({ err: error }, 'could not kill a hung master'));
+    master.kill().catch((error: unknown) => log.error({ err: error }, 'could not kill a hung master'));
   });
   return heartbeats;
 }

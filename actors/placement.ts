@@ -1,11 +1,7 @@
 import { PlacementError } from '../lib/errors/index.js';
 import {
-  MASTER_MODES, WORKER_MODES, type ClusterHost, type MasterKind, type MasterMode, type MasterPlacement, type PlacementConfig, type WorkerMode,
+  MASTER_MODES, WORKER_MODES, clusterHostNamed, type MasterKind, type MasterMode, type MasterPlacement, type PlacementConfig, type WorkerMode,
 } from '../lib/placement-config.js';
-
-/** Comedy's name for each mode. */
-export type ComedyMode = 'in-memory' | 'threaded' | 'forked' | 'remote';
-
 
 export function workerModeOf(placement: PlacementConfig, stage: string): WorkerMode {
   return placement.stages?.[stage]?.Worker?.mode ?? placement.Worker?.mode ?? 'in-process';
@@ -20,10 +16,6 @@ export function masterPlacementOf(placement: PlacementConfig, kind: MasterKind, 
 /** The mode of a master; `stage` names the stage of a StageMaster. */
 export function masterModeOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterMode {
   return masterPlacementOf(placement, kind, stage).mode;
-}
-
-export function comedyMode(mode: WorkerMode): ComedyMode {
-  return mode === 'in-process' ? 'in-memory' : mode;
 }
 
 /**
@@ -47,14 +39,6 @@ function mastersOf(placement: PlacementConfig, stages: readonly string[]): [stri
 /** The masters placed outside their parent's process, by name. */
 function outOfProcessMasters(placement: PlacementConfig, stages: readonly string[]): string[] {
   return mastersOf(placement, stages).filter(([, placed]) => placed.mode !== 'in-process').map(([name]) => name);
-}
-
-/** The cluster host that `name` ("10.0.0.2:6161", or "10.0.0.2" when one agent listens there) means, if exactly one. */
-export function clusterHostNamed(hosts: readonly ClusterHost[], name: string): ClusterHost | undefined {
-  const exact = hosts.find((host) => `${host.host}:${host.port}` === name);
-  if (exact) return exact;
-  const byAddress = hosts.filter((host) => host.host === name);
-  return byAddress.length === 1 ? byAddress[0] : undefined;
 }
 
 /** Checks a placement (from a file or the API) and names what is wrong with it. */

@@ -1,7 +1,7 @@
 import { ArgumentError } from '../lib/errors/index.js';
 import type { LogLevel } from '../lib/logger.js';
 import { DEFAULT_AGENT_PORT } from '../cluster/cluster-config.js';
-import { HostAgent } from '../cluster/host-agent.js';
+import { HostAgent } from '../comedy-adapter/index.js';
 import { readSecretFile } from '../cluster/shared-secret.js';
 import { describeFailure } from './run-command.js';
 import { resolve } from 'node:path';

@@ -1,8 +1,5 @@
 import { HostUnavailableError } from '../lib/errors/index.js';
-import { clusterHostNamed } from '../actors/placement.js';
-import { type MasterPlacement } from '../lib/placement-config.js';
-import type { ClusterHost } from '../lib/placement-config.js';
-import type { WorkerHost } from '../protocol/messages.js';
+import { clusterHostNamed, type ClusterHost, type MasterPlacement, type WorkerHost } from '../lib/placement-config.js';
 
 /**
  * Chooses the host of each remote master among the hosts that answer now:

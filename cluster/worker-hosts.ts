@@ -1,7 +1,6 @@
 import { ClusterCapacityError } from '../lib/errors/index.js';
-import type { ClusterHost } from '../lib/placement-config.js';
+import type { ClusterHost, WorkerHost } from '../lib/placement-config.js';
 import type { Logger } from '../lib/logger.js';
-import type { WorkerHost } from '../protocol/messages.js';
 import { requireClusterSecret } from './shared-secret.js';
 import { connectAuthenticated } from './socket-handshake.js';
 

@@ -8,7 +8,7 @@ export { SplitPayload } from './split-payload.js';
 export type { Row } from './arrow-rows.js';
 export { readClusterConfig } from '../cluster/cluster-config.js';
 export type { ClusterConfig, ClusterHost, PlacementConfig, WorkerMode, MasterPlacement } from './placement-config.js';
-export { HostAgent, type HostAgentOptions } from '../cluster/host-agent.js';
+export { HostAgent, type HostAgentOptions } from '../comedy-adapter/index.js';
 export { JobRunner, type RunnerOptions, type JobSummary, type StageSummary, type RunnerState } from '../runtime/runner.js';
 export type { RestoreRequest } from './job-spec.js';
 export type { StatefulOperator, TransactionalSink, FinishingOperator } from './operator.js';

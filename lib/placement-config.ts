@@ -66,3 +66,17 @@ export interface PlacementConfig {
 }
 
 export const DEFAULT_PLACEMENT: PlacementConfig = { Worker: { mode: 'in-process' } };
+
+/** Where one remote actor runs: its host agent. */
+export interface WorkerHost {
+  host: string;
+  port: number;
+}
+
+/** The cluster host that `name` ("10.0.0.2:6161", or "10.0.0.2" when one agent listens there) means, if exactly one. */
+export function clusterHostNamed(hosts: readonly ClusterHost[], name: string): ClusterHost | undefined {
+  const exact = hosts.find((host) => `${host.host}:${host.port}` === name);
+  if (exact) return exact;
+  const byAddress = hosts.filter((host) => host.host === name);
+  return byAddress.length === 1 ? byAddress[0] : undefined;
+}

@@ -7,14 +7,8 @@ import type { SerializedError } from '../lib/errors/index.js';
 import type { SplitJSON } from '../lib/split.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
 import type { JobSpec } from '../lib/job-spec.js';
-import type { PlacementConfig } from '../lib/placement-config.js';
+import type { PlacementConfig, WorkerHost } from '../lib/placement-config.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
-
-/** Where one remote worker runs. */
-export interface WorkerHost {
-  host: string;
-  port: number;
-}
 
 /** Parameters a StageMaster is created with. */
 export interface StageMasterParams {

@@ -1,10 +1,10 @@
-import { createSystem, type ActorRef, type ActorSystem } from 'comedy';
-import { actorModulePath } from '../actors/actor-paths.js';
+import { startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
+import type { MetaServiceApi } from '../protocol/actor-apis.js';
+import type { ChildActor } from '../protocol/actor-link.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
 import type { StageMetrics } from '../protocol/messages.js';
-import { comedyMode, crossesProcesses, masterPlacementOf, validatePlacement } from '../actors/placement.js';
+import { crossesProcesses, masterPlacementOf, validatePlacement } from '../actors/placement.js';
 import { DEFAULT_PLACEMENT, type PlacementConfig } from '../lib/placement-config.js';
-import { threadOf } from '../actors/comedy-handles.js';
 import type { Heartbeats } from '../actors/heartbeats.js';
 import { superviseMaster } from '../actors/master-supervision.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
@@ -20,7 +20,7 @@ import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger, type LogLevel } from '../lib/logger.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
-import type { ClusterConfig } from '../lib/placement-config.js';
+import type { ClusterConfig, WorkerHost } from '../lib/placement-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { liveHosts } from '../cluster/worker-hosts.js';
@@ -79,7 +79,7 @@ export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | '
  */
 export class JobRunner {
   private system: ActorSystem | undefined;
-  private metaService: ActorRef | undefined;
+  private metaService: ChildActor<MetaServiceApi> | undefined;
   private registryKey: string | undefined;
   private state: RunnerState = 'created';
   private lastStatus: JobStatus | undefined;
@@ -137,18 +137,14 @@ export class JobRunner {
       restore: this.restore,
     };
     const params: MetaServiceParams = { spec, placement };
-    // `test: true` keeps Comedy's own console logging quiet and stops it reading an actors.json of the host app.
-    this.system = createSystem({ test: true, config: {} });
-    releaseSignals(this.system);
+    this.system = startActorSystem();
     try {
-      const root = await this.system.rootActor();
-      const metaService = await root.createChild(actorModulePath('MetaService'), {
-        mode: comedyMode(metaServicePlace.mode), name: 'MetaService', customParameters: params,
-        ...(await this.metaServiceHost(placement)),
+      const metaService = await this.system.createActor('MetaService', {
+        mode: metaServicePlace.mode, name: 'MetaService', params, ...(await this.metaServiceHost(placement)),
       });
       this.metaService = metaService;
       this.metaServiceLost = this.superviseMetaService(metaService);
-      this.attempt = await metaService.sendAndReceive('attempt');
+      this.attempt = await metaService.ask('attempt');
     } catch (error) {
       await this.shutdown();
       throw error;
@@ -179,14 +175,14 @@ export class JobRunner {
       let outcome: JobOutcome;
       try {
         // A MetaService that is lost never answers; its loss is the attempt's outcome.
-        const ran: Promise<JobOutcome | MasterLostError> = this.metaService!.sendAndReceive('runJob');
+        const ran: Promise<JobOutcome | MasterLostError> = this.metaService!.ask('runJob');
         const ended = await Promise.race([ran, this.metaServiceLost!]);
         if (ended instanceof MasterLostError) {
           this.log.error({ err: ended }, 'MetaService lost');
           outcome = { stages: this.lastStatus?.stages ?? [], wallTimeMs: Date.now() - started, error: serializeError(ended), ...this.attempt! };
         } else {
           outcome = ended;
-          this.lastStatus = await this.metaService!.sendAndReceive('status');
+          this.lastStatus = await this.metaService!.ask('status');
         }
         this.log.debug({ error: outcome.error?.message }, 'job attempt ended; shutting its actors down');
       } finally {
@@ -226,7 +222,7 @@ export class JobRunner {
    * or a heartbeat left unanswered for the job's timeout (then it is killed),
    * is the loss the returned promise settles with.
    */
-  private superviseMetaService(metaService: ActorRef): Promise<MasterLostError> {
+  private superviseMetaService(metaService: ChildActor<MetaServiceApi>): Promise<MasterLostError> {
     const { heartbeatTimeoutSecs } = resolveSupervision(this.job.options.supervision, undefined);
     return new Promise((resolve) => {
       this.metaServiceHeartbeats = superviseMaster(metaService, heartbeatTimeoutSecs * 1000, this.log.child({ master: 'MetaService' }), (how) => {
@@ -236,7 +232,7 @@ export class JobRunner {
   }
 
   /** Where a remote MetaService runs: on the host its placement names, else on the first host that answers now. */
-  private async metaServiceHost(placement: PlacementConfig): Promise<object> {
+  private async metaServiceHost(placement: PlacementConfig): Promise<Partial<WorkerHost>> {
     const placed = masterPlacementOf(placement, 'MetaService');
     if (placed.mode !== 'remote') return {};
     const hosts = placement.hosts ?? [];
@@ -252,7 +248,7 @@ export class JobRunner {
 
   /** The job's state and per-stage figures, while it runs and after. */
   async status(): Promise<JobStatus & { runner: RunnerState }> {
-    const status = this.metaService && this.state === 'running' ? await this.metaService.sendAndReceive('status') : this.lastStatus;
+    const status = this.metaService && this.state === 'running' ? await this.metaService.ask('status') : this.lastStatus;
     return {
       runner: this.state,
       jobId: this.job.jobId,
@@ -273,13 +269,13 @@ export class JobRunner {
    */
   async stop(): Promise<void> {
     this.stopRequested = true;
-    if (this.state === 'running') await this.metaService!.sendAndReceive('stop');
+    if (this.state === 'running') await this.metaService!.ask('stop');
   }
 
   /** Takes a checkpoint of the running job now; resolves with its id once it is complete. */
   async triggerCheckpoint(): Promise<string> {
     if (this.state !== 'running') throw new CheckpointError(`triggerCheckpoint() needs a running job; this one is ${this.state}`);
-    return String(await this.metaService!.sendAndReceive('triggerCheckpoint'));
+    return String(await this.metaService!.ask('triggerCheckpoint'));
   }
 
   /** Ids of the job's completed checkpoints in its state location, oldest first. */
@@ -316,7 +312,6 @@ export class JobRunner {
     this.releaseExitListeners?.();
     this.releaseExitListeners = undefined;
     const system = this.system;
-    const metaService = this.metaService;
     this.system = undefined;
     this.metaService = undefined;
     this.metaServiceLost = undefined;
@@ -324,20 +319,7 @@ export class JobRunner {
     this.metaServiceHeartbeats = undefined;
     if (this.registryKey) unregisterJob(this.registryKey);
     if (system) await system.destroy();
-    // Comedy leaves a destroyed threaded actor's thread running.
-    if (metaService) await threadOf(metaService)?.terminate();
   }
-}
-
-/**
- * Comedy installs SIGINT and SIGTERM handlers that exit the process with code
- * 0, which would end an embedding application, and make a stopped job look
- * successful. Signals are the application's (the CLI stops the job on them).
- */
-function releaseSignals(system: ActorSystem): void {
-  const handlers = system as unknown as { sigintHandler?: () => void; sigtermHandler?: () => void };
-  if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
-  if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
 }
 
 /** Errors that mean a worker's process or thread was lost, not that the job's code or data failed. */

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { HandshakeError } from '../lib/index.js';
-import { actorModulePath } from '../actors/actor-paths.js';
+import { actorModulePath } from '../comedy-adapter/index.js';
 import { connectAuthenticated } from '../cluster/socket-handshake.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { checkWholeChaosOutput } from './support/chaos-expected.js';

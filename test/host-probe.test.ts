@@ -2,7 +2,7 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { HostAgent } from '../cluster/host-agent.js';
+import { HostAgent } from '../comedy-adapter/index.js';
 import { probeHosts } from '../cluster/worker-hosts.js';
 
 test('probing the hosts: an agent that proves the secret is live; one that is silent or refuses is down with why, and the probe leaves no connection open', async (t) => {

@@ -1,11 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { serializeError } from '../lib/errors/index.js';
 import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js';
-import { agentHost } from './actor-process-env.js';
-import { patchMessageSocketFraming } from './message-socket-patch.js';
-import { clusterSecret } from './shared-secret.js';
-import { acceptAuthenticated } from './socket-handshake.js';
-import { Bluebird as P, comedyModule, MessageSocket } from './comedy-internals.js';
+import { agentHost } from '../cluster/actor-process-env.js';
+import { clusterSecret } from '../cluster/shared-secret.js';
+import { acceptAuthenticated } from '../cluster/socket-handshake.js';
+import { Bluebird as P, comedyModule, MessageSocket, type PatchableClass } from './internals.js';
+import { installComedyPatches } from './patches.js';
 
 /**
  * Loaded (`--import`) first in every actor process a host agent starts.
@@ -30,7 +30,7 @@ function setUpActorProcess(): void {
   const host = agentHost();
   const secret = clusterSecret();
   if (!host || !secret) throw new Error('an actor process of a host agent needs SOLSTICE_AGENT_HOST and SOLSTICE_SECRET_FILE');
-  const RemoteActorChild = comedyModule<{ prototype: Record<string, unknown> }>('remote-actor-child.js');
+  const RemoteActorChild = comedyModule<PatchableClass>('remote-actor-child.js');
   const ForkedActorChild = comedyModule<new (options: object) => { initialize(): unknown }>('forked-actor-child.js');
 
   class RemoteActorChildProxy extends ForkedActorChild {
@@ -82,5 +82,6 @@ function setUpActorProcess(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-patchMessageSocketFraming();
+// This module is the first thing an actor process of a host agent runs: its start.
+installComedyPatches();
 setUpActorProcess();

@@ -1,30 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import { ActorExitedError } from '../lib/errors/index.js';
-import { patchMessageSocketFraming } from '../cluster/message-socket-patch.js';
-import { patchRemoteActorParent } from '../cluster/remote-actor-parent-patch.js';
+import { comedyModule, type PatchableClass } from './internals.js';
 
 /**
- * Fixes to Comedy 2.1.7 (no longer developed), applied to its classes when
- * this module loads, so they hold wherever Solstice-node creates actors: in
- * the job's process, in forked masters and on host agents, and also when
- * Solstice-node is installed as a dependency, where an install-time patch of
- * node_modules (patch-package) does not reach. docs/architecture.md lists them.
- *
- * Creation: a forked or threaded actor whose process or thread ends before it
- * reports itself created (killed, crashed, exited while loading its module or
- * opening its operator) leaves Comedy's `createChild()` pending forever. The
- * patched creation rejects with an {@link ActorExitedError} instead, and
- * stops the timer Comedy started for the actor, which would otherwise keep
- * the process alive.
- *
- * Remote actors: the job's side authenticates to host agents and actors with
- * the cluster secret, and reports a host it cannot reach as an
- * ActorExitedError (cluster/remote-actor-parent-patch.ts); remote-mode
- * messages are framed by byte length (cluster/message-socket-patch.ts).
+ * A forked or threaded actor whose process or thread ends before it reports
+ * itself created (killed, crashed, exited while loading its module or opening
+ * its operator) leaves Comedy's `createChild()` pending forever. The patched
+ * creation rejects with an {@link ActorExitedError} instead, and stops the
+ * timer Comedy started for the actor, which would otherwise keep the process
+ * alive.
  */
-
 interface CreatingActor {
   workerProcess?: ChildProcess;
   worker?: WorkerThread;
@@ -32,9 +18,6 @@ interface CreatingActor {
 }
 
 type CreateMethod = (this: CreatingActor) => PromiseLike<void>;
-
-const require = createRequire(import.meta.url);
-const PATCHED = Symbol.for('solstice-node.comedy-patched');
 
 /**
  * Calls `onSet` with each value assigned to `target[key]`. Comedy assigns the
@@ -60,7 +43,7 @@ function onAssign<T>(target: object, key: string, onSet: (value: T) => void): vo
  * creation has settled.
  */
 function failCreationOnExit(
-  prototype: Record<string, unknown>,
+  prototype: Record<string | symbol, unknown>,
   method: string,
   key: 'workerProcess' | 'worker',
   watch: (created: ChildProcess & WorkerThread, fail: (error: ActorExitedError) => void) => () => void,
@@ -83,13 +66,9 @@ function failCreationOnExit(
   };
 }
 
-export function applyComedyPatches(): void {
-  const ForkedActorParent = require('comedy/lib/forked-actor-parent.js') as { prototype: Record<string | symbol, unknown> };
-  const ThreadedActorParent = require('comedy/lib/threaded-actor-parent.js') as { prototype: Record<string | symbol, unknown> };
-  if (ForkedActorParent.prototype[PATCHED]) return;
-  ForkedActorParent.prototype[PATCHED] = true;
-  ThreadedActorParent.prototype[PATCHED] = true;
-
+export function patchActorCreation(): void {
+  const ForkedActorParent = comedyModule<PatchableClass>('forked-actor-parent.js');
+  const ThreadedActorParent = comedyModule<PatchableClass>('threaded-actor-parent.js');
   failCreationOnExit(ForkedActorParent.prototype, '_createForkedWorker', 'workerProcess', (child, fail) => {
     const pid = child.pid;
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(new ActorExitedError({ pid, code, signal }));
@@ -109,8 +88,4 @@ export function applyComedyPatches(): void {
       thread.off('exit', onExit);
     };
   });
-  patchRemoteActorParent((exit) => new ActorExitedError(exit));
-  patchMessageSocketFraming();
 }
-
-applyComedyPatches();

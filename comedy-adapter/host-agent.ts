@@ -1,21 +1,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
-import { actorModulePath } from '../actors/actor-paths.js';
+import { ACTOR_NAMES, actorModulePath } from './actor-modules.js';
 import { ActorCreationError, HostAgentListenError } from '../lib/errors/index.js';
 import { createLogger, type Logger, type LogLevel } from '../lib/logger.js';
-import { AGENT_HOST_ENV } from './actor-process-env.js';
-import { patchMessageSocketFraming } from './message-socket-patch.js';
-import { SECRET_FILE_ENV } from './shared-secret.js';
-import { acceptAuthenticated } from './socket-handshake.js';
-import { MessageSocket } from './comedy-internals.js';
+import { AGENT_HOST_ENV } from '../cluster/actor-process-env.js';
+import { SECRET_FILE_ENV } from '../cluster/shared-secret.js';
+import { acceptAuthenticated } from '../cluster/socket-handshake.js';
+import { FORKED_ACTOR_WORKER, MessageSocket } from './internals.js';
+import { installComedyPatches } from './patches.js';
 
-patchMessageSocketFraming();
-const FORKED_ACTOR_WORKER = createRequire(import.meta.url).resolve('comedy/lib/forked-actor-worker.js');
 /** Loaded first in every actor process: binds its port to the agent's address and authenticates its parent. */
 const ACTOR_PROCESS_SETUP = new URL('./actor-process-setup.js', import.meta.url).href;
 /** The actors a job may create on a host: the framework's own, from the same installation as this agent. */
-const ALLOWED_ACTORS = new Set((['MetaService', 'GlobalStateMaster', 'StageMaster', 'Worker'] as const).map((actor) => actorModulePath(actor)));
+const ALLOWED_ACTORS = new Set(ACTOR_NAMES.map((actor) => actorModulePath(actor)));
 const CREATE_TIMEOUT_MS = 60_000;
 
 interface CreateActorMessage {
@@ -63,6 +60,7 @@ export class HostAgent {
   }
 
   static async start(options: HostAgentOptions): Promise<HostAgent> {
+    installComedyPatches();
     const server = createServer();
     const agent = new HostAgent(server, options);
     await new Promise<void>((resolve, reject) => {

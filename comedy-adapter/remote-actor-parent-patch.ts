@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { HostAgentRefusedError, SolsticeError, deserializeError, type ActorExit } from '../lib/errors/index.js';
 import { ACTOR_FAILED, ACTOR_READY, type ActorReadiness } from './actor-ready.js';
-import { requireClusterSecret } from './shared-secret.js';
-import { connectAuthenticated } from './socket-handshake.js';
-import { DEFAULT_AGENT_PORT } from './cluster-config.js';
-import { Bluebird as P, comedyModule, MessageSocket, type ComedyMessageSocket } from './comedy-internals.js';
+import { requireClusterSecret } from '../cluster/shared-secret.js';
+import { connectAuthenticated } from '../cluster/socket-handshake.js';
+import { DEFAULT_AGENT_PORT } from '../cluster/cluster-config.js';
+import { Bluebird as P, comedyModule, MessageSocket, type ComedyMessageSocket, type PatchableClass } from './internals.js';
+import type { RemoteEnd } from './remote-end.js';
 
 /**
  * The job's side of a remote actor, replacing Comedy's
@@ -15,16 +16,6 @@ import { Bluebird as P, comedyModule, MessageSocket, type ComedyMessageSocket } 
  * the bare socket error, or waited); and the connection's end is reported to
  * whoever watches the actor ({@link RemoteEnd}), once, as an {@link ActorExit}.
  */
-
-/** What a remote actor's parent knows of its far end. */
-export interface RemoteEnd {
-  host: string;
-  pid?: number;
-  /** Resolves when the actor's connection closes. */
-  closed: Promise<ActorExit>;
-  /** Closes the connection; the actor's process ends with it. */
-  close(): void;
-}
 
 interface RemoteActorParentInstance {
   additionalOptions: { host?: string; port?: number };
@@ -59,7 +50,7 @@ function firstMessage(bus: ComedyMessageSocket): Promise<ActorReadiness> {
 }
 
 export function patchRemoteActorParent(onUnreachable: (exit: ActorExit) => Error): void {
-  const RemoteActorParent = comedyModule<{ prototype: Record<string, unknown> }>('remote-actor-parent.js');
+  const RemoteActorParent = comedyModule<PatchableClass>('remote-actor-parent.js');
 
   RemoteActorParent.prototype['_createRemoteWorker'] = function createRemoteWorker(this: RemoteActorParentInstance) {
     const host = this.additionalOptions.host ?? 'localhost';

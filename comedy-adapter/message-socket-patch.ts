@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { MessageSocket } from './comedy-internals.js';
+import { MessageSocket } from './internals.js';
 
 /**
  * Fixes Comedy 2.1.7's framing of remote-mode messages, in every process
@@ -29,12 +29,8 @@ interface MessageSocketInstance {
 }
 
 const HEAD_BYTES = 5;
-const PATCHED = Symbol.for('solstice-node.message-socket-patched');
 
 export function patchMessageSocketFraming(): void {
-  if (MessageSocket.prototype[PATCHED]) return;
-  MessageSocket.prototype[PATCHED] = true;
-
   MessageSocket.prototype['makePacket'] = function makePacket(this: MessageSocketInstance, message: unknown): Buffer {
     const body = Buffer.from(JSON.stringify(message), 'utf8');
     const packet = Buffer.allocUnsafe(HEAD_BYTES + body.length);

@@ -1,0 +1,50 @@
+import { createSystem, type ActorSystem as ComedySystem } from 'comedy';
+import type { ChildActor, ChildOptions } from '../protocol/actor-link.js';
+import type { ActorName, Actors } from '../protocol/actor-apis.js';
+import { createComedyChild } from './actor-context.js';
+import type { ComedyActor } from './comedy-actor.js';
+import { signalHandlersOf } from './internals.js';
+import { installComedyPatches } from './patches.js';
+
+/** The actors of one job attempt, from the job's process: where its top actor is created, and how they all end. */
+export interface ActorSystem {
+  createActor<A extends ActorName>(actor: A, options: ChildOptions<Actors[A]['params']>): Promise<ChildActor<Actors[A]['api']>>;
+  /** Destroys every actor, and waits for the threads Comedy would leave running. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts an actor system in the job's process, with the Comedy patches
+ * installed. `test: true` keeps Comedy's own console logging quiet and stops
+ * it reading an actors.json of the host application.
+ */
+export function startActorSystem(): ActorSystem {
+  installComedyPatches();
+  const system = createSystem({ test: true, config: {} });
+  releaseSignals(system);
+  const created: ComedyActor<unknown>[] = [];
+  return {
+    async createActor(actor, options) {
+      const root = await system.rootActor();
+      const child = await createComedyChild(root, actor, options);
+      created.push(child as ComedyActor<unknown>);
+      return child;
+    },
+    async destroy() {
+      await system.destroy();
+      // Comedy leaves a destroyed threaded actor's thread running.
+      await Promise.all(created.map((child) => child.thread?.terminate()));
+    },
+  };
+}
+
+/**
+ * Comedy installs SIGINT and SIGTERM handlers that exit the process with code
+ * 0, which would end an embedding application, and make a stopped job look
+ * successful. Signals are the application's (the CLI stops the job on them).
+ */
+function releaseSignals(system: ComedySystem): void {
+  const handlers = signalHandlersOf(system);
+  if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
+  if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
+}

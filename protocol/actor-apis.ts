@@ -1,0 +1,108 @@
+/**
+ * Every actor's message handlers, by topic: what each actor answers, to whom.
+ * The actors implement these interfaces, and their links are typed by them
+ * (protocol/actor-link.ts), so a renamed handler or a changed argument fails
+ * to compile instead of failing at run time.
+ */
+import type { SerializedError } from '../lib/errors/index.js';
+import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
+import type { ActorLink, ChildActor, ChildOptions } from './actor-link.js';
+import type { GlobalStateMasterParams, JobOutcome, JobStatus, MetaServiceParams, SourceProgress } from './job-status.js';
+import type {
+  NextSplitReply, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, WorkerParams,
+} from './messages.js';
+
+/** Every actor answers a heartbeat whenever its event loop is free. */
+export interface Pingable {
+  ping(): boolean;
+}
+
+/** A worker, as its StageMaster drives it. */
+export interface WorkerApi extends Pingable {
+  /** Starts the worker's pull loop (it asks its master for splits); returns at once. */
+  start(): void;
+  /** Saves what checkpoint `epoch` needs from the worker: operator state, pre-committed sink transaction. */
+  snapshot(epoch: number): Promise<WorkerSnapshot>;
+  /** Makes a pre-committed sink transaction visible. */
+  commit(transaction: unknown): Promise<void>;
+  /** The input has ended: the operator emits what it held back. */
+  finish(epoch: number): Promise<SplitResult>;
+}
+
+/** How a stage master reaches its upstream stages and the state master. */
+export interface StageWiring {
+  upstreams: readonly string[];
+}
+
+/** A StageMaster, as its workers, the other masters and the MetaService reach it. */
+export interface StageMasterApi extends Pingable {
+  /** Names the upstream stages; the links follow when this master shares the MetaService's process. */
+  connect(wiring: StageWiring, stateMaster?: ActorLink<GlobalStateMasterApi>, ...upstreams: ActorLink<StageMasterApi>[]): void;
+  /** Runs the stage; resolves when every worker has ended. */
+  run(): Promise<StageOutcome>;
+  /** Checkpoint `checkpointId` is taken: later source splits belong to the next epoch. */
+  closeEpoch(checkpointId: number): void;
+  /** Checkpoint `checkpointId` is published: sinks commit its writes. */
+  commitCheckpoint(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void>;
+  /** Worker -> master: the worker's next split, or the end. */
+  nextSplit(workerIndex: number): Promise<NextSplitReply>;
+  splitDone(result: SplitResult): void;
+  splitFailed(workerIndex: number, error: SerializedError): void;
+  workerEnded(workerIndex: number, closeError?: SerializedError): void;
+  /** Downstream master -> master: up to `max` finished splits for stage `consumer`. */
+  pull(consumer: string, max: number): Promise<PullReply>;
+  abort(reason: SerializedError): void;
+  metrics(): StageMetrics;
+}
+
+/** How the state master reaches the stage masters. */
+export interface StateMasterWiring {
+  stages: readonly string[];
+}
+
+/** The GlobalStateMaster, as the MetaService and the stage masters reach it. */
+export interface GlobalStateMasterApi extends Pingable {
+  /** Names the stages; links to their masters follow when this master shares the MetaService's process. */
+  connect(wiring: StateMasterWiring, ...masters: ActorLink<StageMasterApi>[]): void;
+  start(): void;
+  /** Takes a checkpoint now; resolves with its id once it is complete. */
+  trigger(): Promise<number>;
+  sourceSplitDone(splitId: string, records: number): void;
+  sourceExhausted(stage: string): void;
+  stageAck(ack: StageAck): void;
+  progress(): SourceProgress;
+  stop(): Promise<void>;
+}
+
+/** The MetaService, as the runner and the masters reach it. */
+export interface MetaServiceApi extends Pingable {
+  /** A master outside the MetaService's process sends a message to another master (named by its stage, or the state master's target name). */
+  relay(target: string, topic: string, ...message: unknown[]): Promise<void>;
+  relayAndReceive(target: string, topic: string, ...message: unknown[]): Promise<unknown>;
+  attempt(): { resumedFrom?: number; firstCheckpointId: number };
+  triggerCheckpoint(): Promise<number>;
+  /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */
+  checkpointFailed(error: SerializedError): void;
+  runJob(): Promise<JobOutcome>;
+  stop(): Promise<void>;
+  status(): Promise<JobStatus>;
+  metrics(): Promise<StageMetrics[]>;
+}
+
+/** The framework's actors: the API each answers, and the parameters it is created with. */
+export interface Actors {
+  MetaService: { api: MetaServiceApi; params: MetaServiceParams };
+  GlobalStateMaster: { api: GlobalStateMasterApi; params: GlobalStateMasterParams };
+  StageMaster: { api: StageMasterApi; params: StageMasterParams };
+  Worker: { api: WorkerApi; params: WorkerParams };
+}
+
+/** The actors of the framework, by the name of their module in `actors/`. */
+export type ActorName = keyof Actors;
+
+/** What an actor is given when it starts: its parameters, a link to its parent, and how to create children. */
+export interface ActorContext<Params, ParentApi> {
+  readonly params: Params;
+  readonly parent: ActorLink<ParentApi>;
+  createChild<A extends ActorName>(actor: A, options: ChildOptions<Actors[A]['params']>): Promise<ChildActor<Actors[A]['api']>>;
+}
