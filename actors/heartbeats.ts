@@ -12,9 +12,15 @@ export function silenceReason(silentMs: number): string {
  * (the caller records the reason, then kills it, so that its loss names it).
  */
 export function watchSilence(actor: ActorLink<Pingable>, timeoutMs: number, onSilent: (reason: string, silentMs: number) => void): Heartbeats {
-  const heartbeats = new Heartbeats([actor], timeoutMs, (_, silentMs) => onSilent(silenceReason(silentMs), silentMs));
-  heartbeats.start([0]);
+  const heartbeats = new Heartbeats(timeoutMs, (_, silentMs) => onSilent(silenceReason(silentMs), silentMs));
+  heartbeats.watch(0, actor);
   return heartbeats;
+}
+
+interface Watched {
+  actor: ActorLink<Pingable>;
+  answeredAt: number;
+  waiting: boolean;
 }
 
 /**
@@ -25,53 +31,48 @@ export function watchSilence(actor: ActorLink<Pingable>, timeoutMs: number, onSi
  */
 export class Heartbeats {
   private timer: NodeJS.Timeout | undefined;
-  private readonly lastAnswer = new Map<number, number>();
-  private readonly waiting = new Set<number>();
+  private readonly watched = new Map<number, Watched>();
 
-  constructor(
-    private readonly workers: readonly ActorLink<Pingable>[],
-    private readonly timeoutMs: number,
-    private readonly onSilent: (workerIndex: number, silentMs: number) => void,
-  ) {}
+  constructor(private readonly timeoutMs: number, private readonly onSilent: (key: number, silentMs: number) => void) {}
 
-  /** Starts pinging the workers at these indexes, a few times per timeout. */
-  start(indexes: readonly number[]): void {
-    const now = Date.now();
-    for (const index of indexes) this.lastAnswer.set(index, now);
+  /** Starts pinging `actor`, a few times per timeout; `key` names it to `onSilent` and {@link forget}. */
+  watch(key: number, actor: ActorLink<Pingable>): void {
+    this.watched.set(key, { actor, answeredAt: Date.now(), waiting: false });
+    if (this.timer) return;
     const everyMs = Math.max(50, Math.min(1000, this.timeoutMs / 4));
     this.timer = setInterval(() => this.beat(), everyMs);
     this.timer.unref();
   }
 
-  /** Stops watching a worker (it is gone). */
-  forget(index: number): void {
-    this.lastAnswer.delete(index);
+  /** Stops watching an actor (it is gone). */
+  forget(key: number): void {
+    this.watched.delete(key);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.lastAnswer.clear();
+    this.watched.clear();
   }
 
   private beat(): void {
     const now = Date.now();
-    for (const [index, answeredAt] of this.lastAnswer) {
-      const silentMs = now - answeredAt;
+    for (const [key, watched] of this.watched) {
+      const silentMs = now - watched.answeredAt;
       if (silentMs > this.timeoutMs) {
-        this.lastAnswer.delete(index);
-        this.onSilent(index, silentMs);
+        this.watched.delete(key);
+        this.onSilent(key, silentMs);
         continue;
       }
-      if (this.waiting.has(index)) continue;
-      this.waiting.add(index);
-      this.workers[index]!.ask('ping').then(
+      if (watched.waiting) continue;
+      watched.waiting = true;
+      watched.actor.ask('ping').then(
         () => {
-          this.waiting.delete(index);
-          if (this.lastAnswer.has(index)) this.lastAnswer.set(index, Date.now());
+          watched.waiting = false;
+          watched.answeredAt = Date.now();
         },
-        // A worker that cannot answer is either gone (its exit is reported) or will miss the timeout.
-        () => this.waiting.delete(index),
+        // An actor that cannot answer is either gone (its exit is reported) or will miss the timeout.
+        () => (watched.waiting = false),
       );
     }
   }

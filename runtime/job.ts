@@ -1,5 +1,6 @@
 import { JobGraph } from '../lib/job.js';
-import { JobRunner, type RunnerOptions } from './runner.js';
+import { JobRunner } from './runner.js';
+import type { RunnerOptions } from './runner-options.js';
 
 /** A job: the DAG of stages (see {@link JobGraph}) and the runner that executes it. */
 export class Job extends JobGraph {

@@ -1,5 +1,5 @@
 import type { StageMetrics } from '../protocol/messages.js';
-import type { JobSummary } from './runner.js';
+import type { JobSummary } from './runner-options.js';
 
 /** One line of per-stage progress: `source 3/9 splits 66666 rows | transform ...`. */
 export function formatProgress(elapsedMs: number, stages: readonly StageMetrics[]): string {

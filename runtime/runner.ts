@@ -2,7 +2,6 @@ import { startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
 import type { MetaServiceApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
-import type { StageMetrics } from '../protocol/messages.js';
 import { crossesProcesses, masterPlacementOf, validatePlacement } from '../actors/placement.js';
 import { DEFAULT_PLACEMENT, type PlacementConfig } from '../lib/placement-config.js';
 import type { Heartbeats } from '../actors/heartbeats.js';
@@ -18,60 +17,13 @@ import { absoluteStateLocation, defaultStateLocation, openStateBackend } from '.
 import type { JobGraph } from '../lib/job.js';
 import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
-import { createLogger, type Logger, type LogLevel } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import type { JobSummary, RunnerOptions, RunnerState, StageSummary } from './runner-options.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
-import type { ClusterConfig, WorkerHost } from '../lib/placement-config.js';
+import type { WorkerHost } from '../lib/placement-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { liveHosts } from '../cluster/worker-hosts.js';
-
-export interface RunnerOptions {
-  /**
-   * Path of the module whose `createJob(jobId, config)` built this job. Actors
-   * in other processes rebuild the job from it; in-process actors use the Job
-   * object itself, so embedded jobs need no module.
-   */
-  workflowModule?: string;
-  /** The config `createJob` was called with, passed again to it in other processes. */
-  config?: Record<string, unknown>;
-  /** Framework log level (JSON logs on stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
-  logLevel?: LogLevel;
-  /** Where checkpoints live (path or URL); overrides the Job's `stateBackend`. */
-  stateBackend?: string;
-  /**
-   * Which checkpoint to resume from: 'auto' (default: the latest, unless the
-   * job completed), 'latest', 'none' (start over) or a checkpoint id.
-   */
-  restore?: RestoreRequest;
-  /**
-   * Where actors run (see docs/placement.md); default: everything in-process.
-   * Workers outside the job's process rebuild the job from `workflowModule`.
-   */
-  placement?: PlacementConfig;
-  /**
-   * Runs every worker on these host agents (docs/cluster.md); read
-   * cluster.json with `readClusterConfig()`. Workers then default to the
-   * 'remote' mode.
-   */
-  cluster?: ClusterConfig;
-}
-
-/** Per-stage figures: splits and rows in and out, workers, buffering. */
-export type StageSummary = StageMetrics;
-
-/** What `run()` resolves with. */
-export interface JobSummary {
-  jobId: string;
-  wallTimeMs: number;
-  stages: StageSummary[];
-  /** The checkpoint this run resumed from, if it did. */
-  resumedFrom?: number;
-  /** How often the job restarted from a checkpoint after losing a worker (see docs/supervision.md). */
-  restarts: number;
-}
-
-export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
-
 
 /**
  * Runs a job on an actor system it owns: `initialize()` builds the actors,

@@ -8,11 +8,16 @@ export interface WorkerSnapshot {
   transaction?: unknown;
 }
 
+/** What a source stage saved for a checkpoint: its planned splits and the indexes of those fully processed. */
+export interface SourceSnapshot {
+  plan: DataRange[];
+  done: number[];
+}
+
 /** What a stage saved for a checkpoint. */
 export interface StageSnapshot {
   workers: WorkerSnapshot[];
-  /** Source stages: the planned splits and the indexes of those fully processed. */
-  source?: { plan: DataRange[]; done: number[] };
+  source?: SourceSnapshot;
   /** The stage's operators had emitted their end-of-input output (`finish`). */
   finished?: boolean;
 }

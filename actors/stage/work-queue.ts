@@ -1,5 +1,5 @@
-import { splitIdOf } from '../lib/split.js';
-import type { WorkItem } from '../protocol/messages.js';
+import { splitIdOf } from '../../lib/split.js';
+import type { WorkItem } from '../../protocol/messages.js';
 
 /**
  * Splits waiting for a worker. Keyed splits (one partition of a keyed

@@ -1,5 +1,5 @@
-import { splitIdOf } from '../lib/split.js';
-import type { OutputEntry, PullReply } from '../protocol/messages.js';
+import { splitIdOf } from '../../lib/split.js';
+import type { OutputEntry, PullReply } from '../../protocol/messages.js';
 
 interface Held {
   entry: OutputEntry;

@@ -1,0 +1,132 @@
+import { serializeError, type SerializedError } from '../../lib/errors/index.js';
+import type { Logger } from '../../lib/logger.js';
+import type { GlobalStateMasterApi } from '../../protocol/actor-apis.js';
+import type { ActorLink } from '../../protocol/actor-link.js';
+import type { OutputEntry, StageAck } from '../../protocol/messages.js';
+import type { StageSnapshot } from '../../state/checkpoint-manifest.js';
+import { EpochLedger } from './epoch-ledger.js';
+import type { OutputBuffer } from './output-buffer.js';
+import type { StageInput } from './stage-input.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/** What the epoch coordinator is given by its stage master. */
+export interface EpochContext {
+  stage: string;
+  log: Logger;
+  workers: WorkerPool;
+  output: OutputBuffer;
+  input(): StageInput;
+  stateMaster(): ActorLink<GlobalStateMasterApi>;
+  /** Splits queued, in flight or buffered at the stage. */
+  heldSplitIds(): string[];
+  /** End-of-input output of the workers' operators (`finish`), with its row count. */
+  addOutput(entry: OutputEntry, rowsOut: number): void;
+  fail(error: SerializedError): void;
+  pump(): void;
+}
+
+/**
+ * A stage's part of each checkpoint (docs/checkpointing.md): counts the
+ * splits of each epoch not yet done, completes epoch n once its splits are
+ * done and its input barrier has passed (snapshots the workers, acks to the
+ * state master, passes the barrier downstream), commits the sinks when a
+ * checkpoint is published, and runs the operators' `finish` once the input
+ * has ended.
+ */
+export class EpochCoordinator {
+  readonly ledger = new EpochLedger();
+  /** Stateful stages do not start a split of epoch n+1 before their state is snapshotted for n. */
+  private readonly aligned: boolean;
+  private completedEpoch: number;
+  /** The last checkpoint the state master has taken. */
+  private triggeredEpoch: number;
+  private completing = false;
+  private finishState: 'not-needed' | 'pending' | 'running' | 'done';
+  /** The job's final checkpoint is committed: no more splits are handed out. */
+  finalCommitted = false;
+
+  constructor(private readonly context: EpochContext, options: { firstEpoch: number; aligned: boolean; finishing: boolean; finished: boolean }) {
+    // No split belongs to the epochs between the restored checkpoint and this run's first: they count as complete.
+    this.completedEpoch = options.firstEpoch - 1;
+    this.triggeredEpoch = options.firstEpoch - 1;
+    this.aligned = options.aligned;
+    this.finishState = !options.finishing ? 'not-needed' : options.finished ? 'done' : 'pending';
+  }
+
+  /** Checkpoint `checkpointId` is taken: epochs up to it may complete. */
+  closeEpoch(checkpointId: number): void {
+    this.triggeredEpoch = Math.max(this.triggeredEpoch, checkpointId);
+  }
+
+  /** The highest epoch a split may have to be started now. */
+  get dispatchableEpoch(): number {
+    if (!this.aligned) return Number.POSITIVE_INFINITY;
+    return this.completing ? this.completedEpoch : this.completedEpoch + 1;
+  }
+
+  /** How many queued splits could start now, for the prefetch policy. */
+  startable(queued: { size: number; countUpTo(epoch: number): number }): number {
+    return this.aligned ? queued.countUpTo(this.dispatchableEpoch) : queued.size;
+  }
+
+  /** Runs `finish()` once the input has ended, then completes the next epoch when its splits are all done. */
+  advance(allProcessed: boolean): void {
+    if (this.completing) return;
+    const input = this.context.input();
+    // A source's part of a checkpoint is its plan and the splits done: none before the plan exists.
+    if (!input.ready) return;
+    if (allProcessed && this.finishState === 'pending') {
+      void this.finishWorkers();
+      return;
+    }
+    if (this.finishState === 'running') return;
+    if (allProcessed) input.processed();
+    const next = this.completedEpoch + 1;
+    if (next > input.closedEpoch(this.triggeredEpoch) || this.ledger.hasPendingUpTo(next)) return;
+    void this.completeEpoch(next, allProcessed);
+  }
+
+  /** Checkpoint `checkpointId` is published: the workers' sinks make its writes visible. */
+  async commit(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void> {
+    await Promise.all(
+      (snapshot?.workers ?? []).map((worker, index) =>
+        worker.transaction === undefined ? undefined : this.context.workers.ask(index, 'commit', worker.transaction)),
+    );
+    this.context.log.info({ checkpointId, final }, 'checkpoint committed');
+    if (final) this.finalCommitted = true;
+  }
+
+  private async finishWorkers(): Promise<void> {
+    this.finishState = 'running';
+    const epoch = this.completedEpoch + 1;
+    try {
+      const results = await this.context.workers.askAll('finish', epoch);
+      for (const result of results) this.context.addOutput({ split: result.split, parts: result.parts }, result.rowsOut);
+      this.finishState = 'done';
+    } catch (error) {
+      this.context.fail(serializeError(error));
+    }
+    this.context.pump();
+  }
+
+  /** Snapshots the workers for checkpoint `epoch`, tells the state master, and passes the barrier downstream. */
+  private async completeEpoch(epoch: number, final: boolean): Promise<void> {
+    this.completing = true;
+    const { context } = this;
+    const ack: StageAck = { checkpointId: epoch, stage: context.stage, inFlight: context.heldSplitIds(), final };
+    const inputPart = context.input().snapshot(epoch);
+    try {
+      const workers = await context.workers.askAll('snapshot', epoch);
+      ack.snapshot = { workers, finished: this.finishState === 'done', ...inputPart };
+    } catch (error) {
+      ack.error = serializeError(error);
+      context.log.warn({ checkpointId: epoch, err: error }, 'could not save the stage for checkpoint');
+    }
+    this.completedEpoch = epoch;
+    this.completing = false;
+    if (final) context.output.closeLastEpoch(epoch);
+    else context.output.closeEpoch(epoch);
+    context.stateMaster().tell('stageAck', ack).catch((error: unknown) => context.log.error({ err: error }, 'state master did not take the ack'));
+    context.pump();
+  }
+}

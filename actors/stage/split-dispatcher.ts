@@ -1,0 +1,63 @@
+import { splitIdOf } from '../../lib/split.js';
+import type { NextSplitReply, WorkItem } from '../../protocol/messages.js';
+import type { WorkQueue } from './work-queue.js';
+
+/**
+ * Hands queued splits to the workers that asked for one (a worker's
+ * `nextSplit` waits here until there is a split for it, or the end), and
+ * knows which worker holds which split.
+ */
+export class SplitDispatcher {
+  private readonly waiting = new Map<number, (reply: NextSplitReply) => void>();
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(private readonly queue: WorkQueue) {}
+
+  /** A worker asks for its next split: `reply` is called once, with a split or the end. */
+  wait(workerIndex: number, reply: (reply: NextSplitReply) => void): void {
+    this.waiting.set(workerIndex, reply);
+  }
+
+  /**
+   * Gives each waiting worker the oldest split it may take (of an epoch up to
+   * `maxEpoch`) while `mayStart()` allows; `starting` sees each split first.
+   */
+  dispatch(maxEpoch: number, mayStart: () => boolean, starting: (item: WorkItem) => void): void {
+    for (const [workerIndex, reply] of this.waiting) {
+      if (!mayStart()) return;
+      const item = this.queue.takeFor(workerIndex, maxEpoch);
+      if (!item) continue;
+      starting(item);
+      this.waiting.delete(workerIndex);
+      this.inFlight.set(splitIdOf(item.split), workerIndex);
+      reply({ kind: 'split', item });
+    }
+  }
+
+  /** A worker finished the split it held. */
+  done(splitId: string): void {
+    this.inFlight.delete(splitId);
+  }
+
+  /** The split a worker holds, if any. */
+  heldBy(workerIndex: number): string | undefined {
+    return [...this.inFlight].find(([, index]) => index === workerIndex)?.[0];
+  }
+
+  /** Answers a waiting worker (or every one) with the end: it closes its operator and stops. */
+  end(workerIndex?: number): void {
+    for (const [index, reply] of this.waiting) {
+      if (workerIndex !== undefined && index !== workerIndex) continue;
+      this.waiting.delete(index);
+      reply({ kind: 'end' });
+    }
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  inFlightIds(): string[] {
+    return [...this.inFlight.keys()];
+  }
+}

@@ -1,0 +1,28 @@
+import type { JobGraph } from '../../lib/job.js';
+import type { ActorContext, MetaServiceApi, WorkerApi } from '../../protocol/actor-apis.js';
+import type { ChildActor } from '../../protocol/actor-link.js';
+import type { StageMasterParams, WorkerParams } from '../../protocol/messages.js';
+import { crossesProcesses, workerModeOf } from '../placement.js';
+
+/**
+ * How a stage master creates its workers: in the stage's placement mode (on
+ * the host placed for each index on a cluster), each with what it restores
+ * from the checkpoint the job resumes from.
+ */
+export function workerCreator(
+  context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
+): (workerIndex: number) => Promise<ChildActor<WorkerApi>> {
+  const { params } = context;
+  const downstreams = job.downstreamsOf(params.stage);
+  // Keyed output is partitioned for the largest downstream parallelism.
+  const outputPartitions = Math.max(1, ...downstreams.map((name) => job.getStage(name).bounds.max));
+  const mode = workerModeOf(params.placement, params.stage);
+  const servePayloads = crossesProcesses(params.placement, job.stageNames);
+  return (workerIndex) => {
+    const workerParams: WorkerParams = {
+      spec: params.spec, stage: params.stage, workerIndex, parallelism, consumers: downstreams.length, outputPartitions,
+      restore: params.restore?.workers[workerIndex], servePayloads,
+    };
+    return context.createChild('Worker', { mode, name: `Worker-${params.stage}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
+  };
+}

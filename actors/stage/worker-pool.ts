@@ -1,0 +1,119 @@
+import { SolsticeError, type ActorExit } from '../../lib/errors/index.js';
+import type { Logger } from '../../lib/logger.js';
+import type { WorkerApi } from '../../protocol/actor-apis.js';
+import type { ArgsOf, ChildActor, ReplyOf, TopicOf } from '../../protocol/actor-link.js';
+import { Heartbeats, silenceReason } from '../heartbeats.js';
+
+/** A worker that could not be started, by index. */
+export interface WorkerStartFailure {
+  index: number;
+  reason: unknown;
+}
+
+export interface WorkerPoolOptions {
+  /** Creates the worker with this index (its process, thread or remote actor, and its operator). */
+  create(index: number): Promise<ChildActor<WorkerApi>>;
+  /** How long a worker in another thread, process or host may answer no heartbeat before it is killed. */
+  heartbeatTimeoutMs: number;
+  /** A worker's process or thread ended, or its connection closed; `killedBecause` says why if the pool killed it. */
+  onLost(index: number, exit: ActorExit, killedBecause: string | undefined): void;
+  log: Logger;
+}
+
+/**
+ * A stage's workers, by index: creates them, watches those in other threads,
+ * processes and hosts (their exit, and heartbeats: one silent for the
+ * stage's timeout is killed, and its loss says so), and ends them. Workers
+ * can be added and retired while the stage runs.
+ */
+export class WorkerPool {
+  private readonly workers = new Map<number, ChildActor<WorkerApi>>();
+  private readonly heartbeats: Heartbeats;
+  /** Why a worker was killed by the pool (a missed heartbeat), for the loss its exit reports. */
+  private readonly killReasons = new Map<number, string>();
+  private nextIndex = 0;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.heartbeats = new Heartbeats(options.heartbeatTimeoutMs, (index, silentMs) => this.silent(index, silentMs));
+  }
+
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** The indexes of the workers, in order. */
+  get indexes(): number[] {
+    return [...this.workers.keys()];
+  }
+
+  /**
+   * Creates `count` workers at the next indexes, all at once, and starts
+   * watching them. If any cannot be created, the others are destroyed and
+   * the first failure is returned; they were all awaited first, since
+   * destroying a parent while a child is still starting fails with nobody to
+   * hear it.
+   */
+  async add(count: number): Promise<WorkerStartFailure | undefined> {
+    const indexes = Array.from({ length: count }, () => this.nextIndex++);
+    const created = await Promise.allSettled(indexes.map((index) => this.options.create(index)));
+    const failed = created.findIndex((result) => result.status === 'rejected');
+    if (failed >= 0) {
+      await Promise.all(created.map((result) => (result.status === 'fulfilled' ? result.value.destroy() : undefined)));
+      return { index: indexes[failed]!, reason: (created[failed] as PromiseRejectedResult).reason };
+    }
+    created.forEach((result, i) => this.watch(indexes[i]!, (result as PromiseFulfilledResult<ChildActor<WorkerApi>>).value));
+    return undefined;
+  }
+
+  private watch(index: number, worker: ChildActor<WorkerApi>): void {
+    this.workers.set(index, worker);
+    const watched = worker.watchExit((exit) => {
+      worker.markGone();
+      // A retired worker's end is no loss.
+      if (this.workers.get(index) !== worker) return;
+      this.heartbeats.forget(index);
+      this.options.onLost(index, exit, this.killReasons.get(index));
+    });
+    if (watched) this.heartbeats.watch(index, worker);
+  }
+
+  private silent(index: number, silentMs: number): void {
+    const worker = this.workers.get(index);
+    if (!worker || this.killReasons.has(index)) return;
+    this.killReasons.set(index, silenceReason(silentMs));
+    this.options.log.warn({ worker: index, silentMs }, 'worker answers no heartbeat; killing it');
+    worker.kill().catch((error: unknown) => this.options.log.error({ err: error, worker: index }, 'could not kill a hung worker'));
+  }
+
+  /** The same request to every worker; resolves with their replies, by index order. */
+  askAll<K extends TopicOf<WorkerApi>>(topic: K, ...args: ArgsOf<WorkerApi[K]>): Promise<ReplyOf<WorkerApi[K]>[]> {
+    return Promise.all([...this.workers.values()].map((worker) => worker.ask(topic, ...args)));
+  }
+
+  /** A request to the worker with this index. */
+  ask<K extends TopicOf<WorkerApi>>(index: number, topic: K, ...args: ArgsOf<WorkerApi[K]>): Promise<ReplyOf<WorkerApi[K]>> {
+    const worker = this.workers.get(index);
+    if (!worker) return Promise.reject(new SolsticeError(`No worker ${index} in this stage`));
+    return worker.ask(topic, ...args);
+  }
+
+  /** Destroys one worker and waits for its thread or process to end; it is no longer watched. */
+  async retire(index: number): Promise<void> {
+    const worker = this.workers.get(index);
+    if (!worker) return;
+    this.workers.delete(index);
+    this.heartbeats.forget(index);
+    await worker.destroy();
+  }
+
+  /** Stops watching and retires every worker. */
+  async destroy(): Promise<void> {
+    this.heartbeats.stop();
+    await Promise.all(this.indexes.map((index) => this.retire(index)));
+  }
+
+  /** Stops the heartbeats: the stage has ended, and its workers' exits are no longer losses. */
+  stopWatching(): void {
+    this.heartbeats.stop();
+  }
+}

@@ -1,0 +1,51 @@
+import type { LogLevel } from '../lib/logger.js';
+import type { RestoreRequest } from '../lib/job-spec.js';
+import type { ClusterConfig, PlacementConfig } from '../lib/placement-config.js';
+import type { StageMetrics } from '../protocol/messages.js';
+
+export interface RunnerOptions {
+  /**
+   * Path of the module whose `createJob(jobId, config)` built this job. Actors
+   * in other processes rebuild the job from it; in-process actors use the Job
+   * object itself, so embedded jobs need no module.
+   */
+  workflowModule?: string;
+  /** The config `createJob` was called with, passed again to it in other processes. */
+  config?: Record<string, unknown>;
+  /** Framework log level (JSON logs on stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
+  logLevel?: LogLevel;
+  /** Where checkpoints live (path or URL); overrides the Job's `stateBackend`. */
+  stateBackend?: string;
+  /**
+   * Which checkpoint to resume from: 'auto' (default: the latest, unless the
+   * job completed), 'latest', 'none' (start over) or a checkpoint id.
+   */
+  restore?: RestoreRequest;
+  /**
+   * Where actors run (see docs/placement.md); default: everything in-process.
+   * Workers outside the job's process rebuild the job from `workflowModule`.
+   */
+  placement?: PlacementConfig;
+  /**
+   * Runs every worker on these host agents (docs/cluster.md); read
+   * cluster.json with `readClusterConfig()`. Workers then default to the
+   * 'remote' mode.
+   */
+  cluster?: ClusterConfig;
+}
+
+/** Per-stage figures: splits and rows in and out, workers, buffering. */
+export type StageSummary = StageMetrics;
+
+/** What `run()` resolves with. */
+export interface JobSummary {
+  jobId: string;
+  wallTimeMs: number;
+  stages: StageSummary[];
+  /** The checkpoint this run resumed from, if it did. */
+  resumedFrom?: number;
+  /** How often the job restarted from a checkpoint after losing a worker (see docs/supervision.md). */
+  restarts: number;
+}
+
+export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
