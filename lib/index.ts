@@ -17,7 +17,7 @@ export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
   SolsticeError,
   JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
-  InputNotFoundError, InputFormatError, SchemaInferenceError,
+  InputNotFoundError, InputFormatError, SchemaInferenceError, ColumnValueError,
   OperatorError, RowFunctionError, JobStoppedError,
   CheckpointError, RestoreRefusedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError,
   StateLocationError, StateKeyError, StateBackendError,

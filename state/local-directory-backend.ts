@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { StateBackendError, describeCause } from '../lib/errors/index.js';
 import type { StateBackend } from './state-backend.js';
 import { directoryOfPrefix, stateKeyParts } from './state-keys.js';
 
@@ -9,7 +10,8 @@ import { directoryOfPrefix, stateKeyParts } from './state-keys.js';
  * A directory on a local (or mounted) file system. Writes go to a temporary
  * file that is then renamed over the key, which POSIX makes atomic;
  * `writeIfAbsent` links the temporary file to the key, which fails if the
- * key exists.
+ * key exists. A file system error rejects as a StateBackendError naming the
+ * operation and the path, with the error as its cause.
  */
 export class LocalDirectoryBackend implements StateBackend {
   readonly url: string;
@@ -20,30 +22,39 @@ export class LocalDirectoryBackend implements StateBackend {
 
   async write(key: string, data: Uint8Array | string): Promise<void> {
     const path = this.pathOf(key);
-    const temporary = await this.writeTemporary(path, data);
-    await rename(temporary, path);
+    try {
+      const temporary = await this.writeTemporary(path, data);
+      await rename(temporary, path);
+    } catch (error) {
+      throw this.failure('write', path, error);
+    }
   }
 
   async writeIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
     const path = this.pathOf(key);
-    const temporary = await this.writeTemporary(path, data);
     try {
-      await link(temporary, path);
-      return true;
+      const temporary = await this.writeTemporary(path, data);
+      try {
+        await link(temporary, path);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw error;
+      } finally {
+        await unlink(temporary);
+      }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    } finally {
-      await unlink(temporary);
+      throw this.failure('write', path, error);
     }
   }
 
   async read(key: string): Promise<Uint8Array | undefined> {
+    const path = this.pathOf(key);
     try {
-      return await readFile(this.pathOf(key));
+      return await readFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      throw this.failure('read', path, error);
     }
   }
 
@@ -54,7 +65,7 @@ export class LocalDirectoryBackend implements StateBackend {
       entries = await readdir(base, { recursive: true, withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
+      throw this.failure('list', base, error);
     }
     return entries
       .filter((entry) => entry.isFile() && !entry.name.startsWith('.tmp-'))
@@ -65,10 +76,18 @@ export class LocalDirectoryBackend implements StateBackend {
 
   async deletePrefix(prefix: string): Promise<void> {
     if (prefix.endsWith('/')) {
-      await rm(this.pathOf(prefix.slice(0, -1)), { recursive: true, force: true });
+      await this.remove(this.pathOf(prefix.slice(0, -1)));
       return;
     }
-    for (const key of await this.list(prefix)) await rm(this.pathOf(key), { force: true });
+    for (const key of await this.list(prefix)) await this.remove(this.pathOf(key));
+  }
+
+  private async remove(path: string): Promise<void> {
+    try {
+      await rm(path, { recursive: true, force: true });
+    } catch (error) {
+      throw this.failure('delete', path, error);
+    }
   }
 
   private pathOf(key: string): string {
@@ -80,5 +99,9 @@ export class LocalDirectoryBackend implements StateBackend {
     const temporary = join(dirname(path), `.tmp-${randomUUID()}`);
     await writeFile(temporary, data, { flush: true });
     return temporary;
+  }
+
+  private failure(operation: string, path: string, cause: unknown): StateBackendError {
+    return new StateBackendError(this.url, operation, path, `Local directory ${this.root}: ${operation} ${path} failed: ${describeCause(cause)}`, { cause });
   }
 }

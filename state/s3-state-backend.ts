@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { StateLocationError } from '../lib/errors/index.js';
+import { StateBackendError, StateLocationError } from '../lib/errors/index.js';
 import type { StateBackend } from './state-backend.js';
 
 /**
@@ -11,6 +11,8 @@ import type { StateBackend } from './state-backend.js';
  * A PUT replaces an object whole, so every write is atomic; `writeIfAbsent`
  * sends `If-None-Match: *`, which the server refuses with 412 if the key exists.
  * The AWS SDK is loaded on first use, so jobs with local state never load it.
+ * An SDK error rejects as a StateBackendError naming the operation and the
+ * object key, with the SDK's error as its cause.
  */
 export class S3StateBackend implements StateBackend {
   readonly url: string;
@@ -40,7 +42,11 @@ export class S3StateBackend implements StateBackend {
 
   async write(key: string, data: Uint8Array | string): Promise<void> {
     const { client, s3 } = await this.connect();
-    await client.send(new s3.PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: data }));
+    try {
+      await client.send(new s3.PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: data }));
+    } catch (error) {
+      throw this.failure('write', this.keyOf(key), error);
+    }
   }
 
   async writeIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
@@ -50,7 +56,7 @@ export class S3StateBackend implements StateBackend {
       return true;
     } catch (error) {
       if (error instanceof s3.S3ServiceException && error.$metadata.httpStatusCode === 412) return false;
-      throw error;
+      throw this.failure('write', this.keyOf(key), error);
     }
   }
 
@@ -60,8 +66,8 @@ export class S3StateBackend implements StateBackend {
       const object = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       return await object.Body!.transformToByteArray();
     } catch (error) {
-      if (error instanceof s3.NoSuchKey || (error instanceof s3.S3ServiceException && error.$metadata.httpStatusCode === 404)) return undefined;
-      throw error;
+      if (isMissingObject(error, s3)) return undefined;
+      throw this.failure('read', this.keyOf(key), error);
     }
   }
 
@@ -69,11 +75,15 @@ export class S3StateBackend implements StateBackend {
     const { client, s3 } = await this.connect();
     const keys: string[] = [];
     let token: string | undefined;
-    do {
-      const page = await client.send(new s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(prefix), ContinuationToken: token }));
-      for (const object of page.Contents ?? []) keys.push(object.Key!.slice(this.base.length));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    try {
+      do {
+        const page = await client.send(new s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(prefix), ContinuationToken: token }));
+        for (const object of page.Contents ?? []) keys.push(object.Key!.slice(this.base.length));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      throw this.failure('list', this.keyOf(prefix), error);
+    }
     return keys.sort();
   }
 
@@ -81,11 +91,22 @@ export class S3StateBackend implements StateBackend {
     const { client, s3 } = await this.connect();
     const keys = await this.list(prefix);
     for (let i = 0; i < keys.length; i += 1000) {
-      await client.send(new s3.DeleteObjectsCommand({
-        Bucket: this.bucket,
-        Delete: { Objects: keys.slice(i, i + 1000).map((key) => ({ Key: this.keyOf(key) })), Quiet: true },
-      }));
+      const batch = keys.slice(i, i + 1000).map((key) => this.keyOf(key));
+      let reply;
+      try {
+        reply = await client.send(new s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      } catch (error) {
+        throw this.failure('delete', this.keyOf(prefix), error);
+      }
+      // A quiet DeleteObjects answers 200 and lists only the objects it could not delete.
+      const refused = reply.Errors?.[0];
+      if (refused) throw this.failure('delete', refused.Key ?? this.keyOf(prefix), new Error(`${refused.Code}: ${refused.Message}`));
     }
+  }
+
+  private failure(operation: string, objectKey: string, cause: unknown): StateBackendError {
+    const where = this.endpoint ? `${this.bucket} at ${this.endpoint}` : this.bucket;
+    return new StateBackendError(this.url, operation, objectKey, `S3 bucket ${where}: ${operation} ${objectKey} failed: ${describeSdkError(cause)}`, { cause });
   }
 
   private get base(): string {
@@ -95,4 +116,24 @@ export class S3StateBackend implements StateBackend {
   private keyOf(key: string): string {
     return `${this.base}${key}`;
   }
+}
+
+/** A GetObject that found no object under the key; a missing bucket is a failure, not an absence. */
+function isMissingObject(error: unknown, s3: typeof import('@aws-sdk/client-s3')): boolean {
+  if (error instanceof s3.NoSuchKey) return true;
+  return error instanceof s3.S3ServiceException && error.$metadata.httpStatusCode === 404 && error.name !== 'NoSuchBucket';
+}
+
+/**
+ * The SDK's error as a user reads it: the S3 error code with its message
+ * (`NoSuchBucket: The specified bucket does not exist`), or the network
+ * error's code and message, which a connection refused on every address
+ * leaves empty on an AggregateError.
+ */
+function describeSdkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code ?? (error.name === 'Error' ? undefined : error.name);
+  const inner = error instanceof AggregateError ? error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))) : [];
+  const message = error.message || inner.join('; ');
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

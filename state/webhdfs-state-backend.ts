@@ -85,11 +85,11 @@ export class WebHdfsStateBackend implements StateBackend {
         status = response.statusCode;
         if (status === 200) request.on('data', (chunk: Buffer) => chunks.push(chunk));
       });
-      request.on('error', (error: Error) => settle(() => (status === 404 ? resolve(undefined) : reject(this.failure('open', path, error)))));
+      request.on('error', (error: Error) => settle(() => (status === 404 ? resolve(undefined) : reject(this.failure('read', path, error)))));
       request.on('finish', () => settle(() => {
         if (status === 200) resolve(Buffer.concat(chunks));
         else if (status === 404) resolve(undefined);
-        else reject(this.failure('open', path, new Error(`HTTP ${status}`)));
+        else reject(this.failure('read', path, new Error(`HTTP ${status}`)));
       }));
     });
   }
@@ -135,7 +135,7 @@ export class WebHdfsStateBackend implements StateBackend {
       const remote = client.createWriteStream(temporary, false, { overwrite: true });
       let failure: Error | undefined;
       remote.once('error', (error: Error) => {
-        failure = this.failure('create', temporary, error);
+        failure = this.failure('write', temporary, error);
       });
       remote.once('finish', () => (failure ? reject(failure) : resolve()));
       Readable.from([typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength)]).pipe(remote);

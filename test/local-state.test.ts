@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StateKeyError } from '../lib/index.js';
+import { StateBackendError, StateKeyError } from '../lib/index.js';
 import { LocalDirectoryBackend } from '../state/local-directory-backend.js';
 import { openStateBackend } from '../state/open-state-backend.js';
-import { checkStateBackendContract } from './support/state-backend-contract.js';
+import { checkStateBackendContract, checkStateBackendFailures } from './support/state-backend-contract.js';
 import { tempDir } from './support/files.js';
 
 const PUBLISHER = fileURLToPath(new URL('fixtures/publish_once.js', import.meta.url));
@@ -55,11 +55,19 @@ test('processes publishing the same manifest at once: exactly one wins and its b
   }
 });
 
-test('a key under a path that is a file fails with the file system error, naming the path', async (t) => {
+test('where a file stands in place of the state directory, every operation fails with a StateBackendError naming the operation and the path', async (t) => {
+  const root = join(await tempDir('solstice-local-state-'), 'state');
+  await writeFile(root, 'not a directory');
+  await checkStateBackendFailures(t, new LocalDirectoryBackend(root), /ENOTDIR/);
+});
+
+test('a key under a path that is a file fails with a StateBackendError that names the path and keeps the file system error', async (t) => {
   const root = await tempDir('solstice-local-state-');
   await writeFile(join(root, 'job'), 'not a directory');
   const backend = new LocalDirectoryBackend(root);
-  const error = await t.throwsAsync(backend.writeIfAbsent('job/checkpoints/1/MANIFEST.json', '{}'));
-  t.regex(error!.message, /ENOTDIR|EEXIST/);
-  t.regex(error!.message, new RegExp(`${root}/job`));
+  const error = await t.throwsAsync(backend.writeIfAbsent('job/checkpoints/1/MANIFEST.json', '{}'), { instanceOf: StateBackendError });
+  t.is(error!.message, `Local directory ${root}: write ${root}/job/checkpoints/1/MANIFEST.json failed: ${(error!.cause as Error).message}`);
+  t.regex((error!.cause as NodeJS.ErrnoException).code!, /ENOTDIR|EEXIST/);
+  t.is(await backend.read('job/checkpoints/1/MANIFEST.json').catch((e: unknown) => e instanceof StateBackendError && e.operation), 'read', 'a read under the file is a failure, not an absent key');
+  t.is(await backend.read('missing.json'), undefined, 'a missing key is still an absence');
 });

@@ -3,7 +3,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3StateBackend } from '../state/s3-state-backend.js';
 import { cephUnavailableReason, startCephS3Gateway, type S3Gateway } from './support/ceph-s3-gateway.js';
 import { needing } from './support/requirements.js';
-import { checkStateBackendContract } from './support/state-backend-contract.js';
+import { checkStateBackendContract, checkStateBackendFailures } from './support/state-backend-contract.js';
 import { killAndResumeUntilDone, runThroughOutage } from './support/chaos-run.js';
 
 const unavailable = cephUnavailableReason();
@@ -30,6 +30,13 @@ const stateUrl = (prefix: string) => `s3://solstice-state/${prefix}?endpoint=${e
 s3Test('the S3 backend writes whole objects, binary intact, publishes only once, lists and deletes by prefix', async (t) => {
   const backend = new S3StateBackend(stateUrl('contract'));
   await checkStateBackendContract(t, backend, 'the server refuses a second publish (412)');
+});
+
+s3Test('on a bucket that does not exist every operation fails with a StateBackendError naming the operation and the object key; a read is not taken for a missing key', async (t) => {
+  const backend = new S3StateBackend(`s3://no-such-bucket/state?endpoint=${encodeURIComponent(gateway.endpoint)}`);
+  await checkStateBackendFailures(t, backend, /NoSuchBucket/);
+  const error = await t.throwsAsync(backend.read('job/a.json'));
+  t.is(error!.message, `S3 bucket no-such-bucket at ${gateway.endpoint}: read state/job/a.json failed: NoSuchBucket: ${(error!.cause as Error).message}`);
 });
 
 s3Test('with its state on S3, a job SIGKILLed and resumed writes every record exactly once', async (t) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StateBackendError } from '../lib/index.js';
 import { WebHdfsStateBackend } from '../state/webhdfs-state-backend.js';
 import { killAndResumeUntilDone, runThroughOutage } from './support/chaos-run.js';
-import { checkStateBackendContract } from './support/state-backend-contract.js';
+import { checkStateBackendContract, checkStateBackendFailures } from './support/state-backend-contract.js';
 import { startWebHdfsServer, type WebHdfsServer } from './support/webhdfs-server.js';
 
 let server: WebHdfsServer;
@@ -29,10 +29,14 @@ test.serial('the WebHDFS backend writes whole files by rename, publishes only on
 test.serial('a WebHDFS failure names the server, the operation and the path', async (t) => {
   const backend = new WebHdfsStateBackend('webhdfs://127.0.0.1:9/solstice?user=solstice');
   const error = await t.throwsAsync(backend.write('job/a.json', '{}'), { instanceOf: StateBackendError });
-  t.regex(error!.message, /WebHDFS 127\.0\.0\.1:9: create \/solstice\/job\/\.tmp-[0-9a-f-]+ failed: .*ECONNREFUSED/);
+  t.regex(error!.message, /WebHDFS 127\.0\.0\.1:9: write \/solstice\/job\/\.tmp-[0-9a-f-]+ failed: .*ECONNREFUSED/);
   t.is(error!.backend, 'webhdfs://127.0.0.1:9/solstice?user=solstice');
-  t.is(error!.operation, 'create');
+  t.is(error!.operation, 'write');
   t.regex(error!.key, /^\/solstice\/job\/\.tmp-[0-9a-f-]+$/);
+});
+
+test.serial('on a server that does not answer every operation fails with a StateBackendError naming the operation and the path', async (t) => {
+  await checkStateBackendFailures(t, new WebHdfsStateBackend('webhdfs://127.0.0.1:9/solstice?user=solstice'), /ECONNREFUSED/);
 });
 
 test.serial('with its state on WebHDFS, a job SIGKILLed and resumed writes every record exactly once', async (t) => {

@@ -6,7 +6,7 @@
 export {
   JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
 } from './job-definition.js';
-export { InputNotFoundError, InputFormatError, RECORD_TEXT_LIMIT, SchemaInferenceError } from './input.js';
+export { InputNotFoundError, InputFormatError, RECORD_TEXT_LIMIT, SchemaInferenceError, ColumnValueError } from './input.js';
 export { OperatorError, RowFunctionError, JobStoppedError } from './execution.js';
 export { CheckpointError, RestoreRefusedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError } from './checkpoint.js';
 export { StateLocationError, StateKeyError, StateBackendError } from './state.js';

@@ -1,4 +1,4 @@
-/** Errors in reading a job's input: files that are missing or cannot be read, rows that cannot become a table. */
+/** Errors in reading a job's input: files that are missing or cannot be read, rows that cannot become a table, values a stage cannot use. */
 import { SolsticeError, registerErrorClasses } from './base.js';
 
 /** An input path that matches no file. */
@@ -71,6 +71,27 @@ export class SchemaInferenceError extends SolsticeError {
   }
 }
 
+/**
+ * A row whose value in a column cannot serve the stage it reached (no key in
+ * an aggregation's key column, a non-number to sum): `row` is the 1-based row
+ * within its split, `column` the column, `reason` what the value is not.
+ */
+export class ColumnValueError extends SolsticeError {
+  override readonly name: string = 'ColumnValueError';
+
+  constructor(readonly column: string, readonly row: number, readonly reason: string, record: unknown) {
+    super(`Row ${row} (${preview(record)}): column '${column}' holds ${preview(columnValue(record, column))}, ${reason}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { column: this.column, row: this.row, reason: this.reason };
+  }
+}
+
+function columnValue(record: unknown, column: string): unknown {
+  return record !== null && typeof record === 'object' ? (record as Record<string, unknown>)[column] ?? null : undefined;
+}
+
 function preview(value: unknown): string {
   let text: string;
   try {
@@ -81,4 +102,4 @@ function preview(value: unknown): string {
   return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
 
-registerErrorClasses({ InputNotFoundError, InputFormatError, SchemaInferenceError });
+registerErrorClasses({ InputNotFoundError, InputFormatError, SchemaInferenceError, ColumnValueError });

@@ -1,9 +1,8 @@
 import { Operator, type FinishingOperator, type OperatorContext, type StatefulOperator } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
-import { OperatorConfigError } from '../../lib/errors/index.js';
+import { ColumnValueError, OperatorConfigError, RowFunctionError } from '../../lib/errors/index.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachRow } from './for-each-row.js';
 
 /** One output column of an aggregation. */
 export type Aggregation =
@@ -27,6 +26,8 @@ interface Group {
  * Per-key reductions after a KeyByOperator: count, sum, min, max and a user
  * reduce function. It keeps one group per key, checkpoints the groups, and
  * emits one row per key (`keyField` plus the aggregations) when its input ends.
+ * A row without a key, or with a non-number to sum, fails the split with a
+ * ColumnValueError; a reduce function that throws, with a RowFunctionError.
  */
 export class AggregateOperator extends Operator<AggregateConfig> implements StatefulOperator, FinishingOperator {
   private readonly keyField: string;
@@ -47,7 +48,7 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
 
   processSplit(_split: Split, payload?: SplitPayload): null {
     if (!payload) return null;
-    forEachRow(payload.toRows(), (row) => this.add(row));
+    payload.toRows().forEach((row, i) => this.add(row, i + 1));
     return null;
   }
 
@@ -74,9 +75,10 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
     }
   }
 
-  private add(row: Row): void {
+  /** Adds the `number`th row of its split (1-based) to its group. */
+  private add(row: Row, number: number): void {
     const key = row[this.keyField];
-    if (key === undefined || key === null) throw new Error(`no key in column '${this.keyField}' (is a KeyByOperator upstream?)`);
+    if (key === undefined || key === null) throw new ColumnValueError(this.keyField, number, 'not a key (is a KeyByOperator upstream?)', row);
     const id = groupId(key);
     let group = this.groups.get(id);
     if (!group) {
@@ -84,7 +86,7 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
       this.groups.set(id, group);
     }
     const values = group.values;
-    this.aggregations.forEach((aggregation, i) => (values[i] = step(aggregation, values[i], row)));
+    this.aggregations.forEach((aggregation, i) => (values[i] = step(this.names[i]!, aggregation, values[i], row, number)));
   }
 }
 
@@ -118,12 +120,13 @@ function initialValue(aggregation: Aggregation): unknown {
   }
 }
 
-function step(aggregation: Aggregation, current: unknown, row: Row): unknown {
+/** The aggregation `name` after the `number`th row of a split. */
+function step(name: string, aggregation: Aggregation, current: unknown, row: Row, number: number): unknown {
   switch (aggregation.op) {
     case 'count':
       return (current as number) + 1;
     case 'sum':
-      return (current as number) + numberIn(row, aggregation.field);
+      return (current as number) + numberIn(row, aggregation.field, number, `not a number, which sum '${name}' needs`);
     case 'min': {
       const value = row[aggregation.field];
       return value === null || value === undefined ? current : current === null || (value as number) < (current as number) ? value : current;
@@ -133,14 +136,19 @@ function step(aggregation: Aggregation, current: unknown, row: Row): unknown {
       return value === null || value === undefined ? current : current === null || (value as number) > (current as number) ? value : current;
     }
     case 'reduce':
-      return aggregation.fn(current, row);
+      try {
+        return aggregation.fn(current, row);
+      } catch (error) {
+        throw new RowFunctionError(number, row, error);
+      }
   }
 }
 
-function numberIn(row: Row, field: string): number {
+/** The number in `field` (a missing value counts 0). */
+function numberIn(row: Row, field: string, number: number, reason: string): number {
   const value = row[field];
   if (value === null || value === undefined) return 0;
-  if (typeof value !== 'number') throw new Error(`column '${field}' holds ${JSON.stringify(String(value))}, not a number`);
+  if (typeof value !== 'number') throw new ColumnValueError(field, number, reason, row);
   return value;
 }
 

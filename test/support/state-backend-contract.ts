@@ -1,4 +1,6 @@
 import type { ExecutionContext } from 'ava';
+import { StateBackendError } from '../../lib/index.js';
+import { deserializeError, serializeError } from '../../lib/errors/index.js';
 import type { StateBackend } from '../../state/state-backend.js';
 
 /**
@@ -26,4 +28,36 @@ export async function checkStateBackendContract(t: ExecutionContext, backend: St
   t.deepEqual(await backend.list('job/nothing/'), []);
   await backend.deletePrefix('job/checkpoints/1/');
   t.deepEqual(await backend.list('job/'), ['job/checkpoints/10/state/c.json', 'job/checkpoints/2/state/b.json']);
+}
+
+/**
+ * What a user sees when a backend cannot do what it is asked (its store is
+ * unreachable or missing, a file stands where a directory should be): every
+ * operation rejects with a StateBackendError that names the backend, the
+ * operation and the path of the key, keeps the underlying error as its
+ * cause (whose text `cause` matches) and is rebuilt in another process with
+ * its fields. A read of a missing key is an absence (undefined), this is not.
+ */
+export async function checkStateBackendFailures(t: ExecutionContext, backend: StateBackend, cause: RegExp): Promise<void> {
+  const attempts: Array<{ call: string; run: () => Promise<unknown>; operation: RegExp; path: RegExp }> = [
+    { call: 'write', run: () => backend.write('job/a.json', '{}'), operation: /^write$/, path: /job\/(a\.json|\.tmp-[\w-]+)$/ },
+    { call: 'writeIfAbsent', run: () => backend.writeIfAbsent('job/MANIFEST.json', '{}'), operation: /^write$/, path: /job\/(MANIFEST\.json|\.tmp-[\w-]+)$/ },
+    { call: 'read', run: () => backend.read('job/a.json'), operation: /^read$/, path: /job\/a\.json$/ },
+    { call: 'list', run: () => backend.list('job/'), operation: /^list$/, path: /job\/?$/ },
+    // A backend may list a prefix to delete it, and then fails listing it.
+    { call: 'deletePrefix', run: () => backend.deletePrefix('job/'), operation: /^(delete|list)$/, path: /job\/?$/ },
+  ];
+  for (const { call, run, operation, path } of attempts) {
+    const error = await t.throwsAsync(run(), { instanceOf: StateBackendError }, `${call} rejects with a StateBackendError`);
+    if (!error) continue;
+    t.is(error.backend, backend.url, `${call}: the error names the backend`);
+    t.regex(error.operation, operation, `${call}: the error names the operation`);
+    t.regex(error.key, path, `${call}: the error names the path of the key`);
+    t.true(error.message.includes(`${error.operation} ${error.key} failed: `), `${call}: the message names operation and path: ${error.message}`);
+    t.true(error.cause instanceof Error, `${call}: the underlying error is kept as the cause`);
+    t.regex(error.message, cause, `${call}: the message says what went wrong`);
+    const rebuilt = deserializeError(serializeError(error));
+    t.true(rebuilt instanceof StateBackendError, `${call}: another process rebuilds the error as a StateBackendError`);
+    t.like(rebuilt, { backend: error.backend, operation: error.operation, key: error.key, message: error.message });
+  }
 }
