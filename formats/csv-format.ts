@@ -126,11 +126,10 @@ async function readHead(path: string, bytes: number): Promise<Buffer> {
   }
 }
 
-/** A problem found while parsing, at a line counted from the start of the parsed bytes. */
-class RecordProblem extends Error {
-  constructor(readonly lines: number, readonly record: number, reason: string) {
-    super(reason);
-  }
+/** A record that is not a row of the layout: `lines` counts from the start of the parsed bytes. */
+interface RecordProblem {
+  lines: number;
+  reason: string;
 }
 
 /** Parses the CSV records of a byte range of a file laid out as `layout`. */
@@ -140,6 +139,16 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
   const { header, types } = layout;
   const converters = header.map((name) => converterFor(types[name]!));
   const typeNames = header.map((name) => types[name]!);
+  // csv-parse cannot be stopped from on_record without throwing, so the first problem is kept and later records are skipped.
+  let problem: RecordProblem | undefined;
+  const rowOf = (fields: string[], info: Info): Row | null => {
+    if (problem) return null;
+    const conversion = toRow(fields, header, converters, typeNames);
+    if ('row' in conversion) return conversion.row;
+    problem = { lines: info.lines, reason: conversion.reason };
+    return null;
+  };
+  let rows: Row[];
   try {
     const options = {
       delimiter: layout.delimiter,
@@ -148,21 +157,28 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
       escape: layout.quote,
       relax_column_count: true,
       skip_empty_lines: true,
-      on_record: (fields: string[], info: Info) => toRow(fields, info, header, converters, typeNames),
+      on_record: rowOf,
     };
     // on_record turns each record into a row object, which csv-parse's types do not model.
-    return parse(bytes, options as unknown as Options) as unknown as Row[];
+    rows = parse(bytes, options as unknown as Options) as unknown as Row[];
   } catch (error) {
-    const lines = error instanceof RecordProblem ? error.lines : (error as { lines?: number }).lines;
-    const firstLine = await lineNumberAt(range.path, offset);
-    throw new InputFormatError({
-      file: range.path,
-      line: lines === undefined ? undefined : firstLine + lines - 1,
-      record: lineText(bytes, lines),
-      reason: (error as Error).message,
-      cause: error instanceof RecordProblem ? undefined : error,
-    });
+    // A malformed record after the first problem is not what the user must fix first: the problem before it is reported.
+    if (!problem) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, (error as Error).message, error);
   }
+  if (problem) throw await formatError(range.path, offset, bytes, problem.lines, problem.reason);
+  return rows!;
+}
+
+/** The InputFormatError for a problem at the 1-based `lines` of `bytes`, read from `offset` of `path`. */
+async function formatError(path: string, offset: number, bytes: Buffer, lines: number | undefined, reason: string, cause?: unknown): Promise<InputFormatError> {
+  const firstLine = await lineNumberAt(path, offset);
+  return new InputFormatError({
+    file: path,
+    line: lines === undefined ? undefined : firstLine + lines - 1,
+    record: lineText(bytes, lines),
+    reason,
+    cause,
+  });
 }
 
 /** The text of the 1-based `line` of `bytes`, or undefined without one. */
@@ -182,20 +198,19 @@ type Converter = (text: string) => unknown;
 
 const INVALID = Symbol('invalid');
 
-function toRow(fields: string[], info: Info, header: string[], converters: Converter[], typeNames: CsvColumnType[]): Row {
+/** The record's fields as a row, or why they are not one. */
+function toRow(fields: string[], header: string[], converters: Converter[], typeNames: CsvColumnType[]): { row: Row } | { reason: string } {
   if (fields.length !== header.length) {
-    throw new RecordProblem(info.lines, info.records, `expected ${header.length} fields (${header.join(', ')}), got ${fields.length}`);
+    return { reason: `expected ${header.length} fields (${header.join(', ')}), got ${fields.length}` };
   }
   const row: Row = {};
   for (let i = 0; i < header.length; i++) {
     const text = fields[i]!;
     const value = text === '' ? null : converters[i]!(text);
-    if (value === INVALID) {
-      throw new RecordProblem(info.lines, info.records, `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}`);
-    }
+    if (value === INVALID) return { reason: `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}` };
     row[header[i]!] = value;
   }
-  return row;
+  return { row };
 }
 
 function converterFor(type: CsvColumnType): Converter {

@@ -86,6 +86,17 @@ test('a CSV quote that is never closed: the line csv-parse stopped at and its te
   t.regex(error.reason, /Quote Not Closed/);
 });
 
+test('a CSV row with the wrong number of fields before a quote that is never closed, both past the rows types are inferred from: the first problem is the one named', async (t) => {
+  const lines = ['id,name', ...Array.from({ length: 1100 }, (_, i) => `${i},n${i}`)];
+  lines[1051] = '1050';
+  lines[1081] = '1080,"unclosed';
+  const error = await readError(t, 'first.csv', lines.join('\n') + '\n');
+  t.is(error.line, 1052);
+  t.is(error.record, '1050');
+  t.is(error.reason, 'expected 2 fields (id, name), got 1');
+  t.is(error.cause, undefined, 'a record the layout refuses has no underlying error');
+});
+
 test('a Parquet file that cannot be read has no line and no record', async (t) => {
   const error = await readError(t, 'broken.parquet', Buffer.from('PAR1 this is not parquet PAR1'));
   t.is(error.line, undefined);
