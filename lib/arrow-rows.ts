@@ -130,16 +130,16 @@ function inferVector(name: string, values: unknown[]): Vector {
 }
 
 /**
- * Arrays and objects. Arrow infers their type from the first value and either
- * throws a bare TypeError when later ones do not fit or silently turns them
- * into NaN or null (a struct field that was a number and is now a string, an
- * empty array followed by full ones), so the shapes are unified here first, a
- * conflict names its row, and values of differing shapes get the unified type.
+ * Arrays and objects, as the type their shapes unify to. Arrow's own
+ * inference goes by the first value: it throws a bare TypeError when later
+ * ones do not fit or silently turns them into NaN or null (a struct field that
+ * was a number and is now a string, an empty array followed by full ones),
+ * and where it succeeds it drops a struct field that is null in every row and
+ * makes strings in structs dictionaries. So the shapes are unified here, a
+ * conflict names its row, and every value gets the unified type.
  */
 function nestedVector(name: string, values: unknown[]): Vector {
   let merged: Shape = NULL_SHAPE;
-  let first: string | undefined;
-  let uniform = true;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (value === null || value === undefined) continue;
@@ -148,21 +148,9 @@ function nestedVector(name: string, values: unknown[]): Vector {
     const next = unify(merged, shape);
     if (next instanceof ShapeConflict) throw new SchemaInferenceError(name, i + 1, [describe(merged), describe(shape)], value);
     merged = next;
-    const description = describe(shape);
-    first ??= description;
-    if (description !== first) uniform = false;
   }
   // Arrow reads a struct field a value lacks as '' or 0, not null.
   const complete = hasStruct(merged) ? values.map((value) => withAllFields(value, merged)) : values;
-  // Arrow infers the type from the first value, which holds for the others only when they all have its shape,
-  // and not always then (an empty array inside the first value).
-  if (uniform) {
-    try {
-      return vectorFromArray(complete);
-    } catch {
-      // falls through to the explicit type
-    }
-  }
   return vectorFromArray(complete, arrowType(merged));
 }
 

@@ -3,11 +3,11 @@
  * it, and SchemaInferenceError for each kind of column that mixes types.
  */
 import test from 'ava';
-import { Field, Int32, Schema, Type, vectorFromArray, Table } from 'apache-arrow';
+import { DataType, Field, Int32, Precision, Schema, TimeUnit, Type, vectorFromArray, Table } from 'apache-arrow';
 import {
   FileSink, Job, MapOperator, OperatorError, SchemaInferenceError, SourceOperator, Split, SplitPayload, Stage, type Row,
 } from '../lib/index.js';
-import { isolatedState, tempDir } from './support/files.js';
+import { isolatedState, readParquetDir, tempDir } from './support/files.js';
 
 function typeOf(rows: Row[], column = 'a'): string {
   return String(SplitPayload.fromRows(rows, 's/1').schema.fields.find((field) => field.name === column)!.type);
@@ -99,3 +99,77 @@ test('a map that makes a column mix types fails the job with SchemaInferenceErro
   t.is(cause.row, 3);
   t.deepEqual(cause.types, ['number[]', 'string[]']);
 });
+
+/** An Arrow type spelled from its type ids (not Arrow's own toString): `List<Float64>`, `Struct<{ id: Float64 }>`. */
+function typeName(type: DataType): string {
+  switch (type.typeId) {
+    case Type.Float: return (type as unknown as { precision: Precision }).precision === Precision.DOUBLE ? 'Float64' : 'Float';
+    case Type.Int: return `Int${(type as unknown as { bitWidth: number }).bitWidth}`;
+    case Type.Timestamp: return `Timestamp[${TimeUnit[(type as unknown as { unit: TimeUnit }).unit]}]`;
+    case Type.List: return `List<${typeName(type.children[0]!.type)}>`;
+    case Type.Struct: return `Struct<{ ${type.children.map((field) => `${field.name}: ${typeName(field.type)}`).join(', ')} }>`;
+    default: return Type[type.typeId];
+  }
+}
+
+/** Nested columns, each with the type docs/api.md gives it: numbers float64, strings utf8, ..., at any depth. */
+const nestedColumns: { title: string; values: unknown[]; type: string }[] = [
+  { title: 'lists of numbers', values: [[1, 2], [3]], type: 'List<Float64>' },
+  { title: 'lists of strings', values: [['a', 'b'], ['c']], type: 'List<Utf8>' },
+  { title: 'lists of booleans', values: [[true], [false]], type: 'List<Bool>' },
+  { title: 'lists of bigints', values: [[1n], [2n, 3n]], type: 'List<Int64>' },
+  { title: 'lists of Dates', values: [[new Date(0)], [new Date(1000)]], type: 'List<Timestamp[MILLISECOND]>' },
+  { title: 'lists with nulls inside, and null lists', values: [[1, null], null, [null, 3]], type: 'List<Float64>' },
+  { title: 'an empty list first', values: [[], ['x']], type: 'List<Utf8>' },
+  { title: 'lists whose items are all null', values: [[null], [null]], type: 'List<Null>' },
+  { title: 'lists of lists', values: [[[1], [2, 3]], [[4]]], type: 'List<List<Float64>>' },
+  { title: 'structs of every row the same shape', values: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }], type: 'Struct<{ id: Float64, name: Utf8 }>' },
+  { title: 'structs with a null field', values: [{ id: 1, name: 'a' }, { id: 2, name: null }], type: 'Struct<{ id: Float64, name: Utf8 }>' },
+  { title: 'structs with a field missing', values: [{ id: 1 }, { id: 2, name: 'b' }], type: 'Struct<{ id: Float64, name: Utf8 }>' },
+  { title: 'structs with a field null in every row', values: [{ id: 1, note: null }, { id: 2, note: null }], type: 'Struct<{ id: Float64, note: Null }>' },
+  { title: 'structs in structs', values: [{ o: { n: 'a', k: 1 } }, { o: { n: 'b', k: 2 } }], type: 'Struct<{ o: Struct<{ n: Utf8, k: Float64 }> }>' },
+  { title: 'structs holding lists', values: [{ tags: ['x'] }, { tags: ['y', 'z'] }], type: 'Struct<{ tags: List<Utf8> }>' },
+  { title: 'lists of structs', values: [[{ id: 1, name: 'a' }], [{ id: 2, name: 'b' }, { id: 3, name: 'c' }]], type: 'List<Struct<{ id: Float64, name: Utf8 }>>' },
+  { title: 'a single struct', values: [{ name: 'a', at: new Date(5), big: 7n, ok: true }], type: 'Struct<{ name: Utf8, at: Timestamp[MILLISECOND], big: Int64, ok: Bool }>' },
+];
+
+for (const column of nestedColumns) {
+  test(`${column.title} become ${column.type}, whatever shape the first row has`, (t) => {
+    const rows = column.values.map((a) => ({ a }));
+    t.is(typeName(SplitPayload.fromRows(rows, 's/1').schema.fields[0]!.type), column.type);
+    t.is(typeName(SplitPayload.fromRows([...rows].reverse(), 's/1').schema.fields[0]!.type), column.type, 'in reverse order');
+  });
+}
+
+test('nested values written to Parquet by the FileSink read back the same with hyparquet, a missing field or one null in every row as null', async (t) => {
+  const out = await tempDir();
+  const rows: Row[] = [
+    { id: 1, scores: [1.5, 2], tags: ['a', 'b'], owner: { name: 'ann', age: 31, note: null }, items: [{ sku: 'x', qty: 2 }], meta: { source: 'web', note: null } },
+    { id: 2, scores: [null, 3], tags: [], owner: { name: 'bob', note: null }, items: [{ sku: 'y', qty: 1 }, { sku: 'z', qty: null }], meta: { source: 'shop', note: null } },
+    { id: 3, scores: null, tags: ['c'], owner: null, items: [], meta: { source: 'web', note: null } },
+  ];
+  const job = new Job({ jobId: 'nested-parquet' });
+  job.addStage(new Stage('source', RowsSource, { rows }, 1));
+  job.addStage(new Stage('sink', FileSink, { path: out, format: 'parquet' }, 1), ['source']);
+  await job.createRunner(isolatedState()).run();
+  t.deepEqual(await readParquetDir(out), [
+    { id: 1, scores: [1.5, 2], tags: ['a', 'b'], owner: { name: 'ann', age: 31, note: null }, items: [{ sku: 'x', qty: 2 }], meta: { source: 'web', note: null } },
+    { id: 2, scores: [null, 3], tags: [], owner: { name: 'bob', age: null, note: null }, items: [{ sku: 'y', qty: 1 }, { sku: 'z', qty: null }], meta: { source: 'shop', note: null } },
+    { id: 3, scores: null, tags: ['c'], owner: null, items: [], meta: { source: 'web', note: null } },
+  ]);
+});
+
+const nestedMixes: { title: string; values: unknown[]; row: number; types: [string, string] }[] = [
+  { title: 'a list and a struct', values: [[1], { x: 1 }], row: 2, types: ['number[]', '{ x: number }'] },
+  { title: 'lists of structs whose field changes type', values: [[{ x: 1 }], [{ x: 'one' }]], row: 2, types: ['{ x: number }[]', '{ x: string }[]'] },
+  { title: 'lists of lists of numbers and of strings', values: [[[1]], [['x']]], row: 2, types: ['number[][]', 'string[][]'] },
+  { title: 'a struct field that is a list, then a struct', values: [{ k: [1] }, { k: { n: 1 } }], row: 2, types: ['{ k: number[] }', '{ k: { n: number } }'] },
+];
+
+for (const mix of nestedMixes) {
+  test(`nested values mixing ${mix.title} raise SchemaInferenceError naming the row and both shapes`, (t) => {
+    const error = t.throws(() => SplitPayload.fromRows(mix.values.map((a) => ({ a })), 's/1').schema, { instanceOf: SchemaInferenceError })!;
+    t.is(error.row, mix.row);
+    t.deepEqual(error.types, mix.types);
+  });
+}
