@@ -15,7 +15,7 @@ export type Row = Record<string, unknown>;
  * Builds a table from rows. Columns named in `hint` keep the hint's type (so a
  * map over an int32 column stays int32); other columns are inferred: numbers as
  * float64, strings as utf8, booleans, bigints as int64, Dates as timestamps,
- * anything else (objects, arrays) as Arrow infers it.
+ * arrays and objects as lists and structs of these, one type per column.
  */
 export function rowsToTable(rows: readonly Row[], hint?: Schema): Table {
   const names = columnNames(rows);

@@ -56,7 +56,7 @@ export class WebHdfsStateBackend implements StateBackend {
     const temporary = await this.writeTemporary(path, data);
     if (await this.rename(temporary, path)) return;
     await this.call('delete', path, (client, done) => client.unlink(path, false, done));
-    if (!(await this.rename(temporary, path))) throw new StateBackendError(this.url, 'rename', path, `WebHDFS ${this.url}: could not rename ${temporary} onto ${path}`);
+    if (!(await this.rename(temporary, path))) throw this.failure('write', path, new Error(`could not rename ${temporary} onto it`));
   }
 
   async writeIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {

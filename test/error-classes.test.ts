@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as api from '../lib/index.js';
 import {
-  ActorExitedError, CheckpointError, InputFormatError, OperatorError, RestoreRefusedError, SolsticeError, WorkerLostError,
+  ActorExitedError, CheckpointError, ColumnValueError, InputFormatError, OperatorError, RestoreRefusedError, SolsticeError, StateBackendError, WorkerLostError,
 } from '../lib/index.js';
 import { deserializeError, serializeError } from '../lib/errors/index.js';
 
@@ -52,6 +52,10 @@ test('a process that loaded only the deserializing module rebuilds each error as
     new InputFormatError({ file: '/data/orders.jsonl', line: 301, record: '{"id": 3,', reason: 'malformed JSON' }),
     new RestoreRefusedError('totals', 2, 3),
     new ActorExitedError({ pid: 4242, code: 1, signal: null }),
+    new StateBackendError('file:///state', 'write', '/state/job/a.json', 'Local directory /state: write /state/job/a.json failed: ENOSPC: no space left on device', {
+      cause: Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }),
+    }),
+    new ColumnValueError('amount', 2, "not a number, which sum 'total' needs", { amount: '12,50' }),
   ];
   const child = fork(DESERIALIZING_PROCESS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [ready] = (await once(child, 'message')) as [string];
@@ -89,6 +93,18 @@ test('a process that loaded only the deserializing module rebuilds each error as
     chain: ['ActorExitedError', 'SolsticeError', 'Error'],
     message: 'Actor (pid 4242) exited with code 1 before the actor was created',
     details: { exit: { pid: 4242, code: 1, signal: null } },
+    cause: null,
+  });
+  t.deepEqual(rebuilt[5], {
+    chain: ['StateBackendError', 'SolsticeError', 'Error'],
+    message: 'Local directory /state: write /state/job/a.json failed: ENOSPC: no space left on device',
+    details: { backend: 'file:///state', operation: 'write', key: '/state/job/a.json' },
+    cause: 'Error',
+  });
+  t.deepEqual(rebuilt[6], {
+    chain: ['ColumnValueError', 'SolsticeError', 'Error'],
+    message: `Row 2 ({"amount":"12,50"}): column 'amount' holds "12,50", not a number, which sum 'total' needs`,
+    details: { column: 'amount', row: 2, reason: "not a number, which sum 'total' needs" },
     cause: null,
   });
 });
