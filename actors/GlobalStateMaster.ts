@@ -230,15 +230,17 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
       checkpointId: id,
       createdAt: new Date().toISOString(),
       final: acks.every((ack) => ack.final),
-      stages: Object.fromEntries(acks.map((ack) => [ack.stage, ack.snapshot!])),
+      stages: Object.assign({}, ...acks.map((ack) => ack.snapshots)),
       inFlight: acks.flatMap((ack) => ack.inFlight),
     };
     await this.store.publish(manifest);
     this.log.info({ checkpointId: id, final: manifest.final }, 'checkpoint published');
     // Before the commit: the final commit ends the job, and nothing may still be deleting then.
     await this.store.retain(this.params.retain).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove old checkpoints'));
+    // Each master commits the stages it saved.
+    const savedBy = new Map(acks.map((ack) => [ack.stage, ack.snapshots ?? {}]));
     await Promise.all(
-      Object.entries(this.masters).map(([stage, master]) => master.ask('commitCheckpoint', id, manifest.stages[stage], manifest.final)),
+      Object.entries(this.masters).map(([head, master]) => master.ask('commitCheckpoint', id, savedBy.get(head) ?? {}, manifest.final)),
     );
     return manifest;
   }

@@ -8,13 +8,14 @@ import type { StageMasterParams, StageMetrics, StageOutcome } from '../protocol/
 import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
-import { masterModeOf, masterPlacementOf, workerModeOf } from './placement.js';
+import { masterModeOf, masterPlacementOf, workerModeOf } from '../lib/placement-config.js';
 import type { MasterKind, WorkerHost } from '../lib/placement-config.js';
 import type { Heartbeats } from './heartbeats.js';
 import { superviseMaster } from './master-supervision.js';
 import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET, untyped } from './master-link.js';
+import { chainName, chainOf, planChains, type StageChain } from '../lib/chaining.js';
 import { assignWorkerHosts, liveHosts } from '../cluster/worker-hosts.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
@@ -32,13 +33,16 @@ export default class MetaService implements MetaServiceApi {
   private params!: MetaServiceParams;
   private job!: JobGraph;
   private stateMaster!: ChildActor<GlobalStateMasterApi>;
+  /** The job's stages fused into chains (lib/chaining.ts): one StageMaster each. */
+  private chains: StageChain[] = [];
+  /** The StageMaster of each chain, by the chain's first stage. */
   private readonly masters = new Map<string, ChildActor<StageMasterApi>>();
   private state: JobState = 'initialized';
   private firstError: SerializedError | undefined;
   private resumedFrom: number | undefined;
   private firstCheckpointId = 1;
   private log!: Logger;
-  /** Masters (by stage, or GlobalStateMaster) whose process or thread has ended; a promise per stage master that resolves then. */
+  /** Masters (by chain head, or GlobalStateMaster) whose process or thread has ended; a promise per stage master that resolves then. */
   private readonly lostMasters = new Set<string>();
   private readonly masterLost = new Map<string, Promise<StageOutcome>>();
   private releaseExitListeners: (() => void) | undefined;
@@ -57,17 +61,19 @@ export default class MetaService implements MetaServiceApi {
     const firstCheckpointId = (await store.highestId()) + 1;
     this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
+    this.chains = planChains(this.job, this.params.placement);
     const { workerHosts, masterHosts } = await this.placeOnHosts();
+    const heads = this.chains.map((chain) => chain.head);
     const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
     const stateParams: GlobalStateMasterParams = {
-      spec, stages: this.job.stageNames, sources, firstCheckpointId,
+      spec, stages: heads, sources, firstCheckpointId,
       intervalSecs: this.job.options.checkpointIntervalSecs,
       intervalRecords: this.job.options.checkpointIntervalRecords,
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
       finalRetrySecs: this.job.options.finalCheckpointRetrySecs ?? DEFAULT_FINAL_CHECKPOINT_RETRY_SECS,
     };
     const { placement } = this.params;
-    const masterModes = [masterModeOf(placement, 'GlobalStateMaster'), ...this.job.stageNames.map((stage) => masterModeOf(placement, 'StageMaster', stage))];
+    const masterModes = [masterModeOf(placement, 'GlobalStateMaster'), ...heads.map((head) => masterModeOf(placement, 'StageMaster', head))];
     this.releaseExitListeners = reserveExitListeners(masterModes.filter((mode) => mode === 'forked').length);
     const stateMasterPlace = masterPlacementOf(placement, 'GlobalStateMaster');
     this.stateMaster = await context.createChild('GlobalStateMaster', {
@@ -77,30 +83,32 @@ export default class MetaService implements MetaServiceApi {
     // Stages start together: workers in other processes load in parallel. All are awaited before a failure is
     // thrown: Comedy destroys a failed actor's children as it fails, and a child still starting then would
     // reject that destruction with nobody to hear it.
-    const stagePlaces = this.job.stageNames.map((stage) => {
-      const place = masterPlacementOf(placement, 'StageMaster', stage);
-      return { mode: place.mode, ...masterHosts?.place(`StageMaster of '${stage}'`, place) };
+    const stagePlaces = this.chains.map(({ head }) => {
+      const place = masterPlacementOf(placement, 'StageMaster', head);
+      return { mode: place.mode, ...masterHosts?.place(`StageMaster of '${head}'`, place) };
     });
-    const created = await Promise.allSettled(this.job.stageNames.map((stage, index) => {
+    const created = await Promise.allSettled(this.chains.map((chain, index) => {
+      const restore = Object.fromEntries(chain.stages.flatMap((stage) => (resumed?.stages[stage] ? [[stage, resumed.stages[stage]]] : [])));
       const params: StageMasterParams = {
-        spec, stage, placement: this.params.placement,
+        spec, chain: [...chain.stages], placement: this.params.placement,
         firstEpoch: firstCheckpointId,
-        restore: resumed?.stages[stage],
-        workerHosts: workerHosts?.get(stage),
+        restore: resumed ? restore : undefined,
+        workerHosts: workerHosts?.get(chain.head),
       };
-      return context.createChild('StageMaster', { ...stagePlaces[index]!, name: `StageMaster-${stage}`, params });
+      return context.createChild('StageMaster', { ...stagePlaces[index]!, name: `StageMaster-${chainName(chain)}`, params });
     }));
     const failed = created.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
-    this.job.stageNames.forEach((stage, index) => {
+    this.chains.forEach(({ head }, index) => {
       const master = (created[index] as PromiseFulfilledResult<ChildActor<StageMasterApi>>).value;
-      this.masters.set(stage, master);
-      this.watchMaster(master, 'StageMaster', stage);
+      this.masters.set(head, master);
+      this.watchMaster(master, 'StageMaster', head);
     });
     // A master in this process gets refs of the others; one outside it reaches them through relay() (actors/master-link.ts).
-    for (const [stage, master] of this.masters) {
-      const upstreams = this.job.upstreamsOf(stage);
-      if (masterModeOf(placement, 'StageMaster', stage) === 'in-process') {
+    for (const [head, master] of this.masters) {
+      // Each upstream stage ends a chain; the master of that chain is named by its first stage.
+      const upstreams = this.job.upstreamsOf(head).map((stage) => chainOf(this.chains, stage).head);
+      if (masterModeOf(placement, 'StageMaster', head) === 'in-process') {
         await master.ask('connect', { upstreams }, this.stateMaster, ...upstreams.map((name) => this.masters.get(name)!));
       } else {
         // An object, not the array itself: Comedy takes a lone array argument as the list of arguments.
@@ -145,7 +153,7 @@ export default class MetaService implements MetaServiceApi {
       const error = serializeError(new MasterLostError(kind, stage, how));
       this.lostMasters.add(key);
       this.log.error({ master: kind, stage, exit }, 'master lost');
-      if (stage !== undefined) lost({ metrics: lostStageMetrics(stage), error });
+      if (stage !== undefined) lost({ metrics: lostStageMetrics(chainOf(this.chains, stage).stages), error });
       this.onStageError(error);
     });
     if (heartbeats) this.masterHeartbeats.push(heartbeats);
@@ -160,6 +168,7 @@ export default class MetaService implements MetaServiceApi {
     const { placement } = this.params;
     const stages = this.job.stageNames;
     const remoteWorkers = stages.some((stage) => workerModeOf(placement, stage) === 'remote');
+    // A chain's workers run every stage of it: they are placed per chain.
     const remoteMasters = masterModeOf(placement, 'GlobalStateMaster') === 'remote' || stages.some((stage) => masterModeOf(placement, 'StageMaster', stage) === 'remote');
     if (!remoteWorkers && !remoteMasters) return {};
     const hosts = placement.hosts ?? [];
@@ -167,7 +176,7 @@ export default class MetaService implements MetaServiceApi {
     // A remote MetaService took the first host that answered (lib/runner.ts): its children begin with the next.
     const masterHosts = new MasterHostPicker(live, hosts, masterModeOf(placement, 'MetaService') === 'remote' ? 1 : 0);
     if (!remoteWorkers) return { masterHosts };
-    const workers = new Map(stages.map((stage) => [stage, this.job.getStage(stage).bounds.min]));
+    const workers = new Map(this.chains.map((chain) => [chain.head, chain.bounds.min]));
     const placed = assignWorkerHosts(workers, live);
     this.log.info({ hosts: Object.fromEntries([...placed].map(([stage, hosts]) => [stage, hosts.map((h) => `${h.host}:${h.port}`)])) }, 'placed workers');
     return { workerHosts: placed, masterHosts };
@@ -202,7 +211,7 @@ export default class MetaService implements MetaServiceApi {
     const outcomes = await Promise.all(
       [...this.masters.entries()].map(async ([stage, master]) => {
         const ran: Promise<StageOutcome> = master.ask('run').catch((error: unknown) => ({
-          metrics: undefined as unknown as StageMetrics, error: serializeError(error),
+          metrics: lostStageMetrics(chainOf(this.chains, stage).stages), error: serializeError(error),
         }));
         // A master that is lost never answers; its loss is its outcome.
         const outcome = await Promise.race([ran, this.masterLost.get(stage) ?? new Promise<never>(() => undefined)]);
@@ -240,12 +249,15 @@ export default class MetaService implements MetaServiceApi {
     };
   }
 
+  /** Every stage's metrics, in stage order; `final` holds the masters' outcomes once they have ended. */
   async metrics(final?: StageOutcome[]): Promise<StageMetrics[]> {
-    return Promise.all([...this.masters].map(async ([stage, master], i) => {
+    const perMaster = await Promise.all([...this.masters].map(async ([head, master], i) => {
       if (final?.[i]?.metrics) return final[i]!.metrics;
-      if (this.lostMasters.has(stage)) return lostStageMetrics(stage);
+      if (this.lostMasters.has(head)) return lostStageMetrics(chainOf(this.chains, head).stages);
       return master.ask('metrics');
     }));
+    const byStage = new Map(perMaster.flat().map((metrics) => [metrics.stage, metrics]));
+    return this.job.stageNames.flatMap((stage) => byStage.get(stage) ?? []);
   }
 
   private onStageError(error: SerializedError): void {
@@ -273,9 +285,9 @@ export default class MetaService implements MetaServiceApi {
   }
 }
 
-/** What is known of a stage whose master was lost: nothing more than that it failed. */
-function lostStageMetrics(stage: string): StageMetrics {
-  return {
+/** What is known of the stages whose master was lost: nothing more than that they failed. */
+function lostStageMetrics(stages: readonly string[]): StageMetrics[] {
+  return stages.map((stage) => ({
     stage, state: 'failed', workers: 0, splitsIn: 0, splitsOut: 0, rowsIn: 0, rowsOut: 0, inFlight: 0, queued: 0, buffered: 0, maxBuffered: 0, bufferCapacity: 0,
-  };
+  }));
 }

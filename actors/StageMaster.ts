@@ -2,6 +2,7 @@ import { ActorExitedError, JobStoppedError, RestoreRefusedError, WorkerLostError
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
+import { chainBounds, chainBufferBound, chainName } from '../lib/chaining.js';
 import { splitIdOf } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
@@ -10,9 +11,9 @@ import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import type {
-  NextSplitReply, OutputEntry, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState,
+  NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState,
 } from '../protocol/messages.js';
-import { workerModeOf } from './placement.js';
+import { workerModeOf } from '../lib/placement-config.js';
 import { workerCreator } from './stage/worker-creation.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { relayLink, STATE_MASTER_TARGET } from './master-link.js';
@@ -25,6 +26,7 @@ import type { StageInput, StageInputContext } from './stage/stage-input.js';
 import { defaultStagePolicies, type StagePolicies } from './stage/stage-policies.js';
 import { UpstreamInput } from './stage/upstream-input.js';
 import { WorkQueue } from './stage/work-queue.js';
+import { ChainCounts } from './stage/chain-counts.js';
 import { WorkerPool } from './stage/worker-pool.js';
 import { SplitDispatcher } from './stage/split-dispatcher.js';
 
@@ -44,7 +46,10 @@ import { SplitDispatcher } from './stage/split-dispatcher.js';
 export default class StageMaster implements StageMasterApi {
   private params!: StageMasterParams;
   private job!: JobGraph;
+  /** The chain's first stage: where its input comes in. */
   private stage!: Stage;
+  private chain!: string[];
+  private counts!: ChainCounts;
   private log!: Logger;
   private context!: ActorContext<StageMasterParams, MetaServiceApi>;
   private policies!: StagePolicies;
@@ -59,7 +64,6 @@ export default class StageMaster implements StageMasterApi {
   private outcomeSettled = false;
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
-  private counts = { splitsIn: 0, splitsOut: 0, rowsIn: 0, rowsOut: 0 };
   private capacity = 0;
   private releaseExitListeners: (() => void) | undefined;
   private resolveFinished!: (outcome: StageOutcome) => void;
@@ -71,16 +75,21 @@ export default class StageMaster implements StageMasterApi {
     this.context = actorContext<StageMasterParams, MetaServiceApi>(self);
     const params = this.context.params;
     this.params = params;
-    this.log = createLogger(params.spec.logLevel, { actor: 'StageMaster', job: params.spec.jobId, stage: params.stage });
+    this.chain = params.chain;
+    this.log = createLogger(params.spec.logLevel, { actor: 'StageMaster', job: params.spec.jobId, stage: chainName({ stages: params.chain }) });
     this.job = await loadJob(params.spec);
-    this.stage = this.job.getStage(params.stage);
-    const downstreams = this.job.downstreamsOf(params.stage);
-    this.capacity = this.job.maxBufferedSplitsOf(params.stage);
-    this.policies = defaultStagePolicies({ hasDownstream: downstreams.length > 0, bufferCapacity: this.capacity, workers: this.stage.bounds.min });
+    this.stage = this.job.getStage(this.chain[0]!);
+    this.counts = new ChainCounts(this.chain);
+    const operators = this.chain.map((stage) => this.job.getStage(stage).operator);
+    const downstreams = this.job.downstreamsOf(this.chain[this.chain.length - 1]!);
+    this.capacity = chainBufferBound(this.job, this.chain);
+    this.policies = defaultStagePolicies({ hasDownstream: downstreams.length > 0, bufferCapacity: this.capacity, workers: chainBounds(this.job, this.chain).min });
     const workerCount = this.policies.autoscaler.desiredWorkers({ workers: 0, queued: 0, inFlight: 0, buffered: 0 });
-    const restoredWorkers = params.restore?.workers ?? [];
-    if (restoredWorkers.length > 0 && restoredWorkers.length !== workerCount && restoredWorkers.some((w) => w.stateKey || w.transaction)) {
-      throw new RestoreRefusedError(params.stage, restoredWorkers.length, workerCount);
+    for (const stage of this.chain) {
+      const restoredWorkers = params.restore?.[stage]?.workers ?? [];
+      if (restoredWorkers.length > 0 && restoredWorkers.length !== workerCount && restoredWorkers.some((w) => w.stateKey || w.transaction)) {
+        throw new RestoreRefusedError(stage, restoredWorkers.length, workerCount);
+      }
     }
     this.output = new OutputBuffer(downstreams, params.firstEpoch - 1);
     this.queue = new WorkQueue(workerCount);
@@ -88,17 +97,15 @@ export default class StageMaster implements StageMasterApi {
     this.workers = this.createPool(workerCount);
     this.epochs = new EpochCoordinator(
       {
-        stage: params.stage, log: this.log, workers: this.workers, output: this.output,
+        chain: this.chain, log: this.log, workers: this.workers, output: this.output,
         input: () => this.input!, stateMaster: () => this.stateMaster, heldSplitIds: () => this.heldSplitIds(),
-        addOutput: (entry, rowsOut) => {
-          this.counts.rowsOut += rowsOut;
-          this.addOutput(entry);
-        },
-        fail: (error) => this.fail(error), pump: () => this.pump(),
+        finished: (result) => this.addResult(result, true), fail: (error) => this.fail(error), pump: () => this.pump(),
       },
       {
-        firstEpoch: params.firstEpoch, aligned: isStatefulOperatorClass(this.stage.operator),
-        finishing: isFinishing(this.stage.operator.prototype as object), finished: params.restore?.finished === true,
+        firstEpoch: params.firstEpoch,
+        aligned: operators.some((operator) => isStatefulOperatorClass(operator)),
+        finishing: operators.some((operator) => isFinishing(operator.prototype as object)),
+        finished: this.chain.every((stage, i) => !isFinishing(operators[i]!.prototype as object) || params.restore?.[stage]?.finished === true),
       },
     );
     const failure = await this.workers.add(workerCount);
@@ -107,7 +114,7 @@ export default class StageMaster implements StageMasterApi {
     if (!(failure.reason instanceof ActorExitedError)) throw failure.reason;
     // A worker whose process or thread died while starting is lost like one that dies later: the stage
     // starts without workers and fails at once, and the runner restarts the job as its policy allows.
-    this.fail(serializeError(new WorkerLostError(params.stage, failure.index, undefined, describeExit(failure.reason.exit), true)));
+    this.fail(serializeError(new WorkerLostError(this.stage.name, failure.index, undefined, describeExit(failure.reason.exit), true)));
   }
 
   /**
@@ -118,11 +125,11 @@ export default class StageMaster implements StageMasterApi {
    */
   private createPool(workerCount: number): WorkerPool {
     const { params, job } = this;
-    const forked = workerModeOf(params.placement, params.stage) === 'forked';
+    const forked = workerModeOf(params.placement, this.stage.name) === 'forked';
     this.releaseExitListeners = reserveExitListeners(forked ? this.stage.bounds.max : 0);
     return new WorkerPool({
       create: workerCreator(this.context, job, workerCount),
-      heartbeatTimeoutMs: job.supervisionOf(params.stage).heartbeatTimeoutSecs * 1000,
+      heartbeatTimeoutMs: job.supervisionOf(this.stage.name).heartbeatTimeoutSecs * 1000,
       onLost: (index, exit, killedBecause) => this.workerLost(index, exit, killedBecause),
       log: this.log,
     });
@@ -132,7 +139,7 @@ export default class StageMaster implements StageMasterApi {
     // Exits after the stage has ended are its workers being shut down.
     if (this.outcomeSettled) return;
     const splitId = this.dispatcher.heldBy(index);
-    const error = new WorkerLostError(this.params.stage, index, splitId, describeExit(exit, killedBecause));
+    const error = new WorkerLostError(this.stage.name, index, splitId, describeExit(exit, killedBecause));
     this.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
     // An idle worker's request for its next split is still open; Comedy destroys this master only once
     // every request it is handling has been answered. The answer goes nowhere: the worker is gone.
@@ -154,7 +161,7 @@ export default class StageMaster implements StageMasterApi {
       stopping: () => this.stopping, fail: (error) => this.fail(error), abort: (reason) => this.abort(reason), pump: () => this.pump(),
     };
     this.input = upstreams.length === 0
-      ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.source)
+      ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.[this.stage.name]?.source)
       : new UpstreamInput(
         inputContext,
         upstreams.map((stage, i) => ({ stage, link: upstreamLinks[i] ?? relayLink<StageMasterApi>(this.context.parent, stage) })),
@@ -188,8 +195,8 @@ export default class StageMaster implements StageMasterApi {
   }
 
   /** State master -> master: checkpoint `checkpointId` is published; sinks make its writes visible. */
-  async commitCheckpoint(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void> {
-    await this.epochs.commit(checkpointId, snapshot, final);
+  async commitCheckpoint(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void> {
+    await this.epochs.commit(checkpointId, snapshots, final);
     this.pump();
   }
 
@@ -205,10 +212,7 @@ export default class StageMaster implements StageMasterApi {
   splitDone(result: SplitResult): void {
     this.dispatcher.done(splitIdOf(result.split));
     this.epochs.ledger.done(result.split.epoch);
-    this.counts.splitsIn++;
-    this.counts.rowsIn += result.rowsIn;
-    this.counts.rowsOut += result.rowsOut;
-    this.addOutput({ split: result.split, parts: result.parts });
+    this.addResult(result, false);
     this.input!.splitDone(result);
     this.pump();
   }
@@ -250,19 +254,26 @@ export default class StageMaster implements StageMasterApi {
     return true;
   }
 
-  metrics(): StageMetrics {
-    return {
-      stage: this.params.stage,
+  /**
+   * Per stage of the chain: its own counts; the chain's workers and splits
+   * in flight; the queue at the first stage, the output buffer at the last.
+   */
+  metrics(): StageMetrics[] {
+    const head = this.chain[0];
+    const tail = this.chain[this.chain.length - 1];
+    return this.chain.map((stage) => ({
+      stage,
+      ...(this.chain.length > 1 ? { chain: this.chain } : {}),
       state: this.state,
       workers: this.workers.size,
-      splitsPlanned: this.input?.splitsPlanned,
-      ...this.counts,
+      splitsPlanned: stage === head ? this.input?.splitsPlanned : undefined,
+      ...this.counts.of(stage),
       inFlight: this.dispatcher.inFlightCount,
-      queued: this.queue.size,
-      buffered: this.output.buffered,
-      maxBuffered: this.output.maxBuffered,
-      bufferCapacity: this.capacity,
-    };
+      queued: stage === head ? this.queue.size : 0,
+      buffered: stage === tail ? this.output.buffered : 0,
+      maxBuffered: stage === tail ? this.output.maxBuffered : 0,
+      bufferCapacity: stage === tail ? this.capacity : 0,
+    }));
   }
 
   /**
@@ -311,10 +322,10 @@ export default class StageMaster implements StageMasterApi {
     this.checkFinished();
   }
 
-  private addOutput(entry: OutputEntry): void {
-    if (entry.parts.length === 0) return;
-    this.counts.splitsOut++;
-    this.output.add(entry);
+  /** A worker's result: its output goes to the buffer, its counts to the stages that ran. */
+  private addResult(result: SplitResult, fromFinish: boolean): void {
+    this.counts.record(result.stages, result.parts.length > 0, fromFinish);
+    if (result.parts.length > 0) this.output.add({ split: result.output, parts: result.parts });
   }
 
   private heldSplitIds(): string[] {
@@ -332,7 +343,7 @@ export default class StageMaster implements StageMasterApi {
   private checkFinished(): void {
     if (this.endedWorkers.size < this.workers.size) return;
     if (this.stopping) {
-      const error = this.failure ?? serializeError(new JobStoppedError(`Stage '${this.params.stage}' stopped`));
+      const error = this.failure ?? serializeError(new JobStoppedError(`Stage '${chainName({ stages: this.chain })}' stopped`));
       this.settle({ metrics: this.metrics(), error });
       return;
     }

@@ -1,4 +1,4 @@
-import { OperatorError, serializeError } from '../lib/errors/index.js';
+import { JobDefinitionError, OperatorError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type Operator } from '../lib/operator.js';
@@ -9,26 +9,44 @@ import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
-import type { OutputPart, SplitResult, WorkItem, WorkerParams } from '../protocol/messages.js';
+import type { OutputPart, SplitResult, StageSplitCount, WorkItem, WorkerParams } from '../protocol/messages.js';
 import type { StageMasterApi, WorkerApi } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 
+/** One operator of the worker's chain. */
+interface ChainedOperator {
+  stage: string;
+  operator: Operator<unknown>;
+  /** The epoch whose sink transaction is open. */
+  openEpoch: number;
+}
+
+/** What the chain made of one split. */
+interface ChainRun {
+  output: SplitPayload | null;
+  /** The split of the chain's last stage, which the output belongs to. */
+  outputSplit: Split;
+  stages: StageSplitCount[];
+}
+
 /**
- * Runs one operator instance: asks its stage master for a split whenever it
- * is free, processes it, stores the output in the data plane and reports the
- * payload references back. On request it snapshots the operator's state,
- * pre-commits and commits its sink transactions, and emits end-of-input output.
+ * Runs one operator instance per stage of its master's chain (one stage, or
+ * several fused: docs/architecture.md#operator-fusion): asks its stage master
+ * for a split whenever it is free, runs the operators on it in turn, each on
+ * the previous one's output by reference, stores the last one's output in the
+ * data plane and reports the payload references back. On request it
+ * snapshots the operators' state, pre-commits and commits their sink
+ * transactions, and emits end-of-input output.
  */
 export default class Worker implements WorkerApi {
   private params!: WorkerParams;
   private master!: ActorLink<StageMasterApi>;
-  private operator!: Operator<unknown>;
+  private chain: ChainedOperator[] = [];
   private store!: LocalPayloadStore;
   private checkpoints!: CheckpointStore;
   private log!: Logger;
   private closed = false;
-  private openEpoch = 0;
 
   async initialize(self: ComedySelf): Promise<void> {
     const context = actorContext<WorkerParams, StageMasterApi>(self);
@@ -36,27 +54,37 @@ export default class Worker implements WorkerApi {
     this.master = context.parent;
     this.store = processPayloadStore();
     if (this.params.servePayloads) await this.store.serve();
-    const { spec, stage, workerIndex, parallelism } = this.params;
-    this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage, worker: workerIndex });
+    const { spec, chain, workerIndex, parallelism } = this.params;
+    this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage: chain.join('+'), worker: workerIndex });
     this.checkpoints = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
     const job = await loadJob(spec);
     // A producer may keep its event loop, and so its payload server, busy for up to its stage's heartbeat timeout.
     this.store.answerWithin(Math.max(...job.stageNames.map((name) => job.supervisionOf(name).heartbeatTimeoutSecs)) * 1000);
-    const definition = job.getStage(stage);
-    this.operator = new definition.operator(definition.config, { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log });
-    await this.operator.open();
-    await this.restore(this.params.restore);
+    for (const [index, stage] of chain.entries()) {
+      const definition = job.getStage(stage);
+      const operator = new definition.operator(definition.config, { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }) });
+      if (index < chain.length - 1 && hasKeyedOutput(operator)) {
+        throw new JobDefinitionError(
+          `Stage '${stage}' has keyed output, but its operator class does not say so: add \`static readonly keyedOutput = true\` to it ` +
+            '(the plan fused it with the next stage, which would skip the shuffle)',
+        );
+      }
+      this.chain.push({ stage, operator, openEpoch: 0 });
+      await operator.open();
+    }
+    await this.restore();
   }
 
   /** Brings back the state and sink transactions of the checkpoint the job resumes from. */
-  private async restore(snapshot: WorkerSnapshot | undefined): Promise<void> {
-    if (snapshot?.stateKey && isStateful(this.operator)) {
-      await this.operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
-    }
-    if (isTransactionalSink(this.operator)) {
-      // The checkpoint was published, so its transaction is committed, again if it was already.
-      if (snapshot?.transaction !== undefined) await this.operator.commit(snapshot.transaction);
-      await this.operator.abort();
+  private async restore(): Promise<void> {
+    for (const { stage, operator } of this.chain) {
+      const snapshot = this.params.restore?.[stage];
+      if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
+      if (isTransactionalSink(operator)) {
+        // The checkpoint was published, so its transaction is committed, again if it was already.
+        if (snapshot?.transaction !== undefined) await operator.commit(snapshot.transaction);
+        await operator.abort();
+      }
     }
   }
 
@@ -70,32 +98,48 @@ export default class Worker implements WorkerApi {
     this.loop().catch((error: unknown) => this.log.error({ err: error }, 'worker could not report to its stage master'));
   }
 
-  /** Saves what checkpoint `epoch` needs from this worker: operator state, pre-committed sink transaction. */
-  async snapshot(epoch: number): Promise<WorkerSnapshot> {
-    const snapshot: WorkerSnapshot = {};
-    if (isStateful(this.operator)) {
-      const state = await this.operator.snapshotState();
-      snapshot.stateKey = await this.checkpoints.writeState(epoch, this.params.stage, this.params.workerIndex, state);
+  /** Saves what checkpoint `epoch` needs from each operator: its state, its pre-committed sink transaction. */
+  async snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>> {
+    const snapshots: Record<string, WorkerSnapshot> = {};
+    for (const { stage, operator } of this.chain) {
+      const snapshot: WorkerSnapshot = {};
+      if (isStateful(operator)) {
+        snapshot.stateKey = await this.checkpoints.writeState(epoch, stage, this.params.workerIndex, await operator.snapshotState());
+      }
+      if (isTransactionalSink(operator)) snapshot.transaction = await operator.preCommit(epoch);
+      snapshots[stage] = snapshot;
     }
-    if (isTransactionalSink(this.operator)) snapshot.transaction = await this.operator.preCommit(epoch);
-    return snapshot;
+    return snapshots;
   }
 
-  /** Makes a pre-committed sink transaction visible (its checkpoint is published). */
-  async commit(transaction: unknown): Promise<void> {
-    if (isTransactionalSink(this.operator)) await this.operator.commit(transaction);
+  /** Makes pre-committed sink transactions visible (their checkpoint is published), by stage. */
+  async commit(transactions: Record<string, unknown>): Promise<void> {
+    for (const { stage, operator } of this.chain) {
+      if (transactions[stage] !== undefined && isTransactionalSink(operator)) await operator.commit(transactions[stage]);
+    }
   }
 
-  /** The input has ended: the operator emits what it held back (an aggregation's results). */
-  async finish(epoch: number): Promise<SplitResult> {
-    const split = Split.forFinish(this.params.stage, this.params.workerIndex, epoch);
-    let output: SplitPayload | null = null;
-    try {
-      if (isFinishing(this.operator)) output = await this.operator.finish(split);
-    } catch (error) {
-      throw new OperatorError(this.params.stage, split.splitId, error);
+  /**
+   * The input has ended: each operator that holds output back (an
+   * aggregation) emits it, in chain order, and it runs through the rest of
+   * the chain before the next one finishes.
+   */
+  async finish(epoch: number): Promise<SplitResult[]> {
+    const results: SplitResult[] = [];
+    for (const [index, { stage, operator }] of this.chain.entries()) {
+      if (!isFinishing(operator)) continue;
+      const split = Split.forFinish(stage, this.params.workerIndex, epoch);
+      let output: SplitPayload | null;
+      try {
+        output = await operator.finish(split);
+      } catch (error) {
+        throw new OperatorError(stage, split.splitId, error);
+      }
+      const rest = await this.runChain(index + 1, split, output, false);
+      const stages = [{ stage, rowsIn: 0, rowsOut: output?.numRows ?? 0 }, ...rest.stages];
+      results.push({ split: split.toJSON(), output: rest.outputSplit.toJSON(), parts: this.storeOutput(rest.outputSplit, rest.output), stages });
     }
-    return { split: split.toJSON(), rowsIn: 0, rowsOut: output?.numRows ?? 0, parts: this.storeOutput(split, output) };
+    return results;
   }
 
   private async loop(): Promise<void> {
@@ -118,7 +162,6 @@ export default class Worker implements WorkerApi {
   /** Processes one split; on an operator error reports it and returns undefined. */
   private async process(item: WorkItem): Promise<SplitResult | undefined> {
     const split = Split.fromJSON(item.split);
-    let output: SplitPayload | null;
     let input: SplitPayload | undefined;
     try {
       input = item.input ? await this.store.take(item.input) : undefined;
@@ -127,31 +170,57 @@ export default class Worker implements WorkerApi {
       await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));
       return undefined;
     }
-    let rowsIn = input?.numRows ?? 0;
+    let run: ChainRun;
     try {
-      await this.beginEpoch(split.epoch);
-      output = await this.operator.processSplit(split, input);
+      run = await this.runChain(0, split, input ?? null, !item.input);
     } catch (error) {
-      const failure = new OperatorError(this.params.stage, split.splitId, error);
-      await this.master.ask('splitFailed', this.params.workerIndex, serializeError(failure));
+      await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));
       return undefined;
     }
-    const rowsOut = output?.numRows ?? 0;
-    if (!item.input) rowsIn = rowsOut;
-    return { split: item.split, rowsIn, rowsOut, parts: this.storeOutput(split, output) };
+    return { split: item.split, output: run.outputSplit.toJSON(), parts: this.storeOutput(run.outputSplit, run.output), stages: run.stages };
   }
 
-  private async beginEpoch(epoch: number): Promise<void> {
-    if (epoch === this.openEpoch || !isTransactionalSink(this.operator)) return;
-    await this.operator.beginTransaction(epoch);
-    this.openEpoch = epoch;
+  /**
+   * Runs the operators from `from` on, each on the previous one's output. A
+   * stage whose input is empty does not run, as an unfused stage gets no split
+   * for an empty output; only a source split runs its stage with no input.
+   */
+  private async runChain(from: number, split: Split, input: SplitPayload | null, sourceSplit: boolean): Promise<ChainRun> {
+    const stages: StageSplitCount[] = [];
+    let current = split;
+    let data = input;
+    for (let index = from; index < this.chain.length; index++) {
+      const member = this.chain[index]!;
+      if (current.stage !== member.stage) current = current.deriveFor(member.stage);
+      if (!(sourceSplit && index === 0) && (!data || data.numRows === 0)) {
+        data = null;
+        continue;
+      }
+      const rowsIn = data?.numRows ?? 0;
+      try {
+        await this.beginEpoch(member, current.epoch);
+        data = await member.operator.processSplit(current, data ?? undefined);
+      } catch (error) {
+        throw new OperatorError(member.stage, current.splitId, error);
+      }
+      const rowsOut = data?.numRows ?? 0;
+      stages.push({ stage: member.stage, rowsIn: sourceSplit && index === 0 ? rowsOut : rowsIn, rowsOut });
+    }
+    return { output: data, outputSplit: current, stages };
+  }
+
+  private async beginEpoch(member: ChainedOperator, epoch: number): Promise<void> {
+    if (epoch === member.openEpoch || !isTransactionalSink(member.operator)) return;
+    await member.operator.beginTransaction(epoch);
+    member.openEpoch = epoch;
   }
 
   private storeOutput(split: Split, output: SplitPayload | null): OutputPart[] {
     const { consumers, outputPartitions } = this.params;
     if (!output || output.numRows === 0 || consumers === 0) return [];
-    if (!hasKeyedOutput(this.operator)) return [{ payload: this.store.put(output, consumers) }];
-    const partitions = partitionPayload(output, this.operator.keyField, outputPartitions, (p) => `${split.splitId}.k${p}`);
+    const tail = this.chain[this.chain.length - 1]!.operator;
+    if (!hasKeyedOutput(tail)) return [{ payload: this.store.put(output, consumers) }];
+    const partitions = partitionPayload(output, tail.keyField, outputPartitions, (p) => `${split.splitId}.k${p}`);
     const parts: OutputPart[] = [];
     partitions.forEach((payload, partition) => {
       if (payload) parts.push({ payload: this.store.put(payload, consumers), partition });
@@ -162,21 +231,30 @@ export default class Worker implements WorkerApi {
   private async end(): Promise<void> {
     let closeError;
     try {
-      await this.closeOperator();
+      await this.closeOperators();
     } catch (error) {
-      closeError = serializeError(new OperatorError(this.params.stage, '(close)', error));
+      closeError = serializeError(error);
     }
     await this.master.ask('workerEnded', this.params.workerIndex, closeError);
   }
 
-  /** Comedy calls this when the actor is destroyed; a worker that never ran still closes its operator. */
+  /** Comedy calls this when the actor is destroyed; a worker that never ran still closes its operators. */
   async destroy(): Promise<void> {
-    await this.closeOperator();
+    await this.closeOperators();
   }
 
-  private async closeOperator(): Promise<void> {
-    if (this.closed || !this.operator) return;
+  /** Closes every operator, in chain order; throws the first failure as an OperatorError after trying them all. */
+  private async closeOperators(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await this.operator.close();
+    let failure: OperatorError | undefined;
+    for (const { stage, operator } of this.chain) {
+      try {
+        await operator.close();
+      } catch (error) {
+        failure ??= new OperatorError(stage, '(close)', error);
+      }
+    }
+    if (failure) throw failure;
   }
 }

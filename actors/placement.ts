@@ -1,22 +1,7 @@
 import { PlacementError } from '../lib/errors/index.js';
 import {
-  MASTER_MODES, WORKER_MODES, clusterHostNamed, type MasterKind, type MasterMode, type MasterPlacement, type PlacementConfig, type WorkerMode,
+  MASTER_MODES, WORKER_MODES, clusterHostNamed, masterPlacementOf, workerModeOf, type MasterPlacement, type PlacementConfig,
 } from '../lib/placement-config.js';
-
-export function workerModeOf(placement: PlacementConfig, stage: string): WorkerMode {
-  return placement.stages?.[stage]?.Worker?.mode ?? placement.Worker?.mode ?? 'in-process';
-}
-
-/** The place of a master; `stage` names the stage of a StageMaster. */
-export function masterPlacementOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterPlacement {
-  const placed = kind === 'StageMaster' && stage !== undefined ? placement.stages?.[stage]?.StageMaster ?? placement.StageMaster : placement[kind];
-  return placed ?? { mode: 'in-process' };
-}
-
-/** The mode of a master; `stage` names the stage of a StageMaster. */
-export function masterModeOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterMode {
-  return masterPlacementOf(placement, kind, stage).mode;
-}
 
 /**
  * Whether any actor of the job runs outside the job's process: then actors

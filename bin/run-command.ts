@@ -9,7 +9,7 @@ import { placementFromOptions } from './placement-option.js';
 import { readClusterConfig } from '../cluster/cluster-config.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
@@ -26,6 +26,8 @@ export interface RunCommand {
   /** `start --hosts`: cluster.json, whose hosts run the workers. */
   clusterFile?: string;
   config: Record<string, unknown>;
+  /** `--explain`: print the plan and exit without running. */
+  explain?: boolean;
 }
 
 /** `--restore` as a request: latest, none, a checkpoint id; absent means auto. */
@@ -51,6 +53,10 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     const runner = new JobRunner(job, {
       workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement, cluster,
     });
+    if (command.explain) {
+      process.stdout.write(`${runner.explain()}\n`);
+      return 0;
+    }
     await runner.initialize();
     stopOnSignals(runner);
     if (command.progressIntervalSecs > 0) {

@@ -92,12 +92,14 @@ function jobOptions<T>(y: Argv<T>) {
     .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=...; the job\'s checkpoints go under <location>/<job id>/checkpoints/ (default .solstice under the working directory)' })
     .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
     .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
-    .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' });
+    .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
+    .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' });
 }
 
-function jobCommand(argv: ArgumentsCamelCase<{ workflow: string; 'job-id': string; 'progress-interval': number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string }>) {
+function jobCommand(argv: ArgumentsCamelCase<{ workflow: string; 'job-id': string; 'progress-interval': number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean }>) {
   return {
     workflow: argv.workflow,
+    explain: argv.explain,
     jobId: argv['job-id'],
     progressIntervalSecs: argv['progress-interval'],
     logLevel: argv['log-level'],

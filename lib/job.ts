@@ -32,6 +32,12 @@ export interface JobOptions {
   readonly finalCheckpointRetrySecs?: number;
   /** What happens when a worker is lost, for every stage that sets no policy of its own. See docs/supervision.md. */
   readonly supervision?: SupervisionPolicy;
+  /**
+   * Fuse consecutive one-to-one stages into chains that run inside each
+   * worker, payloads passed by reference (docs/architecture.md#operator-fusion).
+   * Default true; a stage's own `chain: false` keeps it out of any chain.
+   */
+  readonly chain?: boolean;
 }
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;

@@ -113,6 +113,15 @@ export function hasKeyedOutput(operator: Operator<unknown>): operator is Operato
 }
 
 /**
+ * An operator class with keyed output declares it with a static
+ * `keyedOutput = true`, so that the job's plan knows before any operator
+ * exists that its output is shuffled: such a stage ends an operator chain.
+ */
+export function hasKeyedOutputClass(cls: OperatorClass): boolean {
+  return (cls as { keyedOutput?: unknown }).keyedOutput === true;
+}
+
+/**
  * An operator class. `C` is read from the instance type, not from the
  * constructor's parameter, so a generic operator used bare (`MapOperator`)
  * gets its default row types and one used with type arguments

@@ -80,3 +80,19 @@ export function clusterHostNamed(hosts: readonly ClusterHost[], name: string): C
   const byAddress = hosts.filter((host) => host.host === name);
   return byAddress.length === 1 ? byAddress[0] : undefined;
 }
+
+/** Where the workers of `stage` run. */
+export function workerModeOf(placement: PlacementConfig, stage: string): WorkerMode {
+  return placement.stages?.[stage]?.Worker?.mode ?? placement.Worker?.mode ?? 'in-process';
+}
+
+/** The place of a master; `stage` names the stage of a StageMaster. */
+export function masterPlacementOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterPlacement {
+  const placed = kind === 'StageMaster' && stage !== undefined ? placement.stages?.[stage]?.StageMaster ?? placement.StageMaster : placement[kind];
+  return placed ?? { mode: 'in-process' };
+}
+
+/** The mode of a master; `stage` names the stage of a StageMaster. */
+export function masterModeOf(placement: PlacementConfig, kind: MasterKind, stage?: string): MasterMode {
+  return masterPlacementOf(placement, kind, stage).mode;
+}

@@ -12,6 +12,8 @@ export interface StageOptions {
   maxBufferedSplits?: number;
   /** What happens when one of this stage's workers is lost; overrides the job's policy. See docs/supervision.md. */
   supervision?: SupervisionPolicy;
+  /** false keeps this stage out of operator chains: it runs with workers and a master of its own. Default true. */
+  chain?: boolean;
 }
 
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;

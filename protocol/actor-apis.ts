@@ -21,12 +21,12 @@ export interface Pingable {
 export interface WorkerApi extends Pingable {
   /** Starts the worker's pull loop (it asks its master for splits); returns at once. */
   start(): void;
-  /** Saves what checkpoint `epoch` needs from the worker: operator state, pre-committed sink transaction. */
-  snapshot(epoch: number): Promise<WorkerSnapshot>;
-  /** Makes a pre-committed sink transaction visible. */
-  commit(transaction: unknown): Promise<void>;
-  /** The input has ended: the operator emits what it held back. */
-  finish(epoch: number): Promise<SplitResult>;
+  /** Saves what checkpoint `epoch` needs from each of the worker's operators, by stage: state, pre-committed sink transaction. */
+  snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>>;
+  /** Makes pre-committed sink transactions visible, by stage. */
+  commit(transactions: Record<string, unknown>): Promise<void>;
+  /** The input has ended: the operators emit what they held back, each through the rest of the chain. */
+  finish(epoch: number): Promise<SplitResult[]>;
 }
 
 /** How a stage master reaches its upstream stages and the state master. */
@@ -42,8 +42,8 @@ export interface StageMasterApi extends Pingable {
   run(): Promise<StageOutcome>;
   /** Checkpoint `checkpointId` is taken: later source splits belong to the next epoch. */
   closeEpoch(checkpointId: number): void;
-  /** Checkpoint `checkpointId` is published: sinks commit its writes. */
-  commitCheckpoint(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void>;
+  /** Checkpoint `checkpointId` is published: sinks commit its writes. `snapshots` are the master's stages' parts, by stage. */
+  commitCheckpoint(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void>;
   /** Worker -> master: the worker's next split, or the end. */
   nextSplit(workerIndex: number): Promise<NextSplitReply>;
   splitDone(result: SplitResult): void;
@@ -52,7 +52,8 @@ export interface StageMasterApi extends Pingable {
   /** Downstream master -> master: up to `max` finished splits for stage `consumer`. */
   pull(consumer: string, max: number): Promise<PullReply>;
   abort(reason: SerializedError): void;
-  metrics(): StageMetrics;
+  /** One entry per stage of the master's chain. */
+  metrics(): StageMetrics[];
 }
 
 /** How the state master reaches the stage masters. */

@@ -14,7 +14,9 @@ export interface MetaServiceParams {
 
 export interface GlobalStateMasterParams {
   spec: JobSpec;
+  /** The stage masters, each named by the first stage of its chain. */
   stages: string[];
+  /** The source stages. */
   sources: string[];
   /** The id the next checkpoint takes. */
   firstCheckpointId: number;

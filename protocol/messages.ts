@@ -13,12 +13,13 @@ import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest
 /** Parameters a StageMaster is created with. */
 export interface StageMasterParams {
   spec: JobSpec;
-  stage: string;
+  /** The stages it runs, fused into one chain (lib/chaining.ts), upstream first; the first names the master. */
+  chain: string[];
   placement: PlacementConfig;
   /** Splits handed out from now on belong to this epoch (above every checkpoint id used before). */
   firstEpoch: number;
-  /** The stage's part of the checkpoint the job resumes from. */
-  restore?: StageSnapshot;
+  /** Each stage's part of the checkpoint the job resumes from, by stage. */
+  restore?: Record<string, StageSnapshot>;
   /** The host of each 'remote' worker, by worker index. */
   workerHosts?: WorkerHost[];
 }
@@ -26,15 +27,16 @@ export interface StageMasterParams {
 /** Parameters a Worker is created with. */
 export interface WorkerParams {
   spec: JobSpec;
-  stage: string;
+  /** The stages whose operators it runs on each split, in turn (its master's chain). */
+  chain: string[];
   workerIndex: number;
   parallelism: number;
   /** How many downstream stages read each output payload. */
   consumers: number;
   /** Partition count for keyed output: the largest parallelism among downstream stages. */
   outputPartitions: number;
-  /** What this worker saved in the checkpoint the job resumes from. */
-  restore?: WorkerSnapshot;
+  /** What this worker saved in the checkpoint the job resumes from, by stage. */
+  restore?: Record<string, WorkerSnapshot>;
   /** Some workers of the job run in other processes or threads: serve this process's payloads to them. */
   servePayloads: boolean;
 }
@@ -54,12 +56,22 @@ export interface OutputPart {
   partition?: number;
 }
 
-/** Worker -> StageMaster `splitDone`. */
-export interface SplitResult {
-  split: SplitJSON;
+/** What one stage of a chain did with a split. */
+export interface StageSplitCount {
+  stage: string;
   rowsIn: number;
   rowsOut: number;
+}
+
+/** Worker -> StageMaster `splitDone`. */
+export interface SplitResult {
+  /** The split the worker was given (of the chain's first stage). */
+  split: SplitJSON;
+  /** The split of the chain's last stage that the output belongs to. */
+  output: SplitJSON;
   parts: OutputPart[];
+  /** Each stage of the chain that ran on the split, in chain order (a stage whose input was empty did not run). */
+  stages: StageSplitCount[];
 }
 
 /** A finished split waiting in a stage's output buffer. */
@@ -79,11 +91,13 @@ export interface PullReply {
   closedEpoch: number;
 }
 
-/** StageMaster -> GlobalStateMaster: the stage has completed epoch `checkpointId`. */
+/** StageMaster -> GlobalStateMaster: the master's stages have completed epoch `checkpointId`. */
 export interface StageAck {
   checkpointId: number;
+  /** The master: its chain's first stage. */
   stage: string;
-  snapshot?: StageSnapshot;
+  /** Each stage's part, by stage. */
+  snapshots?: Record<string, StageSnapshot>;
   /** Splits queued, in flight or buffered at the stage (they belong to later epochs). */
   inFlight: string[];
   /** Set when the stage could not save its part (the checkpoint fails, the job goes on). */
@@ -92,9 +106,9 @@ export interface StageAck {
   final: boolean;
 }
 
-/** StageMaster -> MetaService: how a stage ended. */
+/** StageMaster -> MetaService: how a master's stages ended. */
 export interface StageOutcome {
-  metrics: StageMetrics;
+  metrics: StageMetrics[];
   error?: SerializedError;
 }
 
@@ -103,6 +117,8 @@ export type StageState = 'created' | 'running' | 'finished' | 'failed' | 'aborte
 /** What a StageMaster reports about its stage. */
 export interface StageMetrics {
   stage: string;
+  /** The stages fused with this one into a chain, in order, when there are others (docs/architecture.md#operator-fusion). */
+  chain?: string[];
   state: StageState;
   workers: number;
   /** Splits planned, for sources; undefined while not known. */

@@ -23,9 +23,20 @@ export function formatSummary(summary: JobSummary): string {
   const seconds = summary.wallTimeMs / 1000;
   return [
     ...(summary.resumedFrom === undefined ? [] : [`resumed from checkpoint ${summary.resumedFrom}`]),
+    `plan: ${formatPlan(summary.stages)}`,
     ...(summary.restarts === 0 ? [] : [`restarted ${summary.restarts} time(s) after losing workers, masters or hosts; the figures are the last attempt's`]),
     line(header),
     ...rows.map(line),
     `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,
   ].join('\n');
+}
+
+/** The stages as they ran: fused chains joined by '+', chains by ' -> ' ("source -> transform+filter -> sink"). */
+export function formatPlan(stages: readonly StageMetrics[]): string {
+  const chains: string[] = [];
+  for (const stage of stages) {
+    const chain = stage.chain ?? [stage.stage];
+    if (chain[0] === stage.stage) chains.push(chain.join('+'));
+  }
+  return chains.join(' -> ');
 }

@@ -2,8 +2,8 @@ import { startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
 import type { MetaServiceApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
-import { crossesProcesses, masterPlacementOf, validatePlacement } from '../actors/placement.js';
-import { DEFAULT_PLACEMENT, type PlacementConfig } from '../lib/placement-config.js';
+import { crossesProcesses, validatePlacement } from '../actors/placement.js';
+import { DEFAULT_PLACEMENT, masterPlacementOf, type PlacementConfig } from '../lib/placement-config.js';
 import type { Heartbeats } from '../actors/heartbeats.js';
 import { superviseMaster } from '../actors/master-supervision.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
@@ -18,6 +18,7 @@ import type { JobGraph } from '../lib/job.js';
 import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { explainChains } from '../lib/chaining.js';
 import type { JobSummary, RunnerOptions, RunnerState, StageSummary } from './runner-options.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { WorkerHost } from '../lib/placement-config.js';
@@ -64,7 +65,16 @@ export class JobRunner {
     return { ...this.options.placement, Worker: this.options.placement?.Worker ?? { mode: 'remote' }, hosts: cluster.hosts };
   }
 
-  /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per stage and their workers. */
+  /**
+   * The plan: the job's stages fused into chains (docs/architecture.md#operator-fusion),
+   * each with its parallelism and where its workers run, and why adjacent
+   * chains are not fused. What `solstice-node run --explain` prints.
+   */
+  explain(): string {
+    return explainChains(this.job, validatePlacement(this.placement(), this.job.stageNames));
+  }
+
+  /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per chain of stages and their workers. */
   async initialize(): Promise<void> {
     if (this.state !== 'created') return;
     const placement = validatePlacement(this.placement(), this.job.stageNames);

@@ -45,7 +45,8 @@ class SlowSink extends SinkOperator<{ run: string; delayMs: number }> {
 
 function pipeline(run: string, splits: number, bufferBound: number): Job {
   runs.set(run, { order: [], produced: 0, consumed: 0, maxOutstanding: 0 });
-  const job = new Job({ jobId: run, maxBufferedSplits: bufferBound });
+  // Unfused, so that the source's output waits in its bounded buffer for the sink (fused, it would not wait at all).
+  const job = new Job({ jobId: run, maxBufferedSplits: bufferBound, chain: false });
   job.addStage(new Stage('source', NumberedSource, { run, splits }, 1));
   job.addStage(new Stage('sink', SlowSink, { run, delayMs: 15 }, 1), ['source']);
   return job;

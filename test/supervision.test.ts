@@ -48,7 +48,8 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
   await checkWholeChaosOutput(t, output, records, totals);
 });
 
-for (const [master, who] of [['StageMaster-key', "The StageMaster of stage 'key'"], ['GlobalStateMaster', "The job's GlobalStateMaster"]] as const) {
+// 'slow' and 'key' run fused as one chain, whose master is named by both and reports against its first stage.
+for (const [master, who] of [['StageMaster-slow+key', "The StageMaster of stage 'slow'"], ['GlobalStateMaster', "The job's GlobalStateMaster"]] as const) {
   test(`a ${master} process killed with SIGKILL mid-job restarts the job from its last checkpoint, exactly once`, async (t) => {
     const { job, output, records, totals } = await startMasterJob(`kill-${master}`, { StageMaster: { mode: 'forked' }, GlobalStateMaster: { mode: 'forked' } });
     // The masters are the job's forked children; each says which it is in its command line.
@@ -68,6 +69,7 @@ for (const [master, placement] of [['StageMaster-key', { StageMaster: { mode: 'f
   test(`a hung ${master} (its process stopped) is killed after its heartbeat timeout, and the job restarts from its last checkpoint, exactly once`, async (t) => {
     // The hung master's timeout is short; every other actor keeps the default (60 s), so that a healthy one stalled
     // by a loaded machine is not taken for hung. The MetaService is pinged on the job's timeout, a StageMaster on its stage's.
+    // With a supervision policy of its own, 'key' no longer fuses with 'slow': it has a master of its own.
     const timeouts = master === 'MetaService' ? ['--heartbeat-timeout-secs', '3', '--stage-heartbeat-timeouts', '*=60'] : ['--stage-heartbeat-timeouts', 'key=3'];
     const { job, output, records, totals } = await startMasterJob(`hang-${master}`, placement, timeouts);
     const victim = childNamed(job, master);

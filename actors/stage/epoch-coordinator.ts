@@ -2,7 +2,7 @@ import { serializeError, type SerializedError } from '../../lib/errors/index.js'
 import type { Logger } from '../../lib/logger.js';
 import type { GlobalStateMasterApi } from '../../protocol/actor-apis.js';
 import type { ActorLink } from '../../protocol/actor-link.js';
-import type { OutputEntry, StageAck } from '../../protocol/messages.js';
+import type { SplitResult, StageAck } from '../../protocol/messages.js';
 import type { StageSnapshot } from '../../state/checkpoint-manifest.js';
 import { EpochLedger } from './epoch-ledger.js';
 import type { OutputBuffer } from './output-buffer.js';
@@ -11,7 +11,8 @@ import type { WorkerPool } from './worker-pool.js';
 
 /** What the epoch coordinator is given by its stage master. */
 export interface EpochContext {
-  stage: string;
+  /** The stages of the master's chain; the first names its acks. */
+  chain: readonly string[];
   log: Logger;
   workers: WorkerPool;
   output: OutputBuffer;
@@ -19,8 +20,8 @@ export interface EpochContext {
   stateMaster(): ActorLink<GlobalStateMasterApi>;
   /** Splits queued, in flight or buffered at the stage. */
   heldSplitIds(): string[];
-  /** End-of-input output of the workers' operators (`finish`), with its row count. */
-  addOutput(entry: OutputEntry, rowsOut: number): void;
+  /** A worker's end-of-input output (`finish`). */
+  finished(result: SplitResult): void;
   fail(error: SerializedError): void;
   pump(): void;
 }
@@ -86,12 +87,17 @@ export class EpochCoordinator {
     void this.completeEpoch(next, allProcessed);
   }
 
-  /** Checkpoint `checkpointId` is published: the workers' sinks make its writes visible. */
-  async commit(checkpointId: number, snapshot: StageSnapshot | undefined, final: boolean): Promise<void> {
-    await Promise.all(
-      (snapshot?.workers ?? []).map((worker, index) =>
-        worker.transaction === undefined ? undefined : this.context.workers.ask(index, 'commit', worker.transaction)),
-    );
+  /** Checkpoint `checkpointId` is published: the workers' sinks make its writes visible. `snapshots` are the chain's stages' parts. */
+  async commit(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void> {
+    const { workers, chain } = this.context;
+    await Promise.all(workers.indexes.map((index) => {
+      const transactions: Record<string, unknown> = {};
+      for (const stage of chain) {
+        const transaction = snapshots[stage]?.workers[index]?.transaction;
+        if (transaction !== undefined) transactions[stage] = transaction;
+      }
+      return Object.keys(transactions).length === 0 ? undefined : workers.ask(index, 'commit', transactions);
+    }));
     this.context.log.info({ checkpointId, final }, 'checkpoint committed');
     if (final) this.finalCommitted = true;
   }
@@ -101,7 +107,7 @@ export class EpochCoordinator {
     const epoch = this.completedEpoch + 1;
     try {
       const results = await this.context.workers.askAll('finish', epoch);
-      for (const result of results) this.context.addOutput({ split: result.split, parts: result.parts }, result.rowsOut);
+      for (const result of results.flat()) this.context.finished(result);
       this.finishState = 'done';
     } catch (error) {
       this.context.fail(serializeError(error));
@@ -113,11 +119,15 @@ export class EpochCoordinator {
   private async completeEpoch(epoch: number, final: boolean): Promise<void> {
     this.completing = true;
     const { context } = this;
-    const ack: StageAck = { checkpointId: epoch, stage: context.stage, inFlight: context.heldSplitIds(), final };
+    const ack: StageAck = { checkpointId: epoch, stage: context.chain[0]!, inFlight: context.heldSplitIds(), final };
     const inputPart = context.input().snapshot(epoch);
     try {
       const workers = await context.workers.askAll('snapshot', epoch);
-      ack.snapshot = { workers, finished: this.finishState === 'done', ...inputPart };
+      const finished = this.finishState === 'done';
+      ack.snapshots = Object.fromEntries(context.chain.map((stage, index) => [
+        stage,
+        { workers: workers.map((worker) => worker[stage] ?? {}), finished, ...(index === 0 ? inputPart : {}) } satisfies StageSnapshot,
+      ]));
     } catch (error) {
       ack.error = serializeError(error);
       context.log.warn({ checkpointId: epoch, err: error }, 'could not save the stage for checkpoint');

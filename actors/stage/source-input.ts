@@ -78,7 +78,7 @@ export class PlannedSourceInput implements StageInput {
   splitDone(result: SplitResult): void {
     const splitId = splitIdOf(result.split);
     this.done.set(this.planIndex.get(splitId)!, result.split.epoch);
-    this.context.stateMaster().tell('sourceSplitDone', splitId, result.rowsOut)
+    this.context.stateMaster().tell('sourceSplitDone', splitId, result.stages[0]?.rowsOut ?? 0)
       .catch((error: unknown) => this.context.log.error({ err: error }, 'state master did not take source progress'));
   }
 

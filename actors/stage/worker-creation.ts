@@ -1,8 +1,10 @@
+import { chainName } from '../../lib/chaining.js';
 import type { JobGraph } from '../../lib/job.js';
 import type { ActorContext, MetaServiceApi, WorkerApi } from '../../protocol/actor-apis.js';
 import type { ChildActor } from '../../protocol/actor-link.js';
 import type { StageMasterParams, WorkerParams } from '../../protocol/messages.js';
-import { crossesProcesses, workerModeOf } from '../placement.js';
+import { workerModeOf } from '../../lib/placement-config.js';
+import { crossesProcesses } from '../placement.js';
 
 /**
  * How a stage master creates its workers: in the stage's placement mode (on
@@ -13,16 +15,20 @@ export function workerCreator(
   context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
 ): (workerIndex: number) => Promise<ChildActor<WorkerApi>> {
   const { params } = context;
-  const downstreams = job.downstreamsOf(params.stage);
+  const { chain } = params;
+  const downstreams = job.downstreamsOf(chain[chain.length - 1]!);
   // Keyed output is partitioned for the largest downstream parallelism.
   const outputPartitions = Math.max(1, ...downstreams.map((name) => job.getStage(name).bounds.max));
-  const mode = workerModeOf(params.placement, params.stage);
+  const mode = workerModeOf(params.placement, chain[0]!);
   const servePayloads = crossesProcesses(params.placement, job.stageNames);
   return (workerIndex) => {
+    const restore = Object.fromEntries(chain.flatMap((stage) => {
+      const snapshot = params.restore?.[stage]?.workers[workerIndex];
+      return snapshot ? [[stage, snapshot]] : [];
+    }));
     const workerParams: WorkerParams = {
-      spec: params.spec, stage: params.stage, workerIndex, parallelism, consumers: downstreams.length, outputPartitions,
-      restore: params.restore?.workers[workerIndex], servePayloads,
+      spec: params.spec, chain, workerIndex, parallelism, consumers: downstreams.length, outputPartitions, restore, servePayloads,
     };
-    return context.createChild('Worker', { mode, name: `Worker-${params.stage}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
+    return context.createChild('Worker', { mode, name: `Worker-${chainName({ stages: chain })}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
   };
 }

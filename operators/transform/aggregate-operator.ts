@@ -30,7 +30,7 @@ interface Group {
  * ColumnValueError; a reduce function that throws, with a RowFunctionError.
  */
 export class AggregateOperator extends Operator<AggregateConfig> implements StatefulOperator, FinishingOperator {
-  private readonly keyField: string;
+  private readonly keyColumn: string;
   private readonly names: string[];
   private readonly aggregations: Aggregation[];
   private groups = new Map<string, Group>();
@@ -40,7 +40,7 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
     if (!config?.aggregations || Object.keys(config.aggregations).length === 0) {
       throw new OperatorConfigError("AggregateOperator needs 'aggregations', e.g. { n: { op: 'count' } }");
     }
-    this.keyField = config.keyField ?? '_key';
+    this.keyColumn = config.keyField ?? '_key';
     this.names = Object.keys(config.aggregations);
     this.aggregations = Object.values(config.aggregations);
     for (const [name, aggregation] of Object.entries(config.aggregations)) validate(name, aggregation);
@@ -56,7 +56,7 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
     if (this.groups.size === 0) return null;
     const rows: Row[] = [];
     for (const group of this.groups.values()) {
-      const row: Row = { [this.keyField]: group.key };
+      const row: Row = { [this.keyColumn]: group.key };
       this.names.forEach((name, i) => (row[name] = group.values[i] ?? null));
       rows.push(row);
     }
@@ -77,8 +77,8 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
 
   /** Adds the `number`th row of its split (1-based) to its group. */
   private add(row: Row, number: number): void {
-    const key = row[this.keyField];
-    if (key === undefined || key === null) throw new ColumnValueError(this.keyField, number, 'not a key (is a KeyByOperator upstream?)', row);
+    const key = row[this.keyColumn];
+    if (key === undefined || key === null) throw new ColumnValueError(this.keyColumn, number, 'not a key (is a KeyByOperator upstream?)', row);
     const id = groupId(key);
     let group = this.groups.get(id);
     if (!group) {

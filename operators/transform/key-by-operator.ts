@@ -20,6 +20,7 @@ export interface KeyByConfig<In extends object = Row> {
  * so that all rows of one key meet one worker of each downstream stage.
  */
 export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig<In>> implements KeyedOutput {
+  static readonly keyedOutput = true;
   readonly keyField: string;
 
   constructor(config: KeyByConfig<In>, context: OperatorContext) {
