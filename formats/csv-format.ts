@@ -5,7 +5,7 @@ import { columnNames, type Row } from '../lib/arrow-rows.js';
 import { InputFormatError, OperatorConfigError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
-import { byteRanges, lineNumberAt, readLinesInRange, type ByteRange } from './line-range.js';
+import { byteRanges, lineNumberAt, rangeBytesFor, readLinesInRange, type ByteRange } from './line-range.js';
 
 /** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
@@ -46,19 +46,23 @@ interface CsvSplit extends FileSplit {
 }
 
 /**
- * CSV with a header line, split by byte ranges (one range per file with
- * `multilineFields`); the header is read and the column types inferred once
+ * CSV with a header line, split by byte ranges of about `batchRows` records
+ * (one range per file with `multilineFields`: a range could start inside a
+ * quoted field, and no byte tells where records start without reading from
+ * the file's start); the header is read and the column types inferred once
  * per file, when planning.
  */
 export const csvFormat: FileFormat<CsvOptions> = {
   name: 'csv',
   extensions: ['.csv'],
 
-  async planSplits(path, { splitBytes, options = {} }): Promise<CsvSplit[]> {
+  async planSplits(path, { splitBytes, batchRows, options = {} }): Promise<CsvSplit[]> {
     const { size } = await stat(path);
     if (size === 0) throw new InputFormatError({ file: path, line: 1, reason: 'empty file: a CSV file needs a header line' });
     const csvLayout = await readCsvLayout(path, options);
-    const ranges = options.multilineFields ? [{ path, start: 0, end: size }] : byteRanges(path, size, splitBytes);
+    const ranges = options.multilineFields
+      ? [{ path, start: 0, end: size }]
+      : byteRanges(path, size, await rangeBytesFor(path, csvLayout.headerBytes, splitBytes, batchRows));
     return ranges.map(({ start, end }) => ({ path, format: 'csv', start, end, csvLayout }));
   },
 

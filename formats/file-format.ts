@@ -18,6 +18,8 @@ export interface FileSplit extends DataRange {
 export interface PlanOptions<ReadOptions> {
   /** Target bytes per split. */
   splitBytes: number;
+  /** Most rows a split decodes to (JSON lines and CSV: about that many, from each file's first rows). */
+  batchRows: number;
   /** The source's options for this format (FileSource's `csv`, say), if any. */
   options: ReadOptions | undefined;
 }

@@ -3,7 +3,7 @@ import type { Row } from '../lib/arrow-rows.js';
 import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
-import { byteRanges, lineNumberAt, readLinesInRange, type ByteRange } from './line-range.js';
+import { byteRanges, lineNumberAt, rangeBytesFor, readLinesInRange, type ByteRange } from './line-range.js';
 
 /** A byte range of a JSON lines file: the lines that start in it. */
 interface JsonLinesSplit extends FileSplit {
@@ -11,14 +11,14 @@ interface JsonLinesSplit extends FileSplit {
   end: number;
 }
 
-/** JSON lines: one JSON object per line, split by byte ranges. */
+/** JSON lines: one JSON object per line, split by byte ranges of about `batchRows` lines. */
 export const jsonLinesFormat: FileFormat = {
   name: 'jsonl',
   extensions: ['.jsonl', '.ndjson', '.json'],
 
-  async planSplits(path, { splitBytes }): Promise<JsonLinesSplit[]> {
+  async planSplits(path, { splitBytes, batchRows }): Promise<JsonLinesSplit[]> {
     const { size } = await stat(path);
-    return byteRanges(path, size, splitBytes).map(({ start, end }) => ({ path, format: 'jsonl', start, end }));
+    return byteRanges(path, size, await rangeBytesFor(path, 0, splitBytes, batchRows)).map(({ start, end }) => ({ path, format: 'jsonl', start, end }));
   },
 
   readSplit(split) {

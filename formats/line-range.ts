@@ -10,6 +10,34 @@ export interface ByteRange {
 const NEWLINE = 0x0a;
 const READ_AHEAD = 64 * 1024;
 
+/** Bytes read from the start of a file to estimate its bytes per line. */
+const SAMPLE_BYTES = 1024 * 1024;
+
+/**
+ * Bytes per range so that a range holds about `batchRows` lines and no more
+ * than `splitBytes` bytes: the mean line length is measured on the whole
+ * lines of the first MiB after byte `from` (a header, say). Deterministic for
+ * the same file. A file whose first MiB holds no newline gets `splitBytes`.
+ */
+export async function rangeBytesFor(path: string, from: number, splitBytes: number, batchRows: number): Promise<number> {
+  const handle = await open(path, 'r');
+  let sample: Buffer;
+  try {
+    const { size } = await handle.stat();
+    const length = Math.max(0, Math.min(SAMPLE_BYTES, size - from));
+    sample = Buffer.allocUnsafe(length);
+    await readFully(handle, sample, from);
+  } finally {
+    await handle.close();
+  }
+  const lastNewline = sample.lastIndexOf(NEWLINE);
+  if (lastNewline === -1) return splitBytes;
+  let lines = 0;
+  for (let at = sample.indexOf(NEWLINE); at !== -1 && at <= lastNewline; at = sample.indexOf(NEWLINE, at + 1)) lines++;
+  const bytesPerLine = (lastNewline + 1) / lines;
+  return Math.max(1, Math.min(splitBytes, Math.round(bytesPerLine * batchRows)));
+}
+
 /** Cuts a file of `size` bytes into ranges of `splitBytes`, the last one shorter. */
 export function byteRanges(path: string, size: number, splitBytes: number): ByteRange[] {
   const ranges: ByteRange[] = [];

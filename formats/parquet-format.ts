@@ -5,27 +5,41 @@
  */
 import { openAsBlob } from 'node:fs';
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import * as pw from 'parquet-wasm';
 import { InputFormatError, describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
+import { readRowGroupRange } from './parquet-row-cursor.js';
 
-/** Row groups of a Parquet file, read together. */
+/**
+ * Whole row groups of a Parquet file read together, or, with `rowStart`, rows
+ * `[rowStart, rowEnd)` of the one row group in `rowGroups`.
+ */
 interface ParquetSplit extends FileSplit {
   rowGroups: number[];
+  rowStart?: number;
+  rowEnd?: number;
+  /** Rows of the group a row range is cut from. */
+  groupRows?: number;
+  /** Whether the group's column chunks all have an offset index, which lets a row range be read on its own. */
+  offsetIndex?: boolean;
 }
 
 /**
- * Parquet, split by row groups: consecutive groups are read together up to
- * the split size. The library's errors are plain `Error`s; they are raised as
- * InputFormatError with the file's name.
+ * Parquet, planned from the footer into splits of at most `batchRows` rows:
+ * consecutive row groups are read together up to `batchRows` rows and
+ * `splitBytes` (uncompressed) bytes, and a row group of more than `batchRows`
+ * rows is cut into row ranges of equal size. The library's errors are plain
+ * `Error`s; they are raised as InputFormatError with the file's name and the
+ * row groups or rows that were being read.
  */
 export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
   name: 'parquet',
   extensions: ['.parquet', '.pq'],
 
-  async planSplits(path, { splitBytes }): Promise<ParquetSplit[]> {
-    let layout;
+  async planSplits(path, { splitBytes, batchRows }): Promise<ParquetSplit[]> {
+    let layout: ParquetLayout;
     try {
       layout = await readParquetLayout(path);
     } catch (error) {
@@ -33,30 +47,46 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
     }
     const splits: ParquetSplit[] = [];
     let group: number[] = [];
+    let rows = 0;
     let bytes = 0;
+    const flush = () => {
+      if (group.length > 0) splits.push({ path, format: 'parquet', rowGroups: group });
+      group = [];
+      rows = 0;
+      bytes = 0;
+    };
     layout.rowGroups.forEach((rowGroup, index) => {
-      group.push(index);
-      bytes += rowGroup.bytes;
-      if (bytes >= splitBytes) {
-        splits.push({ path, format: 'parquet', rowGroups: group });
-        group = [];
-        bytes = 0;
+      if (rowGroup.rows > batchRows) {
+        flush();
+        const rangeRows = Math.ceil(rowGroup.rows / Math.ceil(rowGroup.rows / batchRows));
+        for (let rowStart = 0; rowStart < rowGroup.rows; rowStart += rangeRows) {
+          const rowEnd = Math.min(rowGroup.rows, rowStart + rangeRows);
+          splits.push({ path, format: 'parquet', rowGroups: [index], rowStart, rowEnd, groupRows: rowGroup.rows, offsetIndex: rowGroup.offsetIndex });
+        }
+        return;
       }
+      if (rows + rowGroup.rows > batchRows) flush();
+      group.push(index);
+      rows += rowGroup.rows;
+      bytes += rowGroup.bytes;
+      if (bytes >= splitBytes) flush();
     });
-    if (group.length > 0) splits.push({ path, format: 'parquet', rowGroups: group });
+    flush();
     return splits;
   },
 
   async readSplit(split): Promise<Table> {
-    const { path, rowGroups } = split as ParquetSplit;
+    const { path, rowGroups, rowStart, rowEnd, groupRows, offsetIndex } = split as ParquetSplit;
+    const group = rowGroups[0]!;
     try {
-      return await readParquetRowGroups(path, rowGroups);
+      if (rowStart === undefined || rowEnd === undefined) return await readParquetRowGroups(path, rowGroups);
+      const table = offsetIndex ? await readParquetRows(path, group, rowStart, rowEnd) : await readRowGroupRange(path, group, rowStart, rowEnd, groupRows ?? rowEnd);
+      // A file changed since it was planned (a restore reuses the plan) must not pass for the rows planned.
+      if (table.numRows !== rowEnd - rowStart) throw new Error(`got ${table.numRows} rows; the row group is not the one planned`);
+      return table;
     } catch (error) {
-      throw new InputFormatError({
-        file: path,
-        reason: `cannot read row groups ${rowGroups.join(', ')}: ${describeCause(error)}`,
-        cause: error,
-      });
+      const what = rowStart === undefined ? `row groups ${rowGroups.join(', ')}` : `rows ${rowStart}-${rowEnd} of row group ${group}`;
+      throw new InputFormatError({ file: path, reason: `cannot read ${what}: ${describeCause(error)}`, cause: error });
     }
   },
 
@@ -69,20 +99,29 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
 const READ_BATCH_ROWS = 64 * 1024;
 
 export interface ParquetLayout {
-  rowGroups: { rows: number; bytes: number }[];
+  rowGroups: { rows: number; bytes: number; offsetIndex: boolean }[];
 }
 
-/** Row group sizes of a Parquet file, read from its footer only. */
+/**
+ * Row group sizes of a Parquet file, read from its footer only, and whether
+ * each group has an offset index: parquet-wasm's metadata does not say, so
+ * hyparquet reads that from the same footer.
+ */
 export async function readParquetLayout(path: string): Promise<ParquetLayout> {
   const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
+  let groups: { rows: number; bytes: number }[];
   try {
-    const metadata = file.metadata();
-    return {
-      rowGroups: metadata.rowGroups().map((group) => ({ rows: group.numRows(), bytes: group.totalByteSize() })),
-    };
+    groups = file.metadata().rowGroups().map((group) => ({ rows: group.numRows(), bytes: group.totalByteSize() }));
   } finally {
     file.free();
   }
+  const footer = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  return {
+    rowGroups: groups.map((group, index) => ({
+      ...group,
+      offsetIndex: footer.row_groups[index]?.columns.every((column) => column.offset_index_offset !== undefined) ?? false,
+    })),
+  };
 }
 
 /** Reads the given row groups of a Parquet file. */
@@ -90,6 +129,20 @@ export async function readParquetRowGroups(path: string, rowGroups: number[]): P
   const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
   try {
     const table = await file.read({ rowGroups, batchSize: READ_BATCH_ROWS });
+    return tableFromIPC(table.intoIPCStream());
+  } finally {
+    file.free();
+  }
+}
+
+/**
+ * Rows `[start, end)` of one row group that has an offset index: the reader
+ * finds the pages that hold them from the index and decodes only those.
+ */
+export async function readParquetRows(path: string, rowGroup: number, start: number, end: number): Promise<Table> {
+  const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
+  try {
+    const table = await file.read({ rowGroups: [rowGroup], offset: start, limit: end - start, batchSize: READ_BATCH_ROWS });
     return tableFromIPC(table.intoIPCStream());
   } finally {
     file.free();

@@ -14,26 +14,38 @@ export interface FileSourceConfig {
   format?: FileFormatName;
   /**
    * Target bytes per split. JSON lines and CSV files larger than this are read
-   * as several byte ranges; Parquet row groups are grouped up to it. Default 16 MiB.
+   * as several byte ranges; Parquet row groups are grouped up to it (uncompressed). Default 16 MiB.
    */
   splitBytes?: number;
+  /**
+   * Most rows per split, whatever the file layout: Parquet row groups are
+   * grouped up to it and a bigger group is cut into row ranges; JSON lines and
+   * CSV byte ranges are sized to hold about this many lines, from the mean line
+   * length of each file's first MiB. Default 65536: a few MB of decoded rows,
+   * small enough that memory follows the batch, not the file, and large enough
+   * that per-split costs (messages, checkpoints) stay negligible.
+   */
+  batchRows?: number;
   /** CSV dialect and column types. */
   csv?: CsvOptions;
 }
 
 const DEFAULT_SPLIT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_BATCH_ROWS = 64 * 1024;
 
-/** Reads the files of every format in `formats/`, splitting big files so they are read in parallel. */
+/** Reads the files of every format in `formats/` as splits of bounded rows and bytes, so big files are read in parallel and in bounded memory. */
 export class FileSource extends SourceOperator<FileSourceConfig> {
   async planSplits(): Promise<DataRange[]> {
     const files = await expandPaths(this.config.paths);
     const splitBytes = this.config.splitBytes ?? DEFAULT_SPLIT_BYTES;
     if (!(splitBytes > 0)) throw new OperatorConfigError('FileSource splitBytes must be a positive number');
+    const batchRows = this.config.batchRows ?? DEFAULT_BATCH_ROWS;
+    if (!Number.isSafeInteger(batchRows) || batchRows < 1) throw new OperatorConfigError(`FileSource batchRows must be a positive integer, got ${String(batchRows)}`);
     const named = this.config.format === undefined ? undefined : sourceFormat(this.config.format);
     const splits: FileSplit[] = [];
     for (const path of files) {
       const format = named ?? formatOf(path);
-      splits.push(...(await format.planSplits(path, { splitBytes, options: formatOptionsIn(this.config, format) })));
+      splits.push(...(await format.planSplits(path, { splitBytes, batchRows, options: formatOptionsIn(this.config, format) })));
     }
     return splits;
   }
