@@ -2,6 +2,7 @@
 import { runCheckpointBenchmark } from './checkpoint.js';
 import { runDataplaneBenchmark } from './dataplane.js';
 import { runEtlBenchmark } from './etl.js';
+import { runPeersBenchmark } from './peers.js';
 import { runScalingBenchmark } from './scaling.js';
 import { runSupervisionBenchmark } from './supervision.js';
 
@@ -11,6 +12,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   dataplane: runDataplaneBenchmark,
   scaling: runScalingBenchmark,
   supervision: runSupervisionBenchmark,
+  peers: runPeersBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);
