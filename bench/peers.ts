@@ -105,7 +105,7 @@ export async function runPeersBenchmark(args: string[]): Promise<number> {
       name: 'flights',
       title: `${flightRows.toLocaleString('en')} flights, one Parquet file (ZSTD, row groups of 272k rows) -> \`delay > 60\` -> add \`route\` -> JSON lines`,
       inputs: [flights],
-      workflow: here('../workflows/flights_delays/index.js'),
+      workflow: here('./flights-workflow.js'),
       digestQuery: (dir) =>
         `SELECT count(*) AS rows, sum(delay)::BIGINT AS delay, sum(flight_id)::BIGINT AS ids, count(DISTINCT route) AS routes, sum(hash(route) % 1000000)::BIGINT AS route_hash
          FROM read_json(${quoted(join(dir, '*.jsonl'))}, format = 'newline_delimited', columns = {flight_id: 'BIGINT', delay: 'BIGINT', route: 'VARCHAR'})`,

@@ -1,5 +1,6 @@
 /** `npm run bench -- NAME [args]`: runs one benchmark; its last line is `NAME ratio=X`. */
 import { runCheckpointBenchmark } from './checkpoint.js';
+import { runControlPlaneBenchmark } from './control-plane.js';
 import { runDataplaneBenchmark } from './dataplane.js';
 import { runEtlBenchmark } from './etl.js';
 import { runPeersBenchmark } from './peers.js';
@@ -13,6 +14,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   scaling: runScalingBenchmark,
   supervision: runSupervisionBenchmark,
   peers: runPeersBenchmark,
+  'control-plane': runControlPlaneBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,5 +1,6 @@
 /**
- * flights_delays: read flights (Parquet), keep those delayed more than an
+ * The flights job of bench/peers (issue 13), a workflow module run through
+ * the CLI with `--workflow dist/bench/flights-workflow.js`: read flights (Parquet), keep those delayed more than an
  * hour, add `route = origin-dest`, write them as JSON lines.
  *
  * Config (CLI: --key value): input (files, folders or globs; required),
@@ -8,7 +9,7 @@
  * checkpointIntervalSecs (default 300).
  */
 import { resolve } from 'node:path';
-import { FileSink, FileSource, FilterOperator, Job, MapOperator, OperatorConfigError, Stage, type Row } from '../../lib/index.js';
+import { FileSink, FileSource, FilterOperator, Job, MapOperator, OperatorConfigError, Stage, type Row } from '../lib/index.js';
 
 export interface FlightsDelaysConfig {
   input?: string | string[];
@@ -25,7 +26,7 @@ export function routeOf(flight: Row): string {
 }
 
 export function createJob(jobId: string, config: FlightsDelaysConfig = {}): Job {
-  if (config.input === undefined) throw new OperatorConfigError('flights_delays needs --input, the flights Parquet file(s)');
+  if (config.input === undefined) throw new OperatorConfigError('the flights workflow needs --input, the flights Parquet file(s)');
   const minDelay = Number(config.minDelay ?? 60);
   const parallelism = Number(config.parallelism ?? 2);
   const splitBytes = config.splitBytes === undefined ? undefined : Number(config.splitBytes);
