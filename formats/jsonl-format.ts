@@ -66,10 +66,29 @@ async function lineError(path: string, offset: number, lineIndex: number, record
   return new InputFormatError({ file: path, line, record, reason, cause });
 }
 
-/** Rows as JSON lines; a bigint becomes a number when it is a safe integer, else a string. */
+/**
+ * Rows as JSON lines; a bigint becomes a number when it is a safe integer,
+ * else a string. JSON.stringify with a replacer is several times slower than
+ * without, so the replacer is used only for a row that still holds a bigint
+ * after the fields that held bigints in earlier rows were converted on a copy.
+ */
 export function encodeJsonLines(rows: Row[]): string {
   let out = '';
-  for (const row of rows) out += `${JSON.stringify(row, jsonSafe)}\n`;
+  const bigintFields: string[] = [];
+  for (const row of rows) {
+    let plain: Row = row;
+    if (bigintFields.length > 0) {
+      plain = { ...row };
+      for (const field of bigintFields) if (typeof plain[field] === 'bigint') plain[field] = jsonSafe(field, plain[field]);
+    }
+    try {
+      out += `${JSON.stringify(plain)}\n`;
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      for (const [field, value] of Object.entries(row)) if (typeof value === 'bigint' && !bigintFields.includes(field)) bigintFields.push(field);
+      out += `${JSON.stringify(row, jsonSafe)}\n`;
+    }
+  }
   return out;
 }
 

@@ -47,12 +47,18 @@ export function tableToRows(table: Table): Row[] {
   return rows;
 }
 
-function columnValues(vector: Vector): ArrayLike<unknown> {
+/** A column's values as plain JavaScript values: a typed array for numbers without nulls. */
+export function columnValues(vector: Vector): ArrayLike<unknown> {
   if (vector.nullCount === 0 && isPrimitiveNumeric(vector.type)) return vector.toArray() as ArrayLike<unknown>;
   const out = new Array<unknown>(vector.length);
   let i = 0;
   for (const value of vector) out[i++] = plainValue(value);
   return out;
+}
+
+/** The plain value of one row of a column. */
+export function plainValueAt(vector: Vector, index: number): unknown {
+  return plainValue(vector.get(index));
 }
 
 function isPrimitiveNumeric(type: DataType): boolean {

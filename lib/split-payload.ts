@@ -1,28 +1,41 @@
 import { Schema, Table } from 'apache-arrow';
 import { rowsToTable, tableToRows, type Row } from './arrow-rows.js';
+import { rowsAt } from './row-view.js';
 
 /**
  * The data of one split: an Arrow table, also viewable as rows. A payload built
  * from rows converts to Arrow only when something asks for the table (a Parquet
  * sink, a hop to another process), and a payload built from a table converts to
- * rows only once; both views are cached. Treat both as read-only: in-process
- * stages share them by reference.
+ * rows only once; both views are cached. A payload can also be some rows of a
+ * table (what a filter keeps): only those rows are ever decoded. Treat the
+ * data as read-only: in-process stages share it by reference.
  */
 export class SplitPayload {
   readonly splitId: string;
   private table: Table | undefined;
   private rows: Row[] | undefined;
   private readonly schemaHint: Schema | undefined;
+  /** The rows of `source` this payload holds, when it holds some rows of a table. */
+  private readonly selection: { source: Table; indexes: Uint32Array } | undefined;
 
-  private constructor(splitId: string, table: Table | undefined, rows: Row[] | undefined, schemaHint: Schema | undefined) {
+  private constructor(
+    splitId: string, table: Table | undefined, rows: Row[] | undefined, schemaHint: Schema | undefined,
+    selection?: { source: Table; indexes: Uint32Array },
+  ) {
     this.splitId = splitId;
     this.table = table;
     this.rows = rows;
     this.schemaHint = schemaHint;
+    this.selection = selection;
   }
 
   static fromTable(table: Table, splitId: string): SplitPayload {
     return new SplitPayload(splitId, table, undefined, undefined);
+  }
+
+  /** The rows of `table` at `indexes` (ascending), decoded only when asked for. */
+  static fromTableRows(table: Table, indexes: Uint32Array, splitId: string): SplitPayload {
+    return new SplitPayload(splitId, undefined, undefined, table.schema, { source: table, indexes });
   }
 
   /**
@@ -34,6 +47,7 @@ export class SplitPayload {
   }
 
   get numRows(): number {
+    if (this.selection) return this.selection.indexes.length;
     return this.rows ? this.rows.length : this.table!.numRows;
   }
 
@@ -61,17 +75,17 @@ export class SplitPayload {
   }
 
   toTable(): Table {
-    this.table ??= rowsToTable(this.rows!, this.schemaHint);
+    this.table ??= rowsToTable(this.toRows(), this.schemaHint);
     return this.table;
   }
 
   toRows(): Row[] {
-    this.rows ??= tableToRows(this.table!);
+    if (!this.rows) this.rows = this.selection ? rowsAt(this.selection.source, this.selection.indexes) : tableToRows(this.table!);
     return this.rows;
   }
 
   /** The same data under another split id (no copy). */
   withSplitId(splitId: string): SplitPayload {
-    return new SplitPayload(splitId, this.table, this.rows, this.schemaHint);
+    return new SplitPayload(splitId, this.table, this.rows, this.schemaHint, this.selection);
   }
 }
