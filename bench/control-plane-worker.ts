@@ -1,6 +1,6 @@
 /**
  * One measured run of bench/control-plane, in its own process:
- * `node control-plane-worker.js pipeline in-process|forked SPLITS STATE` runs
+ * `node control-plane-worker.js pipeline in-process|forked SPLITS STATE fused|unfused` runs
  * the no-op pipeline (workers in-process or each forked), timed from the
  * start of the run, once the workers are up, to its end;
  * `node control-plane-worker.js transport in-process|forked COUNT STATE`
@@ -10,13 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { comedyRoundTrips } from './comedy-round-trips.js';
 import { createJob } from './control-plane-workflow.js';
 
-const [what, mode, count, state] = process.argv.slice(2) as [string, 'in-process' | 'forked', string, string];
+const [what, mode, count, state, fusion] = process.argv.slice(2) as [string, 'in-process' | 'forked', string, string, string | undefined];
 if (what === 'transport') {
   const { roundTrips, ms } = await comedyRoundTrips(mode === 'forked' ? 'forked' : 'in-memory', Number(count));
   process.stdout.write(`${JSON.stringify({ count: roundTrips, ms })}\n`);
 } else {
   const workflowModule = fileURLToPath(new URL('./control-plane-workflow.js', import.meta.url));
-  const config = { splits: Number(count) };
+  const config = { splits: Number(count), chain: fusion !== 'unfused' };
   const runner = createJob('bench-control-plane', config).createRunner({
     workflowModule, config, stateBackend: state, restore: 'none', placement: { Worker: { mode } },
   });

@@ -2,7 +2,8 @@
  * The job of bench/control-plane: a no-op pipeline of four stages moving many
  * tiny splits (one row each): a source, two identity maps, a sink that drops
  * what it gets. Every cost left is the runtime's per-split cost. No checkpoints
- * but the final one. Config: splits (default 10000).
+ * but the final one. Config: splits (default 10000), chain (default true: the
+ * four stages run fused as one chain; false: each stage on its own).
  */
 import { Job, MapOperator, SinkOperator, SourceOperator, SplitPayload, Stage, type DataRange, type Split } from '../lib/index.js';
 
@@ -25,7 +26,7 @@ export class DropSink extends SinkOperator<Record<string, never>> {
 }
 
 export function createJob(jobId: string, config: Record<string, unknown>): Job {
-  const job = new Job({ jobId, checkpointIntervalSecs: 0, checkpointIntervalRecords: 0 });
+  const job = new Job({ jobId, checkpointIntervalSecs: 0, checkpointIntervalRecords: 0, chain: config.chain !== false });
   job.addStage(new Stage('source', TinySplitsSource, { splits: Number(config.splits ?? 10_000) }, 1));
   job.addStage(new Stage('map1', MapOperator, { fn: (row) => row }, 1), ['source']);
   job.addStage(new Stage('map2', MapOperator, { fn: (row) => row }, 1), ['map1']);
