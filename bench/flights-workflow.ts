@@ -5,7 +5,8 @@
  *
  * Config (CLI: --key value): input (files, folders or globs; required),
  * output (default out/<jobId>), minDelay (minutes, default 60), parallelism
- * (workers of the filter and map stages, default 2), splitBytes,
+ * (workers of every stage, default 2: the four stages run fused as one
+ * chain, each worker decoding, filtering and writing its own row ranges), splitBytes,
  * checkpointIntervalSecs (default 300).
  */
 import { resolve } from 'node:path';
@@ -32,10 +33,10 @@ export function createJob(jobId: string, config: FlightsDelaysConfig = {}): Job 
   const splitBytes = config.splitBytes === undefined ? undefined : Number(config.splitBytes);
 
   const job = new Job({ jobId, checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 300) });
-  job.addStage(new Stage('source', FileSource, { paths: [config.input].flat().map(String), format: 'parquet', splitBytes }, 1));
+  job.addStage(new Stage('source', FileSource, { paths: [config.input].flat().map(String), format: 'parquet', splitBytes }, parallelism));
   // Delays are int64 columns, read as bigints: compare with a bigint-safe Number().
   job.addStage(new Stage('delayed', FilterOperator, { fn: (flight: Row) => Number(flight.delay) > minDelay }, parallelism), ['source']);
   job.addStage(new Stage('route', MapOperator, { fn: (flight: Row) => ({ ...flight, route: routeOf(flight) }) }, parallelism), ['delayed']);
-  job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: 'jsonl' }, 1), ['route']);
+  job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: 'jsonl' }, parallelism), ['route']);
   return job;
 }

@@ -151,16 +151,21 @@ test('solstice-node run --explain prints the plan without running; a run prints 
   const output = join(dir, 'out');
   const explained = await runCli(['run', '--workflow', 'simple_etl', '--job-id', 'explained', '--rows', '2000', '--output', output, '--explain'], { cwd: dir });
   t.is(explained.code, 0, explained.stderr);
-  // simple_etl: source (1) -> transform (4) -> filter (1-4) -> sink (1): transform and filter fuse at 4.
-  t.is(explained.stdout, [
-    'source: parallelism 1, workers in-process', '  -> transform (not fused: parallelism)',
-    'transform+filter: fused, parallelism 4, workers in-process', '  -> sink (not fused: parallelism)',
-    'sink: parallelism 1, workers in-process', '',
-  ].join('\n'));
+  // simple_etl gives every stage its parallelism (4 by default): one chain.
+  t.is(explained.stdout, 'source+transform+filter+sink: fused, parallelism 4, workers in-process\n');
   t.deepEqual(await readJsonLinesDir(output).catch(() => []), [], 'nothing ran');
+  // The copy workflow's check stage has 2 workers, its source and sink 1.
+  const copy = fileURLToPath(new URL('./fixtures/copy_workflow.js', import.meta.url));
+  const apart = await runCli(['run', '--workflow', copy, '--job-id', 'apart', '--input', 'in.jsonl', '--output', output, '--workers', 'forked', '--explain'], { cwd: dir });
+  t.is(apart.code, 0, apart.stderr);
+  t.is(apart.stdout, [
+    'source: parallelism 1, workers forked', '  -> check (not fused: parallelism)',
+    'check: parallelism 2, workers forked', '  -> sink (not fused: parallelism)',
+    'sink: parallelism 1, workers forked', '',
+  ].join('\n'));
   const ran = await runCli(['run', '--workflow', 'simple_etl', '--job-id', 'ran', '--rows', '2000', '--output', output, '--format', 'jsonl', '--progress-interval', '0'], { cwd: dir });
   t.is(ran.code, 0, ran.stderr);
-  t.regex(ran.stdout, /^plan: source -> transform\+filter -> sink$/m);
+  t.regex(ran.stdout, /^plan: source\+transform\+filter\+sink$/m);
 });
 
 test('a workflow run through the CLI with forked workers writes the same rows fused and unfused', async (t) => {

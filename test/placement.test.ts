@@ -52,10 +52,10 @@ test('the keyed, aggregating chaos job writes every record once and exact per-us
   }
 });
 
-test('simple_etl writes exactly the orders over the threshold as Parquet with workers in-process and forked', async (t) => {
+test('simple_etl writes exactly the orders over the threshold as Parquet with workers in-process, threaded and forked', async (t) => {
   const dir = await tempDir('solstice-placement-etl-');
   const input = join(dir, 'data', 'simple_etl', 'orders-20000.jsonl');
-  for (const mode of ['in-process', 'forked']) {
+  for (const mode of ['in-process', 'threaded', 'forked']) {
     const output = join(dir, `out-${mode}`);
     const result = await runCli(['run', '--workflow', 'simple_etl', '--job-id', `etl-${mode}`, '--rows', '20000', '--split-bytes', '200000',
       '--output', output, '--workers', mode, '--progress-interval', '0'], { cwd: dir });

@@ -42,6 +42,8 @@ test('solstice-node run executes simple_etl end to end and prints a per-stage su
   const actual = sortBy(await readJsonLinesDir(output), (r) => r.order_id as number);
   sameRows(t, actual, expected);
   t.regex(result.stdout, /^stage\s+workers\s+splits in/m);
-  t.regex(result.stdout, /^source\s+1\s+\d+\s+\d+\s+5000\s+5000/m);
-  t.regex(result.stdout, new RegExp(`^sink\\s+1\\s+\\d+\\s+0\\s+${expected.length}\\s+0`, 'm'));
+  // Every stage runs with simple_etl's default parallelism, 4 workers, fused into one chain.
+  t.regex(result.stdout, /^plan: source\+transform\+filter\+sink$/m);
+  t.regex(result.stdout, /^source\s+4\s+\d+\s+\d+\s+5000\s+5000/m);
+  t.regex(result.stdout, new RegExp(`^sink\\s+4\\s+\\d+\\s+0\\s+${expected.length}\\s+0`, 'm'));
 });

@@ -6,7 +6,9 @@
  * `--input` given twice gives a list; default: a generated sample
  * of `rows` orders under data/), rows (default 100000), output (default
  * out/<jobId>), format (parquet | jsonl | csv, default parquet), minTotal
- * (default 100), parallelism (workers of the transform stage, default 4),
+ * (default 100), parallelism (workers of every stage, default 4: the four
+ * stages run fused as one chain, each worker reading, pricing, filtering and
+ * writing its own splits),
  * checkpointIntervalSecs (default 300), checkpointIntervalRecords (default
  * 1000000; 0 turns either off), stateBackend.
  */
@@ -48,9 +50,9 @@ export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Pr
     checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 300),
     checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 1_000_000),
   });
-  job.addStage(new Stage('source', FileSource, { paths: inputs, format: 'jsonl', splitBytes }, 1));
+  job.addStage(new Stage('source', FileSource, { paths: inputs, format: 'jsonl', splitBytes }, parallelism));
   job.addStage(new Stage('transform', MapOperator<Order, PricedOrder>, { fn: (order) => ({ ...order, total: orderTotal(order) }) }, parallelism), ['source']);
-  job.addStage(new Stage('filter', FilterOperator<PricedOrder>, { fn: (order) => order.total > minTotal }, [1, Math.max(1, parallelism)]), ['transform']);
-  job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: config.format ?? 'parquet' }, 1), ['filter']);
+  job.addStage(new Stage('filter', FilterOperator<PricedOrder>, { fn: (order) => order.total > minTotal }, parallelism), ['transform']);
+  job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: config.format ?? 'parquet' }, parallelism), ['filter']);
   return job;
 }
