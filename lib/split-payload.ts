@@ -1,6 +1,7 @@
 import { Schema, Table } from 'apache-arrow';
 import { rowsToTable, tableToRows, type Row } from './arrow-rows.js';
 import { rowsAt } from './row-view.js';
+import { takeRows } from './arrow-take.js';
 
 /**
  * The data of one split: an Arrow table, also viewable as rows. A payload built
@@ -75,6 +76,7 @@ export class SplitPayload {
   }
 
   toTable(): Table {
+    if (!this.table && this.selection && !this.rows) this.table = takeRows(this.selection.source, this.selection.indexes);
     this.table ??= rowsToTable(this.toRows(), this.schemaHint);
     return this.table;
   }
