@@ -1,11 +1,10 @@
 import type { Table } from 'apache-arrow';
 import { Operator, type OperatorContext } from '../../lib/operator.js';
-import { RowFunctionError } from '../../lib/errors/index.js';
 import { RowView } from '../../lib/row-view.js';
 import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachRow } from './for-each-row.js';
+import { forEachIndex, forEachRow } from './for-each-row.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
 /** `In` is the row type `fn` sees (default: untyped rows): `FilterOperator<Priced>`. */
@@ -31,10 +30,10 @@ export class FilterOperator<In extends object = Row> extends Operator<FilterConf
     }
     const fn = this.config.fn! as unknown as (row: Row) => boolean;
     // An Arrow table not yet seen as rows is filtered through a row view: only the kept rows are ever built.
-    if (payload.hasTable) return filterTable(payload.toTable(), fn, split.splitId);
+    if (payload.hasTable) return await filterTable(payload.toTable(), fn, split.splitId);
     const rows = payload.toRows();
     const kept: Row[] = [];
-    forEachRow(rows, (row) => {
+    await forEachRow(rows, (row) => {
       if (fn(row)) kept.push(row);
     });
     return kept.length === 0 ? null : SplitPayload.fromRows(kept, split.splitId, payload.knownSchema);
@@ -42,15 +41,12 @@ export class FilterOperator<In extends object = Row> extends Operator<FilterConf
 }
 
 /** The rows of `table` that pass `fn`, which sees each row through a reused, read-only view. */
-function filterTable(table: Table, fn: (row: Row) => boolean, splitId: string): SplitPayload | null {
+async function filterTable(table: Table, fn: (row: Row) => boolean, splitId: string): Promise<SplitPayload | null> {
   const view = new RowView(table);
   const kept = new Uint32Array(table.numRows);
   let count = 0;
-  let i = 0;
-  try {
-    for (; i < table.numRows; i++) if (fn(view.at(i))) kept[count++] = i;
-  } catch (error) {
-    throw new RowFunctionError(i + 1, { ...view.at(i) }, error);
-  }
+  await forEachIndex(table.numRows, (i) => {
+    if (fn(view.at(i))) kept[count++] = i;
+  }, (i) => ({ ...view.at(i) }));
   return count === 0 ? null : SplitPayload.fromTableRows(table, kept.slice(0, count), splitId);
 }

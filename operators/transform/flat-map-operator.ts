@@ -29,7 +29,7 @@ export class FlatMapOperator<In extends object = Row, Out extends object = Row> 
     const fn = this.config.fn! as unknown as (row: Row) => Iterable<Row>;
     const rows = payload.toRows();
     const out: Row[] = [];
-    forEachRow(rows, (row) => {
+    await forEachRow(rows, (row) => {
       for (const produced of fn(row)) out.push(produced);
     });
     return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.knownSchema);

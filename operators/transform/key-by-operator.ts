@@ -29,13 +29,13 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
     this.keyField = config.keyField ?? '_key';
   }
 
-  processSplit(split: Split, payload?: SplitPayload): SplitPayload | null {
+  async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
     const fn = this.config.fn as unknown as (row: Row) => Key;
     const keyField = this.keyField;
     const rows = payload.toRows();
     const out: Row[] = [];
-    forEachRow(rows, (row) => {
+    await forEachRow(rows, (row) => {
       const key = fn(row);
       if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
       out.push({ ...row, [keyField]: key });

@@ -30,7 +30,7 @@ export class MapOperator<In extends object = Row, Out extends object = Row> exte
     const fn = this.config.fn! as unknown as (row: Row) => Row;
     const rows = payload.toRows();
     const out: Row[] = [];
-    forEachRow(rows, (row) => out.push(fn(row)));
+    await forEachRow(rows, (row) => out.push(fn(row)));
     return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }
