@@ -99,9 +99,10 @@ export function explainChains(job: JobGraph, placement: PlacementConfig): string
     const { min, max } = chain.bounds;
     const parallelism = min === max ? `${min}` : `${min}-${max}`;
     lines.push(`${chainName(chain)}: ${chain.stages.length > 1 ? 'fused, ' : ''}parallelism ${parallelism}, workers ${workerModeOf(placement, chain.head)}`);
-    for (const downstream of job.downstreamsOf(chain.tail)) {
-      const why = job.downstreamsOf(chain.tail).length > 1 ? 'fan-out or fan-in' : whyNotFused(job, placement, chain.tail, downstream, chain.bounds) ?? 'fan-out or fan-in';
-      lines.push(`  -> ${downstream} (not fused: ${why})`);
+    const downstreams = job.downstreamsOf(chain.tail);
+    for (const downstream of downstreams) {
+      const why = downstreams.length === 1 ? whyNotFused(job, placement, chain.tail, downstream, chain.bounds) : undefined;
+      lines.push(`  -> ${downstream} (not fused: ${why ?? 'fan-out or fan-in'})`);
     }
   }
   return lines.join('\n');

@@ -1,11 +1,11 @@
 import test from 'ava';
 import { isolatedState } from './support/files.js';
+import { CollectSink, collected } from './support/collect-sink.js';
 import {
-  FilterOperator, FlatMapOperator, Job, KeyByOperator, MapOperator, Operator, SinkOperator, SourceOperator, Split, SplitPayload, Stage,
+  FilterOperator, FlatMapOperator, Job, KeyByOperator, MapOperator, Operator, SourceOperator, Split, SplitPayload, Stage,
   type Row,
 } from '../lib/index.js';
 
-const collected = new Map<string, Row[]>();
 const seenByWorker = new Map<string, Map<string, Set<number>>>();
 
 class RowsSource extends SourceOperator<{ rows: Row[]; perSplit: number }> {
@@ -18,15 +18,6 @@ class RowsSource extends SourceOperator<{ rows: Row[]; perSplit: number }> {
   processSplit(split: Split) {
     const start = split.range!.start as number;
     return SplitPayload.fromRows(this.config.rows.slice(start, start + this.config.perSplit), split.splitId);
-  }
-}
-
-class CollectSink extends SinkOperator<{ name: string }> {
-  processSplit(_split: Split, payload?: SplitPayload) {
-    const rows = collected.get(this.config.name) ?? [];
-    rows.push(...(payload?.toRows() ?? []));
-    collected.set(this.config.name, rows);
-    return null;
   }
 }
 

@@ -10,18 +10,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import {
-  FileSource, FilterOperator, Job, MapOperator, OperatorError, RowFunctionError, SinkOperator, Stage, type Row, type Split, type SplitPayload,
+  FileSource, FilterOperator, Job, MapOperator, OperatorError, RowFunctionError, Stage, type Row,
 } from '../lib/index.js';
 import { isolatedState, tempDir } from './support/files.js';
+import { CollectSink, collected } from './support/collect-sink.js';
 
-const written = new Map<string, Row[]>();
-
-class CollectSink extends SinkOperator<{ name: string }> {
-  processSplit(_split: Split, payload?: SplitPayload) {
-    written.set(this.config.name, [...(written.get(this.config.name) ?? []), ...(payload?.toRows() ?? [])]);
-    return null;
-  }
-}
 
 const cityOf = (id: number) => ['Oslo', 'Lima', 'Kyiv', 'Hué'][id % 4]!;
 
@@ -53,7 +46,7 @@ test('a filter over Parquet keeps exactly the rows its predicate accepts, which 
   // The generator's formula: ids 3, 7, 11, ... (city Hué) with id / 10 >= 100.
   const expected = Array.from({ length: rows }, (_, id) => id).filter((id) => id % 4 === 3 && id >= 1000)
     .map((id) => ({ id, city: 'Hué', score: id / 10, marked: true }));
-  t.deepEqual(written.get('parquet')!.sort((a, b) => (a.id as number) - (b.id as number)), expected);
+  t.deepEqual(collected.get('parquet')!.sort((a, b) => (a.id as number) - (b.id as number)), expected);
   t.like(summary.stages.find((stage) => stage.stage === 'keep'), { rowsIn: rows, rowsOut: expected.length });
 });
 

@@ -10,13 +10,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AggregateOperator, FilterOperator, Job, JobDefinitionError, KeyByOperator, MapOperator, Operator, OperatorError, SinkOperator,
+  AggregateOperator, FilterOperator, Job, JobDefinitionError, KeyByOperator, MapOperator, Operator, OperatorError,
   SourceOperator, Split, SplitPayload, Stage, type KeyedOutput, type Row,
 } from '../lib/index.js';
 import { runCli } from './support/cli.js';
 import { isolatedState, readJsonLinesDir, tempDir } from './support/files.js';
+import { CollectSink, collected } from './support/collect-sink.js';
 
-const collected = new Map<string, Row[]>();
 
 /** Rows { n, group } for n in [0, rows), `perSplit` to a split. */
 class CountingSource extends SourceOperator<{ rows: number; perSplit: number }> {
@@ -31,15 +31,6 @@ class CountingSource extends SourceOperator<{ rows: number; perSplit: number }> 
     const rows = [];
     for (let n = start; n < Math.min(this.config.rows, start + this.config.perSplit); n++) rows.push({ n, group: `g${n % 7}` });
     return SplitPayload.fromRows(rows, split.splitId);
-  }
-}
-
-class CollectSink extends SinkOperator<{ name: string }> {
-  processSplit(_split: Split, payload?: SplitPayload) {
-    const rows = collected.get(this.config.name) ?? [];
-    rows.push(...(payload?.toRows() ?? []));
-    collected.set(this.config.name, rows);
-    return null;
   }
 }
 
