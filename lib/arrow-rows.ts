@@ -125,7 +125,8 @@ function kindName(kind: InferredKind, values: unknown[], row: number): string {
   return 'object';
 }
 
-function inferVector(name: string, values: unknown[]): Vector {
+/** A column of `values` with the type rows get for them (see {@link rowsToTable}); SchemaInferenceError names `name` on mixed kinds. */
+export function inferVector(name: string, values: unknown[]): Vector {
   let kind: InferredKind = 'null';
   let nulls = 0;
   for (let i = 0; i < values.length; i++) {

@@ -70,6 +70,15 @@ export class SplitPayload {
     return this.table ? this.table.schema : this.schemaHint;
   }
 
+  /**
+   * The payload as Arrow data without building anything: its table and, for
+   * some rows of a table, their indexes; undefined when it holds only rows.
+   */
+  get arrowRows(): { table: Table; indexes?: Uint32Array } | undefined {
+    if (this.table) return { table: this.table };
+    return this.selection && !this.rows ? { table: this.selection.source, indexes: this.selection.indexes } : undefined;
+  }
+
   /** True when the payload holds an Arrow table already (no conversion on `toTable()`). */
   get hasTable(): boolean {
     return this.table !== undefined;

@@ -1,9 +1,11 @@
+import { Table, type Vector } from 'apache-arrow';
+import { inferVector, type Row } from '../../lib/arrow-rows.js';
+import { OperatorConfigError, SchemaInferenceError } from '../../lib/errors/index.js';
 import { Operator, type KeyedOutput, type OperatorContext } from '../../lib/operator.js';
-import type { Row } from '../../lib/arrow-rows.js';
-import { OperatorConfigError } from '../../lib/errors/index.js';
+import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachRow } from './for-each-row.js';
+import { forEachIndex, forEachRow } from './for-each-row.js';
 
 export type Key = string | number | boolean | bigint;
 
@@ -33,13 +35,36 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
     if (!payload) return null;
     const fn = this.config.fn as unknown as (row: Row) => Key;
     const keyField = this.keyField;
-    const rows = payload.toRows();
-    const out: Row[] = [];
-    await forEachRow(rows, (row) => {
+    const keyOf = (row: Row): Key => {
       const key = fn(row);
       if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
-      out.push({ ...row, [keyField]: key });
-    });
+      return key;
+    };
+    // Arrow data keeps its columns: the key function reads each row through a view, and the keys become one more column.
+    // Keys of mixed types make no column: those splits take the row path, as rows from JSON do.
+    if (payload.arrowRows) {
+      try {
+        return SplitPayload.fromTable(await withKeyColumn(payload.toTable(), keyField, keyOf), split.splitId);
+      } catch (error) {
+        if (!(error instanceof SchemaInferenceError)) throw error;
+      }
+    }
+    const rows = payload.toRows();
+    const out: Row[] = [];
+    await forEachRow(rows, (row) => out.push({ ...row, [keyField]: keyOf(row) }));
     return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
+}
+
+/** `table` with the key of each row in column `keyField`: in its place if the table has one, else last. */
+async function withKeyColumn(table: Table, keyField: string, keyOf: (row: Row) => Key): Promise<Table> {
+  const view = new RowView(table);
+  const keys = new Array<Key>(table.numRows);
+  await forEachIndex(table.numRows, (i) => {
+    keys[i] = keyOf(view.at(i));
+  }, (i) => ({ ...view.at(i) }));
+  const columns: Record<string, Vector> = {};
+  for (const field of table.schema.fields) columns[field.name] = field.name === keyField ? inferVector(keyField, keys) : table.getChild(field.name)!;
+  columns[keyField] ??= inferVector(keyField, keys);
+  return new Table(columns);
 }
