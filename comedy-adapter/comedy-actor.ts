@@ -6,7 +6,7 @@ import type { ArgsOf, ChildActor, ReplyOf, TopicOf } from '../protocol/actor-lin
 import { wrappedActor } from './internals.js';
 
 /** How long an actor has to be destroyed, and then its process to exit, before it is killed. */
-export const ACTOR_END_GRACE_MS = 5000;
+const ACTOR_END_GRACE_MS = 5000;
 
 /**
  * A Comedy actor reference behind the protocol's {@link ChildActor}: typed

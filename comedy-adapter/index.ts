@@ -6,6 +6,5 @@
  */
 export { actorContext, type ComedySelf } from './actor-context.js';
 export { startActorSystem, type ActorSystem } from './actor-system.js';
-export { ACTOR_END_GRACE_MS } from './comedy-actor.js';
 export { actorModulePath } from './actor-modules.js';
 export { HostAgent, type HostAgentOptions } from './host-agent.js';

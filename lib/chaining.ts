@@ -83,8 +83,7 @@ export function chainBounds(job: JobGraph, stages: readonly string[]): Paralleli
 
 /** The backpressure bound of a chain's output: its last stage's, else the job's, else its worker count + 1, at least 2. */
 export function chainBufferBound(job: JobGraph, stages: readonly string[]): number {
-  const tail = job.getStage(stages[stages.length - 1]!);
-  return tail.options.maxBufferedSplits ?? job.options.maxBufferedSplits ?? Math.max(2, chainBounds(job, stages).min + 1);
+  return job.maxBufferedSplitsOf(stages[stages.length - 1]!, chainBounds(job, stages).min);
 }
 
 /**

@@ -126,10 +126,14 @@ export class JobGraph {
     return this.stageNames.filter((other) => this.upstreams.get(other)!.includes(name));
   }
 
-  /** The stage's backpressure bound (see {@link JobOptions.maxBufferedSplits}). */
-  maxBufferedSplitsOf(name: string): number {
+  /**
+   * The stage's backpressure bound (see {@link JobOptions.maxBufferedSplits}):
+   * its own, else the job's, else `workers` + 1, at least 2. `workers` is the
+   * stage's starting worker count unless it runs in a chain with another.
+   */
+  maxBufferedSplitsOf(name: string, workers = this.getStage(name).bounds.min): number {
     const stage = this.getStage(name);
-    return stage.options.maxBufferedSplits ?? this.options.maxBufferedSplits ?? Math.max(2, stage.bounds.min + 1);
+    return stage.options.maxBufferedSplits ?? this.options.maxBufferedSplits ?? Math.max(2, workers + 1);
   }
 
   /** The stage's supervision policy: its own, else the job's, else the defaults. */
