@@ -10,7 +10,7 @@
  * checkpointIntervalSecs (default 300).
  */
 import { resolve } from 'node:path';
-import { FileSink, FileSource, FilterOperator, Job, MapOperator, OperatorConfigError, Stage, type Row } from '../lib/index.js';
+import { FileSink, FileSource, FilterOperator, Job, OperatorConfigError, Stage, WithColumnsOperator, type Row } from '../lib/index.js';
 
 export interface FlightsDelaysConfig {
   input?: string | string[];
@@ -36,7 +36,7 @@ export function createJob(jobId: string, config: FlightsDelaysConfig = {}): Job 
   job.addStage(new Stage('source', FileSource, { paths: [config.input].flat().map(String), format: 'parquet', splitBytes }, parallelism));
   // Delays are int64 columns, read as bigints: compare with a bigint-safe Number().
   job.addStage(new Stage('delayed', FilterOperator, { fn: (flight: Row) => Number(flight.delay) > minDelay }, parallelism), ['source']);
-  job.addStage(new Stage('route', MapOperator, { fn: (flight: Row) => ({ ...flight, route: routeOf(flight) }) }, parallelism), ['delayed']);
+  job.addStage(new Stage('route', WithColumnsOperator, { columns: { route: routeOf } }, parallelism), ['delayed']);
   job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: 'jsonl' }, parallelism), ['route']);
   return job;
 }

@@ -3,7 +3,9 @@ import type { Row } from '../lib/arrow-rows.js';
 import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
-import { byteRanges, lineNumberAt, rangeBytesFor, readLinesInRange, type ByteRange } from './line-range.js';
+import { decodeJsonLinesToTable } from './jsonl-columns.js';
+import { encodeTableAsJsonLines } from './jsonl-encoder.js';
+import { byteRanges, lineNumberAt, rangeBytesFor, readLinesInRange } from './line-range.js';
 
 /** A byte range of a JSON lines file: the lines that start in it. */
 interface JsonLinesSplit extends FileSplit {
@@ -21,19 +23,20 @@ export const jsonLinesFormat: FileFormat = {
     return byteRanges(path, size, await rangeBytesFor(path, 0, splitBytes, batchRows)).map(({ start, end }) => ({ path, format: 'jsonl', start, end }));
   },
 
-  readSplit(split) {
+  async readSplit(split) {
     const { path, start, end } = split as JsonLinesSplit;
-    return readJsonLines({ path, start, end });
+    const { bytes, offset } = await readLinesInRange({ path, start, end });
+    return decodeJsonLinesToTable(bytes) ?? await parseJsonLines(path, bytes, offset);
   },
 
-  encode(payload: SplitPayload): string {
-    return encodeJsonLines(payload.toRows());
+  encode(payload: SplitPayload): Uint8Array | string {
+    const arrow = payload.builtFromRows ? undefined : payload.arrowRows;
+    return (arrow && encodeTableAsJsonLines(arrow.table, arrow.indexes)) ?? encodeJsonLines(payload.toRows());
   },
 };
 
-/** Parses the JSON lines of a byte range; every non-blank line must hold one JSON object. */
-export async function readJsonLines(range: ByteRange): Promise<Row[]> {
-  const { bytes, offset } = await readLinesInRange(range);
+/** The JSON lines of `bytes`, which start at byte `offset` of the file at `path`, as rows; every non-blank line must hold one JSON object. */
+async function parseJsonLines(path: string, bytes: Buffer, offset: number): Promise<Row[]> {
   const text = bytes.toString('utf8');
   const rows: Row[] = [];
   let lineIndex = 0;
@@ -47,10 +50,10 @@ export async function readJsonLines(range: ByteRange): Promise<Row[]> {
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw await lineError(range.path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
+        throw await lineError(path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw await lineError(range.path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
+        throw await lineError(path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
       }
       rows.push(value as Row);
     }

@@ -61,7 +61,10 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
         const rangeRows = Math.ceil(rowGroup.rows / Math.ceil(rowGroup.rows / batchRows));
         for (let rowStart = 0; rowStart < rowGroup.rows; rowStart += rangeRows) {
           const rowEnd = Math.min(rowGroup.rows, rowStart + rangeRows);
-          splits.push({ path, format: 'parquet', rowGroups: [index], rowStart, rowEnd, groupRows: rowGroup.rows, offsetIndex: rowGroup.offsetIndex });
+          const range: ParquetSplit = { path, format: 'parquet', rowGroups: [index], rowStart, rowEnd, groupRows: rowGroup.rows, offsetIndex: rowGroup.offsetIndex };
+          // Without an offset index the ranges continue one stream over the group (parquet-row-cursor.ts).
+          if (!rowGroup.offsetIndex) range.stream = `${path}#${index}`;
+          splits.push(range);
         }
         return;
       }

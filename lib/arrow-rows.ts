@@ -16,43 +16,116 @@ export type Row = Record<string, unknown>;
  * map over an int32 column stays int32); other columns are inferred: numbers as
  * float64, strings as utf8, booleans, bigints as int64, Dates as timestamps,
  * arrays and objects as lists and structs of these, one type per column.
+ *
+ * `base` is the table the rows were mapped from, one row per row, with the
+ * rows the map was given: a column whose every value is the very value of the
+ * base row's same column (`===`, as `{ ...row, total }` copies it) is the base
+ * table's column, taken as it is instead of encoded again.
  */
-export function rowsToTable(rows: readonly Row[], hint?: Schema): Table {
+export function rowsToTable(rows: readonly Row[], hint?: Schema, base?: RowsBase): Table {
   const names = columnNames(rows);
   if (names.length === 0) return new Table(new Schema([]));
   const hinted = new Map(hint?.fields.map((f) => [f.name, f]) ?? []);
+  const sameRows = base !== undefined && base.rows.length === rows.length && base.table.numRows === rows.length;
   const columns: Record<string, Vector> = {};
   for (const name of names) {
     const values = new Array<unknown>(rows.length);
     for (let i = 0; i < rows.length; i++) values[i] = rows[i]![name];
-    const hintField = hinted.get(name);
-    columns[name] = hintField && fitsType(values, hintField.type)
-      ? vectorFromArray(values, hintField.type)
-      : inferVector(name, values);
+    const baseColumn = sameRows ? base.table.getChild(name) : null;
+    if (baseColumn && copiesColumn(values, base!.rows, name)) {
+      columns[name] = baseColumn;
+      continue;
+    }
+    columns[name] = columnOf(name, values, hinted.get(name)?.type);
   }
   return new Table(columns);
+}
+
+/** A column of `values`: of `hintType` if they all fit it, else of the type rows get for them (see {@link rowsToTable}). */
+export function columnOf(name: string, values: unknown[], hintType?: DataType): Vector {
+  return hintType && fitsType(values, hintType) ? vectorFromArray(values, hintType) : inferVector(name, values);
+}
+
+/** A table and its rows as plain objects, what a row-wise map was given. */
+export interface RowsBase {
+  readonly table: Table;
+  readonly rows: readonly Row[];
+}
+
+function copiesColumn(values: readonly unknown[], baseRows: readonly Row[], name: string): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== baseRows[i]![name]) return false;
+  return true;
 }
 
 /** Rows of a table as plain objects (not proxies), one object per row. */
 export function tableToRows(table: Table): Row[] {
   const n = table.numRows;
+  const names = table.schema.fields.map((field) => field.name);
+  const columns = names.map((name) => columnValues(table.getChild(name)!));
   const rows = new Array<Row>(n);
+  const make = rowFactory(names);
+  if (make) {
+    for (let i = 0; i < n; i++) rows[i] = make(columns, i);
+    return rows;
+  }
   for (let i = 0; i < n; i++) rows[i] = {};
-  for (const field of table.schema.fields) {
-    const vector = table.getChild(field.name)!;
-    const values = columnValues(vector);
-    const name = field.name;
+  for (let c = 0; c < names.length; c++) {
+    const name = names[c]!;
+    const values = columns[c]!;
     for (let i = 0; i < n; i++) rows[i]![name] = values[i];
   }
   return rows;
 }
 
+type RowFactory = (columns: ArrayLike<unknown>[], index: number) => Row;
+
+const MAX_FACTORY_COLUMNS = 200;
+const rowFactories = new Map<string, RowFactory>();
+
+/**
+ * A function that builds the row at an index from column values as one object
+ * literal: V8 then gives every row the same compact layout at once, where
+ * adding the properties one at a time walks a chain of layouts per row. The
+ * source is generated from the column names, each quoted by JSON.stringify.
+ */
+function rowFactory(names: string[]): RowFactory | undefined {
+  if (names.length === 0 || names.length > MAX_FACTORY_COLUMNS || new Set(names).size !== names.length) return undefined;
+  // `__proto__` in a literal sets the prototype instead of making a property.
+  if (names.includes('__proto__')) return undefined;
+  const key = JSON.stringify(names);
+  let make = rowFactories.get(key);
+  if (!make) {
+    const properties = names.map((name, c) => `${JSON.stringify(name)}: c${c}[i]`).join(', ');
+    const locals = names.map((_, c) => `const c${c} = columns[${c}];`).join(' ');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    make = new Function('columns', 'i', `${locals} return { ${properties} };`) as RowFactory;
+    if (rowFactories.size > 1000) rowFactories.clear();
+    rowFactories.set(key, make);
+  }
+  return make;
+}
+
 /** A column's values as plain JavaScript values: a typed array for numbers without nulls. */
 export function columnValues(vector: Vector): ArrayLike<unknown> {
   if (vector.nullCount === 0 && isPrimitiveNumeric(vector.type)) return vector.toArray() as ArrayLike<unknown>;
+  if (vector.type.typeId === Type.Utf8) return utf8Values(vector);
   const out = new Array<unknown>(vector.length);
   let i = 0;
   for (const value of vector) out[i++] = plainValue(value);
+  return out;
+}
+
+/** A UTF-8 column's strings, each sliced from its chunk's bytes by Node's decoder (several times faster than Arrow's per-value TextDecoder). */
+function utf8Values(vector: Vector): (string | null)[] {
+  const out = new Array<string | null>(vector.length);
+  let i = 0;
+  for (const chunk of vector.data) {
+    const offsets = chunk.valueOffsets as Int32Array;
+    const values = chunk.values as Uint8Array;
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    const nulls = chunk.nullCount > 0;
+    for (let r = 0; r < chunk.length; r++) out[i++] = nulls && !chunk.getValid(r) ? null : bytes.toString('utf8', offsets[r]!, offsets[r + 1]!);
+  }
   return out;
 }
 

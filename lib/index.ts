@@ -33,6 +33,7 @@ export type { StageMetrics } from '../protocol/messages.js';
 export type { JobStatus, JobState } from '../protocol/job-status.js';
 export { MapOperator, type MapConfig } from '../operators/transform/map-operator.js';
 export { FilterOperator, type FilterConfig } from '../operators/transform/filter-operator.js';
+export { WithColumnsOperator, type WithColumnsConfig } from '../operators/transform/with-columns-operator.js';
 export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat-map-operator.js';
 export { KeyByOperator, type KeyByConfig, type Key } from '../operators/transform/key-by-operator.js';
 export { AggregateOperator, type AggregateConfig, type Aggregation } from '../operators/transform/aggregate-operator.js';

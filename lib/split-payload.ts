@@ -1,7 +1,8 @@
 import { Schema, Table } from 'apache-arrow';
-import { rowsToTable, tableToRows, type Row } from './arrow-rows.js';
+import { rowsToTable, tableToRows, type Row, type RowsBase } from './arrow-rows.js';
 import { rowsAt } from './row-view.js';
 import { takeRows } from './arrow-take.js';
+import { SchemaInferenceError } from './errors/index.js';
 
 /**
  * The data of one split: an Arrow table, also viewable as rows. A payload built
@@ -18,16 +19,21 @@ export class SplitPayload {
   private readonly schemaHint: Schema | undefined;
   /** The rows of `source` this payload holds, when it holds some rows of a table. */
   private readonly selection: { source: Table; indexes: Uint32Array } | undefined;
+  /** The table rows were mapped from, row for row, whose columns the rows may copy. */
+  private base: RowsBase | undefined;
+  private rowsFirst: boolean;
 
   private constructor(
     splitId: string, table: Table | undefined, rows: Row[] | undefined, schemaHint: Schema | undefined,
-    selection?: { source: Table; indexes: Uint32Array },
+    selection?: { source: Table; indexes: Uint32Array }, base?: RowsBase,
   ) {
     this.splitId = splitId;
     this.table = table;
     this.rows = rows;
     this.schemaHint = schemaHint;
     this.selection = selection;
+    this.base = base;
+    this.rowsFirst = rows !== undefined;
   }
 
   static fromTable(table: Table, splitId: string): SplitPayload {
@@ -45,6 +51,27 @@ export class SplitPayload {
    */
   static fromRows(rows: Row[], splitId: string, schemaHint?: Schema): SplitPayload {
     return new SplitPayload(splitId, undefined, rows, schemaHint);
+  }
+
+  /**
+   * Rows mapped one for one from `input`'s rows. When `input` held a table,
+   * the rows become a table at once, the columns they copy unchanged taken
+   * from it as they are (see `rowsToTable`), so what follows keeps working
+   * on Arrow; rows that cannot be one table (a column of mixed types) stay
+   * rows, as from {@link fromRows}.
+   */
+  static mappedFrom(input: SplitPayload, rows: Row[], splitId: string): SplitPayload {
+    const base = input.table && input.rows && input.rows.length === rows.length ? { table: input.table, rows: input.rows } : undefined;
+    const payload = new SplitPayload(splitId, undefined, rows, input.knownSchema, undefined, base);
+    if (base) {
+      try {
+        payload.toTable();
+      } catch (error) {
+        if (!(error instanceof SchemaInferenceError)) throw error;
+      }
+      payload.base = undefined;
+    }
+    return payload;
   }
 
   get numRows(): number {
@@ -79,6 +106,15 @@ export class SplitPayload {
     return this.selection && !this.rows ? { table: this.selection.source, indexes: this.selection.indexes } : undefined;
   }
 
+  /**
+   * True when the payload was made from rows (by a row function): they are
+   * what it holds, and its table, if made, only their Arrow form (a key some
+   * rows lack is null there). Else its rows are read from Arrow data.
+   */
+  get builtFromRows(): boolean {
+    return this.rowsFirst;
+  }
+
   /** True when the payload holds an Arrow table already (no conversion on `toTable()`). */
   get hasTable(): boolean {
     return this.table !== undefined;
@@ -86,7 +122,7 @@ export class SplitPayload {
 
   toTable(): Table {
     if (!this.table && this.selection && !this.rows) this.table = takeRows(this.selection.source, this.selection.indexes);
-    this.table ??= rowsToTable(this.toRows(), this.schemaHint);
+    this.table ??= rowsToTable(this.toRows(), this.schemaHint, this.base);
     return this.table;
   }
 
@@ -97,6 +133,8 @@ export class SplitPayload {
 
   /** The same data under another split id (no copy). */
   withSplitId(splitId: string): SplitPayload {
-    return new SplitPayload(splitId, this.table, this.rows, this.schemaHint, this.selection);
+    const payload = new SplitPayload(splitId, this.table, this.rows, this.schemaHint, this.selection);
+    payload.rowsFirst = this.rowsFirst;
+    return payload;
   }
 }

@@ -1,5 +1,11 @@
-/** The part of a source that one split reads: plain JSON, so it can travel in control messages. */
-export type DataRange = Record<string, unknown>;
+/**
+ * The part of a source that one split reads: plain JSON, so it can travel in
+ * control messages. A range may name a `stream` (a string): splits of one
+ * stream are parts of one thing read in order (the row ranges of one Parquet
+ * row group), best read by one worker one after another, and the stage
+ * hands them so (see the stage's work queue).
+ */
+export type DataRange = Record<string, unknown> & { stream?: string };
 
 export interface SplitJSON {
   stage: string;

@@ -4,14 +4,22 @@ import type { WorkItem } from '../../protocol/messages.js';
 /**
  * Splits waiting for a worker. Keyed splits (one partition of a keyed
  * upstream's output) wait for the one worker that owns their partition;
- * the others go to whichever worker asks first.
+ * the others go to whichever worker asks first, in order, except that
+ * source splits of one stream (the same `stream` in their range, such as the
+ * row ranges of one Parquet row group) go to the worker that took the
+ * stream's last split while it asks, and a worker starting on a new stream
+ * skips the streams other workers are on: each stream is then decoded once,
+ * by one worker, and the workers read different streams at once.
  */
 export class WorkQueue {
   private readonly shared: WorkItem[] = [];
   private readonly owned: WorkItem[][];
+  /** The stream of the last split each worker took. */
+  private readonly streamOf: (string | undefined)[];
 
   constructor(private readonly workers: number) {
     this.owned = Array.from({ length: workers }, () => []);
+    this.streamOf = new Array<string | undefined>(workers);
   }
 
   /** The worker that owns a partition. */
@@ -25,9 +33,21 @@ export class WorkQueue {
     else this.owned[this.ownerOf(partition)]!.push(item);
   }
 
-  /** The oldest split for `worker` whose epoch is at most `maxEpoch`. */
+  /** The oldest split for `worker` whose epoch is at most `maxEpoch`, its own stream's first (see the class comment). */
   takeFor(worker: number, maxEpoch: number = Number.POSITIVE_INFINITY): WorkItem | undefined {
-    return takeFirst(this.owned[worker]!, maxEpoch) ?? takeFirst(this.shared, maxEpoch);
+    const owned = takeFirst(this.owned[worker]!, maxEpoch);
+    if (owned) return owned;
+    const mine = this.streamOf[worker];
+    let index = mine === undefined ? -1 : this.shared.findIndex((item) => item.split.epoch <= maxEpoch && streamOf(item) === mine);
+    if (index === -1) {
+      const others = new Set(this.streamOf.filter((stream, w) => w !== worker && stream !== undefined));
+      index = this.shared.findIndex((item) => item.split.epoch <= maxEpoch && !others.has(streamOf(item)!));
+    }
+    if (index === -1) index = this.shared.findIndex((item) => item.split.epoch <= maxEpoch);
+    if (index === -1) return undefined;
+    const [item] = this.shared.splice(index, 1);
+    this.streamOf[worker] = streamOf(item!);
+    return item;
   }
 
   /** Split ids of everything queued. */
@@ -49,6 +69,12 @@ export class WorkQueue {
   drain(): WorkItem[] {
     return [...this.shared.splice(0), ...this.owned.flatMap((queue) => queue.splice(0))];
   }
+}
+
+/** The stream a source split continues, if its range names one. */
+function streamOf(item: WorkItem): string | undefined {
+  const stream = item.split.range?.stream;
+  return typeof stream === 'string' ? stream : undefined;
 }
 
 function takeFirst(queue: WorkItem[], maxEpoch: number): WorkItem | undefined {

@@ -31,6 +31,6 @@ export class MapOperator<In extends object = Row, Out extends object = Row> exte
     const rows = payload.toRows();
     const out: Row[] = [];
     await forEachRow(rows, (row) => out.push(fn(row)));
-    return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
+    return SplitPayload.mappedFrom(payload, out, split.splitId);
   }
 }

@@ -13,7 +13,7 @@
  * 1000000; 0 turns either off), stateBackend.
  */
 import { resolve } from 'node:path';
-import { FileSink, FileSource, FilterOperator, Job, MapOperator, Stage, type FileSinkFormat, type Row } from '../../lib/index.js';
+import { FileSink, FileSource, FilterOperator, Job, Stage, WithColumnsOperator, type FileSinkFormat, type Row } from '../../lib/index.js';
 import { ensureSampleOrders, type Order } from './sample-orders.js';
 
 /** An order with its total. */
@@ -51,7 +51,7 @@ export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Pr
     checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 1_000_000),
   });
   job.addStage(new Stage('source', FileSource, { paths: inputs, format: 'jsonl', splitBytes }, parallelism));
-  job.addStage(new Stage('transform', MapOperator<Order, PricedOrder>, { fn: (order) => ({ ...order, total: orderTotal(order) }) }, parallelism), ['source']);
+  job.addStage(new Stage('transform', WithColumnsOperator<Order>, { columns: { total: orderTotal } }, parallelism), ['source']);
   job.addStage(new Stage('filter', FilterOperator<PricedOrder>, { fn: (order) => order.total > minTotal }, parallelism), ['transform']);
   job.addStage(new Stage('sink', FileSink, { path: config.output ?? resolve('out', jobId), format: config.format ?? 'parquet' }, parallelism), ['filter']);
   return job;
