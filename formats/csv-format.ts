@@ -1,7 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 import { parse, type Info, type Options } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { columnNames, type Row } from '../lib/arrow-rows.js';
+import { Table, type Vector } from 'apache-arrow';
+import { columnNames, inferVector, type Row } from '../lib/arrow-rows.js';
 import { InputFormatError, OperatorConfigError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
@@ -136,23 +137,29 @@ interface RecordProblem {
   reason: string;
 }
 
-/** Parses the CSV records of a byte range of a file laid out as `layout`. */
-export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise<Row[]> {
+/**
+ * Parses the CSV records of a byte range of a file laid out as `layout`,
+ * straight into one array of values per column (no object per record), as
+ * an Arrow table typed as rows of those values would be; no records give no
+ * rows.
+ */
+export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise<Table | Row[]> {
   const start = Math.max(range.start, layout.headerBytes);
   const { bytes, offset } = await readLinesInRange({ path: range.path, start, end: Math.max(range.end, start) });
   const { header, types } = layout;
   const converters = header.map((name) => converterFor(types[name]!));
   const typeNames = header.map((name) => types[name]!);
+  const columns = header.map(() => [] as unknown[]);
+  let records = 0;
   // csv-parse cannot be stopped from on_record without throwing, so the first problem is kept and later records are skipped.
   let problem: RecordProblem | undefined;
-  const rowOf = (fields: string[], info: Info): Row | null => {
+  const addRecord = (fields: string[], info: Info): null => {
     if (problem) return null;
-    const conversion = toRow(fields, header, converters, typeNames);
-    if ('row' in conversion) return conversion.row;
-    problem = { lines: info.lines, reason: conversion.reason };
+    const reason = addFields(fields, header, converters, typeNames, columns, records);
+    if (reason === undefined) records++;
+    else problem = { lines: info.lines, reason };
     return null;
   };
-  let rows: Row[];
   try {
     const options = {
       delimiter: layout.delimiter,
@@ -161,16 +168,21 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
       escape: layout.quote,
       relax_column_count: true,
       skip_empty_lines: true,
-      on_record: rowOf,
+      on_record: addRecord,
     };
-    // on_record turns each record into a row object, which csv-parse's types do not model.
-    rows = parse(bytes, options as unknown as Options) as unknown as Row[];
+    // on_record returns null for every record: the values go to `columns`, which csv-parse's types do not model.
+    parse(bytes, options as unknown as Options);
   } catch (error) {
     // A malformed record after the first problem is not what the user must fix first: the problem before it is reported.
     if (!problem) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, (error as Error).message, error);
   }
   if (problem) throw await formatError(range.path, offset, bytes, problem.lines, problem.reason);
-  return rows!;
+  if (records === 0) return [];
+  const vectors: Record<string, Vector> = {};
+  header.forEach((name, i) => {
+    vectors[name] = inferVector(name, columns[i]!);
+  });
+  return new Table(vectors);
 }
 
 /** The InputFormatError for a problem at the 1-based `lines` of `bytes`, read from `offset` of `path`. */
@@ -202,19 +214,18 @@ type Converter = (text: string) => unknown;
 
 const INVALID = Symbol('invalid');
 
-/** The record's fields as a row, or why they are not one. */
-function toRow(fields: string[], header: string[], converters: Converter[], typeNames: CsvColumnType[]): { row: Row } | { reason: string } {
-  if (fields.length !== header.length) {
-    return { reason: `expected ${header.length} fields (${header.join(', ')}), got ${fields.length}` };
-  }
-  const row: Row = {};
+/** Adds a record's fields as row `row` of `columns`; returns why they are not a row of the layout, if they are not. */
+function addFields(
+  fields: string[], header: string[], converters: Converter[], typeNames: CsvColumnType[], columns: unknown[][], row: number,
+): string | undefined {
+  if (fields.length !== header.length) return `expected ${header.length} fields (${header.join(', ')}), got ${fields.length}`;
   for (let i = 0; i < header.length; i++) {
     const text = fields[i]!;
     const value = text === '' ? null : converters[i]!(text);
-    if (value === INVALID) return { reason: `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}` };
-    row[header[i]!] = value;
+    if (value === INVALID) return `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}`;
+    columns[i]![row] = value;
   }
-  return { row };
+  return undefined;
 }
 
 function converterFor(type: CsvColumnType): Converter {

@@ -166,6 +166,7 @@ class JsonLinesDecoder {
   private skipSpace(): void {
     const bytes = this.bytes;
     let pos = this.pos;
+    if (bytes[pos]! > 0x20) return;
     while (pos < bytes.length) {
       const c = bytes[pos]!;
       if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
@@ -211,6 +212,11 @@ class JsonLinesDecoder {
     const bytes = this.bytes;
     if (bytes[this.pos] !== QUOTE) throw NOT_COLUMNAR;
     const start = this.pos + 1;
+    const expected = this.columns[index];
+    if (expected && bytes[start + expected.key.length] === QUOTE && sameBytes(expected.key, bytes, start, start + expected.key.length)) {
+      this.pos = start + expected.key.length + 1;
+      return expected;
+    }
     let end = start;
     while (end < bytes.length && bytes[end] !== QUOTE) {
       if (bytes[end] === BACKSLASH || bytes[end]! < 0x20) throw NOT_COLUMNAR;
@@ -218,8 +224,6 @@ class JsonLinesDecoder {
     }
     if (end >= bytes.length) throw NOT_COLUMNAR;
     this.pos = end + 1;
-    const expected = this.columns[index];
-    if (expected && sameBytes(expected.key, bytes, start, end)) return expected;
     const name = this.text.toString('utf8', start, end);
     let column = this.byName.get(name);
     if (!column) {

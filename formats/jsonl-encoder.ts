@@ -8,7 +8,7 @@
  * written as `encodeJsonLines` writes them.
  */
 import { isUtf8 } from 'node:buffer';
-import { Type, type Data, type DataType, type Table, type Vector } from 'apache-arrow';
+import { TimeUnit, Type, type Data, type DataType, type Table, type Vector } from 'apache-arrow';
 import { columnValues } from '../lib/arrow-rows.js';
 
 const QUOTE = 0x22;
@@ -105,6 +105,10 @@ function valueWriter(vector: Vector): ValueWriter {
         ? int64Writer(values as BigInt64Array | BigUint64Array)
         : (out, i) => out.ascii(String(values[i])));
     }
+    if (type.typeId === Type.Timestamp && data.values instanceof BigInt64Array) {
+      const unit = (type as unknown as { unit: TimeUnit }).unit;
+      return withNulls(data, timestampWriter(data.values, unit, () => columnValues(vector)));
+    }
     if (type.typeId === Type.Bool) return withNulls(data, (out, i) => out.ascii(data.values[(data.offset + i) >> 3]! & (1 << ((data.offset + i) & 7)) ? 'true' : 'false'));
     if (type.typeId === Type.Null) return (out) => out.ascii('null');
   }
@@ -147,6 +151,34 @@ function int64Writer(values: BigInt64Array | BigUint64Array): ValueWriter {
     if (high < 0x200000) return out.ascii(String(high * 0x100000000 + low));
     if (signed && high >= 0xffe00000 && !(high === 0xffe00000 && low === 0)) return out.ascii(String((high - 0x100000000) * 0x100000000 + low));
     out.ascii(`"${values[i]!.toString()}"`);
+  };
+}
+
+/**
+ * A timestamp as the milliseconds Arrow's reader gives for it (a fraction for
+ * finer units), computed from the 64-bit words without a bigint while the
+ * value is a safe integer; `values` gives the others as Arrow reads them.
+ */
+function timestampWriter(stamps: BigInt64Array, unit: TimeUnit, values: () => ArrayLike<unknown>): ValueWriter {
+  const words = new Int32Array(stamps.buffer, stamps.byteOffset, stamps.length * 2);
+  const divisor = unit === TimeUnit.MICROSECOND ? 1000 : unit === TimeUnit.NANOSECOND ? 1_000_000 : 1;
+  const factor = unit === TimeUnit.SECOND ? 1000 : 1;
+  let slow: ArrayLike<unknown> | undefined;
+  return (out, i) => {
+    const high = words[2 * i + 1]!;
+    const value = high * 0x100000000 + (words[2 * i]! >>> 0);
+    if (high < -0x200000 || high >= 0x200000) {
+      slow ??= values();
+      return out.ascii(String(slow[i]));
+    }
+    if (divisor === 1) return out.ascii(String(value * factor));
+    // As Arrow's divideBigInts: the truncated quotient plus the remainder (of the dividend's sign) over the divisor.
+    const quotient = Math.trunc(value / divisor);
+    let remainder = value - quotient * divisor;
+    let whole = quotient;
+    if (value >= 0 && remainder < 0) { whole--; remainder += divisor; }
+    if (value < 0 && remainder > 0) { whole++; remainder -= divisor; }
+    out.ascii(String(whole + remainder / divisor));
   };
 }
 

@@ -18,22 +18,24 @@ export type Row = Record<string, unknown>;
  * arrays and objects as lists and structs of these, one type per column.
  *
  * `base` is the table the rows were mapped from, one row per row, with the
- * rows the map was given: a column whose every value is the very value of the
- * base row's same column (`===`, as `{ ...row, total }` copies it) is the base
- * table's column, taken as it is instead of encoded again.
+ * values its rows were given: a column whose every value is the base's value
+ * at the same row (the same primitive by Object.is, as `{ ...row, total }`
+ * copies it) is the base table's column, taken as it is instead of encoded
+ * again. Objects and arrays never count as copied: a row function may have
+ * changed them in place.
  */
 export function rowsToTable(rows: readonly Row[], hint?: Schema, base?: RowsBase): Table {
   const names = columnNames(rows);
   if (names.length === 0) return new Table(new Schema([]));
   const hinted = new Map(hint?.fields.map((f) => [f.name, f]) ?? []);
-  const sameRows = base !== undefined && base.rows.length === rows.length && base.table.numRows === rows.length;
+  const sameRows = base !== undefined && base.table.numRows === rows.length;
   const columns: Record<string, Vector> = {};
   for (const name of names) {
     const values = new Array<unknown>(rows.length);
     for (let i = 0; i < rows.length; i++) values[i] = rows[i]![name];
-    const baseColumn = sameRows ? base.table.getChild(name) : null;
-    if (baseColumn && copiesColumn(values, base!.rows, name)) {
-      columns[name] = baseColumn;
+    const baseValues = sameRows ? base.values.get(name) : undefined;
+    if (baseValues && copiesValues(values, baseValues)) {
+      columns[name] = base!.table.getChild(name)!;
       continue;
     }
     columns[name] = columnOf(name, values, hinted.get(name)?.type);
@@ -41,27 +43,35 @@ export function rowsToTable(rows: readonly Row[], hint?: Schema, base?: RowsBase
   return new Table(columns);
 }
 
+/** A table and its columns' values as a row function was given them (see {@link tableValues}). */
+export interface RowsBase {
+  readonly table: Table;
+  readonly values: ReadonlyMap<string, ArrayLike<unknown>>;
+}
+
+function copiesValues(values: readonly unknown[], base: ArrayLike<unknown>): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!Object.is(value, base[i]) || (typeof value === 'object' && value !== null)) return false;
+  }
+  return true;
+}
+
 /** A column of `values`: of `hintType` if they all fit it, else of the type rows get for them (see {@link rowsToTable}). */
 export function columnOf(name: string, values: unknown[], hintType?: DataType): Vector {
   return hintType && fitsType(values, hintType) ? vectorFromArray(values, hintType) : inferVector(name, values);
 }
 
-/** A table and its rows as plain objects, what a row-wise map was given. */
-export interface RowsBase {
-  readonly table: Table;
-  readonly rows: readonly Row[];
+/** Each column's values, by name, as rows of the table hold them (see {@link columnValues}). */
+export function tableValues(table: Table): Map<string, ArrayLike<unknown>> {
+  return new Map(table.schema.fields.map((field) => [field.name, columnValues(table.getChild(field.name)!)]));
 }
 
-function copiesColumn(values: readonly unknown[], baseRows: readonly Row[], name: string): boolean {
-  for (let i = 0; i < values.length; i++) if (values[i] !== baseRows[i]![name]) return false;
-  return true;
-}
-
-/** Rows of a table as plain objects (not proxies), one object per row. */
-export function tableToRows(table: Table): Row[] {
+/** Rows of a table as plain objects (not proxies), one object per row; `values` are its columns' values if known already. */
+export function tableToRows(table: Table, values: ReadonlyMap<string, ArrayLike<unknown>> = tableValues(table)): Row[] {
   const n = table.numRows;
   const names = table.schema.fields.map((field) => field.name);
-  const columns = names.map((name) => columnValues(table.getChild(name)!));
+  const columns = names.map((name) => values.get(name)!);
   const rows = new Array<Row>(n);
   const make = rowFactory(names);
   if (make) {
@@ -71,8 +81,8 @@ export function tableToRows(table: Table): Row[] {
   for (let i = 0; i < n; i++) rows[i] = {};
   for (let c = 0; c < names.length; c++) {
     const name = names[c]!;
-    const values = columns[c]!;
-    for (let i = 0; i < n; i++) rows[i]![name] = values[i];
+    const column = columns[c]!;
+    for (let i = 0; i < n; i++) rows[i]![name] = column[i];
   }
   return rows;
 }

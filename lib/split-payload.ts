@@ -1,5 +1,5 @@
 import { Schema, Table } from 'apache-arrow';
-import { rowsToTable, tableToRows, type Row, type RowsBase } from './arrow-rows.js';
+import { rowsToTable, tableToRows, tableValues, type Row, type RowsBase } from './arrow-rows.js';
 import { rowsAt } from './row-view.js';
 import { takeRows } from './arrow-take.js';
 import { SchemaInferenceError } from './errors/index.js';
@@ -21,6 +21,8 @@ export class SplitPayload {
   private readonly selection: { source: Table; indexes: Uint32Array } | undefined;
   /** The table rows were mapped from, row for row, whose columns the rows may copy. */
   private base: RowsBase | undefined;
+  /** The table's columns' values, when its rows were made from them: what a map's rows are compared with. */
+  private tableRowValues: Map<string, ArrayLike<unknown>> | undefined;
   private rowsFirst: boolean;
 
   private constructor(
@@ -55,13 +57,13 @@ export class SplitPayload {
 
   /**
    * Rows mapped one for one from `input`'s rows. When `input` held a table,
-   * the rows become a table at once, the columns they copy unchanged taken
-   * from it as they are (see `rowsToTable`), so what follows keeps working
+   * the rows become a table at once, the columns whose values they copy
+   * taken from it as they are (see `rowsToTable`), so what follows keeps working
    * on Arrow; rows that cannot be one table (a column of mixed types) stay
    * rows, as from {@link fromRows}.
    */
   static mappedFrom(input: SplitPayload, rows: Row[], splitId: string): SplitPayload {
-    const base = input.table && input.rows && input.rows.length === rows.length ? { table: input.table, rows: input.rows } : undefined;
+    const base = input.table && input.tableRowValues && input.table.numRows === rows.length ? { table: input.table, values: input.tableRowValues } : undefined;
     const payload = new SplitPayload(splitId, undefined, rows, input.knownSchema, undefined, base);
     if (base) {
       try {
@@ -127,7 +129,11 @@ export class SplitPayload {
   }
 
   toRows(): Row[] {
-    if (!this.rows) this.rows = this.selection ? rowsAt(this.selection.source, this.selection.indexes) : tableToRows(this.table!);
+    if (!this.rows && this.selection) this.rows = rowsAt(this.selection.source, this.selection.indexes);
+    if (!this.rows) {
+      this.tableRowValues = tableValues(this.table!);
+      this.rows = tableToRows(this.table!, this.tableRowValues);
+    }
     return this.rows;
   }
 

@@ -1,0 +1,40 @@
+/**
+ * The order in which a stage hands out source splits: the row ranges of one
+ * Parquet row group (one stream) go to one worker, so the group is decoded
+ * once, and two workers read two groups at once.
+ */
+import test from 'ava';
+import { WorkQueue } from '../actors/stage/work-queue.js';
+import { Split } from '../lib/split.js';
+import type { WorkItem } from '../protocol/messages.js';
+
+function item(index: number, stream?: string): WorkItem {
+  return { split: Split.forSource('source', index, stream === undefined ? { index } : { index, stream }, 0).toJSON() };
+}
+
+const indexOf = (taken: WorkItem | undefined) => taken?.split.range?.index;
+
+test('each worker keeps to the stream it started and a free worker starts another stream', (t) => {
+  const queue = new WorkQueue(2);
+  // Two row groups of three ranges each, then a split of no stream.
+  for (const [index, stream] of [[0, 'g0'], [1, 'g0'], [2, 'g0'], [3, 'g1'], [4, 'g1'], [5, 'g1'], [6, undefined]] as const) queue.push(item(index, stream));
+  t.is(indexOf(queue.takeFor(0)), 0);
+  t.is(indexOf(queue.takeFor(1)), 3, 'the second worker skips the stream the first is on');
+  t.is(indexOf(queue.takeFor(1)), 4);
+  t.is(indexOf(queue.takeFor(0)), 1);
+  t.is(indexOf(queue.takeFor(0)), 2);
+  t.is(indexOf(queue.takeFor(0)), 6, 'its stream done, a worker takes the oldest split no other worker streams');
+  t.is(indexOf(queue.takeFor(0)), 5, 'when nothing else is left, a worker takes another stream\'s split');
+  t.is(queue.takeFor(1), undefined);
+});
+
+test('splits without a stream go out oldest first, and an epoch bound holds back later ones', (t) => {
+  const queue = new WorkQueue(2);
+  for (let index = 0; index < 3; index++) queue.push(item(index));
+  const late = item(3);
+  late.split.epoch = 2;
+  queue.push(late);
+  t.deepEqual([queue.takeFor(1), queue.takeFor(0), queue.takeFor(1)].map(indexOf), [0, 1, 2]);
+  t.is(queue.takeFor(0, 1), undefined);
+  t.is(indexOf(queue.takeFor(0, 2)), 3);
+});
