@@ -27,12 +27,15 @@ interface PeerJob {
   title: string;
   inputs: string[];
   workflow: string;
+  /** The same job written with a row map instead, measured in-process beside the others. */
+  rowMapWorkflow?: string;
   /** Rows and a checksum of an output folder, read by DuckDB. */
   digestQuery: (dir: string) => string;
 }
 
 interface Run extends TreeMeasurement {
-  engine: Engine;
+  /** `row-map`: our CLI in-process on the job's `rowMapWorkflow`. */
+  engine: Engine | 'row-map';
   digest: string;
 }
 
@@ -44,16 +47,16 @@ const selfReported = (stdout: string) => Number((JSON.parse(stdout.trim().split(
 /** The workers per stage of our runs: the machine's two cores, as DuckDB's two threads. */
 const PARALLELISM = 2;
 
-async function runEngine(job: PeerJob, engine: Engine, dir: string): Promise<TreeMeasurement> {
+async function runEngine(job: PeerJob, engine: Run['engine'], dir: string): Promise<TreeMeasurement> {
   const output = join(dir, 'out');
   if (engine === 'duckdb' || engine === 'polars') {
     return measureProcessTree(process.execPath, [here(`./peers-${engine}.js`), job.name, output, ...job.inputs], selfReported);
   }
   const args = [
-    CLI, 'run', '--workflow', job.workflow, '--job-id', `peers-${job.name}`, ...job.inputs.flatMap((input) => ['--input', input]),
+    CLI, 'run', '--workflow', engine === 'row-map' ? job.rowMapWorkflow! : job.workflow, '--job-id', `peers-${job.name}`, ...job.inputs.flatMap((input) => ['--input', input]),
     '--output', output, '--state-backend', join(dir, 'state'), '--progress-interval', '0', '--parallelism', String(PARALLELISM),
   ];
-  if (engine !== 'in-process') args.push('--workers', engine);
+  if (engine !== 'in-process' && engine !== 'row-map') args.push('--workers', engine);
   return measureProcessTree(process.execPath, args);
 }
 
@@ -63,8 +66,9 @@ async function digestOf(connection: DuckDBConnection, query: string): Promise<st
 
 async function measureJob(job: PeerJob, connection: DuckDBConnection, rounds: number): Promise<Run[]> {
   const all: Run[] = [];
+  const engines: Run['engine'][] = job.rowMapWorkflow ? [...ENGINES, 'row-map'] : ENGINES;
   for (let round = 0; round < rounds; round++) {
-    for (const engine of ENGINES) {
+    for (const engine of engines) {
       const dir = mkdtempSync(join(tmpdir(), 'solstice-peers-'));
       try {
         const measured = await runEngine(job, engine, dir);
@@ -80,8 +84,10 @@ async function measureJob(job: PeerJob, connection: DuckDBConnection, rounds: nu
   for (const run of all) {
     if (run.digest !== expected) throw new Error(`${job.name}: ${run.engine} wrote ${run.digest}, DuckDB ${expected} (rows, checksums)`);
   }
-  return ENGINES.map((engine) => all.filter((r) => r.engine === engine).sort((a, b) => a.wallMs - b.wallMs)[0]!);
+  return engines.map((engine) => all.filter((r) => r.engine === engine).sort((a, b) => a.wallMs - b.wallMs)[0]!);
 }
+
+
 
 export async function runPeersBenchmark(args: string[]): Promise<number> {
   const orderRows = Number(args[0] ?? 2_000_000);
@@ -101,6 +107,7 @@ export async function runPeersBenchmark(args: string[]): Promise<number> {
       title: `${(4 * perFile).toLocaleString('en')} rows JSON lines (4 files) -> \`total = price*qty\` -> \`total > 100\` -> Parquet`,
       inputs: orders,
       workflow: 'simple_etl',
+      rowMapWorkflow: here('./orders-map-workflow.js'),
       digestQuery: (dir) =>
         `SELECT count(*) AS rows, sum(round(total * 100))::BIGINT AS cents, sum(order_id)::BIGINT AS ids, sum(hash(customer) % 1000000)::BIGINT AS customers
          FROM read_parquet(${quoted(join(dir, '*.parquet'))})`,
@@ -130,7 +137,7 @@ export async function runPeersBenchmark(args: string[]): Promise<number> {
   console.log('');
   console.log(`| job | ${ENGINES.map((e) => COLUMN[e]).join(' | ')} |`);
   console.log(`|---|${ENGINES.map(() => '---').join('|')}|`);
-  for (const { job, runs } of results) console.log(`| ${job.title} | ${runs.map(cell).join(' | ')} |`);
+  for (const { job, runs } of results) console.log(`| ${job.title} | ${runs.filter((run) => run.engine !== 'row-map').map(cell).join(' | ')} |`);
   console.log('');
   console.log(`wall from spawn to exit${rounds > 1 ? `, fastest of ${rounds} runs` : ''}; peak RSS of the process and its children; our runs: --parallelism ${PARALLELISM}`);
   let ratio = Infinity;
@@ -139,6 +146,8 @@ export async function runPeersBenchmark(args: string[]): Promise<number> {
     const duck = by('duckdb');
     const ours = by('in-process');
     ratio = Math.min(ratio, duck.wallMs / ours.wallMs);
+    const rowMap = runs.find((r) => r.engine === 'row-map');
+    if (rowMap) console.log(`${job.name} with a MapOperator row function ({ ...order, total }) instead, in-process: ${cell(rowMap)}, ${(rowMap.wallMs / duck.wallMs).toFixed(1)}x DuckDB's wall`);
     console.log(
       `${job.name}: default ${(ours.wallMs / duck.wallMs).toFixed(1)}x DuckDB's wall (goal <= 4x), ` +
         `threaded ${(by('threaded').wallMs / ours.wallMs).toFixed(2)}x and forked ${(by('forked').wallMs / ours.wallMs).toFixed(2)}x default's (goal <= 0.8x), ` +
