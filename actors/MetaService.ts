@@ -22,7 +22,7 @@ import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import type { GlobalStateMasterParams } from '../protocol/job-status.js';
-import { DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_SECS, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
 
 /**
@@ -67,7 +67,7 @@ export default class MetaService implements MetaServiceApi {
     const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
     const stateParams: GlobalStateMasterParams = {
       spec, stages: heads, sources, firstCheckpointId,
-      intervalSecs: this.job.options.checkpointIntervalSecs,
+      intervalSecs: this.job.options.checkpointIntervalSecs ?? DEFAULT_CHECKPOINT_INTERVAL_SECS,
       intervalRecords: this.job.options.checkpointIntervalRecords,
       retain: this.job.options.retainCheckpoints ?? DEFAULT_RETAINED_CHECKPOINTS,
       finalRetrySecs: this.job.options.finalCheckpointRetrySecs ?? DEFAULT_FINAL_CHECKPOINT_RETRY_SECS,

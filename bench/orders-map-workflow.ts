@@ -22,7 +22,7 @@ export function createJob(jobId: string, config: OrdersMapConfig = {}): Job {
   if (config.input === undefined) throw new OperatorConfigError('the orders map workflow needs --input, the orders JSON lines file(s)');
   const minTotal = Number(config.minTotal ?? 100);
   const parallelism = Number(config.parallelism ?? 2);
-  const job = new Job({ jobId, checkpointIntervalSecs: 300, checkpointIntervalRecords: 1_000_000 });
+  const job = new Job({ jobId, checkpointIntervalRecords: 1_000_000 });
   job.addStage(new Stage('source', FileSource, { paths: [config.input].flat().map(String), format: 'jsonl' }, parallelism));
   job.addStage(new Stage('transform', MapOperator<Order, PricedOrder>, { fn: (order) => ({ ...order, total: orderTotal(order) }) }, parallelism), ['source']);
   job.addStage(new Stage('filter', FilterOperator<PricedOrder>, { fn: (order) => order.total > minTotal }, parallelism), ['transform']);

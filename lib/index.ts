@@ -1,5 +1,5 @@
 export { Job } from '../runtime/job.js';
-export { JobGraph, type JobOptions, DEFAULT_RETAINED_CHECKPOINTS } from './job.js';
+export { JobGraph, type JobOptions, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_CHECKPOINT_INTERVAL_SECS } from './job.js';
 export { Stage, type StageOptions } from './stage.js';
 export type { Parallelism } from './parallelism.js';
 export { Operator, SourceOperator, SinkOperator, type OperatorContext, type OperatorClass, type KeyedOutput } from './operator.js';

@@ -6,9 +6,12 @@ import { resolveSupervision, validateSupervision, type ResolvedSupervision, type
 export interface JobOptions {
   /** Names the job's state and logs; also passed to `createJob` in every process. */
   readonly jobId: string;
-  /** Take a checkpoint at least this often (seconds). Used once checkpoints are enabled. */
+  /**
+   * Take a checkpoint this often (seconds). Default {@link DEFAULT_CHECKPOINT_INTERVAL_SECS};
+   * 0 takes none but the final one (and those asked for).
+   */
   readonly checkpointIntervalSecs?: number;
-  /** Take a checkpoint after this many source records. Used once checkpoints are enabled. */
+  /** Take a checkpoint after this many source records. Default none (0). */
   readonly checkpointIntervalRecords?: number;
   /**
    * Bound on the splits a stage has in flight or finished and not yet pulled by
@@ -41,6 +44,15 @@ export interface JobOptions {
 }
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
+
+/**
+ * Seconds between checkpoints when a job sets none. A checkpoint of a
+ * stateless job costs nothing measurable even every second (`bench/checkpoint`,
+ * docs/benchmarks.md); 5 s bounds the work a killed job redoes to a few
+ * seconds plus what was in flight, while a stateful job writes its state
+ * at most every 5 s.
+ */
+export const DEFAULT_CHECKPOINT_INTERVAL_SECS = 5;
 export const DEFAULT_FINAL_CHECKPOINT_RETRY_SECS = 60;
 
 /**

@@ -52,7 +52,10 @@ export class CheckpointNotFoundError extends SolsticeError {
   constructor(readonly jobId: string, readonly checkpointId: number | 'latest', readonly location: string, readonly completed: number[]) {
     super(
       checkpointId === 'latest'
-        ? `Job '${jobId}' has no completed checkpoint in ${location} to restore`
+        ? `Job '${jobId}' has no completed checkpoint in ${location} to restore (a job that never ran, or was stopped before `
+          + 'its first checkpoint completed, has none; or its state is in another --state-backend). To start over, run it with '
+          + "--restore none (the runner option restore: 'none'), or without --restore: that resumes from the latest checkpoint "
+          + 'when there is one and starts over when there is none'
         : `Job '${jobId}' has no completed checkpoint ${checkpointId} in ${location} (completed: ${completed.join(', ') || 'none'})`,
     );
   }

@@ -9,8 +9,8 @@
  * (default 100), parallelism (workers of every stage, default 4: the four
  * stages run fused as one chain, each worker reading, pricing, filtering and
  * writing its own splits),
- * checkpointIntervalSecs (default 300), checkpointIntervalRecords (default
- * 1000000; 0 turns either off), stateBackend.
+ * checkpointIntervalSecs (default the Job's, 5), checkpointIntervalRecords
+ * (default 1000000; 0 turns either off), stateBackend.
  */
 import { resolve } from 'node:path';
 import { FileSink, FileSource, FilterOperator, Job, Stage, WithColumnsOperator, type FileSinkFormat, type Row } from '../../lib/index.js';
@@ -47,7 +47,7 @@ export async function createJob(jobId: string, config: SimpleEtlConfig = {}): Pr
 
   const job = new Job({
     jobId,
-    checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 300),
+    checkpointIntervalSecs: config.checkpointIntervalSecs === undefined ? undefined : Number(config.checkpointIntervalSecs),
     checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 1_000_000),
   });
   job.addStage(new Stage('source', FileSource, { paths: inputs, format: 'jsonl', splitBytes }, parallelism));
