@@ -211,6 +211,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
   }
 
   private async take(id: number): Promise<CheckpointManifest> {
+    const startedAt = Date.now();
     const acked = new Promise<void>((resolve, reject) => {
       const abandon = () => reject(new CheckpointError(`Checkpoint ${id}: the job ended before every stage saved its part`));
       this.pending = { id, acks: new Map(), allAcked: resolve, abandon };
@@ -234,7 +235,8 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
       inFlight: acks.flatMap((ack) => ack.inFlight),
     };
     await this.store.publish(manifest);
-    this.log.info({ checkpointId: id, final: manifest.final }, 'checkpoint published');
+    // From closing the epoch to the manifest: how long the stages took to drain it and save their parts.
+    this.log.info({ checkpointId: id, final: manifest.final, latencyMs: Date.now() - startedAt }, 'checkpoint published');
     // Before the commit: the final commit ends the job, and nothing may still be deleting then.
     await this.store.retain(this.params.retain).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove old checkpoints'));
     // Each master commits the stages it saved.

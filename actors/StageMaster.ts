@@ -21,7 +21,7 @@ import { loadJob } from './job-loading.js';
 import { rootCause } from './root-cause.js';
 import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
-import { PlannedSourceInput } from './stage/source-input.js';
+import { PlannedSourceInput, splitTargetMs } from './stage/source-input.js';
 import type { StageInput, StageInputContext } from './stage/stage-input.js';
 import { defaultStagePolicies, type StagePolicies } from './stage/stage-policies.js';
 import { UpstreamInput } from './stage/upstream-input.js';
@@ -161,7 +161,7 @@ export default class StageMaster implements StageMasterApi {
       stopping: () => this.stopping, fail: (error) => this.fail(error), abort: (reason) => this.abort(reason), pump: () => this.pump(),
     };
     this.input = upstreams.length === 0
-      ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.[this.stage.name]?.source)
+      ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.[this.stage.name]?.source, splitTargetMs(this.job))
       : new UpstreamInput(
         inputContext,
         upstreams.map((stage, i) => ({ stage, link: upstreamLinks[i] ?? relayLink<StageMasterApi>(this.context.parent, stage) })),

@@ -4,6 +4,7 @@ import { runControlPlaneBenchmark } from './control-plane.js';
 import { runDataplaneBenchmark } from './dataplane.js';
 import { runEtlBenchmark } from './etl.js';
 import { runPeersBenchmark } from './peers.js';
+import { runRecoveryBenchmark } from './recovery.js';
 import { runScalingBenchmark } from './scaling.js';
 import { runSupervisionBenchmark } from './supervision.js';
 
@@ -15,6 +16,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   supervision: runSupervisionBenchmark,
   peers: runPeersBenchmark,
   'control-plane': runControlPlaneBenchmark,
+  recovery: runRecoveryBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -6,7 +6,7 @@ import { columnNames, inferVector, type Row } from '../lib/arrow-rows.js';
 import { InputFormatError, OperatorConfigError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
-import { byteRanges, lineNumberAt, rangeBytesFor, readLinesInRange, type ByteRange } from './line-range.js';
+import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges, type ByteRange } from './line-range.js';
 
 /** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
@@ -44,6 +44,8 @@ interface CsvSplit extends FileSplit {
   start: number;
   end: number;
   csvLayout: CsvLayout;
+  /** The file is read whole: its quoted fields may hold newlines. */
+  multiline?: boolean;
 }
 
 /**
@@ -63,8 +65,14 @@ export const csvFormat: FileFormat<CsvOptions> = {
     const csvLayout = await readCsvLayout(path, options);
     const ranges = options.multilineFields
       ? [{ path, start: 0, end: size }]
-      : byteRanges(path, size, await rangeBytesFor(path, csvLayout.headerBytes, splitBytes, batchRows));
-    return ranges.map(({ start, end }) => ({ path, format: 'csv', start, end, csvLayout }));
+      : sizedRanges(path, csvLayout.headerBytes, size, await rangeSizing(path, csvLayout.headerBytes, splitBytes, batchRows));
+    return ranges.map((range) => ({ ...range, path, format: 'csv', csvLayout, multiline: options.multilineFields === true }));
+  },
+
+  /** A byte range cut in two; not a file read whole because its quoted fields may hold newlines. */
+  cut(split, fraction) {
+    const range = split as CsvSplit;
+    return range.multiline ? undefined : cutByteRange(range, fraction);
   },
 
   readSplit(split) {

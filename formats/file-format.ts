@@ -12,6 +12,8 @@ import type { SplitPayload } from '../lib/split-payload.js';
 export interface FileSplit extends DataRange {
   path: string;
   format: string;
+  /** About how many records the split holds (exact for Parquet), when known. */
+  rows?: number;
 }
 
 /** How a format plans a file into splits. */
@@ -36,6 +38,13 @@ export interface FileFormat<ReadOptions = unknown, WriteOptions = unknown> {
   readonly extensions: readonly string[];
   /** The splits of one file, in file order. Raises InputFormatError for a file that cannot be read at all. */
   planSplits(path: string, plan: PlanOptions<ReadOptions>): Promise<FileSplit[]>;
+  /**
+   * One split cut in two at about `fraction` of its rows (0 < fraction < 1):
+   * the two parts read, one after the other, exactly the records the split
+   * reads, and carry a share of its `rows` estimate. Undefined when the split
+   * cannot be cut. Optional: a format without it is never cut.
+   */
+  cut?(split: FileSplit, fraction: number): [FileSplit, FileSplit] | undefined;
   /** The records of one split: rows, or an Arrow table. Raises InputFormatError (file, line, record) for a bad record. */
   readSplit(split: FileSplit): Promise<Row[] | Table>;
   /** A payload as the bytes (or text) of one file. */

@@ -5,7 +5,7 @@ import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
 import { decodeJsonLinesToTable } from './jsonl-columns.js';
 import { encodeTableAsJsonLines } from './jsonl-encoder.js';
-import { byteRanges, lineNumberAt, rangeBytesFor, readLinesInRange } from './line-range.js';
+import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
 
 /** A byte range of a JSON lines file: the lines that start in it. */
 interface JsonLinesSplit extends FileSplit {
@@ -20,7 +20,11 @@ export const jsonLinesFormat: FileFormat = {
 
   async planSplits(path, { splitBytes, batchRows }): Promise<JsonLinesSplit[]> {
     const { size } = await stat(path);
-    return byteRanges(path, size, await rangeBytesFor(path, 0, splitBytes, batchRows)).map(({ start, end }) => ({ path, format: 'jsonl', start, end }));
+    return sizedRanges(path, 0, size, await rangeSizing(path, 0, splitBytes, batchRows)).map((range) => ({ ...range, format: 'jsonl' }));
+  },
+
+  cut(split, fraction) {
+    return cutByteRange(split as JsonLinesSplit, fraction);
   },
 
   async readSplit(split) {

@@ -13,13 +13,21 @@ const READ_AHEAD = 64 * 1024;
 /** Bytes read from the start of a file to estimate its bytes per line. */
 const SAMPLE_BYTES = 1024 * 1024;
 
+/** How a line-oriented file is cut into byte ranges. */
+export interface RangeSizing {
+  /** Bytes per range. */
+  rangeBytes: number;
+  /** Mean bytes per line, measured; undefined when the sample held no whole line. */
+  bytesPerLine: number | undefined;
+}
+
 /**
  * Bytes per range so that a range holds about `batchRows` lines and no more
  * than `splitBytes` bytes: the mean line length is measured on the whole
  * lines of the first MiB after byte `from` (a header, say). Deterministic for
  * the same file. A file whose first MiB holds no newline gets `splitBytes`.
  */
-export async function rangeBytesFor(path: string, from: number, splitBytes: number, batchRows: number): Promise<number> {
+export async function rangeSizing(path: string, from: number, splitBytes: number, batchRows: number): Promise<RangeSizing> {
   const handle = await open(path, 'r');
   let sample: Buffer;
   try {
@@ -31,11 +39,36 @@ export async function rangeBytesFor(path: string, from: number, splitBytes: numb
     await handle.close();
   }
   const lastNewline = sample.lastIndexOf(NEWLINE);
-  if (lastNewline === -1) return splitBytes;
+  if (lastNewline === -1) return { rangeBytes: splitBytes, bytesPerLine: undefined };
   let lines = 0;
   for (let at = sample.indexOf(NEWLINE); at !== -1 && at <= lastNewline; at = sample.indexOf(NEWLINE, at + 1)) lines++;
   const bytesPerLine = (lastNewline + 1) / lines;
-  return Math.max(1, Math.min(splitBytes, Math.round(bytesPerLine * batchRows)));
+  return { rangeBytes: Math.max(1, Math.min(splitBytes, Math.round(bytesPerLine * batchRows))), bytesPerLine };
+}
+
+/**
+ * Byte ranges of a line-oriented file of `size` bytes from byte `from`, as
+ * `sizing` says, each with about how many lines it holds when that is known.
+ */
+export function sizedRanges(path: string, from: number, size: number, sizing: RangeSizing): (ByteRange & { rows?: number })[] {
+  return byteRanges(path, size, sizing.rangeBytes).map((range) => {
+    const bytes = range.end - Math.max(range.start, from);
+    return sizing.bytesPerLine === undefined ? range : { ...range, rows: Math.max(1, Math.round(bytes / sizing.bytesPerLine)) };
+  });
+}
+
+/**
+ * A byte range cut at about `fraction` of its bytes into two, which read
+ * (by the rule of `readLinesInRange`) exactly the lines the whole range
+ * reads; their `rows` estimates are shared out the same way. Undefined when
+ * either part would be empty.
+ */
+export function cutByteRange<T extends ByteRange & { rows?: number }>(range: T, fraction: number): [T, T] | undefined {
+  const at = range.start + Math.round((range.end - range.start) * fraction);
+  if (!(at > range.start && at < range.end)) return undefined;
+  const headRows = range.rows === undefined ? undefined : Math.max(1, Math.round(range.rows * fraction));
+  const tailRows = range.rows === undefined ? undefined : Math.max(1, range.rows - headRows!);
+  return [{ ...range, end: at, rows: headRows }, { ...range, start: at, rows: tailRows }];
 }
 
 /** Cuts a file of `size` bytes into ranges of `splitBytes`, the last one shorter. */

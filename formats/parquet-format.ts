@@ -50,7 +50,7 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
     let rows = 0;
     let bytes = 0;
     const flush = () => {
-      if (group.length > 0) splits.push({ path, format: 'parquet', rowGroups: group });
+      if (group.length > 0) splits.push({ path, format: 'parquet', rowGroups: group, rows });
       group = [];
       rows = 0;
       bytes = 0;
@@ -61,7 +61,9 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
         const rangeRows = Math.ceil(rowGroup.rows / Math.ceil(rowGroup.rows / batchRows));
         for (let rowStart = 0; rowStart < rowGroup.rows; rowStart += rangeRows) {
           const rowEnd = Math.min(rowGroup.rows, rowStart + rangeRows);
-          const range: ParquetSplit = { path, format: 'parquet', rowGroups: [index], rowStart, rowEnd, groupRows: rowGroup.rows, offsetIndex: rowGroup.offsetIndex };
+          const range: ParquetSplit = {
+            path, format: 'parquet', rowGroups: [index], rowStart, rowEnd, rows: rowEnd - rowStart, groupRows: rowGroup.rows, offsetIndex: rowGroup.offsetIndex,
+          };
           // Without an offset index the ranges continue one stream over the group (parquet-row-cursor.ts).
           if (!rowGroup.offsetIndex) range.stream = `${path}#${index}`;
           splits.push(range);
@@ -76,6 +78,15 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
     });
     flush();
     return splits;
+  },
+
+  /** A row range cut in two; whole row groups are not cut (they are planned at most `batchRows` rows). */
+  cut(split, fraction) {
+    const range = split as ParquetSplit;
+    if (range.rowStart === undefined || range.rowEnd === undefined) return undefined;
+    const at = range.rowStart + Math.round((range.rowEnd - range.rowStart) * fraction);
+    if (!(at > range.rowStart && at < range.rowEnd)) return undefined;
+    return [{ ...range, rowEnd: at, rows: at - range.rowStart }, { ...range, rowStart: at, rows: range.rowEnd - at }];
   },
 
   async readSplit(split): Promise<Table> {

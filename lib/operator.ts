@@ -94,7 +94,19 @@ export function isTransactionalSink(operator: object): operator is Transactional
  * `split.range` in a worker.
  */
 export abstract class SourceOperator<C = Record<string, unknown>> extends Operator<C> {
+  /** The source's input as ranges, each read by one split; a range's `rows` (about how many rows it holds) lets the stage cut it. */
   abstract planSplits(): DataRange[] | Promise<DataRange[]>;
+
+  /**
+   * A planned range cut in two at about `fraction` (0 < fraction < 1) of its
+   * rows: the two parts, read one after the other, give exactly what the
+   * whole range gives. The stage cuts a range whose reading would take well
+   * over the checkpoint interval, so that checkpoints need not wait for it
+   * (docs/checkpointing.md). Undefined (the default) when it cannot be cut.
+   */
+  cutRange(_range: DataRange, _fraction: number): [DataRange, DataRange] | undefined {
+    return undefined;
+  }
 }
 
 /** A stage that writes its input somewhere and returns null. */

@@ -3,9 +3,11 @@
  * control messages. A range may name a `stream` (a string): splits of one
  * stream are parts of one thing read in order (the row ranges of one Parquet
  * row group), best read by one worker one after another, and the stage
- * hands them so (see the stage's work queue).
+ * hands them so (see the stage's work queue). `rows`, about how many rows
+ * the range holds, lets the stage cut a range that would take too long
+ * (`SourceOperator.cutRange`).
  */
-export type DataRange = Record<string, unknown> & { stream?: string };
+export type DataRange = Record<string, unknown> & { stream?: string; rows?: number };
 
 export interface SplitJSON {
   stage: string;

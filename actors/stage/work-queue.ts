@@ -33,6 +33,11 @@ export class WorkQueue {
     else this.owned[this.ownerOf(partition)]!.push(item);
   }
 
+  /** Queues a split of no partition before every other: the rest of a split just cut, say. */
+  pushFirst(item: WorkItem): void {
+    this.shared.unshift(item);
+  }
+
   /** The oldest split for `worker` whose epoch is at most `maxEpoch`, its own stream's first (see the class comment). */
   takeFor(worker: number, maxEpoch: number = Number.POSITIVE_INFINITY): WorkItem | undefined {
     const owned = takeFirst(this.owned[worker]!, maxEpoch);

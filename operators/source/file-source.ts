@@ -50,6 +50,11 @@ export class FileSource extends SourceOperator<FileSourceConfig> {
     return splits;
   }
 
+  override cutRange(range: DataRange, fraction: number): [DataRange, DataRange] | undefined {
+    const split = range as FileSplit;
+    return sourceFormat(split.format).cut?.(split, fraction);
+  }
+
   async processSplit(split: Split): Promise<SplitPayload | null> {
     const range = split.range as FileSplit;
     const records = await sourceFormat(range.format).readSplit(range);
