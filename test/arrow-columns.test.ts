@@ -16,7 +16,7 @@ import {
   FileSink, FileSource, Job, MapOperator, OperatorError, RowFunctionError, SinkOperator, Stage, WithColumnsOperator,
   type Row, type Split, type SplitPayload,
 } from '../lib/index.js';
-import { sampleOrders } from '../workflows/simple_etl/sample-orders.js';
+import { sampleOrders, seededRandom } from '../workflows/simple_etl/sample-orders.js';
 import { isolatedState, readJsonLinesDir, readParquetDir, tempDir } from './support/files.js';
 
 /** What each probe sink took: the rows, and for each split whether it came as Arrow data (not rows a function built). */
@@ -32,18 +32,6 @@ class ProbeSink extends SinkOperator<{ name: string }> {
     probed.set(this.config.name, seen);
     return null;
   }
-}
-
-/** A seeded generator, so a failure repeats. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A JSON number as a person or another program may write it: integers, decimals, exponents, long mantissas. */
@@ -69,7 +57,8 @@ const ESCAPED_TEXTS = ['"\\u0041\\u00e9"', '"\\/slash"', '"\\ud83d\\ude00"'];
 
 test('JSON lines of one shape are read as Arrow columns holding every value as JSON.parse reads it', async (t) => {
   const dir = await tempDir('solstice-jsonl-arrow-');
-  const next = random(7);
+  // Seeded, so a failure repeats.
+  const next = seededRandom(7);
   const lines: string[] = [];
   for (let i = 0; i < 6000; i++) {
     const text = next() < 0.1 ? ESCAPED_TEXTS[i % ESCAPED_TEXTS.length]! : JSON.stringify(STRINGS[i % STRINGS.length]);

@@ -135,7 +135,7 @@ export class PlannedSourceInput implements StageInput {
       this.msPerRow = this.msPerRow === undefined ? msPerRow : 0.5 * this.msPerRow + 0.5 * msPerRow;
     }
     this.done.set(this.planIndex.get(splitId)!, result.split.epoch);
-    this.context.stateMaster().tell('sourceSplitDone', splitId, result.stages[0]?.rowsOut ?? 0)
+    this.context.stateMaster().tell('sourceSplitDone', splitId, rows)
       .catch((error: unknown) => this.context.log.error({ err: error }, 'state master did not take source progress'));
   }
 

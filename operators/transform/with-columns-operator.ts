@@ -44,7 +44,8 @@ export class WithColumnsOperator<In extends object = Row> extends Operator<WithC
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
-    if (!payload.hasTable && !payload.arrowRows) return SplitPayload.fromRows(await this.withColumnsOnRows(payload.toRows()), split.splitId, payload.knownSchema);
+    // Rows a function built are what the payload holds (a key some lack stays absent): they get the columns as rows.
+    if (payload.builtFromRows || !payload.arrowRows) return SplitPayload.fromRows(await this.withColumnsOnRows(payload.toRows()), split.splitId, payload.knownSchema);
     return SplitPayload.fromTable(await this.withColumnsOnTable(payload.toTable()), split.splitId);
   }
 

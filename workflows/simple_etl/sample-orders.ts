@@ -14,7 +14,7 @@ export interface Order {
 const PRODUCTS = ['lamp', 'desk', 'chair', 'monitor', 'keyboard', 'mouse', 'cable', 'dock', 'headset', 'webcam'];
 
 /** A small seeded PRNG (mulberry32), so the same seed always gives the same orders. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -27,7 +27,7 @@ function random(seed: number): () => number {
 
 /** The `index`-th of `rows` deterministic orders, all from one generator. */
 export function* sampleOrders(rows: number, seed = 42): Generator<Order> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   for (let i = 0; i < rows; i++) {
     yield {
       order_id: i + 1,
