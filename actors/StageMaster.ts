@@ -1,4 +1,7 @@
-import { ActorExitedError, JobStoppedError, RestoreRefusedError, WorkerLostError, describeExit, serializeError, type ActorExit, type SerializedError } from '../lib/errors/index.js';
+import {
+  ActorExitedError, JobStoppedError, RestoreRefusedError, WorkerLostError, describeCause, describeExit, serializeError, type ActorExit, type SerializedError,
+} from '../lib/errors/index.js';
+import { RestartBudget } from '../lib/supervision.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
@@ -61,6 +64,18 @@ export default class StageMaster implements StageMasterApi {
   private input: StageInput | undefined;
   private stateMaster!: ActorLink<GlobalStateMasterApi>;
   private readonly endedWorkers = new Set<number>();
+  /**
+   * A lost worker is replaced while the job runs, and the split it held
+   * handed out again, when nothing else was lost with it: the chain reads a
+   * source (its split can be read again), keeps no state and emits nothing
+   * at the end, and has no downstream stage (no output of the lost worker
+   * waits in its process to be fetched). Otherwise the job restarts.
+   */
+  private replaceable = false;
+  private replaceableChain = false;
+  /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
+  private readonly replacedAt: number[] = [];
+  private readonly replacements = new RestartBudget();
   private outcomeSettled = false;
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
@@ -95,6 +110,8 @@ export default class StageMaster implements StageMasterApi {
     this.queue = new WorkQueue(workerCount);
     this.dispatcher = new SplitDispatcher(this.queue);
     this.workers = this.createPool(workerCount);
+    this.replaceableChain = downstreams.length === 0
+      && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
     this.epochs = new EpochCoordinator(
       {
         chain: this.chain, log: this.log, workers: this.workers, output: this.output,
@@ -138,6 +155,10 @@ export default class StageMaster implements StageMasterApi {
   private workerLost(index: number, exit: ActorExit, killedBecause: string | undefined): void {
     // Exits after the stage has ended are its workers being shut down.
     if (this.outcomeSettled) return;
+    if (this.replaceable && this.state === 'running' && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
+      void this.replaceWorker(index, exit, killedBecause);
+      return;
+    }
     const splitId = this.dispatcher.heldBy(index);
     const error = new WorkerLostError(this.stage.name, index, splitId, describeExit(exit, killedBecause));
     this.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
@@ -146,6 +167,33 @@ export default class StageMaster implements StageMasterApi {
     this.dispatcher.end(index);
     this.endedWorkers.add(index);
     this.fail(serializeError(error));
+    this.pump();
+  }
+
+  /**
+   * Starts a worker in place of a lost one, at its index, and hands it the
+   * split the lost one held, with its epoch: a checkpoint of that epoch waits
+   * for it, and the replacement writes it where the lost one had begun to (a
+   * sink's staging folder is the worker index's), so nothing half-written of
+   * it is ever committed. What the lost worker finished stays done.
+   */
+  private async replaceWorker(index: number, exit: ActorExit, killedBecause: string | undefined): Promise<void> {
+    const item = this.dispatcher.takeBack(index);
+    this.log.warn(
+      { worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause) },
+      'worker lost; replacing it and handing its split out again',
+    );
+    // Its open request for a next split goes nowhere now.
+    this.dispatcher.end(index);
+    if (item) this.queue.pushFor(index, { ...item, redo: true });
+    this.replacedAt.push(Date.now());
+    try {
+      await this.workers.replace(index);
+      await this.workers.ask(index, 'start');
+    } catch (error) {
+      this.endedWorkers.add(index);
+      this.fail(serializeError(new WorkerLostError(this.stage.name, index, item && splitIdOf(item.split), `its replacement could not start: ${describeCause(error)}`)));
+    }
     this.pump();
   }
 
@@ -160,6 +208,7 @@ export default class StageMaster implements StageMasterApi {
       stage: this.stage, log: this.log, queue: this.queue, ledger: this.epochs.ledger, stateMaster: () => this.stateMaster,
       stopping: () => this.stopping, fail: (error) => this.fail(error), abort: (reason) => this.abort(reason), pump: () => this.pump(),
     };
+    this.replaceable = this.replaceableChain && upstreams.length === 0;
     this.input = upstreams.length === 0
       ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.[this.stage.name]?.source, splitTargetMs(this.job))
       : new UpstreamInput(
@@ -269,6 +318,7 @@ export default class StageMaster implements StageMasterApi {
       splitsPlanned: stage === head ? this.input?.splitsPlanned : undefined,
       ...this.counts.of(stage),
       inFlight: this.dispatcher.inFlightCount,
+      ...(stage === head && this.replacedAt.length > 0 ? { replacedAt: [...this.replacedAt] } : {}),
       queued: stage === head ? this.queue.size : 0,
       buffered: stage === tail ? this.output.buffered : 0,
       maxBuffered: stage === tail ? this.output.maxBuffered : 0,

@@ -75,8 +75,13 @@ export default class Worker implements WorkerApi {
     await this.restore();
   }
 
-  /** Brings back the state and sink transactions of the checkpoint the job resumes from. */
+  /**
+   * Brings back the state and sink transactions of the checkpoint the job
+   * resumes from. A replacement of a lost worker brings back nothing: the job
+   * goes on, and what the lost worker staged is the replacement's to commit.
+   */
   private async restore(): Promise<void> {
+    if (this.params.replacement) return;
     for (const { stage, operator } of this.chain) {
       const snapshot = this.params.restore?.[stage];
       if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));

@@ -51,6 +51,11 @@ function withoutUndefined(policy: SupervisionPolicy | undefined): SupervisionPol
 export class RestartBudget {
   private readonly restarts = new Map<string, number[]>();
 
+  /** Records losses of `stage` already answered elsewhere (workers replaced while the job ran), at their times. */
+  record(stage: string, at: readonly number[]): void {
+    if (at.length > 0) this.restarts.set(stage, [...(this.restarts.get(stage) ?? []), ...at]);
+  }
+
   /** Records a lost worker of `stage` at `now`; false when that is one more than the policy allows. */
   take(stage: string, policy: ResolvedSupervision, now = Date.now()): { allowed: boolean; failures: number } {
     const recent = (this.restarts.get(stage) ?? []).filter((at) => now - at < policy.withinSecs * 1000);

@@ -39,6 +39,12 @@ export interface WorkerParams {
   restore?: Record<string, WorkerSnapshot>;
   /** Some workers of the job run in other processes or threads: serve this process's payloads to them. */
   servePayloads: boolean;
+  /**
+   * It replaces a lost worker of the same index while the job runs: it takes
+   * over what that worker staged (a sink's files) as it is, and restores and
+   * aborts nothing.
+   */
+  replacement?: boolean;
 }
 
 /** A split handed to a worker (Worker -> StageMaster `nextSplit` reply). */
@@ -46,6 +52,8 @@ export interface WorkItem {
   split: SplitJSON;
   /** The input payload; absent for source splits. */
   input?: PayloadRef;
+  /** Handed out again after the worker that held it was lost: it keeps its epoch and its range. */
+  redo?: boolean;
 }
 
 export type NextSplitReply = { kind: 'split'; item: WorkItem } | { kind: 'end' };
@@ -129,6 +137,8 @@ export interface StageMetrics {
   rowsOut: number;
   inFlight: number;
   queued: number;
+  /** When each of the stage's lost workers was replaced while the job ran (ms since the epoch), this run. */
+  replacedAt?: number[];
   /** Finished splits held for downstream stages now, and the most ever held. */
   buffered: number;
   maxBuffered: number;

@@ -25,6 +25,7 @@ export function formatSummary(summary: JobSummary): string {
     ...(summary.resumedFrom === undefined ? [] : [`resumed from checkpoint ${summary.resumedFrom}`]),
     `plan: ${formatPlan(summary.stages)}`,
     ...(summary.restarts === 0 ? [] : [`restarted ${summary.restarts} time(s) after losing workers, masters or hosts; the figures are the last attempt's`]),
+    ...(summary.workersReplaced === 0 ? [] : [`${summary.workersReplaced} lost worker(s) replaced while the job ran, their splits read again`]),
     line(header),
     ...rows.map(line),
     `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,

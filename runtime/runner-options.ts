@@ -46,6 +46,8 @@ export interface JobSummary {
   resumedFrom?: number;
   /** How often the job restarted from a checkpoint after losing a worker (see docs/supervision.md). */
   restarts: number;
+  /** Lost workers replaced while the job ran, without a restart (see docs/supervision.md), over all attempts. */
+  workersReplaced: number;
 }
 
 export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';

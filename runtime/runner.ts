@@ -126,6 +126,7 @@ export class JobRunner {
     const started = Date.now();
     const budget = new RestartBudget();
     let restarts = 0;
+    let workersReplaced = 0;
     let resumedFrom: number | undefined;
     for (;;) {
       if (this.stopRequested) {
@@ -145,6 +146,11 @@ export class JobRunner {
         } else {
           outcome = ended;
           this.lastStatus = await this.metaService!.ask('status');
+          // Workers replaced during the attempt took from their stage's budget, as restarts do.
+          for (const stage of outcome.stages) {
+            budget.record(stage.stage, stage.replacedAt ?? []);
+            workersReplaced += stage.replacedAt?.length ?? 0;
+          }
         }
         this.log.debug({ error: outcome.error?.message }, 'job attempt ended; shutting its actors down');
       } finally {
@@ -154,7 +160,7 @@ export class JobRunner {
       if (!outcome.error) {
         this.state = 'finished';
         const wallTimeMs = restarts === 0 ? outcome.wallTimeMs : Date.now() - started;
-        return { jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts };
+        return { jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced };
       }
       const error = deserializeError(outcome.error);
       if (!this.stopRequested && isWorkerLoss(error)) {

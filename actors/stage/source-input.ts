@@ -91,6 +91,11 @@ export class PlannedSourceInput implements StageInput {
   }
 
   dispatching(item: WorkItem): void {
+    // A lost worker's split handed out again: its epoch still counts it as pending.
+    if (item.redo) {
+      this.handedOutAt.set(splitIdOf(item.split), performance.now());
+      return;
+    }
     this.cutIfLong(item);
     item.split.epoch = this.epoch;
     this.context.ledger.add(item.split.epoch);

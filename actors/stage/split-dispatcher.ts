@@ -9,7 +9,8 @@ import type { WorkQueue } from './work-queue.js';
  */
 export class SplitDispatcher {
   private readonly waiting = new Map<number, (reply: NextSplitReply) => void>();
-  private readonly inFlight = new Map<string, number>();
+  /** Splits in flight: the worker holding each, and what it was given. */
+  private readonly inFlight = new Map<string, { worker: number; item: WorkItem }>();
 
   constructor(private readonly queue: WorkQueue) {}
 
@@ -29,7 +30,7 @@ export class SplitDispatcher {
       if (!item) continue;
       starting(item);
       this.waiting.delete(workerIndex);
-      this.inFlight.set(splitIdOf(item.split), workerIndex);
+      this.inFlight.set(splitIdOf(item.split), { worker: workerIndex, item });
       reply({ kind: 'split', item });
     }
   }
@@ -41,7 +42,16 @@ export class SplitDispatcher {
 
   /** The split a worker holds, if any. */
   heldBy(workerIndex: number): string | undefined {
-    return [...this.inFlight].find(([, index]) => index === workerIndex)?.[0];
+    return [...this.inFlight].find(([, held]) => held.worker === workerIndex)?.[0];
+  }
+
+  /** Takes back the split a lost worker held, if any: it is no longer in flight. */
+  takeBack(workerIndex: number): WorkItem | undefined {
+    const splitId = this.heldBy(workerIndex);
+    if (splitId === undefined) return undefined;
+    const { item } = this.inFlight.get(splitId)!;
+    this.inFlight.delete(splitId);
+    return item;
   }
 
   /** Answers a waiting worker (or every one) with the end: it closes its operator and stops. */

@@ -33,6 +33,11 @@ export class WorkQueue {
     else this.owned[this.ownerOf(partition)]!.push(item);
   }
 
+  /** Queues a split for `worker` alone, before what it owns already: a lost worker's split, for its replacement. */
+  pushFor(worker: number, item: WorkItem): void {
+    this.owned[worker]!.unshift(item);
+  }
+
   /** Queues a split of no partition before every other: the rest of a split just cut, say. */
   pushFirst(item: WorkItem): void {
     this.shared.unshift(item);

@@ -13,7 +13,7 @@ import { crossesProcesses } from '../placement.js';
  */
 export function workerCreator(
   context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
-): (workerIndex: number) => Promise<ChildActor<WorkerApi>> {
+): (workerIndex: number, replacement?: boolean) => Promise<ChildActor<WorkerApi>> {
   const { params } = context;
   const { chain } = params;
   const downstreams = job.downstreamsOf(chain[chain.length - 1]!);
@@ -21,13 +21,14 @@ export function workerCreator(
   const outputPartitions = Math.max(1, ...downstreams.map((name) => job.getStage(name).bounds.max));
   const mode = workerModeOf(params.placement, chain[0]!);
   const servePayloads = crossesProcesses(params.placement, job.stageNames);
-  return (workerIndex) => {
+  return (workerIndex, replacement = false) => {
     const restore = Object.fromEntries(chain.flatMap((stage) => {
       const snapshot = params.restore?.[stage]?.workers[workerIndex];
       return snapshot ? [[stage, snapshot]] : [];
     }));
     const workerParams: WorkerParams = {
       spec: params.spec, chain, workerIndex, parallelism, consumers: downstreams.length, outputPartitions, restore, servePayloads,
+      ...(replacement ? { replacement } : {}),
     };
     return context.createChild('Worker', { mode, name: `Worker-${chainName({ stages: chain })}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
   };

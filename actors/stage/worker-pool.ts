@@ -11,8 +11,8 @@ export interface WorkerStartFailure {
 }
 
 export interface WorkerPoolOptions {
-  /** Creates the worker with this index (its process, thread or remote actor, and its operator). */
-  create(index: number): Promise<ChildActor<WorkerApi>>;
+  /** Creates the worker with this index (its process, thread or remote actor, and its operator); `replacement` for a lost one's. */
+  create(index: number, replacement?: boolean): Promise<ChildActor<WorkerApi>>;
   /** How long a worker in another thread, process or host may answer no heartbeat before it is killed. */
   heartbeatTimeoutMs: number;
   /** A worker's process or thread ended, or its connection closed; `killedBecause` says why if the pool killed it. */
@@ -31,19 +31,39 @@ export class WorkerPool {
   private readonly heartbeats: Heartbeats;
   /** Why a worker was killed by the pool (a missed heartbeat), for the loss its exit reports. */
   private readonly killReasons = new Map<number, string>();
+  /** Workers being started in place of lost ones, by index. */
+  private readonly replacing = new Map<number, Promise<ChildActor<WorkerApi>>>();
   private nextIndex = 0;
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.heartbeats = new Heartbeats(options.heartbeatTimeoutMs, (index, silentMs) => this.silent(index, silentMs));
   }
 
+  /** Workers, those being started in place of lost ones included. */
   get size(): number {
-    return this.workers.size;
+    return this.workers.size + this.replacing.size;
   }
 
-  /** The indexes of the workers, in order. */
+  /** The indexes of the workers (those being replaced included), in order. */
   get indexes(): number[] {
-    return [...this.workers.keys()];
+    return [...this.workers.keys(), ...this.replacing.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Starts a worker in place of the lost one at `index`; requests to that
+   * index wait for it. Rejects if it cannot be started.
+   */
+  async replace(index: number): Promise<void> {
+    this.workers.delete(index);
+    this.heartbeats.forget(index);
+    this.killReasons.delete(index);
+    const created = this.options.create(index, true);
+    this.replacing.set(index, created);
+    try {
+      this.watch(index, await created);
+    } finally {
+      this.replacing.delete(index);
+    }
   }
 
   /**
@@ -87,18 +107,19 @@ export class WorkerPool {
 
   /** The same request to every worker; resolves with their replies, by index order. */
   askAll<K extends TopicOf<WorkerApi>>(topic: K, ...args: ArgsOf<WorkerApi[K]>): Promise<ReplyOf<WorkerApi[K]>[]> {
-    return Promise.all([...this.workers.values()].map((worker) => worker.ask(topic, ...args)));
+    return Promise.all(this.indexes.map((index) => this.ask(index, topic, ...args)));
   }
 
-  /** A request to the worker with this index. */
-  ask<K extends TopicOf<WorkerApi>>(index: number, topic: K, ...args: ArgsOf<WorkerApi[K]>): Promise<ReplyOf<WorkerApi[K]>> {
-    const worker = this.workers.get(index);
-    if (!worker) return Promise.reject(new SolsticeError(`No worker ${index} in this stage`));
+  /** A request to the worker with this index (its replacement's, once started, if it is being replaced). */
+  async ask<K extends TopicOf<WorkerApi>>(index: number, topic: K, ...args: ArgsOf<WorkerApi[K]>): Promise<ReplyOf<WorkerApi[K]>> {
+    const worker = this.workers.get(index) ?? (await this.replacing.get(index));
+    if (!worker) throw new SolsticeError(`No worker ${index} in this stage`);
     return worker.ask(topic, ...args);
   }
 
   /** Destroys one worker and waits for its thread or process to end; it is no longer watched. */
   async retire(index: number): Promise<void> {
+    await this.replacing.get(index)?.catch(() => undefined);
     const worker = this.workers.get(index);
     if (!worker) return;
     this.workers.delete(index);
