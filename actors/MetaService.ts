@@ -94,6 +94,7 @@ export default class MetaService implements MetaServiceApi {
         firstEpoch: firstCheckpointId,
         restore: resumed ? restore : undefined,
         workerHosts: workerHosts?.get(chain.head),
+        recentLosses: this.params.recentLosses?.[chain.head],
       };
       return context.createChild('StageMaster', { ...stagePlaces[index]!, name: `StageMaster-${chainName(chain)}`, params });
     }));

@@ -110,6 +110,7 @@ export default class StageMaster implements StageMasterApi {
     this.queue = new WorkQueue(workerCount);
     this.dispatcher = new SplitDispatcher(this.queue);
     this.workers = this.createPool(workerCount);
+    this.replacements.record(this.stage.name, params.recentLosses ?? []);
     this.replaceableChain = downstreams.length === 0
       && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
     this.epochs = new EpochCoordinator(

@@ -9,7 +9,7 @@
  * Config (CLI: --key value): input (required; JSON lines or Parquet), output,
  * callsFile (required), costUs (default 100), parallelism (default 2),
  * checkpointIntervalSecs (default 1), checkpointIntervalRecords (default
- * 5000), batchRows (FileSource's).
+ * 5000), batchRows (FileSource's), maxRestarts (the job's supervision).
  */
 import { openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +24,7 @@ export interface RecoveryJobConfig {
   checkpointIntervalSecs?: number | string;
   checkpointIntervalRecords?: number | string;
   batchRows?: number | string;
+  maxRestarts?: number | string;
 }
 
 const ONE_BYTE = new Uint8Array([0x2e]);
@@ -48,6 +49,7 @@ export function createJob(jobId: string, config: RecoveryJobConfig = {}): Job {
     jobId,
     checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 1),
     checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 5000),
+    supervision: config.maxRestarts === undefined ? undefined : { maxRestarts: Number(config.maxRestarts) },
   });
   const batchRows = config.batchRows === undefined ? undefined : Number(config.batchRows);
   job.addStage(new Stage('source', FileSource, { paths: [config.input].flat().map(String), batchRows }, parallelism));

@@ -160,6 +160,41 @@ export async function runRecoveryBenchmark(args: string[]): Promise<number> {
       rmSync(killed, { recursive: true, force: true });
     }
   }
+  if (modes.includes('forked')) console.log(await oneWorkerKilled(costUs, files, rowsPerFile));
   console.log(`recovery ratio=${ratio.toFixed(3)}`);
   return ratio;
+}
+
+/** Forked workers; one of them SIGKILLed at half the calls: the rows read again, and whether the job restarted. */
+async function oneWorkerKilled(costUs: number, files: number, rowsPerFile: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'solstice-recovery-'));
+  try {
+    const kept = writeInput(dir, files, rowsPerFile);
+    const rows = files * rowsPerFile;
+    const args = [
+      CLI, 'run', '--workflow', WORKFLOW, '--job-id', 'recovery', '--input', join(dir, 'in', '*.jsonl'), '--output', join(dir, 'out'),
+      '--calls-file', join(dir, 'calls'), '--cost-us', String(costUs), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0',
+    ];
+    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let killed: number | undefined;
+    const watch = setInterval(() => {
+      if (killed !== undefined || callsIn(dir) < rows / 2) return;
+      const workers = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      killed = workers[0];
+      if (killed !== undefined) process.kill(killed, 'SIGKILL');
+    }, 5);
+    const code = await exited;
+    clearInterval(watch);
+    if (code !== 0) throw new Error(`one worker killed: the job exited ${code}:\n${output.slice(-3000)}`);
+    checkOutput(dir, kept, 'one worker killed');
+    const redone = callsIn(dir) - rows;
+    const how = /restarting the job/.test(output) ? 'the job restarted' : /replaced while the job ran/.test(output) ? 'the worker was replaced, no restart' : 'no loss seen';
+    return `forked, one worker killed with SIGKILL at 50% of the calls: ${redone} rows read again (${(redone / rows * 100).toFixed(1)}% of the input), ${how}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -51,6 +51,11 @@ function withoutUndefined(policy: SupervisionPolicy | undefined): SupervisionPol
 export class RestartBudget {
   private readonly restarts = new Map<string, number[]>();
 
+  /** Every stage's recorded losses, by stage. */
+  snapshot(): Record<string, number[]> {
+    return Object.fromEntries([...this.restarts].map(([stage, at]) => [stage, [...at]]));
+  }
+
   /** Records losses of `stage` already answered elsewhere (workers replaced while the job ran), at their times. */
   record(stage: string, at: readonly number[]): void {
     if (at.length > 0) this.restarts.set(stage, [...(this.restarts.get(stage) ?? []), ...at]);

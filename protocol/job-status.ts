@@ -10,6 +10,12 @@ import type { StageMetrics } from './messages.js';
 export interface MetaServiceParams {
   spec: JobSpec;
   placement: PlacementConfig;
+  /**
+   * When each stage lost workers earlier in this run (job restarts and
+   * replacements, ms since the epoch): a stage's replacements share its
+   * restart budget's window with them.
+   */
+  recentLosses?: Record<string, number[]>;
 }
 
 export interface GlobalStateMasterParams {

@@ -22,6 +22,8 @@ export interface StageMasterParams {
   restore?: Record<string, StageSnapshot>;
   /** The host of each 'remote' worker, by worker index. */
   workerHosts?: WorkerHost[];
+  /** When the chain's head stage lost workers earlier in this run, for its restart budget (see MetaServiceParams). */
+  recentLosses?: number[];
 }
 
 /** Parameters a Worker is created with. */

@@ -39,6 +39,8 @@ export class JobRunner {
   private stopRequested = false;
 
   private restore: RestoreRequest;
+  /** The losses of this run so far, by stage: job restarts and workers replaced. */
+  private budget: RestartBudget | undefined;
   private readonly log: Logger;
   private releaseExitListeners: (() => void) | undefined;
   /** Settles with the MetaService's loss, if its thread or process ends. */
@@ -98,7 +100,7 @@ export class JobRunner {
       stateLocation: absoluteStateLocation(this.stateLocation),
       restore: this.restore,
     };
-    const params: MetaServiceParams = { spec, placement };
+    const params: MetaServiceParams = { spec, placement, recentLosses: this.budget?.snapshot() };
     this.system = startActorSystem();
     try {
       const metaService = await this.system.createActor('MetaService', {
@@ -125,6 +127,7 @@ export class JobRunner {
     if (this.state !== 'initialized') throw new RunnerStateError('run', this.state, `run() needs an initialized runner, this one is ${this.state}`);
     const started = Date.now();
     const budget = new RestartBudget();
+    this.budget = budget;
     let restarts = 0;
     let workersReplaced = 0;
     let resumedFrom: number | undefined;
