@@ -188,6 +188,15 @@ export default class StageMaster implements StageMasterApi {
     this.dispatcher.end(index);
     if (item) this.queue.pushFor(index, { ...item, redo: true });
     this.replacedAt.push(Date.now());
+    // A forked replacement adds its own exit listener; the lost one's is not removed.
+    if (workerModeOf(this.params.placement, this.stage.name) === 'forked') {
+      const releaseMore = reserveExitListeners(1);
+      const release = this.releaseExitListeners;
+      this.releaseExitListeners = () => {
+        release?.();
+        releaseMore();
+      };
+    }
     try {
       await this.workers.replace(index);
       await this.workers.ask(index, 'start');
