@@ -14,7 +14,7 @@ import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import type {
-  NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState,
+  NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem,
 } from '../protocol/messages.js';
 import { workerModeOf } from '../lib/placement-config.js';
 import { workerCreator } from './stage/worker-creation.js';
@@ -66,10 +66,11 @@ export default class StageMaster implements StageMasterApi {
   private readonly endedWorkers = new Set<number>();
   /**
    * A lost worker is replaced while the job runs, and the split it held
-   * handed out again, when nothing else was lost with it: the chain reads a
-   * source (its split can be read again), keeps no state and emits nothing
-   * at the end, and has no downstream stage (no output of the lost worker
-   * waits in its process to be fetched). Otherwise the job restarts.
+   * handed out again, when nothing else was lost with it: the chain keeps no
+   * state and emits nothing at the end, and has no downstream stage (no
+   * output of the lost worker waits in its process to be fetched). Its split
+   * can be read again: a source's range, or an upstream payload, which its
+   * producer holds until the split is done. Otherwise the job restarts.
    */
   private replaceable = false;
   private replaceableChain = false;
@@ -161,6 +162,7 @@ export default class StageMaster implements StageMasterApi {
       return;
     }
     const splitId = this.dispatcher.heldBy(index);
+    this.inputDone(this.dispatcher.takeBack(index));
     const error = new WorkerLostError(this.stage.name, index, splitId, describeExit(exit, killedBecause));
     this.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
     // An idle worker's request for its next split is still open; Comedy destroys this master only once
@@ -218,7 +220,7 @@ export default class StageMaster implements StageMasterApi {
       stage: this.stage, log: this.log, queue: this.queue, ledger: this.epochs.ledger, stateMaster: () => this.stateMaster,
       stopping: () => this.stopping, fail: (error) => this.fail(error), abort: (reason) => this.abort(reason), pump: () => this.pump(),
     };
-    this.replaceable = this.replaceableChain && upstreams.length === 0;
+    this.replaceable = this.replaceableChain;
     this.input = upstreams.length === 0
       ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.[this.stage.name]?.source, splitTargetMs(this.job))
       : new UpstreamInput(
@@ -269,7 +271,7 @@ export default class StageMaster implements StageMasterApi {
 
   /** Worker -> master: a split is done; its output goes to the buffer. */
   splitDone(result: SplitResult): void {
-    this.dispatcher.done(splitIdOf(result.split));
+    this.inputDone(this.dispatcher.done(splitIdOf(result.split)));
     this.epochs.ledger.done(result.split.epoch);
     this.addResult(result, false);
     this.input!.splitDone(result);
@@ -278,6 +280,7 @@ export default class StageMaster implements StageMasterApi {
 
   /** Worker -> master: the operator threw; the stage, and so the job, fails. */
   splitFailed(workerIndex: number, error: SerializedError): void {
+    this.inputDone(this.dispatcher.takeBack(workerIndex));
     // The error reaches the caller through run(); the log keeps the stage's view of it.
     this.log.info({ worker: workerIndex, error }, 'split failed');
     this.fail(error);
@@ -386,6 +389,11 @@ export default class StageMaster implements StageMasterApi {
   private addResult(result: SplitResult, fromFinish: boolean): void {
     this.counts.record(result.stages, result.parts.length > 0, fromFinish);
     if (result.parts.length > 0) this.output.add({ split: result.output, parts: result.parts });
+  }
+
+  /** The split's input payload, read by its worker and kept for it by its producer, may be freed. */
+  private inputDone(item: WorkItem | undefined): void {
+    if (item?.input) processPayloadStore().done(item.input);
   }
 
   private heldSplitIds(): string[] {

@@ -169,7 +169,8 @@ export default class Worker implements WorkerApi {
     const split = Split.fromJSON(item.split);
     let input: SplitPayload | undefined;
     try {
-      input = item.input ? await this.store.take(item.input) : undefined;
+      // Held by its producer until the stage master says this split is done with it: a replacement may read it again.
+      input = item.input ? await this.store.read(item.input) : undefined;
     } catch (error) {
       // Not the operator's failure: the process holding the input is gone (PayloadUnavailableError).
       await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));

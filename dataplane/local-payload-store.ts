@@ -46,7 +46,12 @@ export class LocalPayloadStore implements PayloadStore {
 
   /** Starts serving this store's payloads to other processes; refs made from now on carry the server's address. */
   async serve(): Promise<void> {
-    const served = { takeLocal: (id: string) => this.takeLocal(id), discardLocal: (id: string) => this.discardLocal(id) };
+    const served = {
+      takeLocal: (id: string) => this.takeLocal(id),
+      readLocal: (id: string) => this.readLocal(id),
+      doneLocal: (id: string) => this.doneLocal(id),
+      discardLocal: (id: string) => this.discardLocal(id),
+    };
     // An actor process of a host agent serves other hosts, on TCP at the agent's address.
     const host = agentHost();
     if (host) {
@@ -76,6 +81,16 @@ export class LocalPayloadStore implements PayloadStore {
     return this.client.take(ref);
   }
 
+  async read(ref: PayloadRef): Promise<SplitPayload> {
+    if (ref.store === this.storeId) return this.readLocal(ref.id, ref.splitId);
+    return this.client.read(ref);
+  }
+
+  done(ref: PayloadRef): void {
+    if (ref.store === this.storeId) this.doneLocal(ref.id);
+    else if (ref.address) this.client.done(ref);
+  }
+
   discard(ref: PayloadRef): void {
     if (ref.store === this.storeId) this.discardLocal(ref.id);
     else if (ref.address) this.client.discard(ref);
@@ -96,11 +111,21 @@ export class LocalPayloadStore implements PayloadStore {
   }
 
   private takeLocal(id: string, splitId?: string): SplitPayload {
+    const payload = this.readLocal(id, splitId);
+    this.doneLocal(id);
+    return payload;
+  }
+
+  private readLocal(id: string, splitId?: string): SplitPayload {
     const entry = this.entries.get(id);
     // A ref names a payload of this store that still awaits readers: a bug if reached (a remote reader gets it as a PayloadFetchError).
     if (!entry) throw new SolsticeError(`Payload ${this.storeId}/${id}${splitId ? ` of split '${splitId}'` : ''} is not held by this process`);
-    if (--entry.readersLeft === 0) this.entries.delete(id);
     return entry.payload;
+  }
+
+  private doneLocal(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry && --entry.readersLeft === 0) this.entries.delete(id);
   }
 
   private discardLocal(id: string): void {

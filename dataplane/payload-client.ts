@@ -87,18 +87,20 @@ class PayloadConnection {
     });
   }
 
-  take(ref: PayloadRef): Promise<SplitPayload> {
+  /** Fetches a payload: `take` counts this reader off, `read` keeps it held until `done`. */
+  fetch(ref: PayloadRef, op: 'take' | 'read'): Promise<SplitPayload> {
     return new Promise((resolve, reject) => {
       const requestId = this.nextRequestId++;
       this.pending.set(requestId, { ref, resolve, reject });
       // A request in progress keeps the process alive until its answer comes.
       this.socket.ref();
-      this.send(encodeFrameHead({ op: 'take', id: ref.id, requestId, sharedMemory: this.sharedMemory }));
+      this.send(encodeFrameHead({ op, id: ref.id, requestId, sharedMemory: this.sharedMemory }));
     });
   }
 
-  discard(ref: PayloadRef): void {
-    this.send(encodeFrameHead({ op: 'discard', id: ref.id }));
+  /** Tells the server without waiting: the payload is to be dropped, or one reader is done with it. */
+  notify(ref: PayloadRef, op: 'discard' | 'done'): void {
+    this.send(encodeFrameHead({ op, id: ref.id }));
   }
 
   private send(frame: Buffer): void {
@@ -242,11 +244,21 @@ export class PayloadClient {
   }
 
   take(ref: PayloadRef): Promise<SplitPayload> {
-    return this.connection(ref).take(ref);
+    return this.connection(ref).fetch(ref, 'take');
+  }
+
+  /** Fetches a payload that its holder keeps for this reader until {@link done}. */
+  read(ref: PayloadRef): Promise<SplitPayload> {
+    return this.connection(ref).fetch(ref, 'read');
   }
 
   discard(ref: PayloadRef): void {
-    this.connection(ref).discard(ref);
+    this.connection(ref).notify(ref, 'discard');
+  }
+
+  /** This reader is done with a payload it read. */
+  done(ref: PayloadRef): void {
+    this.connection(ref).notify(ref, 'done');
   }
 
   close(): void {

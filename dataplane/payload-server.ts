@@ -14,6 +14,9 @@ import type { SharedMemoryPool } from './shared-memory-pool.js';
 /** What a payload server serves from: the payloads its process holds. */
 export interface ServedPayloads {
   takeLocal(id: string): SplitPayload;
+  /** The payload, held on for the reader until `doneLocal`. */
+  readLocal(id: string): SplitPayload;
+  doneLocal(id: string): void;
   discardLocal(id: string): void;
 }
 
@@ -99,6 +102,10 @@ function serveConnection(socket: Socket, payloads: ServedPayloads, options: { se
       payloads.discardLocal(id);
       return;
     }
+    if (op === 'done') {
+      payloads.doneLocal(id);
+      return;
+    }
     // Only this connection's own leases: a client cannot touch a segment another one is reading.
     const held = typeof lease === 'number' ? leases.get(lease) : undefined;
     if (op === 'release') {
@@ -120,8 +127,8 @@ function serveConnection(socket: Socket, payloads: ServedPayloads, options: { se
     }
     let body: Uint8Array[];
     try {
-      if (op !== 'take') throw new Error(`unknown request '${op}'`);
-      body = payloadToIpcChunks(payloads.takeLocal(id));
+      if (op !== 'take' && op !== 'read') throw new Error(`unknown request '${op}'`);
+      body = payloadToIpcChunks(op === 'take' ? payloads.takeLocal(id) : payloads.readLocal(id));
     } catch (error) {
       socket.write(encodeFrameHead({ requestId, ok: false, error: describeCause(error) }));
       return;

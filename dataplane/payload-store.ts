@@ -12,6 +12,13 @@ export interface PayloadStore {
   put(payload: SplitPayload, readers: number): PayloadRef;
   /** Reads a payload once; the last of its readers frees it. */
   take(ref: PayloadRef): Promise<SplitPayload>;
+  /**
+   * Reads a payload and keeps it held for this reader until it says it is
+   * `done`: a reader lost before then can be replaced and read it again.
+   */
+  read(ref: PayloadRef): Promise<SplitPayload>;
+  /** A reader that `read` a payload is done with it; the last of its readers frees it. */
+  done(ref: PayloadRef): void;
   /** Frees a payload that will not be read (a failed or stopped job). */
   discard(ref: PayloadRef): void;
   /** Payloads held now. */

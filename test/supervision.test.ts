@@ -19,14 +19,28 @@ function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
 }
 
-test('worker processes killed with SIGKILL mid-job are replaced, and the job restarts from its last checkpoint, exactly once', async (t) => {
+/** The actor name a forked child of the job runs (its command line says it), or ''. */
+function actorNameOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((arg) => /^(Worker|StageMaster|GlobalStateMaster|MetaService)-?/.test(arg)) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Workers of the chaos job's stateless chains without downstream stages (FileSinks): a loss replaces them alone. */
+const REPLACED_ALONE = /^Worker-(records|totals-sink)-\d+$/;
+const REPLACING = /"msg":"worker lost; replacing it and handing its split out again"/;
+
+test('worker processes killed with SIGKILL mid-job are replaced, alone or by restarting the job from its last checkpoint, exactly once', async (t) => {
   const cwd = await tempDir('solstice-supervision-');
   const { records, totals } = await writeChaosInput(join(cwd, 'in'), 3, 60_000);
   const output = join(cwd, 'out');
   const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'supervised', '--input', join(cwd, 'in', '*.jsonl'),
     '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10', '--log-level', 'info'], cwd);
 
-  const killed: number[] = [];
+  const killed: { pid: number; alone: boolean }[] = [];
+  const answered = (text: string) => count(text, /restarting the job/) + count(text, REPLACING);
   for (let kill = 1; kill <= 3 && !job.ended(); kill++) {
     // Wait until this attempt has completed one to three checkpoints (a random moment of its run, reached by events).
     const checkpoints = 1 + Math.floor(Math.random() * 3);
@@ -35,16 +49,37 @@ test('worker processes killed with SIGKILL mid-job are replaced, and the job res
     const workers = childPids(job.child.pid!);
     if (job.ended() || workers.length === 0) break;
     const victim = workers[Math.floor(Math.random() * workers.length)]!;
+    const alone = REPLACED_ALONE.test(actorNameOf(victim));
     process.kill(victim, 'SIGKILL');
-    killed.push(victim);
-    await untilLogged(job, (text) => count(text, /restarting the job/) >= kill);
+    killed.push({ pid: victim, alone });
+    await untilLogged(job, (text) => answered(text) >= kill);
   }
   t.is(await job.exited, 0, job.stderr());
-  t.log(`killed worker processes ${killed.join(', ')}`);
+  t.log(`killed worker processes ${killed.map(({ pid, alone }) => `${pid}${alone ? ' (replaced alone)' : ''}`).join(', ')}`);
   t.true(killed.length >= 2, `${killed.length} workers were killed before the job ended`);
-  for (const pid of killed) t.regex(job.stderr(), new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
-  t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), killed.length);
-  t.regex(job.stdout(), new RegExp(`restarted ${killed.length} time\\(s\\)`));
+  for (const { pid } of killed) t.regex(job.stderr(), new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
+  const restarts = killed.filter(({ alone }) => !alone).length;
+  t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), restarts);
+  t.is(count(job.stderr(), REPLACING), killed.length - restarts);
+  if (restarts > 0) t.regex(job.stdout(), new RegExp(`restarted ${restarts} time\\(s\\)`));
+  if (killed.length > restarts) t.regex(job.stdout(), new RegExp(`^${killed.length - restarts} lost worker\\(s\\) replaced`, 'm'));
+  await checkWholeChaosOutput(t, output, records, totals);
+});
+
+test('a worker of a stateless sink fed by a keyed shuffle, killed with SIGKILL, is replaced alone and reads its split again from the producer, exactly once', async (t) => {
+  const cwd = await tempDir('solstice-supervision-sink-');
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 30_000);
+  const output = join(cwd, 'out');
+  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'sink-lost', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--log-level', 'info'], cwd);
+  await untilLogged(job, /"msg":"checkpoint published"/);
+  const victim = childPids(job.child.pid!).find((pid) => actorNameOf(pid) === 'Worker-records-0');
+  t.truthy(victim, 'the records sink has a worker process of its own');
+  process.kill(victim!, 'SIGKILL');
+  t.is(await job.exited, 0, job.stderr());
+  t.regex(job.stderr(), REPLACING);
+  t.notRegex(job.stderr(), /restarting the job/);
+  t.regex(job.stdout(), /^1 lost worker\(s\) replaced/m);
   await checkWholeChaosOutput(t, output, records, totals);
 });
 

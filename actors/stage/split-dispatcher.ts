@@ -35,9 +35,11 @@ export class SplitDispatcher {
     }
   }
 
-  /** A worker finished the split it held. */
-  done(splitId: string): void {
+  /** A worker finished the split it held; returns what it was given. */
+  done(splitId: string): WorkItem | undefined {
+    const held = this.inFlight.get(splitId);
     this.inFlight.delete(splitId);
+    return held?.item;
   }
 
   /** The split a worker holds, if any. */
