@@ -95,7 +95,11 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   }
 
   override async close(): Promise<void> {
-    // Staged files of a failed run stay until a restore commits or aborts them; only empty folders go.
+    // Staged files of a failed run stay until a restore commits or aborts them; only empty folders go,
+    // an epoch's folder emptied by a worker lost before it removed it too.
+    for (const name of await readdir(this.stagingDir).catch(ignoreMissing)) {
+      if (/^e\d+$/.test(name)) await rmdir(join(this.stagingDir, name)).catch(ignoreNotEmpty);
+    }
     await rmdir(this.stagingDir).catch(ignoreNotEmpty);
     await rmdir(join(this.dir, STAGING_DIR)).catch(ignoreNotEmpty);
   }
