@@ -73,7 +73,6 @@ export default class StageMaster implements StageMasterApi {
    * producer holds until the split is done. Otherwise the job restarts.
    */
   private replaceable = false;
-  private replaceableChain = false;
   /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
   private readonly replacedAt: number[] = [];
   private readonly replacements = new RestartBudget();
@@ -112,7 +111,7 @@ export default class StageMaster implements StageMasterApi {
     this.dispatcher = new SplitDispatcher(this.queue);
     this.workers = this.createPool(workerCount);
     this.replacements.record(this.stage.name, params.recentLosses ?? []);
-    this.replaceableChain = downstreams.length === 0
+    this.replaceable = downstreams.length === 0
       && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
     this.epochs = new EpochCoordinator(
       {
@@ -220,7 +219,6 @@ export default class StageMaster implements StageMasterApi {
       stage: this.stage, log: this.log, queue: this.queue, ledger: this.epochs.ledger, stateMaster: () => this.stateMaster,
       stopping: () => this.stopping, fail: (error) => this.fail(error), abort: (reason) => this.abort(reason), pump: () => this.pump(),
     };
-    this.replaceable = this.replaceableChain;
     this.input = upstreams.length === 0
       ? new PlannedSourceInput(inputContext, this.params.spec.jobId, this.params.firstEpoch, this.params.restore?.[this.stage.name]?.source, splitTargetMs(this.job))
       : new UpstreamInput(
