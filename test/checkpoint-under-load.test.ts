@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { runCli, startCli, untilBeforeExit } from './support/cli.js';
 import { tempDir } from './support/files.js';
+import { childPids } from './support/processes.js';
 
 const WORKFLOW = fileURLToPath(new URL('../bench/recovery-workflow.js', import.meta.url));
 const FILES = 8;
@@ -81,6 +82,8 @@ test('forked, killed with SIGKILL at 30%, 60% and 90% of the row function\'s cal
   for (const share of [0.3, 0.6, 0.9]) {
     const cli = startCli(args(dir, 'forked'), dir);
     await untilBeforeExit(cli, `${share * 100}% of the calls`, () => callsSync(dir) >= share * total);
+    // The whole job: its worker processes too, which would otherwise finish their splits, calling the row function, after the CLI is gone.
+    for (const pid of childPids(cli.child.pid!)) killIfAlive(pid);
     cli.child.kill('SIGKILL');
     t.is(await cli.exited, null);
   }
@@ -92,6 +95,14 @@ test('forked, killed with SIGKILL at 30%, 60% and 90% of the row function\'s cal
   // Starting over at each kill would call it 1.9 times per row; each kill redoes what was in flight and since the last checkpoint.
   t.true(done < 1.6 * total, `${done} calls for ${total} rows`);
 });
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
 
 function callsSync(dir: string): number {
   try {

@@ -84,7 +84,9 @@ export class EpochCoordinator {
     if (allProcessed) input.processed();
     const next = this.completedEpoch + 1;
     if (next > input.closedEpoch(this.triggeredEpoch) || this.ledger.hasPendingUpTo(next)) return;
-    void this.completeEpoch(next, allProcessed);
+    // The stage's last part only if no split of a later epoch has run: a split handed out after
+    // this checkpoint closed its epoch belongs to the next checkpoint, finished or not.
+    void this.completeEpoch(next, allProcessed && this.ledger.latest <= next);
   }
 
   /** Checkpoint `checkpointId` is published: the workers' sinks make its writes visible. `snapshots` are the chain's stages' parts. */

@@ -1,9 +1,12 @@
 /** Splits a stage still has to finish (queued or in flight), counted by epoch. */
 export class EpochLedger {
   private readonly pending = new Map<number, number>();
+  /** The latest epoch of any split the stage has had, finished or not. */
+  latest = Number.NEGATIVE_INFINITY;
 
   add(epoch: number): void {
     this.pending.set(epoch, (this.pending.get(epoch) ?? 0) + 1);
+    this.latest = Math.max(this.latest, epoch);
   }
 
   done(epoch: number): void {
