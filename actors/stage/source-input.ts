@@ -112,16 +112,10 @@ export class PlannedSourceInput implements StageInput {
   private cutIfLong(item: WorkItem): void {
     const range = item.split.range;
     const rows = range?.rows;
-    if (!range || typeof rows !== 'number' || rows < 2 * MIN_CUT_ROWS) return;
-    let fraction: number;
-    if (this.msPerRow === undefined) {
-      // No split has ended yet: a first one of MIN_CUT_ROWS rows gives the rate soon, and the first checkpoint need not wait for a long one.
-      fraction = MIN_CUT_ROWS / rows;
-    } else {
-      const expectedMs = rows * this.msPerRow;
-      if (expectedMs <= 2 * this.splitTargetMs) return;
-      fraction = Math.max(this.splitTargetMs / expectedMs, MIN_CUT_ROWS / rows);
-    }
+    if (!range || this.msPerRow === undefined || typeof rows !== 'number' || rows < 2 * MIN_CUT_ROWS) return;
+    const expectedMs = rows * this.msPerRow;
+    if (expectedMs <= 2 * this.splitTargetMs) return;
+    const fraction = Math.max(this.splitTargetMs / expectedMs, MIN_CUT_ROWS / rows);
     const parts = this.operator?.cutRange(range, fraction);
     if (!parts) return;
     const [head, tail] = parts;
