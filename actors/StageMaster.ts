@@ -80,7 +80,10 @@ export default class StageMaster implements StageMasterApi {
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
   private capacity = 0;
-  private releaseExitListeners: (() => void) | undefined;
+  /** Its workers run in processes of their own. */
+  private forkedWorkers = false;
+  /** Gives back the exit listeners reserved for forked workers, those replacing lost ones included. */
+  private readonly exitListenerReleases: (() => void)[] = [];
   private resolveFinished!: (outcome: StageOutcome) => void;
   private readonly finished = new Promise<StageOutcome>((resolve) => {
     this.resolveFinished = resolve;
@@ -143,8 +146,8 @@ export default class StageMaster implements StageMasterApi {
    */
   private createPool(workerCount: number): WorkerPool {
     const { params, job } = this;
-    const forked = workerModeOf(params.placement, this.stage.name) === 'forked';
-    this.releaseExitListeners = reserveExitListeners(forked ? this.stage.bounds.max : 0);
+    this.forkedWorkers = workerModeOf(params.placement, this.stage.name) === 'forked';
+    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? this.stage.bounds.max : 0));
     return new WorkerPool({
       create: workerCreator(this.context, job, workerCount),
       heartbeatTimeoutMs: job.supervisionOf(this.stage.name).heartbeatTimeoutSecs * 1000,
@@ -190,14 +193,7 @@ export default class StageMaster implements StageMasterApi {
     if (item) this.queue.pushFor(index, { ...item, redo: true });
     this.replacedAt.push(Date.now());
     // A forked replacement adds its own exit listener; the lost one's is not removed.
-    if (workerModeOf(this.params.placement, this.stage.name) === 'forked') {
-      const releaseMore = reserveExitListeners(1);
-      const release = this.releaseExitListeners;
-      this.releaseExitListeners = () => {
-        release?.();
-        releaseMore();
-      };
-    }
+    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0));
     try {
       await this.workers.replace(index);
       await this.workers.ask(index, 'start');
@@ -343,7 +339,7 @@ export default class StageMaster implements StageMasterApi {
    * would outlive this actor's thread or process.
    */
   async destroy(): Promise<void> {
-    this.releaseExitListeners?.();
+    for (const release of this.exitListenerReleases.splice(0)) release();
     this.outcomeSettled = true;
     await this.workers?.destroy();
   }

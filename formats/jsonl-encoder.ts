@@ -223,9 +223,12 @@ function stringify(value: unknown): string {
     return JSON.stringify(value) ?? 'null';
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
-    return JSON.stringify(value, (_key, inner: unknown) => {
-      if (typeof inner !== 'bigint') return inner;
-      return Number.isSafeInteger(Number(inner)) ? Number(inner) : inner.toString();
-    }) ?? 'null';
+    return JSON.stringify(value, jsonSafe) ?? 'null';
   }
+}
+
+/** A JSON.stringify replacer: a bigint becomes a number when it is a safe integer, else its decimal string. */
+export function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 }

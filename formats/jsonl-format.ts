@@ -4,7 +4,7 @@ import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
 import { decodeJsonLinesToTable } from './jsonl-columns.js';
-import { encodeTableAsJsonLines } from './jsonl-encoder.js';
+import { encodeTableAsJsonLines, jsonSafe } from './jsonl-encoder.js';
 import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
 
 /** A byte range of a JSON lines file: the lines that start in it. */
@@ -97,9 +97,4 @@ export function encodeJsonLines(rows: Row[]): string {
     }
   }
   return out;
-}
-
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 }

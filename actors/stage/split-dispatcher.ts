@@ -50,10 +50,7 @@ export class SplitDispatcher {
   /** Takes back the split a lost worker held, if any: it is no longer in flight. */
   takeBack(workerIndex: number): WorkItem | undefined {
     const splitId = this.heldBy(workerIndex);
-    if (splitId === undefined) return undefined;
-    const { item } = this.inFlight.get(splitId)!;
-    this.inFlight.delete(splitId);
-    return item;
+    return splitId === undefined ? undefined : this.done(splitId);
   }
 
   /** Answers a waiting worker (or every one) with the end: it closes its operator and stops. */
