@@ -156,7 +156,8 @@ class JsonLinesDecoder {
     try {
       for (const column of this.columns) vectors[column.name] = column.build(row);
     } catch {
-      // A nested column whose values do not unify to one type: rows keep them as they are.
+      // A nested column whose values do not make one Arrow type (they do not unify, or Arrow's builder
+      // refuses them): the lines are read as rows instead, which keep every value as it is.
       throw NOT_COLUMNAR;
     }
     return new Table(vectors);
@@ -300,8 +301,10 @@ class JsonLinesDecoder {
       let value: unknown;
       try {
         value = JSON.parse(this.text.toString('utf8', start - 1, end + 1));
-      } catch {
-        throw NOT_COLUMNAR;
+      } catch (error) {
+        // Malformed: the line is parsed again as a row, which reports it.
+        if (error instanceof SyntaxError) throw NOT_COLUMNAR;
+        throw error;
       }
       const encoded = Buffer.from(value as string, 'utf8');
       column.reserve(encoded.length);
@@ -387,8 +390,9 @@ class JsonLinesDecoder {
     this.pos = pos + 1;
     try {
       return JSON.parse(this.text.toString('utf8', start, pos + 1));
-    } catch {
-      throw NOT_COLUMNAR;
+    } catch (error) {
+      if (error instanceof SyntaxError) throw NOT_COLUMNAR;
+      throw error;
     }
   }
 }
