@@ -1,14 +1,16 @@
 import {
-  ActorExitedError, JobStoppedError, RestoreRefusedError, WorkerLostError, describeCause, describeExit, serializeError, type ActorExit, type SerializedError,
+  ActorExitedError, JobStoppedError, OutputLostError, RestoreRefusedError, WorkerLostError, describeCause, describeExit, serializeError, type ActorExit, type SerializedError,
 } from '../lib/errors/index.js';
 import { RestartBudget } from '../lib/supervision.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
+import { isReproducible } from '../lib/lineage.js';
 import { chainBounds, chainBufferBound, chainName } from '../lib/chaining.js';
 import { splitIdOf } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
+import type { PayloadRef } from '../dataplane/payload-ref.js';
 import type { StageSnapshot } from '../state/checkpoint-manifest.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
@@ -24,6 +26,7 @@ import { loadJob } from './job-loading.js';
 import { rootCause } from './root-cause.js';
 import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
+import { OutputLineage } from './stage/output-lineage.js';
 import { PlannedSourceInput, splitTargetMs } from './stage/source-input.js';
 import type { StageInput, StageInputContext } from './stage/stage-input.js';
 import { defaultStagePolicies, type StagePolicies } from './stage/stage-policies.js';
@@ -46,6 +49,14 @@ import { SplitDispatcher } from './stage/split-dispatcher.js';
  * StageMasterApi and the loop that ties the parts together, which only
  * forward to the parts and read best in one place.
  */
+/** A split whose input is lost this many times fails its stage: making the input again does not help. */
+const MAX_INPUT_LOSSES = 3;
+
+/** The input's holder is gone or no longer has it (see {@link StageMaster.inputLost}). */
+function isLostPayload(error: SerializedError): boolean {
+  return error.name === 'PayloadUnavailableError' || error.name === 'PayloadFetchError';
+}
+
 export default class StageMaster implements StageMasterApi {
   private params!: StageMasterParams;
   private job!: JobGraph;
@@ -66,13 +77,20 @@ export default class StageMaster implements StageMasterApi {
   private readonly endedWorkers = new Set<number>();
   /**
    * A lost worker is replaced while the job runs, and the split it held
-   * handed out again, when nothing else was lost with it: the chain keeps no
-   * state and emits nothing at the end, and has no downstream stage (no
-   * output of the lost worker waits in its process to be fetched). Its split
-   * can be read again: a source's range, or an upstream payload, which its
-   * producer holds until the split is done. Otherwise the job restarts.
+   * handed out again, when nothing else was lost with it for good: the chain
+   * keeps no state and emits nothing at the end, and either has no
+   * downstream stage or can make its output again (lib/lineage.ts), so that
+   * the outputs of the lost worker that waited in its process to be fetched
+   * are made again when their consumers ask. Its split can be read again: a
+   * source's range, or an upstream payload, which its producer holds until
+   * the split is done. Otherwise the job restarts.
    */
   private replaceable = false;
+  /** How each output was made, while a consumer may still ask for it again; only for a chain that can make its output again. */
+  private lineage: OutputLineage | undefined;
+  /** Splits whose input was lost, waiting for their upstream stage to make it again, with the times each was lost. */
+  private readonly awaitingInput = new Map<string, number>();
+  private readonly inputLosses = new Map<string, number>();
   /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
   private readonly replacedAt: number[] = [];
   private readonly replacements = new RestartBudget();
@@ -114,7 +132,9 @@ export default class StageMaster implements StageMasterApi {
     this.dispatcher = new SplitDispatcher(this.queue);
     this.workers = this.createPool(workerCount);
     this.replacements.record(this.stage.name, params.recentLosses ?? []);
-    this.replaceable = downstreams.length === 0
+    const reproducible = downstreams.length > 0 && isReproducible(this.job, this.chain[this.chain.length - 1]!);
+    if (reproducible) this.lineage = new OutputLineage();
+    this.replaceable = (downstreams.length === 0 || reproducible)
       && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
     this.epochs = new EpochCoordinator(
       {
@@ -252,6 +272,7 @@ export default class StageMaster implements StageMasterApi {
   /** State master -> master: checkpoint `checkpointId` is published; sinks make its writes visible. */
   async commitCheckpoint(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void> {
     await this.epochs.commit(checkpointId, snapshots, final);
+    for (const payload of this.lineage?.prune(checkpointId) ?? []) processPayloadStore().discard(payload);
     this.pump();
   }
 
@@ -263,13 +284,24 @@ export default class StageMaster implements StageMasterApi {
     });
   }
 
-  /** Worker -> master: a split is done; its output goes to the buffer. */
+  /** Worker -> master: a split is done; its output goes to the buffer, or to the consumer that asked for it again. */
   splitDone(result: SplitResult): void {
-    this.inputDone(this.dispatcher.done(splitIdOf(result.split)));
-    this.epochs.ledger.done(result.split.epoch);
-    this.addResult(result, false);
-    this.input!.splitDone(result);
+    const item = this.dispatcher.done(splitIdOf(result.split));
+    this.inputDone(item);
+    if (item?.reproduce) {
+      this.reproduced(result);
+    } else {
+      this.epochs.ledger.done(result.split.epoch);
+      if (item && result.parts.length > 0) this.lineage?.record(splitIdOf(result.output), item);
+      this.addResult(result, false);
+      this.input!.splitDone(result);
+    }
     this.pump();
+  }
+
+  /** A split run again for a consumer that lost its output: its parts go to the consumers that ask for them again. */
+  private reproduced(result: SplitResult): void {
+    for (const payload of this.lineage?.ran(splitIdOf(result.output), result.output.epoch, result.parts) ?? []) processPayloadStore().discard(payload);
   }
 
   /** Worker -> master: the operator threw; the stage, and so the job, fails. */
@@ -279,6 +311,82 @@ export default class StageMaster implements StageMasterApi {
     this.log.info({ worker: workerIndex, error }, 'split failed');
     this.fail(error);
     this.pump();
+  }
+
+  /**
+   * Worker -> master: the input of a split could not be read, because the
+   * process that held it is gone (PayloadUnavailableError) or no longer has
+   * it (PayloadFetchError). When its upstream stage can make it again, it is
+   * asked to, and the split waits for it, still pending in its epoch; the
+   * worker goes on with other splits. Otherwise the stage fails.
+   */
+  inputLost(workerIndex: number, splitId: string, error: SerializedError): void {
+    const item = this.dispatcher.done(splitId);
+    const losses = (this.inputLosses.get(splitId) ?? 0) + 1;
+    this.inputLosses.set(splitId, losses);
+    const from = item?.from;
+    const recoverable = from && !this.stopping && losses <= MAX_INPUT_LOSSES && isLostPayload(error) && isReproducible(this.job, from.stage);
+    if (!item || !recoverable) {
+      this.inputDone(item);
+      this.log.info({ worker: workerIndex, splitId, error }, 'split input lost');
+      this.fail(error);
+      this.pump();
+      return;
+    }
+    this.log.warn({ worker: workerIndex, splitId, upstream: from.splitId, why: error.message }, 'split input lost; asking its stage to make it again');
+    // The lost payload's holder, if alive, may drop it.
+    this.inputDone(item);
+    this.awaitingInput.set(splitId, losses);
+    this.input!.reproduce(from).then(
+      (input) => {
+        this.awaitingInput.delete(splitId);
+        if (this.stopping) processPayloadStore().discard(input);
+        else this.queue.requeue({ ...item, input });
+        this.pump();
+      },
+      (reason: unknown) => {
+        this.awaitingInput.delete(splitId);
+        this.log.warn({ splitId, err: reason }, 'the upstream stage could not make the lost input again');
+        this.fail(error);
+        this.pump();
+      },
+    );
+    this.pump();
+  }
+
+  /**
+   * Downstream master -> master: runs the split that made output `splitId`
+   * again, for `consumer`, which lost the part `partition` of it; resolves
+   * with that part (see {@link OutputLineage}).
+   */
+  async reproduce(consumer: string, splitId: string, partition?: number | null): Promise<PayloadRef> {
+    // An absent partition may cross a process boundary as null.
+    const part = typeof partition === 'number' ? partition : undefined;
+    const stage = chainName({ stages: this.chain });
+    const lineage = this.lineage;
+    const item = lineage?.itemFor(splitId);
+    if (!lineage || !item) throw new OutputLostError(stage, splitId, 'the stage keeps no record of how it was made');
+    await lineage.acquire(splitId);
+    try {
+      if (this.stopping) throw new OutputLostError(stage, splitId, 'the stage is stopping');
+      // Made again already, for another consumer or partition that lost it too.
+      const kept = lineage.takeRemade(splitId, part, consumer);
+      if (kept) return kept;
+      // An input from upstream was dropped once the split was done: it is made again first.
+      const input = item.from ? await this.input!.reproduce(item.from) : undefined;
+      const result = lineage.result(splitId);
+      this.log.info({ consumer, splitId, partition: part }, 'running a split again for a consumer that lost its output');
+      this.queue.pushUrgent({ split: item.split, ...(input ? { input, from: item.from } : {}), redo: true, reproduce: true });
+      this.pump();
+      await result;
+      const remade = lineage.takeRemade(splitId, part, consumer);
+      if (!remade) {
+        throw new OutputLostError(stage, splitId, `run again, it gave no rows for partition ${part ?? '(none)'}: a stage's operators must give the same rows each time a split runs`);
+      }
+      return remade;
+    } finally {
+      lineage.release(splitId);
+    }
   }
 
   /** Worker -> master: the worker closed its operator and stops. */
@@ -362,7 +470,7 @@ export default class StageMaster implements StageMasterApi {
 
   /** Nothing more will come in, and everything that came in is processed. */
   private get allProcessed(): boolean {
-    return this.input!.ended && this.queue.size === 0 && this.dispatcher.inFlightCount === 0;
+    return this.input!.ended && this.queue.size === 0 && this.dispatcher.inFlightCount === 0 && this.awaitingInput.size === 0;
   }
 
   /** The master's loop: every event calls it, and it asks the policies what to do next. */
@@ -373,7 +481,9 @@ export default class StageMaster implements StageMasterApi {
       if (this.policies.prefetch.shouldPull(this.epochs.startable(this.queue), this.workers.size)) this.input!.pull(this.workers.size);
       if (this.epochs.finalCommitted) this.dispatcher.end();
       const mayStart = () => this.policies.backpressure.canDispatch({ inFlight: this.dispatcher.inFlightCount, buffered: this.output.buffered });
-      this.dispatcher.dispatch(this.epochs.dispatchableEpoch, mayStart, (item) => this.input!.dispatching(item));
+      this.dispatcher.dispatch(this.epochs.dispatchableEpoch, mayStart, (item) => {
+        if (!item.reproduce) this.input!.dispatching(item);
+      });
       if (this.state === 'running') this.epochs.advance(this.allProcessed);
     }
     this.checkFinished();
@@ -391,7 +501,7 @@ export default class StageMaster implements StageMasterApi {
   }
 
   private heldSplitIds(): string[] {
-    return [...this.queue.splitIds(), ...this.dispatcher.inFlightIds(), ...this.output.heldSplitIds()];
+    return [...this.queue.splitIds(), ...this.dispatcher.inFlightIds(), ...this.awaitingInput.keys(), ...this.output.heldSplitIds()];
   }
 
   private releaseAll(): void {
@@ -400,6 +510,7 @@ export default class StageMaster implements StageMasterApi {
     for (const item of this.queue.drain()) if (item.input) store.discard(item.input);
     for (const entry of this.output.drain()) for (const part of entry.parts) store.discard(part.payload);
     this.output.stop();
+    for (const payload of this.lineage?.stop(new OutputLostError(chainName({ stages: this.chain }), undefined, 'the stage stopped')) ?? []) store.discard(payload);
   }
 
   private checkFinished(): void {

@@ -154,6 +154,7 @@ export default class Worker implements WorkerApi {
         const reply = await this.master.ask('nextSplit', workerIndex);
         if (reply.kind === 'end') break;
         const result = await this.process(reply.item);
+        if (result === 'input lost') continue;
         if (!result) break;
         await this.master.ask('splitDone', result);
       }
@@ -164,17 +165,21 @@ export default class Worker implements WorkerApi {
     await this.end();
   }
 
-  /** Processes one split; on an operator error reports it and returns undefined. */
-  private async process(item: WorkItem): Promise<SplitResult | undefined> {
+  /**
+   * Processes one split; on an operator error reports it and returns
+   * undefined. An input that cannot be read is not the operator's failure:
+   * the process holding it is gone, and the master may have it made again,
+   * so the worker reports it and goes on.
+   */
+  private async process(item: WorkItem): Promise<SplitResult | 'input lost' | undefined> {
     const split = Split.fromJSON(item.split);
     let input: SplitPayload | undefined;
     try {
       // Held by its producer until the stage master says this split is done with it: a replacement may read it again.
       input = item.input ? await this.store.read(item.input) : undefined;
     } catch (error) {
-      // Not the operator's failure: the process holding the input is gone (PayloadUnavailableError).
-      await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));
-      return undefined;
+      await this.master.ask('inputLost', this.params.workerIndex, split.splitId, serializeError(error));
+      return 'input lost';
     }
     let run: ChainRun;
     try {

@@ -9,7 +9,9 @@
  * Config (CLI: --key value): input (required; JSON lines or Parquet), output,
  * callsFile (required), costUs (default 100), parallelism (default 2),
  * checkpointIntervalSecs (default 1), checkpointIntervalRecords (default
- * 5000), batchRows (FileSource's), maxRestarts (the job's supervision).
+ * 5000), batchRows (FileSource's), maxRestarts (the job's supervision),
+ * chain (false: every stage runs on workers of its own, as a stage that
+ * cannot be fused would).
  */
 import { openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,6 +27,7 @@ export interface RecoveryJobConfig {
   checkpointIntervalRecords?: number | string;
   batchRows?: number | string;
   maxRestarts?: number | string;
+  chain?: boolean | string;
 }
 
 const ONE_BYTE = new Uint8Array([0x2e]);
@@ -50,6 +53,7 @@ export function createJob(jobId: string, config: RecoveryJobConfig = {}): Job {
     checkpointIntervalSecs: Number(config.checkpointIntervalSecs ?? 1),
     checkpointIntervalRecords: Number(config.checkpointIntervalRecords ?? 5000),
     supervision: config.maxRestarts === undefined ? undefined : { maxRestarts: Number(config.maxRestarts) },
+    chain: config.chain === undefined ? undefined : String(config.chain) !== 'false',
   });
   const batchRows = config.batchRows === undefined ? undefined : Number(config.batchRows);
   job.addStage(new Stage('source', FileSource, { paths: [config.input].flat().map(String), batchRows }, parallelism));

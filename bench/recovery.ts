@@ -65,6 +65,15 @@ function attempt(dir: string, mode: Mode, costUs: number, restore: 'none' | unde
   }));
 }
 
+/** The actor a forked child runs (Comedy passes its name on the command line), or ''. */
+function actorNameOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((arg) => arg.startsWith('Worker-')) ?? '';
+  } catch {
+    return '';
+  }
+}
+
 function callsIn(dir: string): number {
   try {
     return statSync(join(dir, 'calls')).size;
@@ -160,13 +169,22 @@ export async function runRecoveryBenchmark(args: string[]): Promise<number> {
       rmSync(killed, { recursive: true, force: true });
     }
   }
-  if (modes.includes('forked')) console.log(await oneWorkerKilled(costUs, files, rowsPerFile));
+  if (modes.includes('forked')) {
+    console.log(await oneWorkerKilled(costUs, files, rowsPerFile, false));
+    console.log(await oneWorkerKilled(costUs, files, rowsPerFile, true));
+  }
   console.log(`recovery ratio=${ratio.toFixed(3)}`);
   return ratio;
 }
 
-/** Forked workers; one of them SIGKILLed at half the calls: the rows read again, and whether the job restarted. */
-async function oneWorkerKilled(costUs: number, files: number, rowsPerFile: number): Promise<string> {
+/**
+ * Forked workers; one of them SIGKILLed at half the calls: the rows read
+ * again, and whether the job restarted. Fused, the whole job is one chain;
+ * unfused (`--chain false`), every stage has workers of its own, and a worker
+ * of the row function's stage is killed: the outputs it made that the
+ * filter had not read yet are made again.
+ */
+async function oneWorkerKilled(costUs: number, files: number, rowsPerFile: number, unfused: boolean): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'solstice-recovery-'));
   try {
     const kept = writeInput(dir, files, rowsPerFile);
@@ -174,6 +192,7 @@ async function oneWorkerKilled(costUs: number, files: number, rowsPerFile: numbe
     const args = [
       CLI, 'run', '--workflow', WORKFLOW, '--job-id', 'recovery', '--input', join(dir, 'in', '*.jsonl'), '--output', join(dir, 'out'),
       '--calls-file', join(dir, 'calls'), '--cost-us', String(costUs), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0',
+      ...(unfused ? ['--chain', 'false'] : []),
     ];
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -184,7 +203,7 @@ async function oneWorkerKilled(costUs: number, files: number, rowsPerFile: numbe
     const watch = setInterval(() => {
       if (killed !== undefined || callsIn(dir) < rows / 2) return;
       const workers = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-      killed = workers[0];
+      killed = unfused ? workers.find((pid) => actorNameOf(pid).startsWith('Worker-work-')) : workers[0];
       if (killed !== undefined) process.kill(killed, 'SIGKILL');
     }, 5);
     const code = await exited;
@@ -193,7 +212,9 @@ async function oneWorkerKilled(costUs: number, files: number, rowsPerFile: numbe
     checkOutput(dir, kept, 'one worker killed');
     const redone = callsIn(dir) - rows;
     const how = /restarting the job/.test(output) ? 'the job restarted' : /replaced while the job ran/.test(output) ? 'the worker was replaced, no restart' : 'no loss seen';
-    return `forked, one worker killed with SIGKILL at 50% of the calls: ${redone} rows read again (${(redone / rows * 100).toFixed(1)}% of the input), ${how}`;
+    const remade = output.match(/"msg":"split input lost; asking its stage to make it again"/g)?.length ?? 0;
+    return `forked${unfused ? ', unfused' : ''}, one ${unfused ? "'work' " : ''}worker killed with SIGKILL at 50% of the calls: ` +
+      `${redone} rows read again (${(redone / rows * 100).toFixed(1)}% of the input), ${how}${unfused ? `, ${remade} lost output(s) made again` : ''}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

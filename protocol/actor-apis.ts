@@ -4,6 +4,7 @@
  * (protocol/actor-link.ts), so a renamed handler or a changed argument fails
  * to compile instead of failing at run time.
  */
+import type { PayloadRef } from '../dataplane/payload-ref.js';
 import type { SerializedError } from '../lib/errors/index.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import type { ActorLink, ChildActor, ChildOptions } from './actor-link.js';
@@ -48,9 +49,17 @@ export interface StageMasterApi extends Pingable {
   nextSplit(workerIndex: number): Promise<NextSplitReply>;
   splitDone(result: SplitResult): void;
   splitFailed(workerIndex: number, error: SerializedError): void;
+  /** Worker -> master: the input of split `splitId` could not be read (the process that held it is gone); the worker goes on. */
+  inputLost(workerIndex: number, splitId: string, error: SerializedError): void;
   workerEnded(workerIndex: number, closeError?: SerializedError): void;
   /** Downstream master -> master: up to `max` finished splits for stage `consumer`. */
   pull(consumer: string, max: number): Promise<PullReply>;
+  /**
+   * Downstream master -> master: the output part `partition` of split
+   * `splitId`, pulled by `consumer` earlier, was lost with the process that
+   * held it; resolves with the part made again by running the split again.
+   */
+  reproduce(consumer: string, splitId: string, partition?: number): Promise<PayloadRef>;
   abort(reason: SerializedError): void;
   /** One entry per stage of the master's chain. */
   metrics(): StageMetrics[];

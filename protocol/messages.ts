@@ -56,6 +56,22 @@ export interface WorkItem {
   input?: PayloadRef;
   /** Handed out again after the worker that held it was lost: it keeps its epoch and its range. */
   redo?: boolean;
+  /** Where the input came from: one part of an upstream stage's output, which that stage can make again if it is lost. */
+  from?: UpstreamPart;
+  /**
+   * A finished split run again because a consumer lost its output (the
+   * process that held it died): its output goes to the consumers that ask
+   * for it again, not to the stage's output buffer.
+   */
+  reproduce?: boolean;
+}
+
+/** One part of an upstream chain's output: the chain's master, the split it belongs to (of the chain's last stage), its partition if keyed. */
+export interface UpstreamPart {
+  master: string;
+  stage: string;
+  splitId: string;
+  partition?: number;
 }
 
 export type NextSplitReply = { kind: 'split'; item: WorkItem } | { kind: 'end' };

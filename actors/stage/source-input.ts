@@ -2,6 +2,7 @@ import { JobDefinitionError } from '../../lib/errors/index.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_SECS, type JobGraph } from '../../lib/job.js';
 import { SourceOperator } from '../../lib/operator.js';
 import { Split, splitIdOf, type DataRange } from '../../lib/split.js';
+import type { PayloadRef } from '../../dataplane/payload-ref.js';
 import type { SplitResult, WorkItem } from '../../protocol/messages.js';
 import type { SourceSnapshot, StageSnapshot } from '../../state/checkpoint-manifest.js';
 import type { StageInput, StageInputContext } from './stage-input.js';
@@ -149,6 +150,10 @@ export class PlannedSourceInput implements StageInput {
     this.exhaustionReported = true;
     this.context.stateMaster().tell('sourceExhausted', this.context.stage.name)
       .catch((error: unknown) => this.context.log.error({ err: error }, 'state master did not take source exhaustion'));
+  }
+
+  reproduce(): Promise<PayloadRef> {
+    return Promise.reject(new Error(`source stage '${this.context.stage.name}' reads no upstream output`));
   }
 
   /**

@@ -25,8 +25,10 @@ export class SplitDispatcher {
    */
   dispatch(maxEpoch: number, mayStart: () => boolean, starting: (item: WorkItem) => void): void {
     for (const [workerIndex, reply] of this.waiting) {
-      if (!mayStart()) return;
-      const item = this.queue.takeFor(workerIndex, maxEpoch);
+      // A split run again for a consumer that waits for it goes first, past back-pressure and checkpoint alignment.
+      let item = this.queue.takeUrgent();
+      if (!item && !mayStart()) return;
+      item ??= this.queue.takeFor(workerIndex, maxEpoch);
       if (!item) continue;
       starting(item);
       this.waiting.delete(workerIndex);

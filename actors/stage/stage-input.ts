@@ -3,7 +3,8 @@ import type { Logger } from '../../lib/logger.js';
 import type { Stage } from '../../lib/stage.js';
 import type { GlobalStateMasterApi } from '../../protocol/actor-apis.js';
 import type { ActorLink } from '../../protocol/actor-link.js';
-import type { SplitResult, WorkItem } from '../../protocol/messages.js';
+import type { PayloadRef } from '../../dataplane/payload-ref.js';
+import type { SplitResult, UpstreamPart, WorkItem } from '../../protocol/messages.js';
 import type { StageSnapshot } from '../../state/checkpoint-manifest.js';
 import type { EpochLedger } from './epoch-ledger.js';
 import type { WorkQueue } from './work-queue.js';
@@ -36,6 +37,8 @@ export interface StageInput {
   processed(): void;
   /** The input's part of the stage's snapshot for checkpoint `epoch`. */
   snapshot(epoch: number): Pick<StageSnapshot, 'source'>;
+  /** Asks the upstream stage that made `part` to make it again (it was lost with the process that held it). */
+  reproduce(part: UpstreamPart): Promise<PayloadRef>;
 }
 
 /** What a stage input is given by its stage master. */

@@ -3,7 +3,8 @@ import { Split } from '../../lib/split.js';
 import { processPayloadStore } from '../../dataplane/local-payload-store.js';
 import type { StageMasterApi } from '../../protocol/actor-apis.js';
 import type { ActorLink } from '../../protocol/actor-link.js';
-import type { OutputEntry, PullReply, WorkItem } from '../../protocol/messages.js';
+import type { PayloadRef } from '../../dataplane/payload-ref.js';
+import type { OutputEntry, PullReply, UpstreamPart, WorkItem } from '../../protocol/messages.js';
 import type { StageInput, StageInputContext } from './stage-input.js';
 
 const EVERY_EPOCH = Number.POSITIVE_INFINITY;
@@ -58,15 +59,19 @@ export class UpstreamInput implements StageInput {
     upstream.pulling = false;
     upstream.done = reply.done;
     upstream.closedEpoch = Math.max(upstream.closedEpoch, reply.closedEpoch);
-    for (const entry of reply.entries) this.enqueue(entry);
+    for (const entry of reply.entries) this.enqueue(upstream, entry);
     if (reply.upstreamStopped) this.context.abort(serializeError(new JobStoppedError(`upstream stage '${upstream.stage}' stopped`)));
     this.context.pump();
   }
 
-  private enqueue(entry: OutputEntry): void {
+  private enqueue(upstream: UpstreamLink, entry: OutputEntry): void {
     const upstreamSplit = Split.fromJSON(entry.split);
     for (const part of entry.parts) {
-      const item: WorkItem = { split: upstreamSplit.deriveFor(this.context.stage.name, part.partition).toJSON(), input: part.payload };
+      const item: WorkItem = {
+        split: upstreamSplit.deriveFor(this.context.stage.name, part.partition).toJSON(),
+        input: part.payload,
+        from: { master: upstream.stage, stage: upstreamSplit.stage, splitId: upstreamSplit.splitId, ...(part.partition === undefined ? {} : { partition: part.partition }) },
+      };
       if (this.context.stopping()) {
         processPayloadStore().discard(part.payload);
         continue;
@@ -90,5 +95,11 @@ export class UpstreamInput implements StageInput {
 
   snapshot(): Record<string, never> {
     return {};
+  }
+
+  reproduce(part: UpstreamPart): Promise<PayloadRef> {
+    const upstream = this.upstreams.find((candidate) => candidate.stage === part.master);
+    if (!upstream) return Promise.reject(new Error(`'${part.master}' is not an upstream stage of '${this.context.stage.name}'`));
+    return upstream.link.ask('reproduce', this.context.stage.name, part.splitId, part.partition);
   }
 }

@@ -13,6 +13,8 @@ import type { WorkItem } from '../../protocol/messages.js';
  */
 export class WorkQueue {
   private readonly shared: WorkItem[] = [];
+  /** Splits run again for a consumer that lost their output: any worker takes them first, whatever the epoch. */
+  private readonly urgent: WorkItem[] = [];
   private readonly owned: WorkItem[][];
   /** The stream of the last split each worker took. */
   private readonly streamOf: (string | undefined)[];
@@ -36,6 +38,23 @@ export class WorkQueue {
   /** Queues a split for `worker` alone, before what it owns already: a lost worker's split, for its replacement. */
   pushFor(worker: number, item: WorkItem): void {
     this.owned[worker]!.unshift(item);
+  }
+
+  /** Queues a split again, before the others it competes with: first of its partition's owner, or first of all. */
+  requeue(item: WorkItem): void {
+    const partition = item.split.partition;
+    if (partition === undefined) this.shared.unshift(item);
+    else this.owned[this.ownerOf(partition)]!.unshift(item);
+  }
+
+  /** Queues a split that a consumer waits for: the next free worker takes it, before any other. */
+  pushUrgent(item: WorkItem): void {
+    this.urgent.push(item);
+  }
+
+  /** The oldest split some consumer waits for. */
+  takeUrgent(): WorkItem | undefined {
+    return this.urgent.shift();
   }
 
   /** Queues a split of no partition before every other: the rest of a split just cut, say. */
@@ -62,22 +81,22 @@ export class WorkQueue {
 
   /** Split ids of everything queued. */
   splitIds(): string[] {
-    return [...this.shared, ...this.owned.flat()].map((item) => splitIdOf(item.split));
+    return [...this.urgent, ...this.shared, ...this.owned.flat()].map((item) => splitIdOf(item.split));
   }
 
   /** Splits whose epoch is at most `maxEpoch`. */
   countUpTo(maxEpoch: number): number {
     let count = 0;
-    for (const item of [...this.shared, ...this.owned.flat()]) if (item.split.epoch <= maxEpoch) count++;
+    for (const item of [...this.urgent, ...this.shared, ...this.owned.flat()]) if (item.split.epoch <= maxEpoch) count++;
     return count;
   }
 
   get size(): number {
-    return this.shared.length + this.owned.reduce((sum, queue) => sum + queue.length, 0);
+    return this.urgent.length + this.shared.length + this.owned.reduce((sum, queue) => sum + queue.length, 0);
   }
 
   drain(): WorkItem[] {
-    return [...this.shared.splice(0), ...this.owned.flatMap((queue) => queue.splice(0))];
+    return [...this.urgent.splice(0), ...this.shared.splice(0), ...this.owned.flatMap((queue) => queue.splice(0))];
   }
 }
 

@@ -12,7 +12,7 @@ export { CheckpointError, RestoreRefusedError, CheckpointTooOldError, Checkpoint
 export { StateLocationError, StateKeyError, StateBackendError } from './state.js';
 export { FrameError, PayloadFetchError } from './dataplane.js';
 export {
-  ActorExitedError, WorkerLostError, MasterLostError, PayloadUnavailableError, SupervisionError, describeExit, type ActorExit,
+  ActorExitedError, WorkerLostError, MasterLostError, PayloadUnavailableError, OutputLostError, SupervisionError, describeExit, type ActorExit,
 } from './supervision.js';
 export {
   ClusterConfigError, ClusterSecretError, HandshakeError, HostUnavailableError, ClusterCapacityError, HostAgentRefusedError,

@@ -109,6 +109,23 @@ export class PayloadUnavailableError extends SolsticeError {
 }
 
 /**
+ * A stage was asked to make an output again (its consumer lost it with the
+ * process that held it) and could not: it keeps no record of how the output
+ * was made, or it is stopping.
+ */
+export class OutputLostError extends SolsticeError {
+  override readonly name: string = 'OutputLostError';
+
+  constructor(readonly stage: string, readonly splitId: string | undefined, why: string) {
+    super(`Stage '${stage}' cannot make ${splitId ? `the output of split '${splitId}'` : 'its lost outputs'} again: ${why}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, splitId: this.splitId };
+  }
+}
+
+/**
  * A stage's workers (or its master) failed more often than its supervision
  * policy allows; `cause` is the last failure. `stage` is the stage, or the
  * master (MetaService, GlobalStateMaster) whose losses count against the
@@ -131,4 +148,4 @@ export class SupervisionError extends SolsticeError {
   }
 }
 
-registerErrorClasses({ ActorExitedError, WorkerLostError, MasterLostError, PayloadUnavailableError, SupervisionError });
+registerErrorClasses({ ActorExitedError, WorkerLostError, MasterLostError, PayloadUnavailableError, OutputLostError, SupervisionError });
