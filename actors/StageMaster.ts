@@ -11,7 +11,7 @@ import { splitIdOf } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
-import type { StageSnapshot } from '../state/checkpoint-manifest.js';
+import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
@@ -27,6 +27,7 @@ import { rootCause } from './root-cause.js';
 import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
 import { OutputLineage } from './stage/output-lineage.js';
+import { WorkerHistory } from './stage/worker-history.js';
 import { PlannedSourceInput, splitTargetMs } from './stage/source-input.js';
 import type { StageInput, StageInputContext } from './stage/stage-input.js';
 import { defaultStagePolicies, type StagePolicies } from './stage/stage-policies.js';
@@ -88,8 +89,13 @@ export default class StageMaster implements StageMasterApi {
   private replaceable = false;
   /** How each output was made, while a consumer may still ask for it again; only for a chain that can make its output again. */
   private lineage: OutputLineage | undefined;
-  /** Splits whose input was lost, waiting for their upstream stage to make it again, with the times each was lost. */
-  private readonly awaitingInput = new Map<string, number>();
+  /** What each worker did since the last published checkpoint; only for a chain that keeps state. */
+  private history: WorkerHistory | undefined;
+  /** The chain's stages whose operators keep state. */
+  private statefulStages = new Set<string>();
+  /** Splits whose input was lost, waiting for their upstream stage to make it again. */
+  private readonly awaitingInput = new Set<string>();
+  /** How many times each split's input was lost. */
   private readonly inputLosses = new Map<string, number>();
   /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
   private readonly replacedAt: number[] = [];
@@ -134,7 +140,10 @@ export default class StageMaster implements StageMasterApi {
     this.replacements.record(this.stage.name, params.recentLosses ?? []);
     const reproducible = downstreams.length > 0 && isReproducible(this.job, this.chain[this.chain.length - 1]!);
     if (reproducible) this.lineage = new OutputLineage();
-    this.replaceable = (downstreams.length === 0 || reproducible)
+    this.statefulStages = new Set(this.chain.filter((_, i) => isStatefulOperatorClass(operators[i]!)));
+    if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore);
+    this.replaceable = this.job.supervisionOf(this.stage.name).failover === 'worker'
+      && (downstreams.length === 0 || reproducible)
       && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
     this.epochs = new EpochCoordinator(
       {
@@ -183,6 +192,11 @@ export default class StageMaster implements StageMasterApi {
       void this.replaceWorker(index, exit, killedBecause);
       return;
     }
+    const recovery = this.statefulRecovery(index);
+    if (recovery && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
+      void this.replaceWorker(index, exit, killedBecause, recovery);
+      return;
+    }
     const splitId = this.dispatcher.heldBy(index);
     this.inputDone(this.dispatcher.takeBack(index));
     const error = new WorkerLostError(this.stage.name, index, splitId, describeExit(exit, killedBecause));
@@ -202,26 +216,81 @@ export default class StageMaster implements StageMasterApi {
    * sink's staging folder is the worker index's), so nothing half-written of
    * it is ever committed. What the lost worker finished stays done.
    */
-  private async replaceWorker(index: number, exit: ActorExit, killedBecause: string | undefined): Promise<void> {
+  private async replaceWorker(
+    index: number, exit: ActorExit, killedBecause: string | undefined, recovery?: { restore: Record<string, WorkerSnapshot>; replay: WorkItem[] },
+  ): Promise<void> {
     const item = this.dispatcher.takeBack(index);
     this.log.warn(
-      { worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause) },
-      'worker lost; replacing it and handing its split out again',
+      {
+        worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause),
+        ...(recovery ? { restoredState: Object.keys(recovery.restore).length > 0, replayed: recovery.replay.length } : {}),
+      },
+      recovery
+        ? 'worker lost; replacing it from the last checkpoint\'s state and running again the splits it finished since'
+        : 'worker lost; replacing it and handing its split out again',
     );
     // Its open request for a next split goes nowhere now.
     this.dispatcher.end(index);
     if (item) this.queue.pushFor(index, { ...item, redo: true });
+    for (const done of recovery?.replay ?? []) this.replay(index, done);
     this.replacedAt.push(Date.now());
     // A forked replacement adds its own exit listener; the lost one's is not removed.
     this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0));
     try {
-      await this.workers.replace(index);
+      await this.workers.replace(index, recovery?.restore);
       await this.workers.ask(index, 'start');
     } catch (error) {
       this.endedWorkers.add(index);
       this.fail(serializeError(new WorkerLostError(this.stage.name, index, item && splitIdOf(item.split), `its replacement could not start: ${describeCause(error)}`)));
     }
     this.pump();
+  }
+
+  /**
+   * How a lost worker of a stateful chain is replaced alone
+   * ({@link WorkerHistory}), or undefined if the job must restart: the stage
+   * runs, its end-of-input output is not under way, and every split the
+   * worker finished since the last published checkpoint can be read again.
+   */
+  private statefulRecovery(index: number): { restore: Record<string, WorkerSnapshot>; replay: WorkItem[] } | undefined {
+    if (!this.history || this.state !== 'running' || this.epochs.finishStarted) return undefined;
+    if (this.job.supervisionOf(this.stage.name).failover !== 'worker') return undefined;
+    const recovery = this.history.recover(index, (item) => (item.from ? isReproducible(this.job, item.from.stage) : item.input === undefined));
+    if ('refused' in recovery) {
+      this.log.info({ worker: index, why: recovery.refused }, 'the lost worker of a stateful chain cannot be replaced alone');
+      return undefined;
+    }
+    return recovery;
+  }
+
+  /**
+   * Queues a split the lost worker had finished since the last checkpoint for
+   * its replacement, pending in its epoch again so that no later checkpoint
+   * passes it: a source's range as it is, an upstream output made again by
+   * its stage (it was dropped once the split was done).
+   */
+  private replay(index: number, item: WorkItem): void {
+    const splitId = splitIdOf(item.split);
+    this.epochs.ledger.add(item.split.epoch);
+    const from = item.from;
+    if (!from) {
+      this.queue.pushFor(index, { ...item, redo: true, replay: true });
+      return;
+    }
+    this.awaitingInput.add(splitId);
+    this.input!.reproduce(from).then(
+      (input) => {
+        this.awaitingInput.delete(splitId);
+        if (this.stopping) processPayloadStore().discard(input);
+        else this.queue.pushFor(index, { ...item, input, redo: true, replay: true });
+        this.pump();
+      },
+      (reason: unknown) => {
+        this.awaitingInput.delete(splitId);
+        this.fail(serializeError(new WorkerLostError(this.stage.name, index, splitId, `the input of a split to run again on its replacement is lost: ${describeCause(reason)}`)));
+        this.pump();
+      },
+    );
   }
 
   /**
@@ -272,6 +341,7 @@ export default class StageMaster implements StageMasterApi {
   /** State master -> master: checkpoint `checkpointId` is published; sinks make its writes visible. */
   async commitCheckpoint(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void> {
     await this.epochs.commit(checkpointId, snapshots, final);
+    this.history?.published(checkpointId, snapshots);
     for (const payload of this.lineage?.prune(checkpointId) ?? []) processPayloadStore().discard(payload);
     this.pump();
   }
@@ -286,12 +356,23 @@ export default class StageMaster implements StageMasterApi {
 
   /** Worker -> master: a split is done; its output goes to the buffer, or to the consumer that asked for it again. */
   splitDone(result: SplitResult): void {
-    const item = this.dispatcher.done(splitIdOf(result.split));
+    const splitId = splitIdOf(result.split);
+    const worker = this.dispatcher.workerOf(splitId);
+    const item = this.dispatcher.done(splitId);
     this.inputDone(item);
     if (item?.reproduce) {
       this.reproduced(result);
+      this.pump();
+      return;
+    }
+    this.epochs.ledger.done(result.split.epoch);
+    if (item && worker !== undefined) {
+      const emitted = result.stages.some(({ stage, rowsOut }) => this.statefulStages.has(stage) && rowsOut > 0);
+      this.history?.record(worker, { split: item.split, ...(item.from ? { from: item.from } : {}) }, emitted);
+    }
+    if (item?.replay) {
+      if (result.parts.length > 0) this.output.add({ split: result.output, parts: result.parts });
     } else {
-      this.epochs.ledger.done(result.split.epoch);
       if (item && result.parts.length > 0) this.lineage?.record(splitIdOf(result.output), item);
       this.addResult(result, false);
       this.input!.splitDone(result);
@@ -336,11 +417,12 @@ export default class StageMaster implements StageMasterApi {
     this.log.warn({ worker: workerIndex, splitId, upstream: from.splitId, why: error.message }, 'split input lost; asking its stage to make it again');
     // The lost payload's holder, if alive, may drop it.
     this.inputDone(item);
-    this.awaitingInput.set(splitId, losses);
+    this.awaitingInput.add(splitId);
     this.input!.reproduce(from).then(
       (input) => {
         this.awaitingInput.delete(splitId);
         if (this.stopping) processPayloadStore().discard(input);
+        else if (item.reproduce) this.queue.pushUrgent({ ...item, input });
         else this.queue.requeue({ ...item, input });
         this.pump();
       },
@@ -482,7 +564,7 @@ export default class StageMaster implements StageMasterApi {
       if (this.epochs.finalCommitted) this.dispatcher.end();
       const mayStart = () => this.policies.backpressure.canDispatch({ inFlight: this.dispatcher.inFlightCount, buffered: this.output.buffered });
       this.dispatcher.dispatch(this.epochs.dispatchableEpoch, mayStart, (item) => {
-        if (!item.reproduce) this.input!.dispatching(item);
+        if (!item.reproduce && !item.replay) this.input!.dispatching(item);
       });
       if (this.state === 'running') this.epochs.advance(this.allProcessed);
     }
@@ -501,7 +583,7 @@ export default class StageMaster implements StageMasterApi {
   }
 
   private heldSplitIds(): string[] {
-    return [...this.queue.splitIds(), ...this.dispatcher.inFlightIds(), ...this.awaitingInput.keys(), ...this.output.heldSplitIds()];
+    return [...this.queue.splitIds(), ...this.dispatcher.inFlightIds(), ...this.awaitingInput, ...this.output.heldSplitIds()];
   }
 
   private releaseAll(): void {

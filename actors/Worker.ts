@@ -77,14 +77,16 @@ export default class Worker implements WorkerApi {
 
   /**
    * Brings back the state and sink transactions of the checkpoint the job
-   * resumes from. A replacement of a lost worker brings back nothing: the job
-   * goes on, and what the lost worker staged is the replacement's to commit.
+   * resumes from. A replacement of a lost worker brings back the state it is
+   * given (a stateful chain's, from the last published checkpoint) and no
+   * transaction: the job goes on, and what the lost worker staged is the
+   * replacement's to commit.
    */
   private async restore(): Promise<void> {
-    if (this.params.replacement) return;
     for (const { stage, operator } of this.chain) {
       const snapshot = this.params.restore?.[stage];
       if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
+      if (this.params.replacement) continue;
       if (isTransactionalSink(operator)) {
         // The checkpoint was published, so its transaction is committed, again if it was already.
         if (snapshot?.transaction !== undefined) await operator.commit(snapshot.transaction);

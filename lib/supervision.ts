@@ -2,9 +2,10 @@ import { JobDefinitionError } from './errors/index.js';
 
 /**
  * What happens when a stage's worker is lost (its process or thread ends, or
- * it stops answering heartbeats): the whole job restarts from its last
- * completed checkpoint, at most `maxRestarts` times within `withinSecs` for
- * this stage; one more loss fails the job. See docs/supervision.md.
+ * it stops answering heartbeats): the worker alone is replaced where that is
+ * exact, else the whole job restarts from its last completed checkpoint, at
+ * most `maxRestarts` times within `withinSecs` for this stage; one more loss
+ * fails the job. See docs/supervision.md.
  */
 export interface SupervisionPolicy {
   /** Restarts allowed within the window. 0: the first lost worker fails the job. Default 3. */
@@ -18,16 +19,24 @@ export interface SupervisionPolicy {
    * the answer). Default 60.
    */
   readonly heartbeatTimeoutSecs?: number;
+  /**
+   * 'worker' (the default): a lost worker is replaced alone where that is
+   * exact (docs/supervision.md#replacing-the-lost-worker-alone); 'job': any
+   * lost worker of the stage restarts the whole job from its last completed
+   * checkpoint (Flink's full failover), for operators whose splits must not
+   * run twice while the job runs.
+   */
+  readonly failover?: 'worker' | 'job';
 }
 
 export type ResolvedSupervision = Required<SupervisionPolicy>;
 
-export const DEFAULT_SUPERVISION: ResolvedSupervision = { maxRestarts: 3, withinSecs: 60, heartbeatTimeoutSecs: 60 };
+export const DEFAULT_SUPERVISION: ResolvedSupervision = { maxRestarts: 3, withinSecs: 60, heartbeatTimeoutSecs: 60, failover: 'worker' };
 
 /** Checks a policy given for `where` (a stage, or the job) and throws what is wrong. */
 export function validateSupervision(where: string, policy: SupervisionPolicy | undefined): void {
   if (policy === undefined) return;
-  const check = (field: keyof SupervisionPolicy, valid: (value: number) => boolean, wanted: string): void => {
+  const check = (field: 'maxRestarts' | 'withinSecs' | 'heartbeatTimeoutSecs', valid: (value: number) => boolean, wanted: string): void => {
     const value = policy[field];
     if (value !== undefined && !(typeof value === 'number' && valid(value))) {
       throw new JobDefinitionError(`${where}: supervision.${field} must be ${wanted}, got ${JSON.stringify(value)}`);
@@ -36,6 +45,9 @@ export function validateSupervision(where: string, policy: SupervisionPolicy | u
   check('maxRestarts', (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
   check('withinSecs', (v) => v > 0, 'a number of seconds > 0');
   check('heartbeatTimeoutSecs', (v) => v > 0, 'a number of seconds > 0');
+  if (policy.failover !== undefined && policy.failover !== 'worker' && policy.failover !== 'job') {
+    throw new JobDefinitionError(`${where}: supervision.failover must be 'worker' or 'job', got ${JSON.stringify(policy.failover)}`);
+  }
 }
 
 /** A stage's own policy over the job's, over the defaults. */

@@ -43,8 +43,9 @@ export interface WorkerParams {
   servePayloads: boolean;
   /**
    * It replaces a lost worker of the same index while the job runs: it takes
-   * over what that worker staged (a sink's files) as it is, and restores and
-   * aborts nothing.
+   * over what that worker staged (a sink's files) as it is, commits and
+   * aborts nothing, and restores only the state in `restore` (a stateful
+   * chain's, from the last published checkpoint).
    */
   replacement?: boolean;
 }
@@ -64,6 +65,13 @@ export interface WorkItem {
    * for it again, not to the stage's output buffer.
    */
   reproduce?: boolean;
+  /**
+   * A split the lost worker of a stateful chain had finished since the last
+   * published checkpoint, run again on its replacement, which restored its
+   * state from that checkpoint: done already as far as the stage's counts and
+   * the source's progress go.
+   */
+  replay?: boolean;
 }
 
 /** One part of an upstream chain's output: the chain's master, the split it belongs to (of the chain's last stage), its partition if keyed. */

@@ -30,10 +30,13 @@ function actorNameOf(pid: number): string {
 
 /**
  * Workers of the chaos job's stateless chains: a loss replaces them alone (their lost outputs are made again for
- * the stages that read them). Only a worker of the stateful 'totals' chain restarts the job.
+ * the stages that read them). A worker of the stateful 'totals' chain is replaced alone too, from the last
+ * checkpoint's state, unless its end-of-input output is under way: then the job restarts.
  */
 const REPLACED_ALONE = /^Worker-(source|slow\+key|records)-\d+$/;
 const REPLACING = /"msg":"worker lost; replacing it and handing its split out again"/;
+const REPLACING_FROM_STATE = /"msg":"worker lost; replacing it from the last checkpoint's state and running again the splits it finished since"/;
+const REPLACING_ANY = /"msg":"worker lost; replacing it/;
 
 test('worker processes killed with SIGKILL mid-job are replaced, alone or by restarting the job from its last checkpoint, exactly once', async (t) => {
   const cwd = await tempDir('solstice-supervision-');
@@ -43,7 +46,7 @@ test('worker processes killed with SIGKILL mid-job are replaced, alone or by res
     '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10', '--log-level', 'info'], cwd);
 
   const killed: { pid: number; alone: boolean }[] = [];
-  const answered = (text: string) => count(text, /restarting the job/) + count(text, REPLACING);
+  const answered = (text: string) => count(text, /restarting the job/) + count(text, REPLACING_ANY);
   for (let kill = 1; kill <= 3 && !job.ended(); kill++) {
     // Wait until this attempt has completed one to three checkpoints (a random moment of its run, reached by events).
     const checkpoints = 1 + Math.floor(Math.random() * 3);
@@ -61,11 +64,12 @@ test('worker processes killed with SIGKILL mid-job are replaced, alone or by res
   t.log(`killed worker processes ${killed.map(({ pid, alone }) => `${pid}${alone ? ' (replaced alone)' : ''}`).join(', ')}`);
   t.true(killed.length >= 2, `${killed.length} workers were killed before the job ended`);
   for (const { pid } of killed) t.regex(job.stderr(), new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
-  const restarts = killed.filter(({ alone }) => !alone).length;
-  t.is(count(job.stderr(), /restarting the job from its last completed checkpoint/), restarts);
-  t.is(count(job.stderr(), REPLACING), killed.length - restarts);
+  const restarts = count(job.stderr(), /restarting the job from its last completed checkpoint/);
+  const replaced = count(job.stderr(), REPLACING_ANY);
+  t.is(restarts + replaced, killed.length);
+  t.true(restarts <= killed.filter(({ alone }) => !alone).length, 'only a loss in the stateful chain may restart the job');
   if (restarts > 0) t.regex(job.stdout(), new RegExp(`restarted ${restarts} time\\(s\\)`));
-  if (killed.length > restarts) t.regex(job.stdout(), new RegExp(`^${killed.length - restarts} lost worker\\(s\\) replaced`, 'm'));
+  if (replaced > 0) t.regex(job.stdout(), new RegExp(`^${replaced} lost worker\\(s\\) replaced`, 'm'));
   await checkWholeChaosOutput(t, output, records, totals);
 });
 
@@ -83,6 +87,27 @@ test('a worker of a stateless sink fed by a keyed shuffle, killed with SIGKILL, 
   t.regex(job.stderr(), REPLACING);
   t.notRegex(job.stderr(), /restarting the job/);
   t.regex(job.stdout(), /^1 lost worker\(s\) replaced/m);
+  await checkWholeChaosOutput(t, output, records, totals);
+});
+
+test('a worker of a stateful aggregation killed with SIGKILL is replaced alone: it restores the last checkpoint\'s state and runs again the splits it finished since, exactly once', async (t) => {
+  const cwd = await tempDir('solstice-supervision-stateful-');
+  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 30_000);
+  const output = join(cwd, 'out');
+  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'stateful-lost', '--input', join(cwd, 'in', '*.jsonl'),
+    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--log-level', 'info'], cwd);
+  // Once the totals chain's master knows a published checkpoint, whose state a replacement restores.
+  await untilLogged(job, /"stage":"totals\+totals-sink"[^\n]*"msg":"checkpoint committed"/);
+  const victim = childPids(job.child.pid!).find((pid) => actorNameOf(pid) === 'Worker-totals+totals-sink-1');
+  t.truthy(victim, 'the totals chain has a worker process of its own');
+  process.kill(victim!, 'SIGKILL');
+  t.is(await job.exited, 0, job.stderr());
+  const replaced = job.stderr().split('\n').find((line) => REPLACING_FROM_STATE.test(line));
+  t.truthy(replaced, job.stderr());
+  t.is((JSON.parse(replaced!) as { restoredState: boolean }).restoredState, true, 'it restored the state of a published checkpoint');
+  t.notRegex(job.stderr(), /restarting the job/);
+  t.regex(job.stdout(), /^1 lost worker\(s\) replaced/m);
+  // The totals are counted from every record once: the replayed splits count once, the state restored covers the rest.
   await checkWholeChaosOutput(t, output, records, totals);
 });
 
@@ -219,4 +244,5 @@ test('a worker thread that exits while it starts is replaced by the restarted jo
 test('a job built in code gets its supervision policy checked', async (t) => {
   const { Job } = await import('../lib/index.js');
   t.throws(() => new Job({ jobId: 'x', supervision: { maxRestarts: -1 } }), { message: /supervision.maxRestarts must be an integer >= 0, got -1/ });
+  t.throws(() => new Job({ jobId: 'x', supervision: { failover: 'region' as 'job' } }), { message: /supervision.failover must be 'worker' or 'job', got "region"/ });
 });

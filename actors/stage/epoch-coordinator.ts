@@ -54,6 +54,11 @@ export class EpochCoordinator {
     this.finishState = !options.finishing ? 'not-needed' : options.finished ? 'done' : 'pending';
   }
 
+  /** The operators' end-of-input output (`finish`) is being made or was made. */
+  get finishStarted(): boolean {
+    return this.finishState === 'running' || this.finishState === 'done';
+  }
+
   /** Checkpoint `checkpointId` is taken: epochs up to it may complete. */
   closeEpoch(checkpointId: number): void {
     this.triggeredEpoch = Math.max(this.triggeredEpoch, checkpointId);

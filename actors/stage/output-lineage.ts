@@ -20,7 +20,9 @@ interface RemadePart {
  * done with the output then). A consumer that lost an output asks for it
  * again, and the split runs again; the parts it makes are kept for the other
  * consumers and partitions that lost theirs too, until that checkpoint. Runs
- * of one split take turns: a split is in flight at most once.
+ * of one split take turns: a split is in flight at most once. A job that
+ * takes no checkpoints keeps the record (a few hundred bytes a split) to its
+ * end.
  */
 export class OutputLineage {
   private readonly items = new Map<string, WorkItem>();

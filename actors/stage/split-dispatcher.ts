@@ -44,6 +44,11 @@ export class SplitDispatcher {
     return held?.item;
   }
 
+  /** The worker holding split `splitId`, if it is in flight. */
+  workerOf(splitId: string): number | undefined {
+    return this.inFlight.get(splitId)?.worker;
+  }
+
   /** The split a worker holds, if any. */
   heldBy(workerIndex: number): string | undefined {
     return [...this.inFlight].find(([, held]) => held.worker === workerIndex)?.[0];

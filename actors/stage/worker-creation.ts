@@ -3,6 +3,7 @@ import type { JobGraph } from '../../lib/job.js';
 import type { ActorContext, MetaServiceApi, WorkerApi } from '../../protocol/actor-apis.js';
 import type { ChildActor } from '../../protocol/actor-link.js';
 import type { StageMasterParams, WorkerParams } from '../../protocol/messages.js';
+import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 import { workerModeOf } from '../../lib/placement-config.js';
 import { crossesProcesses } from '../placement.js';
 
@@ -13,7 +14,7 @@ import { crossesProcesses } from '../placement.js';
  */
 export function workerCreator(
   context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
-): (workerIndex: number, replacement?: boolean) => Promise<ChildActor<WorkerApi>> {
+): (workerIndex: number, replacement?: boolean, restoreOverride?: Record<string, WorkerSnapshot>) => Promise<ChildActor<WorkerApi>> {
   const { params } = context;
   const { chain } = params;
   const downstreams = job.downstreamsOf(chain[chain.length - 1]!);
@@ -21,8 +22,8 @@ export function workerCreator(
   const outputPartitions = Math.max(1, ...downstreams.map((name) => job.getStage(name).bounds.max));
   const mode = workerModeOf(params.placement, chain[0]!);
   const servePayloads = crossesProcesses(params.placement, job.stageNames);
-  return (workerIndex, replacement = false) => {
-    const restore = Object.fromEntries(chain.flatMap((stage) => {
+  return (workerIndex, replacement = false, restoreOverride) => {
+    const restore = restoreOverride ?? Object.fromEntries(chain.flatMap((stage) => {
       const snapshot = params.restore?.[stage]?.workers[workerIndex];
       return snapshot ? [[stage, snapshot]] : [];
     }));

@@ -1,6 +1,7 @@
 import { SolsticeError, type ActorExit } from '../../lib/errors/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { WorkerApi } from '../../protocol/actor-apis.js';
+import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 import type { ArgsOf, ChildActor, ReplyOf, TopicOf } from '../../protocol/actor-link.js';
 import { Heartbeats, silenceReason } from '../heartbeats.js';
 
@@ -11,8 +12,12 @@ export interface WorkerStartFailure {
 }
 
 export interface WorkerPoolOptions {
-  /** Creates the worker with this index (its process, thread or remote actor, and its operator); `replacement` for a lost one's. */
-  create(index: number, replacement?: boolean): Promise<ChildActor<WorkerApi>>;
+  /**
+   * Creates the worker with this index (its process, thread or remote
+   * actor, and its operator); `replacement` for a lost one's, restoring
+   * `restore` if given.
+   */
+  create(index: number, replacement?: boolean, restore?: Record<string, WorkerSnapshot>): Promise<ChildActor<WorkerApi>>;
   /** How long a worker in another thread, process or host may answer no heartbeat before it is killed. */
   heartbeatTimeoutMs: number;
   /** A worker's process or thread ended, or its connection closed; `killedBecause` says why if the pool killed it. */
@@ -50,14 +55,15 @@ export class WorkerPool {
   }
 
   /**
-   * Starts a worker in place of the lost one at `index`; requests to that
-   * index wait for it. Rejects if it cannot be started.
+   * Starts a worker in place of the lost one at `index`, restoring
+   * `restore` (a stateful chain's state) if given; requests to that index
+   * wait for it. Rejects if it cannot be started.
    */
-  async replace(index: number): Promise<void> {
+  async replace(index: number, restore?: Record<string, WorkerSnapshot>): Promise<void> {
     this.workers.delete(index);
     this.heartbeats.forget(index);
     this.killReasons.delete(index);
-    const created = this.options.create(index, true);
+    const created = this.options.create(index, true, restore);
     this.replacing.set(index, created);
     try {
       this.watch(index, await created);

@@ -1,0 +1,59 @@
+import type { WorkItem } from '../../protocol/messages.js';
+import type { StageSnapshot, WorkerSnapshot } from '../../state/checkpoint-manifest.js';
+
+interface DoneSplit {
+  item: WorkItem;
+  /** The split's stateful operators passed rows on (to the rest of the chain, or downstream). */
+  emitted: boolean;
+}
+
+/** How a lost worker of a stateful chain is brought back alone, or why it cannot be. */
+export type WorkerRecovery =
+  | { restore: Record<string, WorkerSnapshot>; replay: WorkItem[] }
+  | { refused: string };
+
+/**
+ * For a chain that keeps state: the splits each worker finished since the
+ * last published checkpoint, and the chain's part of that checkpoint. A lost
+ * worker is then replaced by one that restores its state from the
+ * checkpoint and runs those splits again (Flink restores a failed task's
+ * state and replays its input the same way), provided nothing it did since
+ * left the worker: its stateful operators passed no row on since the
+ * checkpoint (an aggregation emits only at the end), so running the splits
+ * again makes nothing twice.
+ */
+export class WorkerHistory {
+  private readonly done = new Map<number, DoneSplit[]>();
+  private snapshots: Record<string, StageSnapshot>;
+
+  /** `restored`: the chain's part of the checkpoint the job resumed from, if any. */
+  constructor(private readonly chain: readonly string[], restored: Record<string, StageSnapshot> | undefined) {
+    this.snapshots = restored ?? {};
+  }
+
+  record(worker: number, item: WorkItem, emitted: boolean): void {
+    const splits = this.done.get(worker) ?? [];
+    splits.push({ item, emitted });
+    this.done.set(worker, splits);
+  }
+
+  /** Checkpoint `checkpointId` is published with these parts of the chain: splits of epochs up to it need no replay. */
+  published(checkpointId: number, snapshots: Record<string, StageSnapshot>): void {
+    this.snapshots = snapshots;
+    for (const [worker, splits] of this.done) this.done.set(worker, splits.filter(({ item }) => item.split.epoch > checkpointId));
+  }
+
+  /** What a replacement of `worker` restores and runs again; the history of `worker` starts over. */
+  recover(worker: number, canReadAgain: (item: WorkItem) => boolean): WorkerRecovery {
+    const splits = this.done.get(worker) ?? [];
+    if (splits.some(({ emitted }) => emitted)) return { refused: 'its stateful operators passed rows on since the last checkpoint' };
+    if (!splits.every(({ item }) => canReadAgain(item))) return { refused: 'the input of a split it finished since the last checkpoint cannot be read again' };
+    this.done.delete(worker);
+    const restore: Record<string, WorkerSnapshot> = {};
+    for (const stage of this.chain) {
+      const snapshot = this.snapshots[stage]?.workers[worker];
+      if (snapshot) restore[stage] = snapshot;
+    }
+    return { restore, replay: splits.map(({ item }) => item) };
+  }
+}
