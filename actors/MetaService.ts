@@ -24,6 +24,7 @@ import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import type { GlobalStateMasterParams } from '../protocol/job-status.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_SECS, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
+import { WorkerBudget } from './worker-budget.js';
 
 /**
  * Owns the job: builds the DAG, creates the state master and one stage
@@ -48,6 +49,7 @@ export default class MetaService implements MetaServiceApi {
   private releaseExitListeners: (() => void) | undefined;
   private attemptEnded = false;
   private readonly masterHeartbeats: Heartbeats[] = [];
+  private budget!: WorkerBudget;
 
   async initialize(self: ComedySelf): Promise<void> {
     const context = actorContext<MetaServiceParams, never>(self);
@@ -62,6 +64,7 @@ export default class MetaService implements MetaServiceApi {
     this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
     this.chains = planChains(this.job, this.params.placement);
+    this.budget = new WorkerBudget(this.job, this.params.placement, () => this.metrics());
     const { workerHosts, masterHosts } = await this.placeOnHosts();
     const heads = this.chains.map((chain) => chain.head);
     const sources = this.job.stageNames.filter((name) => this.job.upstreamsOf(name).length === 0);
@@ -197,6 +200,13 @@ export default class MetaService implements MetaServiceApi {
   async triggerCheckpoint(): Promise<number> {
     if (this.state !== 'running') throw new CheckpointError(`Job '${this.params.spec.jobId}' is ${this.state}, not running`);
     return this.stateMaster.ask('trigger');
+  }
+
+  /** Elastic stage master -> MetaService: how many more busy workers stage `head` may run ({@link WorkerBudget}). */
+  async grantWorkers(head: string, wanted: number): Promise<{ granted: number; why: string }> {
+    const grant = await this.budget.grant(wanted);
+    this.log.debug({ stage: head, wanted, ...grant }, 'workers asked for');
+    return grant;
   }
 
   /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */

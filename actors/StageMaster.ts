@@ -4,7 +4,7 @@ import {
 import { RestartBudget } from '../lib/supervision.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { isFinishing, isStatefulOperatorClass } from '../lib/operator.js';
+import { isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
 import { isReproducible } from '../lib/lineage.js';
 import { chainBounds, chainBufferBound, chainName } from '../lib/chaining.js';
 import { splitIdOf } from '../lib/split.js';
@@ -28,6 +28,8 @@ import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
 import { OutputLineage } from './stage/output-lineage.js';
 import { WorkerHistory } from './stage/worker-history.js';
+import { StageScaler } from './stage/stage-scaler.js';
+import { Utilization } from './stage/utilization.js';
 import { PlannedSourceInput, splitTargetMs } from './stage/source-input.js';
 import type { StageInput, StageInputContext } from './stage/stage-input.js';
 import { defaultStagePolicies, type StagePolicies } from './stage/stage-policies.js';
@@ -104,6 +106,12 @@ export default class StageMaster implements StageMasterApi {
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
   private capacity = 0;
+  private scaler!: StageScaler;
+  private readonly utilization = new Utilization();
+  /** The last checkpoint published: a draining worker whose sink writes it covers may end. */
+  private committedEpoch = Number.NEGATIVE_INFINITY;
+  /** The chain writes a transactional sink: a draining worker ends only once a checkpoint has committed its writes. */
+  private writesTransactions = false;
   /** Its workers run in processes of their own. */
   private forkedWorkers = false;
   /** Gives back the exit listeners reserved for forked workers, those replacing lost ones included. */
@@ -124,15 +132,15 @@ export default class StageMaster implements StageMasterApi {
     this.counts = new ChainCounts(this.chain);
     const operators = this.chain.map((stage) => this.job.getStage(stage).operator);
     const downstreams = this.job.downstreamsOf(this.chain[this.chain.length - 1]!);
-    this.capacity = chainBufferBound(this.job, this.chain);
-    this.policies = defaultStagePolicies({ hasDownstream: downstreams.length > 0, bufferCapacity: this.capacity, workers: chainBounds(this.job, this.chain).min });
-    const workerCount = this.policies.autoscaler.desiredWorkers({ workers: 0, queued: 0, inFlight: 0, buffered: 0 });
-    for (const stage of this.chain) {
-      const restoredWorkers = params.restore?.[stage]?.workers ?? [];
-      if (restoredWorkers.length > 0 && restoredWorkers.length !== workerCount && restoredWorkers.some((w) => w.stateKey || w.transaction)) {
-        throw new RestoreRefusedError(stage, restoredWorkers.length, workerCount);
-      }
-    }
+    const bounds = chainBounds(this.job, this.chain);
+    this.statefulStages = new Set(this.chain.filter((_, i) => isStatefulOperatorClass(operators[i]!)));
+    this.policies = defaultStagePolicies({
+      hasDownstream: downstreams.length > 0, bufferCapacity: () => this.capacity, bounds,
+      // Keyed state does not move between workers yet, and remote workers are placed on hosts once, at the start.
+      elastic: this.statefulStages.size === 0 && workerModeOf(params.placement, this.stage.name) !== 'remote',
+    });
+    const workerCount = this.startingWorkers(bounds);
+    this.capacity = chainBufferBound(this.job, this.chain, workerCount);
     this.output = new OutputBuffer(downstreams, params.firstEpoch - 1);
     this.queue = new WorkQueue(workerCount);
     this.dispatcher = new SplitDispatcher(this.queue);
@@ -140,7 +148,7 @@ export default class StageMaster implements StageMasterApi {
     this.replacements.record(this.stage.name, params.recentLosses ?? []);
     const reproducible = downstreams.length > 0 && isReproducible(this.job, this.chain[this.chain.length - 1]!);
     if (reproducible) this.lineage = new OutputLineage();
-    this.statefulStages = new Set(this.chain.filter((_, i) => isStatefulOperatorClass(operators[i]!)));
+    this.writesTransactions = operators.some((operator) => isTransactionalSink(operator.prototype as object));
     if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore);
     this.replaceable = this.job.supervisionOf(this.stage.name).failover === 'worker'
       && (downstreams.length === 0 || reproducible)
@@ -158,13 +166,63 @@ export default class StageMaster implements StageMasterApi {
         finished: this.chain.every((stage, i) => !isFinishing(operators[i]!.prototype as object) || params.restore?.[stage]?.finished === true),
       },
     );
-    const failure = await this.workers.add(workerCount);
+    this.scaler = new StageScaler({
+      log: this.log, autoscaler: this.policies.autoscaler, utilization: this.utilization,
+      workerIndexes: () => this.workers.indexes,
+      input: () => ({ queued: this.epochs.startable(this.queue), inputEnded: this.input?.ended ?? false }),
+      grant: (wanted) => this.context.parent.ask('grantWorkers', this.stage.name, wanted),
+      grow: (count) => this.grow(count),
+      resized: (active) => {
+        this.queue.setOwners(active);
+        this.capacity = chainBufferBound(this.job, this.chain, active.length);
+      },
+      running: () => this.state === 'running',
+      pump: () => this.pump(),
+    });
+    const { failure } = await this.workers.add(workerCount);
     if (!failure) return;
     // A worker that failed to start for another reason (its operator would not open) fails the job as it is.
     if (!(failure.reason instanceof ActorExitedError)) throw failure.reason;
     // A worker whose process or thread died while starting is lost like one that dies later: the stage
     // starts without workers and fails at once, and the runner restarts the job as its policy allows.
     this.fail(serializeError(new WorkerLostError(this.stage.name, failure.index, undefined, describeExit(failure.reason.exit), true)));
+  }
+
+  /**
+   * How many workers the stage starts with: its autoscaler's count, or, when
+   * the job resumes from a checkpoint in which more workers staged sink
+   * writes, that many, so that each commits its own (an elastic stage scales
+   * down again later). State is restored only onto as many workers as saved
+   * it (moving keyed state between workers is not built yet).
+   */
+  private startingWorkers(bounds: { min: number; max: number }): number {
+    let workers = this.policies.autoscaler.initialWorkers;
+    for (const stage of this.chain) {
+      const restored = this.params.restore?.[stage]?.workers ?? [];
+      if (restored.some((worker) => worker?.transaction !== undefined) && restored.length > workers && restored.length <= bounds.max) workers = restored.length;
+    }
+    for (const stage of this.chain) {
+      const restored = this.params.restore?.[stage]?.workers ?? [];
+      const stateSaved = restored.some((worker) => worker?.stateKey);
+      const writesStaged = restored.some((worker) => worker?.transaction !== undefined);
+      if ((stateSaved && restored.length !== workers) || (writesStaged && restored.length > workers)) {
+        throw new RestoreRefusedError(stage, restored.length, workers);
+      }
+    }
+    return workers;
+  }
+
+  /** Starts `count` workers more (an elastic stage grows); resolves with their indexes. */
+  private async grow(count: number): Promise<number[]> {
+    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? count : 0));
+    const { indexes, failure } = await this.workers.add(count);
+    if (failure) {
+      this.log.warn({ err: failure.reason }, 'could not start more workers; the stage goes on with those it has');
+      return [];
+    }
+    await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
+    this.log.info({ workers: indexes }, 'workers added');
+    return indexes;
   }
 
   /**
@@ -176,7 +234,7 @@ export default class StageMaster implements StageMasterApi {
   private createPool(workerCount: number): WorkerPool {
     const { params, job } = this;
     this.forkedWorkers = workerModeOf(params.placement, this.stage.name) === 'forked';
-    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? this.stage.bounds.max : 0));
+    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? workerCount : 0));
     return new WorkerPool({
       create: workerCreator(this.context, job, workerCount),
       heartbeatTimeoutMs: job.supervisionOf(this.stage.name).heartbeatTimeoutSecs * 1000,
@@ -188,6 +246,7 @@ export default class StageMaster implements StageMasterApi {
   private workerLost(index: number, exit: ActorExit, killedBecause: string | undefined): void {
     // Exits after the stage has ended are its workers being shut down.
     if (this.outcomeSettled) return;
+    this.scaler.lost(index);
     if (this.replaceable && this.state === 'running' && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
       void this.replaceWorker(index, exit, killedBecause);
       return;
@@ -233,15 +292,27 @@ export default class StageMaster implements StageMasterApi {
     this.dispatcher.end(index);
     if (item) this.queue.pushFor(index, { ...item, redo: true });
     for (const done of recovery?.replay ?? []) this.replay(index, done);
-    this.replacedAt.push(Date.now());
-    // A forked replacement adds its own exit listener; the lost one's is not removed.
-    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0));
-    try {
-      await this.workers.replace(index, recovery?.restore);
-      await this.workers.ask(index, 'start');
-    } catch (error) {
-      this.endedWorkers.add(index);
-      this.fail(serializeError(new WorkerLostError(this.stage.name, index, item && splitIdOf(item.split), `its replacement could not start: ${describeCause(error)}`)));
+    for (;;) {
+      this.replacedAt.push(Date.now());
+      // A forked replacement adds its own exit listener; the lost one's is not removed.
+      this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0));
+      try {
+        await this.workers.replace(index, recovery?.restore);
+        await this.workers.ask(index, 'start');
+        break;
+      } catch (error) {
+        // A replacement that dies while it starts is lost like any worker: another one starts, within the budget.
+        // Not on a host: one whose agent is gone refuses every replacement, and the job restarts on the hosts that answer.
+        const remote = workerModeOf(this.params.placement, this.stage.name) === 'remote';
+        if (error instanceof ActorExitedError && !remote && this.state === 'running'
+          && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
+          this.log.warn({ worker: index, why: error.message }, 'worker lost; replacing it again: its replacement died while starting');
+          continue;
+        }
+        this.endedWorkers.add(index);
+        this.fail(serializeError(new WorkerLostError(this.stage.name, index, item && splitIdOf(item.split), `its replacement could not start: ${describeCause(error)}`)));
+        break;
+      }
     }
     this.pump();
   }
@@ -320,6 +391,7 @@ export default class StageMaster implements StageMasterApi {
     try {
       await this.workers.askAll('start');
       if (!this.stopping) await this.input!.start(this.workers.size);
+      this.scaler.start();
     } catch (error) {
       this.fail(serializeError(error));
     }
@@ -342,6 +414,7 @@ export default class StageMaster implements StageMasterApi {
   async commitCheckpoint(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void> {
     await this.epochs.commit(checkpointId, snapshots, final);
     this.history?.published(checkpointId, snapshots);
+    this.committedEpoch = Math.max(this.committedEpoch, checkpointId);
     for (const payload of this.lineage?.prune(checkpointId) ?? []) processPayloadStore().discard(payload);
     this.pump();
   }
@@ -474,6 +547,17 @@ export default class StageMaster implements StageMasterApi {
   /** Worker -> master: the worker closed its operator and stops. */
   workerEnded(workerIndex: number, closeError?: SerializedError): void {
     if (closeError) this.fail(closeError);
+    if (this.scaler.ended(workerIndex)) {
+      // A drained worker: it leaves the pool, and its process or thread ends.
+      this.log.debug({ worker: workerIndex }, 'drained worker ended');
+      // Once it has left the pool the stage may be finished: the loop runs again then.
+      this.workers.retire(workerIndex).then(
+        () => this.pump(),
+        (error: unknown) => this.log.error({ err: error, worker: workerIndex }, 'could not stop a drained worker'),
+      );
+      this.pump();
+      return;
+    }
     this.endedWorkers.add(workerIndex);
     this.log.debug({ worker: workerIndex, ended: this.endedWorkers.size, of: this.workers.size }, 'worker ended');
     this.pump();
@@ -516,6 +600,10 @@ export default class StageMaster implements StageMasterApi {
       ...this.counts.of(stage),
       inFlight: this.dispatcher.inFlightCount,
       ...(stage === head && this.replacedAt.length > 0 ? { replacedAt: [...this.replacedAt] } : {}),
+      ...(stage === head ? { workerTime: this.utilization.totals() } : {}),
+      ...(stage === head && this.policies.autoscaler.elastic
+        ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, decisions: this.scaler.history() } }
+        : {}),
       queued: stage === head ? this.queue.size : 0,
       buffered: stage === tail ? this.output.buffered : 0,
       maxBuffered: stage === tail ? this.output.maxBuffered : 0,
@@ -531,6 +619,7 @@ export default class StageMaster implements StageMasterApi {
   async destroy(): Promise<void> {
     for (const release of this.exitListenerReleases.splice(0)) release();
     this.outcomeSettled = true;
+    this.scaler?.stop();
     await this.workers?.destroy();
   }
 
@@ -563,12 +652,44 @@ export default class StageMaster implements StageMasterApi {
       if (this.policies.prefetch.shouldPull(this.epochs.startable(this.queue), this.workers.size)) this.input!.pull(this.workers.size);
       if (this.epochs.finalCommitted) this.dispatcher.end();
       const mayStart = () => this.policies.backpressure.canDispatch({ inFlight: this.dispatcher.inFlightCount, buffered: this.output.buffered });
-      this.dispatcher.dispatch(this.epochs.dispatchableEpoch, mayStart, (item) => {
+      this.dispatcher.dispatch(this.epochs.dispatchableEpoch, mayStart, (item, worker) => {
         if (!item.reproduce && !item.replay) this.input!.dispatching(item);
-      });
+        this.scaler.dispatched(worker, item.split.epoch);
+      }, (worker) => this.draining(worker));
+      this.endDrained();
       if (this.state === 'running') this.epochs.advance(this.allProcessed);
+      this.measure(mayStart());
     }
     this.checkFinished();
+  }
+
+  /**
+   * A draining worker takes no split, but those queued for it alone: a lost
+   * worker's split, which its replacement must write where the lost one began
+   * to (a sink's staging folder is the worker index's).
+   */
+  private draining(worker: number): boolean {
+    return this.scaler.retiring.has(worker) && !this.queue.hasPinned(worker);
+  }
+
+  /** Draining workers that wait for a split and whose sink writes a published checkpoint covers end now. */
+  private endDrained(): void {
+    for (const worker of this.dispatcher.waitingWorkers()) {
+      if (this.draining(worker) && this.scaler.retiringMayEnd(worker, this.committedEpoch, this.writesTransactions)) this.dispatcher.end(worker);
+    }
+  }
+
+  /** How the workers spend their time now ({@link Utilization}): an idle one is blocked if splits wait but the output is full, starved if none wait but more input comes. */
+  private measure(outputHasRoom: boolean): void {
+    const waiting = this.dispatcher.waitingWorkers().filter((worker) => !this.scaler.retiring.has(worker)).length;
+    const startable = this.epochs.startable(this.queue);
+    const inputComing = !this.input!.ended || this.awaitingInput.size > 0;
+    this.utilization.update({
+      workers: this.workers.size,
+      busy: this.dispatcher.inFlightCount,
+      blocked: waiting > 0 && startable > 0 && !outputHasRoom ? waiting : 0,
+      starved: waiting > 0 && startable === 0 && inputComing ? waiting : 0,
+    });
   }
 
   /** A worker's result: its output goes to the buffer, its counts to the stages that ran. */
@@ -610,6 +731,7 @@ export default class StageMaster implements StageMasterApi {
   private settle(outcome: StageOutcome): void {
     if (this.outcomeSettled) return;
     this.outcomeSettled = true;
+    this.scaler.stop();
     this.workers.stopWatching();
     this.log.debug({ error: outcome.error?.message }, 'stage ended');
     this.resolveFinished(outcome);

@@ -1,4 +1,5 @@
 /** `npm run bench -- NAME [args]`: runs one benchmark; its last line is `NAME ratio=X`. */
+import { runAutoscaleBenchmark } from './autoscale.js';
 import { runCheckpointBenchmark } from './checkpoint.js';
 import { runControlPlaneBenchmark } from './control-plane.js';
 import { runDataplaneBenchmark } from './dataplane.js';
@@ -17,6 +18,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<number>> = {
   peers: runPeersBenchmark,
   'control-plane': runControlPlaneBenchmark,
   recovery: runRecoveryBenchmark,
+  autoscale: runAutoscaleBenchmark,
 };
 
 const [name, ...args] = process.argv.slice(2);

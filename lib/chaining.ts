@@ -29,8 +29,9 @@ export function chainName(chain: Pick<StageChain, 'stages'>): string {
  * Why stage `upstream` and its only downstream `downstream` do not fuse, or
  * undefined if they do. As in Flink's chaining, they fuse when the edge is one
  * to one (the upstream feeds only the downstream, the downstream reads only
- * the upstream, and the upstream's output is not shuffled by key), their
- * parallelism bounds overlap, and they run alike: same worker and master
+ * the upstream, and the upstream's output is not shuffled by key), they
+ * have the same parallelism (fixed, or the same `[min, max]`: a chain scales
+ * as one), and they run alike: same worker and master
  * placement, same supervision policy, fusion allowed by the job and both
  * stages.
  */
@@ -41,7 +42,7 @@ function whyNotFused(job: JobGraph, placement: PlacementConfig, upstream: string
   if (up.options.chain === false || down.options.chain === false) return 'a stage sets chain: false';
   if (job.downstreamsOf(upstream).length !== 1 || job.upstreamsOf(downstream).length !== 1) return 'fan-out or fan-in';
   if (hasKeyedOutputClass(up.operator)) return 'keyed shuffle';
-  if (Math.max(bounds.min, down.bounds.min) > Math.min(bounds.max, down.bounds.max)) return 'parallelism';
+  if (bounds.min !== down.bounds.min || bounds.max !== down.bounds.max) return 'parallelism';
   if (workerModeOf(placement, upstream) !== workerModeOf(placement, downstream)) return 'worker placement';
   if (JSON.stringify(masterPlacementOf(placement, 'StageMaster', upstream)) !== JSON.stringify(masterPlacementOf(placement, 'StageMaster', downstream))) {
     return 'master placement';
@@ -81,9 +82,9 @@ export function chainBounds(job: JobGraph, stages: readonly string[]): Paralleli
   return stages.map((stage) => job.getStage(stage).bounds).reduce((a, b) => ({ min: Math.max(a.min, b.min), max: Math.min(a.max, b.max) }));
 }
 
-/** The backpressure bound of a chain's output: its last stage's, else the job's, else its worker count + 1, at least 2. */
-export function chainBufferBound(job: JobGraph, stages: readonly string[]): number {
-  return job.maxBufferedSplitsOf(stages[stages.length - 1]!, chainBounds(job, stages).min);
+/** The backpressure bound of a chain's output: its last stage's, else the job's, else its worker count (now) + 1, at least 2. */
+export function chainBufferBound(job: JobGraph, stages: readonly string[], workers = chainBounds(job, stages).min): number {
+  return job.maxBufferedSplitsOf(stages[stages.length - 1]!, workers);
 }
 
 /**

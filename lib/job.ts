@@ -41,6 +41,14 @@ export interface JobOptions {
    * Default true; a stage's own `chain: false` keeps it out of any chain.
    */
   readonly chain?: boolean;
+  /**
+   * How many workers of the job may be busy at once, counted over all its
+   * stages, before an elastic stage (`parallelism: [min, max]`) may grow:
+   * a worker waiting for input costs no core. Stages never go below their
+   * minimum for it. Default: the cores of this machine, or the worker slots
+   * of the cluster's hosts (docs/autoscaling.md).
+   */
+  readonly maxWorkers?: number;
 }
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
@@ -75,6 +83,9 @@ export class JobGraph {
     }
     if (options.finalCheckpointRetrySecs !== undefined && !(options.finalCheckpointRetrySecs >= 0)) {
       throw new JobDefinitionError('finalCheckpointRetrySecs must be a number of seconds, 0 or more');
+    }
+    if (options.maxWorkers !== undefined && !(Number.isInteger(options.maxWorkers) && options.maxWorkers >= 1)) {
+      throw new JobDefinitionError(`maxWorkers must be a positive integer, got ${JSON.stringify(options.maxWorkers)}`);
     }
     validateSupervision(`Job '${options.jobId}'`, options.supervision);
     this.options = options;

@@ -91,6 +91,11 @@ export interface MetaServiceApi extends Pingable {
   relayAndReceive(target: string, topic: string, ...message: unknown[]): Promise<unknown>;
   attempt(): { resumedFrom?: number; firstCheckpointId: number };
   triggerCheckpoint(): Promise<number>;
+  /**
+   * Elastic stage master -> MetaService: may stage `head` run `wanted` more
+   * busy workers within the job's `maxWorkers`? Resolves with how many, and why.
+   */
+  grantWorkers(head: string, wanted: number): Promise<{ granted: number; why: string }>;
   /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */
   checkpointFailed(error: SerializedError): void;
   runJob(): Promise<JobOutcome>;

@@ -169,6 +169,28 @@ export interface StageMetrics {
   buffered: number;
   maxBuffered: number;
   bufferCapacity: number;
+  /**
+   * How the chain's workers spent their time since the stage started, in
+   * worker-milliseconds: alive, processing, idle held back by a full output,
+   * idle waiting for input. On the chain's first stage.
+   */
+  workerTime?: { workersMs: number; busyMs: number; blockedMs: number; starvedMs: number };
+  /** An elastic stage: the worker count it aims at, why (its autoscaler's last word), and its decisions that changed the count. */
+  scaling?: { target: number; reason: string; decisions: ScalingRecord[] };
+}
+
+/** One decision of an elastic stage's autoscaler that changed its worker count (docs/autoscaling.md). */
+export interface ScalingRecord {
+  /** When, in ms since the epoch. */
+  at: number;
+  from: number;
+  to: number;
+  reason: string;
+  /** The shares of worker time the decision saw, and the splits queued. */
+  busy: number;
+  blocked: number;
+  starved: number;
+  queued: number;
 }
 
 export interface StageFailure {

@@ -67,7 +67,8 @@ test('worker processes killed with SIGKILL mid-job are replaced, alone or by res
   const restarts = count(job.stderr(), /restarting the job from its last completed checkpoint/);
   const replaced = count(job.stderr(), REPLACING_ANY);
   t.is(restarts + replaced, killed.length);
-  t.true(restarts <= killed.filter(({ alone }) => !alone).length, 'only a loss in the stateful chain may restart the job');
+  const restartLines = job.stderr().split('\n').filter((line) => /restarting the job|"level":50/.test(line)).join('\n');
+  t.true(restarts <= killed.filter(({ alone }) => !alone).length, `only a loss in the stateful chain may restart the job:\n${restartLines}`);
   if (restarts > 0) t.regex(job.stdout(), new RegExp(`restarted ${restarts} time\\(s\\)`));
   if (replaced > 0) t.regex(job.stdout(), new RegExp(`^${replaced} lost worker\\(s\\) replaced`, 'm'));
   await checkWholeChaosOutput(t, output, records, totals);

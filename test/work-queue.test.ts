@@ -38,3 +38,24 @@ test('splits without a stream go out oldest first, and an epoch bound holds back
   t.is(queue.takeFor(0, 1), undefined);
   t.is(indexOf(queue.takeFor(0, 2)), 3);
 });
+
+test('when the workers change, each partition is owned anew and its queued splits follow it; a split queued for one worker alone stays', (t) => {
+  const keyed = (partition: number): WorkItem => ({ split: { ...Split.forSource('source', partition, {}, 0).deriveFor('sink', partition).toJSON() } });
+  const queue = new WorkQueue(2);
+  for (let partition = 0; partition < 4; partition++) queue.push(keyed(partition));
+  const lost = keyed(5);
+  queue.pushFor(1, lost);
+  // Worker 1 drains; workers 0 and 2 take splits.
+  queue.setOwners([0, 2]);
+  t.true(queue.hasPinned(1));
+  t.is(queue.takeFor(1), lost, 'the split queued for worker 1 alone waits for it');
+  t.false(queue.hasPinned(1));
+  const partitionsOf = (worker: number) => {
+    const taken: number[] = [];
+    for (let item = queue.takeFor(worker); item; item = queue.takeFor(worker)) taken.push(item.split.partition!);
+    return taken;
+  };
+  t.deepEqual(partitionsOf(0), [0, 2]);
+  t.deepEqual(partitionsOf(2), [1, 3]);
+  t.is(queue.size, 0);
+});

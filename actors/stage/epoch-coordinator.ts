@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { GlobalStateMasterApi } from '../../protocol/actor-apis.js';
 import type { ActorLink } from '../../protocol/actor-link.js';
 import type { SplitResult, StageAck } from '../../protocol/messages.js';
-import type { StageSnapshot } from '../../state/checkpoint-manifest.js';
+import type { StageSnapshot, WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 import { EpochLedger } from './epoch-ledger.js';
 import type { OutputBuffer } from './output-buffer.js';
 import type { StageInput } from './stage-input.js';
@@ -129,11 +129,18 @@ export class EpochCoordinator {
     const ack: StageAck = { checkpointId: epoch, stage: context.chain[0]!, inFlight: context.heldSplitIds(), final };
     const inputPart = context.input().snapshot(epoch);
     try {
+      const indexes = context.workers.indexes;
       const workers = await context.workers.askAll('snapshot', epoch);
       const finished = this.finishState === 'done';
+      // By worker index: an elastic stage's indexes need not run from 0 (a drained worker's is gone, a new one's is higher).
+      const byIndex = (stage: string) => {
+        const snapshots: WorkerSnapshot[] = [];
+        indexes.forEach((workerIndex, i) => (snapshots[workerIndex] = workers[i]![stage] ?? {}));
+        return Array.from(snapshots, (snapshot) => snapshot ?? {});
+      };
       ack.snapshots = Object.fromEntries(context.chain.map((stage, index) => [
         stage,
-        { workers: workers.map((worker) => worker[stage] ?? {}), finished, ...(index === 0 ? inputPart : {}) } satisfies StageSnapshot,
+        { workers: byIndex(stage), finished, ...(index === 0 ? inputPart : {}) } satisfies StageSnapshot,
       ]));
     } catch (error) {
       ack.error = serializeError(error);

@@ -22,15 +22,17 @@ export class SplitDispatcher {
   /**
    * Gives each waiting worker the oldest split it may take (of an epoch up to
    * `maxEpoch`) while `mayStart()` allows; `starting` sees each split first.
+   * Workers that `skip` names (draining ones) get none.
    */
-  dispatch(maxEpoch: number, mayStart: () => boolean, starting: (item: WorkItem) => void): void {
+  dispatch(maxEpoch: number, mayStart: () => boolean, starting: (item: WorkItem, worker: number) => void, skip: (worker: number) => boolean = () => false): void {
     for (const [workerIndex, reply] of this.waiting) {
+      if (skip(workerIndex)) continue;
       // A split run again for a consumer that waits for it goes first, past back-pressure and checkpoint alignment.
       let item = this.queue.takeUrgent();
       if (!item && !mayStart()) return;
       item ??= this.queue.takeFor(workerIndex, maxEpoch);
       if (!item) continue;
-      starting(item);
+      starting(item, workerIndex);
       this.waiting.delete(workerIndex);
       this.inFlight.set(splitIdOf(item.split), { worker: workerIndex, item });
       reply({ kind: 'split', item });
@@ -67,6 +69,16 @@ export class SplitDispatcher {
       this.waiting.delete(index);
       reply({ kind: 'end' });
     }
+  }
+
+  /** The workers waiting for a split. */
+  waitingWorkers(): number[] {
+    return [...this.waiting.keys()];
+  }
+
+  /** Whether a worker holds a split. */
+  holds(workerIndex: number): boolean {
+    return this.heldBy(workerIndex) !== undefined;
   }
 
   get inFlightCount(): number {

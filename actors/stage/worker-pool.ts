@@ -74,21 +74,21 @@ export class WorkerPool {
 
   /**
    * Creates `count` workers at the next indexes, all at once, and starts
-   * watching them. If any cannot be created, the others are destroyed and
-   * the first failure is returned; they were all awaited first, since
+   * watching them; returns their indexes. If any cannot be created, the
+   * others are destroyed and the first failure is returned; they were all awaited first, since
    * destroying a parent while a child is still starting fails with nobody to
    * hear it.
    */
-  async add(count: number): Promise<WorkerStartFailure | undefined> {
+  async add(count: number): Promise<{ indexes: number[]; failure?: WorkerStartFailure }> {
     const indexes = Array.from({ length: count }, () => this.nextIndex++);
     const created = await Promise.allSettled(indexes.map((index) => this.options.create(index)));
     const failed = created.findIndex((result) => result.status === 'rejected');
     if (failed >= 0) {
       await Promise.all(created.map((result) => (result.status === 'fulfilled' ? result.value.destroy() : undefined)));
-      return { index: indexes[failed]!, reason: (created[failed] as PromiseRejectedResult).reason };
+      return { indexes: [], failure: { index: indexes[failed]!, reason: (created[failed] as PromiseRejectedResult).reason } };
     }
     created.forEach((result, i) => this.watch(indexes[i]!, (result as PromiseFulfilledResult<ChildActor<WorkerApi>>).value));
-    return undefined;
+    return { indexes };
   }
 
   private watch(index: number, worker: ChildActor<WorkerApi>): void {

@@ -1,0 +1,109 @@
+/**
+ * Elastic parallelism: a stage with `parallelism: [min, max]` grows while it
+ * is the bottleneck and shrinks when it idles, never while its upstream
+ * starves it, and its output stays exact while it scales, checkpoints and
+ * loses a worker. The decisions are read from the job's log ('scaling'
+ * records), never timed.
+ */
+import test from 'ava';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { runCli, startCli, untilLogged } from './support/cli.js';
+import { readJsonLinesDir, tempDir } from './support/files.js';
+import { childPids } from './support/processes.js';
+
+const WORKFLOW = fileURLToPath(new URL('../bench/autoscale-workflow.js', import.meta.url));
+const FILES = 10;
+const ROWS_PER_FILE = 2000;
+const TOTAL = FILES * ROWS_PER_FILE;
+
+interface ScalingRecord {
+  stage: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+async function writeInput(): Promise<string> {
+  const dir = await tempDir('solstice-autoscale-');
+  await mkdir(join(dir, 'in'));
+  for (let f = 0; f < FILES; f++) {
+    const lines = Array.from({ length: ROWS_PER_FILE }, (_, i) => JSON.stringify({ id: f * ROWS_PER_FILE + i }));
+    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${lines.join('\n')}\n`);
+  }
+  return dir;
+}
+
+const args = (dir: string, extra: string[]) => ['run', '--workflow', WORKFLOW, '--job-id', 'elastic', '--input', join(dir, 'in', '*.jsonl'),
+  '--output', join(dir, 'out'), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0', ...extra];
+
+function decisions(stderr: string, stage: string): ScalingRecord[] {
+  return stderr.split('\n').filter((line) => line.includes('"msg":"scaling"')).map((line) => JSON.parse(line) as ScalingRecord)
+    .filter((record) => record.stage === stage);
+}
+
+/** Every input row once, with the map's column computed by the generator's formula. */
+async function checkOutput(t: import('ava').ExecutionContext, dir: string): Promise<void> {
+  const rows = (await readJsonLinesDir(join(dir, 'out'))).sort((a, b) => (a.id as number) - (b.id as number));
+  t.deepEqual(rows.map((row) => row.id), Array.from({ length: TOTAL }, (_, id) => id));
+  t.true(rows.every((row) => row.score === ((row.id as number) * 31) % 1000), 'every score is id * 31 mod 1000');
+}
+
+test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and back to one when its input slows to a trickle', async (t) => {
+  const dir = await writeInput();
+  // 24 splits at once (a backlog), then one every 300 ms: the map then idles most of the time.
+  const result = await runCli(args(dir, ['--burst', '24', '--pace-ms', '300', '--parallelism', '1-2']), { cwd: dir, timeoutMs: 300_000 });
+  t.is(result.code, 0, result.stderr);
+  const work = decisions(result.stderr, 'work');
+  const up = work.findIndex((record) => record.to > record.from);
+  t.true(up >= 0, `no growth: ${JSON.stringify(work)}`);
+  t.regex(work[up]!.reason, /the stage is the bottleneck/);
+  const down = work.slice(up + 1).find((record) => record.to === 1);
+  t.truthy(down, `no shrink back to 1: ${JSON.stringify(work)}`);
+  t.regex(down!.reason, /mostly idle, starved by its upstream/);
+  // Fixed stages never scale; the summary tells the counts.
+  t.deepEqual(['source', 'pace', 'sink'].flatMap((stage) => decisions(result.stderr, stage)), []);
+  t.regex(result.stdout, /^work scaled 1 -> 2( -> \d)* -> 1 \(last: /m);
+  await checkOutput(t, dir);
+});
+
+test('a stage starved by a slow upstream does not grow', async (t) => {
+  const dir = await writeInput();
+  // Every split held 150 ms upstream; the map needs 10 ms of CPU for one (more on a loaded machine, still far from 150).
+  const result = await runCli(args(dir, ['--burst', '0', '--pace-ms', '150', '--cost-us', '20']), { cwd: dir, timeoutMs: 300_000 });
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(decisions(result.stderr, 'work').filter((record) => record.to > record.from), []);
+  t.notRegex(result.stdout, /work scaled/);
+  await checkOutput(t, dir);
+});
+
+test('exactly once while the stage grows, checkpoints every 250 ms, loses a new worker to SIGKILL and shrinks again', async (t) => {
+  const dir = await writeInput();
+  const job = startCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--interval-secs', '0.25']), dir);
+  t.true(await untilLogged(job, /"stage":"work"[^\n]*"workers":\[1\][^\n]*"msg":"workers added"/), job.stderr());
+  // The worker the growth started: Comedy names a forked actor's process by its name.
+  const grown = await untilWorker(job.child.pid!, 'Worker-work-1');
+  process.kill(grown, 'SIGKILL');
+  t.is(await job.exited, 0, job.stderr());
+  t.regex(job.stderr(), /"msg":"worker lost; replacing it and handing its split out again"/);
+  t.notRegex(job.stderr(), /restarting the job/);
+  t.true(decisions(job.stderr(), 'work').some((record) => record.to < record.from), 'it shrank again');
+  await checkOutput(t, dir);
+});
+
+/** The pid of the forked child running actor `name`, once it runs. */
+async function untilWorker(parent: number, name: string): Promise<number> {
+  for (;;) {
+    const pid = childPids(parent).find((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').includes(name);
+      } catch {
+        return false;
+      }
+    });
+    if (pid !== undefined) return pid;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
