@@ -27,6 +27,7 @@ import { rootCause } from './root-cause.js';
 import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
 import { OutputLineage } from './stage/output-lineage.js';
+import { InputsMadeAgain } from './stage/inputs-made-again.js';
 import { WorkerHistory } from './stage/worker-history.js';
 import { StageScaler } from './stage/stage-scaler.js';
 import { Utilization } from './stage/utilization.js';
@@ -45,21 +46,16 @@ import { SplitDispatcher } from './stage/split-dispatcher.js';
  * job each: the stage's input (planned source splits, or upstream stages'
  * output), a queue of splits waiting for a worker, the worker pool, the
  * output buffer read by downstream stages, the epoch coordinator (its part of
- * each checkpoint, see docs/checkpointing.md), and the policies it asks
- * before handing out work or pulling input.
+ * each checkpoint, see docs/checkpointing.md), the policies it asks
+ * before handing out work or pulling input, the scaler of an elastic stage
+ * (docs/autoscaling.md), and what recovers a lost worker alone (the lineage
+ * of its outputs, the history of a stateful chain's workers, the inputs
+ * made again: docs/supervision.md).
  *
- * Longer than our other modules: it holds the twelve handlers of
- * StageMasterApi and the loop that ties the parts together, which only
- * forward to the parts and read best in one place.
+ * Longer than our other modules: it holds the fourteen handlers of
+ * StageMasterApi and the loop that ties the parts together, and decides how
+ * a lost worker is answered; the parts do the work.
  */
-/** A split whose input is lost this many times fails its stage: making the input again does not help. */
-const MAX_INPUT_LOSSES = 3;
-
-/** The input's holder is gone or no longer has it (see {@link StageMaster.inputLost}). */
-function isLostPayload(error: SerializedError): boolean {
-  return error.name === 'PayloadUnavailableError' || error.name === 'PayloadFetchError';
-}
-
 export default class StageMaster implements StageMasterApi {
   private params!: StageMasterParams;
   private job!: JobGraph;
@@ -95,10 +91,8 @@ export default class StageMaster implements StageMasterApi {
   private history: WorkerHistory | undefined;
   /** The chain's stages whose operators keep state. */
   private statefulStages = new Set<string>();
-  /** Splits whose input was lost, waiting for their upstream stage to make it again. */
-  private readonly awaitingInput = new Set<string>();
-  /** How many times each split's input was lost. */
-  private readonly inputLosses = new Map<string, number>();
+  /** Splits whose input an upstream stage makes again. */
+  private madeAgain!: InputsMadeAgain;
   /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
   private readonly replacedAt: number[] = [];
   private readonly replacements = new RestartBudget();
@@ -148,6 +142,12 @@ export default class StageMaster implements StageMasterApi {
     this.replacements.record(this.stage.name, params.recentLosses ?? []);
     const reproducible = downstreams.length > 0 && isReproducible(this.job, this.chain[this.chain.length - 1]!);
     if (reproducible) this.lineage = new OutputLineage();
+    this.madeAgain = new InputsMadeAgain({
+      reproduce: (part) => this.input!.reproduce(part),
+      reproducible: (part) => isReproducible(this.job, part.stage),
+      stopping: () => this.stopping,
+      pump: () => this.pump(),
+    });
     this.writesTransactions = operators.some((operator) => isTransactionalSink(operator.prototype as object));
     if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore);
     this.replaceable = this.job.supervisionOf(this.stage.name).failover === 'worker'
@@ -341,27 +341,16 @@ export default class StageMaster implements StageMasterApi {
    * its stage (it was dropped once the split was done).
    */
   private replay(index: number, item: WorkItem): void {
-    const splitId = splitIdOf(item.split);
     this.epochs.ledger.add(item.split.epoch);
-    const from = item.from;
-    if (!from) {
-      this.queue.pushFor(index, { ...item, redo: true, replay: true });
+    const again = { ...item, redo: true, replay: true };
+    if (!item.from) {
+      this.queue.pushFor(index, again);
       return;
     }
-    this.awaitingInput.add(splitId);
-    this.input!.reproduce(from).then(
-      (input) => {
-        this.awaitingInput.delete(splitId);
-        if (this.stopping) processPayloadStore().discard(input);
-        else this.queue.pushFor(index, { ...item, input, redo: true, replay: true });
-        this.pump();
-      },
-      (reason: unknown) => {
-        this.awaitingInput.delete(splitId);
-        this.fail(serializeError(new WorkerLostError(this.stage.name, index, splitId, `the input of a split to run again on its replacement is lost: ${describeCause(reason)}`)));
-        this.pump();
-      },
-    );
+    const splitId = splitIdOf(item.split);
+    this.madeAgain.makeAgain({ ...again, from: item.from }, (made) => this.queue.pushFor(index, made), (reason) => {
+      this.fail(serializeError(new WorkerLostError(this.stage.name, index, splitId, `the input of a split to run again on its replacement is lost: ${describeCause(reason)}`)));
+    });
   }
 
   /**
@@ -476,34 +465,21 @@ export default class StageMaster implements StageMasterApi {
    */
   inputLost(workerIndex: number, splitId: string, error: SerializedError): void {
     const item = this.dispatcher.done(splitId);
-    const losses = (this.inputLosses.get(splitId) ?? 0) + 1;
-    this.inputLosses.set(splitId, losses);
-    const from = item?.from;
-    const recoverable = from && !this.stopping && losses <= MAX_INPUT_LOSSES && isLostPayload(error) && isReproducible(this.job, from.stage);
-    if (!item || !recoverable) {
-      this.inputDone(item);
+    // The lost payload's holder, if alive, may drop it.
+    this.inputDone(item);
+    if (!item?.from || !this.madeAgain.canMakeAgain(item, error)) {
       this.log.info({ worker: workerIndex, splitId, error }, 'split input lost');
       this.fail(error);
       this.pump();
       return;
     }
-    this.log.warn({ worker: workerIndex, splitId, upstream: from.splitId, why: error.message }, 'split input lost; asking its stage to make it again');
-    // The lost payload's holder, if alive, may drop it.
-    this.inputDone(item);
-    this.awaitingInput.add(splitId);
-    this.input!.reproduce(from).then(
-      (input) => {
-        this.awaitingInput.delete(splitId);
-        if (this.stopping) processPayloadStore().discard(input);
-        else if (item.reproduce) this.queue.pushUrgent({ ...item, input });
-        else this.queue.requeue({ ...item, input });
-        this.pump();
-      },
-      (reason: unknown) => {
-        this.awaitingInput.delete(splitId);
+    this.log.warn({ worker: workerIndex, splitId, upstream: item.from.splitId, why: error.message }, 'split input lost; asking its stage to make it again');
+    this.madeAgain.makeAgain(
+      { ...item, from: item.from },
+      (again) => (again.reproduce ? this.queue.pushUrgent(again) : this.queue.requeue(again)),
+      (reason) => {
         this.log.warn({ splitId, err: reason }, 'the upstream stage could not make the lost input again');
         this.fail(error);
-        this.pump();
       },
     );
     this.pump();
@@ -641,7 +617,7 @@ export default class StageMaster implements StageMasterApi {
 
   /** Nothing more will come in, and everything that came in is processed. */
   private get allProcessed(): boolean {
-    return this.input!.ended && this.queue.size === 0 && this.dispatcher.inFlightCount === 0 && this.awaitingInput.size === 0;
+    return this.input!.ended && this.queue.size === 0 && this.dispatcher.inFlightCount === 0 && this.madeAgain.size === 0;
   }
 
   /** The master's loop: every event calls it, and it asks the policies what to do next. */
@@ -683,7 +659,7 @@ export default class StageMaster implements StageMasterApi {
   private measure(outputHasRoom: boolean): void {
     const waiting = this.dispatcher.waitingWorkers().filter((worker) => !this.scaler.retiring.has(worker)).length;
     const startable = this.epochs.startable(this.queue);
-    const inputComing = !this.input!.ended || this.awaitingInput.size > 0;
+    const inputComing = !this.input!.ended || this.madeAgain.size > 0;
     this.utilization.update({
       workers: this.workers.size,
       busy: this.dispatcher.inFlightCount,
@@ -704,7 +680,7 @@ export default class StageMaster implements StageMasterApi {
   }
 
   private heldSplitIds(): string[] {
-    return [...this.queue.splitIds(), ...this.dispatcher.inFlightIds(), ...this.awaitingInput, ...this.output.heldSplitIds()];
+    return [...this.queue.splitIds(), ...this.dispatcher.inFlightIds(), ...this.madeAgain.splitIds(), ...this.output.heldSplitIds()];
   }
 
   private releaseAll(): void {

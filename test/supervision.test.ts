@@ -74,12 +74,18 @@ test('worker processes killed with SIGKILL mid-job are replaced, alone or by res
   await checkWholeChaosOutput(t, output, records, totals);
 });
 
-test('a worker of a stateless sink fed by a keyed shuffle, killed with SIGKILL, is replaced alone and reads its split again from the producer, exactly once', async (t) => {
-  const cwd = await tempDir('solstice-supervision-sink-');
+/** Starts the chaos job on forked workers, checkpointing every 250 ms. */
+async function startForkedChaosJob(jobId: string) {
+  const cwd = await tempDir(`solstice-supervision-${jobId}-`);
   const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 30_000);
   const output = join(cwd, 'out');
-  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'sink-lost', '--input', join(cwd, 'in', '*.jsonl'),
+  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', jobId, '--input', join(cwd, 'in', '*.jsonl'),
     '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--log-level', 'info'], cwd);
+  return { job, output, records, totals };
+}
+
+test('a worker of a stateless sink fed by a keyed shuffle, killed with SIGKILL, is replaced alone and reads its split again from the producer, exactly once', async (t) => {
+  const { job, output, records, totals } = await startForkedChaosJob('sink-lost');
   await untilLogged(job, /"msg":"checkpoint published"/);
   const victim = childPids(job.child.pid!).find((pid) => actorNameOf(pid) === 'Worker-records-0');
   t.truthy(victim, 'the records sink has a worker process of its own');
@@ -92,11 +98,7 @@ test('a worker of a stateless sink fed by a keyed shuffle, killed with SIGKILL, 
 });
 
 test('a worker of a stateful aggregation killed with SIGKILL is replaced alone: it restores the last checkpoint\'s state and runs again the splits it finished since, exactly once', async (t) => {
-  const cwd = await tempDir('solstice-supervision-stateful-');
-  const { records, totals } = await writeChaosInput(join(cwd, 'in'), 2, 30_000);
-  const output = join(cwd, 'out');
-  const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'stateful-lost', '--input', join(cwd, 'in', '*.jsonl'),
-    '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--log-level', 'info'], cwd);
+  const { job, output, records, totals } = await startForkedChaosJob('stateful-lost');
   // Once the totals chain's master knows a published checkpoint, whose state a replacement restores.
   await untilLogged(job, /"stage":"totals\+totals-sink"[^\n]*"msg":"checkpoint committed"/);
   const victim = childPids(job.child.pid!).find((pid) => actorNameOf(pid) === 'Worker-totals+totals-sink-1');
