@@ -1,12 +1,12 @@
 import {
-  ActorExitedError, JobStoppedError, OutputLostError, RestoreRefusedError, WorkerLostError, describeCause, describeExit, serializeError, type ActorExit, type SerializedError,
+  ActorExitedError, JobStoppedError, OutputLostError, WorkerLostError, describeCause, describeExit, serializeError, type ActorExit, type SerializedError,
 } from '../lib/errors/index.js';
 import { RestartBudget } from '../lib/supervision.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
 import { isReproducible } from '../lib/lineage.js';
-import { chainBounds, chainBufferBound, chainName } from '../lib/chaining.js';
+import { chainBounds, chainBufferBound, chainName, keyGroupsOf } from '../lib/chaining.js';
 import { splitIdOf } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
@@ -133,7 +133,8 @@ export default class StageMaster implements StageMasterApi {
       // Keyed state does not move between workers yet, and remote workers are placed on hosts once, at the start.
       elastic: this.statefulStages.size === 0 && workerModeOf(params.placement, this.stage.name) !== 'remote',
     });
-    const workerCount = this.startingWorkers(bounds);
+    // A checkpoint saved by another number of workers is spread over these (actors/stage/restore-layout.ts).
+    const workerCount = this.policies.autoscaler.initialWorkers;
     this.capacity = chainBufferBound(this.job, this.chain, workerCount);
     this.output = new OutputBuffer(downstreams, params.firstEpoch - 1);
     this.queue = new WorkQueue(workerCount);
@@ -149,7 +150,7 @@ export default class StageMaster implements StageMasterApi {
       pump: () => this.pump(),
     });
     this.writesTransactions = operators.some((operator) => isTransactionalSink(operator.prototype as object));
-    if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore);
+    if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore, workerCount);
     this.replaceable = this.job.supervisionOf(this.stage.name).failover === 'worker'
       && (downstreams.length === 0 || reproducible)
       && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
@@ -164,6 +165,7 @@ export default class StageMaster implements StageMasterApi {
         aligned: operators.some((operator) => isStatefulOperatorClass(operator)),
         finishing: operators.some((operator) => isFinishing(operator.prototype as object)),
         finished: this.chain.every((stage, i) => !isFinishing(operators[i]!.prototype as object) || params.restore?.[stage]?.finished === true),
+        keyGroups: keyGroupsOf(this.job, this.chain[0]!),
       },
     );
     this.scaler = new StageScaler({
@@ -188,29 +190,6 @@ export default class StageMaster implements StageMasterApi {
     this.fail(serializeError(new WorkerLostError(this.stage.name, failure.index, undefined, describeExit(failure.reason.exit), true)));
   }
 
-  /**
-   * How many workers the stage starts with: its autoscaler's count, or, when
-   * the job resumes from a checkpoint in which more workers staged sink
-   * writes, that many, so that each commits its own (an elastic stage scales
-   * down again later). State is restored only onto as many workers as saved
-   * it (moving keyed state between workers is not built yet).
-   */
-  private startingWorkers(bounds: { min: number; max: number }): number {
-    let workers = this.policies.autoscaler.initialWorkers;
-    for (const stage of this.chain) {
-      const restored = this.params.restore?.[stage]?.workers ?? [];
-      if (restored.some((worker) => worker?.transaction !== undefined) && restored.length > workers && restored.length <= bounds.max) workers = restored.length;
-    }
-    for (const stage of this.chain) {
-      const restored = this.params.restore?.[stage]?.workers ?? [];
-      const stateSaved = restored.some((worker) => worker?.stateKey);
-      const writesStaged = restored.some((worker) => worker?.transaction !== undefined);
-      if ((stateSaved && restored.length !== workers) || (writesStaged && restored.length > workers)) {
-        throw new RestoreRefusedError(stage, restored.length, workers);
-      }
-    }
-    return workers;
-  }
 
   /** Starts `count` workers more (an elastic stage grows); resolves with their indexes. */
   private async grow(count: number): Promise<number[]> {

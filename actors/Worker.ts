@@ -1,7 +1,7 @@
-import { JobDefinitionError, OperatorError, serializeError } from '../lib/errors/index.js';
+import { JobDefinitionError, OperatorError, RestoreRefusedError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type Operator } from '../lib/operator.js';
+import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type KeyGroupedState, type Operator } from '../lib/operator.js';
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { processPayloadStore, type LocalPayloadStore } from '../dataplane/local-payload-store.js';
@@ -85,14 +85,38 @@ export default class Worker implements WorkerApi {
   private async restore(): Promise<void> {
     for (const { stage, operator } of this.chain) {
       const snapshot = this.params.restore?.[stage];
-      if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
+      const regroup = this.params.regroupState?.[stage];
+      if (regroup && isStateful(operator)) {
+        const owned = await this.keyGroupsOwned(stage, regroup);
+        this.log.info({ stage, savedBy: regroup.stateKeys.length, keyGroups: Object.keys(owned.keyGroups).map(Number) }, 'state restored by key group');
+        await operator.restoreState(owned);
+      }
+      else if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
       if (this.params.replacement) continue;
       if (isTransactionalSink(operator)) {
-        // The checkpoint was published, so its transaction is committed, again if it was already.
+        // The checkpoint was published, so its transactions are committed, again if they were already.
         if (snapshot?.transaction !== undefined) await operator.commit(snapshot.transaction);
+        for (const adopted of this.params.adoptedTransactions?.[stage] ?? []) await operator.commit(adopted);
         await operator.abort();
       }
     }
+  }
+
+  /**
+   * The key groups this worker owns now (partition % workers), gathered from
+   * the state every checkpointed worker saved. State of unpartitioned input
+   * (key group -1) cannot be spread: each saved worker may hold any key.
+   */
+  private async keyGroupsOwned(stage: string, regroup: { stateKeys: string[]; workers: number }): Promise<KeyGroupedState> {
+    const keyGroups: Record<string, unknown> = {};
+    for (const stateKey of regroup.stateKeys) {
+      const saved = (await this.checkpoints.readState(stateKey)) as KeyGroupedState;
+      for (const [keyGroup, groups] of Object.entries(saved.keyGroups)) {
+        if (Number(keyGroup) < 0) throw new RestoreRefusedError(stage, regroup.stateKeys.length, regroup.workers);
+        if (Number(keyGroup) % regroup.workers === this.params.workerIndex) keyGroups[keyGroup] = groups;
+      }
+    }
+    return { keyGroups };
   }
 
   /** Stage master -> worker: a heartbeat. Answered whenever the worker's event loop is free. */

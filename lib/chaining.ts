@@ -82,6 +82,17 @@ export function chainBounds(job: JobGraph, stages: readonly string[]): Paralleli
   return stages.map((stage) => job.getStage(stage).bounds).reduce((a, b) => ({ min: Math.max(a.min, b.min), max: Math.min(a.max, b.max) }));
 }
 
+/** How many partitions a stage's keyed output is split into: the largest `parallelism` max of the stages it feeds (Flink's key groups). */
+export function outputPartitionsOf(job: JobGraph, stage: string): number {
+  return Math.max(1, ...job.downstreamsOf(stage).map((name) => job.getStage(name).bounds.max));
+}
+
+/** The key groups of a stage's input: the partitions of its keyed upstream, if it has one. */
+export function keyGroupsOf(job: JobGraph, stage: string): number | undefined {
+  const keyed = job.upstreamsOf(stage).find((upstream) => hasKeyedOutputClass(job.getStage(upstream).operator));
+  return keyed === undefined ? undefined : outputPartitionsOf(job, keyed);
+}
+
 /** The backpressure bound of a chain's output: its last stage's, else the job's, else its worker count (now) + 1, at least 2. */
 export function chainBufferBound(job: JobGraph, stages: readonly string[], workers = chainBounds(job, stages).min): number {
   return job.maxBufferedSplitsOf(stages[stages.length - 1]!, workers);

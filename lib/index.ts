@@ -12,7 +12,7 @@ export { HostAgent, type HostAgentOptions } from '../comedy-adapter/index.js';
 export { JobRunner } from '../runtime/runner.js';
 export type { RunnerOptions, JobSummary, StageSummary, RunnerState } from '../runtime/runner-options.js';
 export type { RestoreRequest } from './job-spec.js';
-export type { StatefulOperator, TransactionalSink, FinishingOperator } from './operator.js';
+export type { StatefulOperator, TransactionalSink, FinishingOperator, KeyGroupedState } from './operator.js';
 export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
   SolsticeError,

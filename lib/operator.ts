@@ -54,6 +54,23 @@ export interface StatefulOperator {
   restoreState(state: unknown): void | Promise<void>;
 }
 
+/**
+ * The state of an operator whose class declares `static readonly
+ * keyGroupedState = true`: its state by key group, the partition of the
+ * keyed input a split carries (`split.partition`, Flink's key groups). Such
+ * state can be restored onto another number of workers than saved it: each
+ * worker gets the groups of the partitions it owns now, from whichever
+ * workers saved them, and `restoreState` gets those groups alone.
+ */
+export interface KeyGroupedState {
+  keyGroups: Record<string, unknown>;
+}
+
+/** Whether a stateful operator class keeps its state by key group ({@link KeyGroupedState}). */
+export function hasKeyGroupedState(cls: OperatorClass): boolean {
+  return (cls as { keyGroupedState?: unknown }).keyGroupedState === true;
+}
+
 /** An operator that emits output once its input has ended (an aggregation's results). */
 export interface FinishingOperator {
   finish(split: Split): ProcessResult;

@@ -48,6 +48,10 @@ export interface WorkerParams {
    * chain's, from the last published checkpoint).
    */
   replacement?: boolean;
+  /** Key-grouped state saved by another number of workers, to spread by key group (actors/stage/restore-layout.ts). */
+  regroupState?: Record<string, { stateKeys: string[]; workers: number }>;
+  /** Sink transactions of checkpointed workers whose index no longer exists, which this worker commits. */
+  adoptedTransactions?: Record<string, unknown[]>;
 }
 
 /** A split handed to a worker (Worker -> StageMaster `nextSplit` reply). */

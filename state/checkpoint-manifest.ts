@@ -20,6 +20,8 @@ export interface StageSnapshot {
   source?: SourceSnapshot;
   /** The stage's operators had emitted their end-of-input output (`finish`). */
   finished?: boolean;
+  /** The key groups its keyed input was split into (lib/chaining.ts, keyGroupsOf), if it has keyed input. */
+  keyGroups?: number;
 }
 
 /**

@@ -46,7 +46,14 @@ export class EpochCoordinator {
   /** The job's final checkpoint is committed: no more splits are handed out. */
   finalCommitted = false;
 
-  constructor(private readonly context: EpochContext, options: { firstEpoch: number; aligned: boolean; finishing: boolean; finished: boolean }) {
+  /** The key groups of the chain's keyed input, saved with its snapshots. */
+  private readonly keyGroups: number | undefined;
+
+  constructor(
+    private readonly context: EpochContext,
+    options: { firstEpoch: number; aligned: boolean; finishing: boolean; finished: boolean; keyGroups?: number },
+  ) {
+    this.keyGroups = options.keyGroups;
     // No split belongs to the epochs between the restored checkpoint and this run's first: they count as complete.
     this.completedEpoch = options.firstEpoch - 1;
     this.triggeredEpoch = options.firstEpoch - 1;
@@ -140,7 +147,7 @@ export class EpochCoordinator {
       };
       ack.snapshots = Object.fromEntries(context.chain.map((stage, index) => [
         stage,
-        { workers: byIndex(stage), finished, ...(index === 0 ? inputPart : {}) } satisfies StageSnapshot,
+        { workers: byIndex(stage), finished, ...(index === 0 ? inputPart : {}), ...(this.keyGroups === undefined ? {} : { keyGroups: this.keyGroups }) } satisfies StageSnapshot,
       ]));
     } catch (error) {
       ack.error = serializeError(error);

@@ -1,4 +1,4 @@
-import { chainName } from '../../lib/chaining.js';
+import { chainName, outputPartitionsOf } from '../../lib/chaining.js';
 import type { JobGraph } from '../../lib/job.js';
 import type { ActorContext, MetaServiceApi, WorkerApi } from '../../protocol/actor-apis.js';
 import type { ChildActor } from '../../protocol/actor-link.js';
@@ -6,11 +6,13 @@ import type { StageMasterParams, WorkerParams } from '../../protocol/messages.js
 import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 import { workerModeOf } from '../../lib/placement-config.js';
 import { crossesProcesses } from '../placement.js';
+import { restoreLayout } from './restore-layout.js';
 
 /**
  * How a stage master creates its workers: in the stage's placement mode (on
  * the host placed for each index on a cluster), each with what it restores
- * from the checkpoint the job resumes from.
+ * from the checkpoint the job resumes from (spread over the workers it
+ * starts with now, if the checkpoint had another number: restoreLayout).
  */
 export function workerCreator(
   context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
@@ -18,10 +20,10 @@ export function workerCreator(
   const { params } = context;
   const { chain } = params;
   const downstreams = job.downstreamsOf(chain[chain.length - 1]!);
-  // Keyed output is partitioned for the largest downstream parallelism.
-  const outputPartitions = Math.max(1, ...downstreams.map((name) => job.getStage(name).bounds.max));
+  const outputPartitions = outputPartitionsOf(job, chain[chain.length - 1]!);
   const mode = workerModeOf(params.placement, chain[0]!);
   const servePayloads = crossesProcesses(params.placement, job.stageNames);
+  const extras = restoreLayout(job, chain, params.restore, parallelism);
   return (workerIndex, replacement = false, restoreOverride) => {
     const restore = restoreOverride ?? Object.fromEntries(chain.flatMap((stage) => {
       const snapshot = params.restore?.[stage]?.workers[workerIndex];
@@ -29,7 +31,7 @@ export function workerCreator(
     }));
     const workerParams: WorkerParams = {
       spec: params.spec, chain, workerIndex, parallelism, consumers: downstreams.length, outputPartitions, restore, servePayloads,
-      ...(replacement ? { replacement } : {}),
+      ...(replacement ? { replacement } : extras[workerIndex] ?? {}),
     };
     return context.createChild('Worker', { mode, name: `Worker-${chainName({ stages: chain })}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
   };

@@ -24,11 +24,18 @@ export type WorkerRecovery =
  */
 export class WorkerHistory {
   private readonly done = new Map<number, DoneSplit[]>();
-  private snapshots: Record<string, StageSnapshot>;
+  /** The chain's part of the last published checkpoint; undefined while no worker's own snapshot is known (below). */
+  private snapshots: Record<string, StageSnapshot> | undefined;
 
-  /** `restored`: the chain's part of the checkpoint the job resumed from, if any. */
-  constructor(private readonly chain: readonly string[], restored: Record<string, StageSnapshot> | undefined) {
-    this.snapshots = restored ?? {};
+  /**
+   * `restored`: the chain's part of the checkpoint the job resumes from, if
+   * any. Saved by another number of workers, it was spread over these by key
+   * group (restore-layout.ts): no worker's snapshot is its own until this run
+   * publishes a checkpoint.
+   */
+  constructor(private readonly chain: readonly string[], restored: Record<string, StageSnapshot> | undefined, workers: number) {
+    const spread = chain.some((stage) => (restored?.[stage]?.workers.length ?? workers) !== workers);
+    this.snapshots = spread ? undefined : restored ?? {};
   }
 
   record(worker: number, item: WorkItem, emitted: boolean): void {
@@ -46,6 +53,7 @@ export class WorkerHistory {
   /** What a replacement of `worker` restores and runs again; the history of `worker` starts over. */
   recover(worker: number, canReadAgain: (item: WorkItem) => boolean): WorkerRecovery {
     const splits = this.done.get(worker) ?? [];
+    if (!this.snapshots) return { refused: 'the job resumed from a checkpoint of another number of workers and has published none since' };
     if (splits.some(({ emitted }) => emitted)) return { refused: 'its stateful operators passed rows on since the last checkpoint' };
     if (!splits.every(({ item }) => canReadAgain(item))) return { refused: 'the input of a split it finished since the last checkpoint cannot be read again' };
     this.done.delete(worker);

@@ -7,9 +7,10 @@ export class CheckpointError extends SolsticeError {
 }
 
 /**
- * A restore refused: stage `stage` keeps state (a stateful operator or a
- * transactional sink) and was checkpointed with another parallelism than it
- * has now; its state can only be restored onto as many workers.
+ * A restore refused: stage `stage` keeps state that is not kept by key
+ * group (lib/operator.ts, KeyGroupedState) and was checkpointed with another
+ * parallelism than it has now; such state can only be restored onto as many
+ * workers.
  */
 export class RestoreRefusedError extends SolsticeError {
   override readonly name: string = 'RestoreRefusedError';
@@ -23,6 +24,27 @@ export class RestoreRefusedError extends SolsticeError {
 
   override details(): Record<string, unknown> {
     return { stage: this.stage, checkpointedParallelism: this.checkpointedParallelism, currentParallelism: this.currentParallelism };
+  }
+}
+
+/**
+ * A restore refused: the keyed input of stage `stage` was split into
+ * another number of key groups when the checkpoint was taken (the largest
+ * `parallelism` max of the stages its keyed upstream feeds changed): its
+ * state would no longer match the partitions its rows arrive in.
+ */
+export class KeyGroupsChangedError extends SolsticeError {
+  override readonly name: string = 'KeyGroupsChangedError';
+
+  constructor(readonly stage: string, readonly checkpointedKeyGroups: number, readonly currentKeyGroups: number) {
+    super(
+      `Stage '${stage}' was checkpointed with its keyed input in ${checkpointedKeyGroups} key groups and now has ${currentKeyGroups}; ` +
+        'its state matches the old key groups: keep the largest parallelism max of the stages its keyed upstream feeds as it was',
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, checkpointedKeyGroups: this.checkpointedKeyGroups, currentKeyGroups: this.currentKeyGroups };
   }
 }
 
@@ -78,4 +100,4 @@ export class CheckpointStateMissingError extends SolsticeError {
   }
 }
 
-registerErrorClasses({ CheckpointError, RestoreRefusedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError });
+registerErrorClasses({ CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError });

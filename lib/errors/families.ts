@@ -8,7 +8,7 @@ export {
 } from './job-definition.js';
 export { InputNotFoundError, InputFormatError, RECORD_TEXT_LIMIT, SchemaInferenceError, ColumnValueError } from './input.js';
 export { OperatorError, RowFunctionError, JobStoppedError } from './execution.js';
-export { CheckpointError, RestoreRefusedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError } from './checkpoint.js';
+export { CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError } from './checkpoint.js';
 export { StateLocationError, StateKeyError, StateBackendError } from './state.js';
 export { FrameError, PayloadFetchError } from './dataplane.js';
 export {

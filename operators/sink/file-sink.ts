@@ -88,9 +88,20 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
     for (const dir of emptied) await rmdir(dir).catch(ignoreNotEmpty);
   }
 
-  /** Drops everything this worker staged that no commit took. */
+  /**
+   * Drops everything this worker staged that no commit took, and what the
+   * workers it stands in for staged: in a job restored with fewer workers
+   * than its checkpoint had, worker `index % workers` commits, then drops,
+   * what worker `index` left.
+   */
   async abort(): Promise<void> {
     await rm(this.stagingDir, { recursive: true, force: true });
+    const { stage, workerIndex, parallelism } = this.context;
+    const pattern = new RegExp(`^${escapeRegExp(stage)}-w(\\d+)$`);
+    for (const name of await readdir(join(this.dir, STAGING_DIR)).catch(ignoreMissing)) {
+      const index = Number(pattern.exec(name)?.[1] ?? Number.NaN);
+      if (index >= parallelism && index % parallelism === workerIndex) await rm(join(this.dir, STAGING_DIR, name), { recursive: true, force: true });
+    }
     await rmdir(join(this.dir, STAGING_DIR)).catch(ignoreNotEmpty);
   }
 
@@ -116,4 +127,8 @@ function ignoreMissing(error: NodeJS.ErrnoException): string[] {
 
 function ignoreNotEmpty(error: NodeJS.ErrnoException): void {
   if (error.code !== 'ENOTEMPTY' && error.code !== 'ENOENT' && error.code !== 'EEXIST') throw error;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

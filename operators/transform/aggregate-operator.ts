@@ -1,4 +1,4 @@
-import { Operator, type FinishingOperator, type OperatorContext, type StatefulOperator } from '../../lib/operator.js';
+import { Operator, type FinishingOperator, type KeyGroupedState, type OperatorContext, type StatefulOperator } from '../../lib/operator.js';
 import type { Row } from '../../lib/arrow-rows.js';
 import { ColumnValueError, OperatorConfigError, RowFunctionError } from '../../lib/errors/index.js';
 import type { Split } from '../../lib/split.js';
@@ -24,16 +24,20 @@ interface Group {
 
 /**
  * Per-key reductions after a KeyByOperator: count, sum, min, max and a user
- * reduce function. It keeps one group per key, checkpoints the groups, and
- * emits one row per key (`keyField` plus the aggregations) when its input ends.
+ * reduce function. It keeps one group per key, checkpoints the groups by key
+ * group (the partition of its keyed input: a restore may spread them over
+ * another number of workers), and emits one row per key (`keyField` plus the
+ * aggregations) when its input ends.
  * A row without a key, or with a non-number to sum, fails the split with a
  * ColumnValueError; a reduce function that throws, with a RowFunctionError.
  */
 export class AggregateOperator extends Operator<AggregateConfig> implements StatefulOperator, FinishingOperator {
+  static readonly keyGroupedState = true;
   private readonly keyColumn: string;
   private readonly names: string[];
   private readonly aggregations: Aggregation[];
-  private groups = new Map<string, Group>();
+  /** The groups of each key group (the partition of the input split; -1 for unpartitioned input). */
+  private keyGroups = new Map<number, Map<string, Group>>();
 
   constructor(config: AggregateConfig, context: OperatorContext) {
     super(config, context);
@@ -46,44 +50,58 @@ export class AggregateOperator extends Operator<AggregateConfig> implements Stat
     for (const [name, aggregation] of Object.entries(config.aggregations)) validate(name, aggregation);
   }
 
-  processSplit(_split: Split, payload?: SplitPayload): null {
+  processSplit(split: Split, payload?: SplitPayload): null {
     if (!payload) return null;
-    payload.toRows().forEach((row, i) => this.add(row, i + 1));
+    const keyGroup = split.partition ?? -1;
+    let groups = this.keyGroups.get(keyGroup);
+    if (!groups) {
+      groups = new Map();
+      this.keyGroups.set(keyGroup, groups);
+    }
+    const into = groups;
+    payload.toRows().forEach((row, i) => this.add(into, row, i + 1));
     return null;
   }
 
   finish(split: Split): SplitPayload | null {
-    if (this.groups.size === 0) return null;
     const rows: Row[] = [];
-    for (const group of this.groups.values()) {
+    for (const group of [...this.keyGroups.values()].flatMap((groups) => [...groups.values()])) {
       const row: Row = { [this.keyColumn]: group.key };
       this.names.forEach((name, i) => (row[name] = group.values[i] ?? null));
       rows.push(row);
     }
-    return SplitPayload.fromRows(rows, split.splitId);
+    return rows.length === 0 ? null : SplitPayload.fromRows(rows, split.splitId);
   }
 
-  snapshotState(): unknown {
-    return [...this.groups.values()].map((group) => [encode(group.key), group.values.map(encode)]);
+  snapshotState(): KeyGroupedState {
+    const keyGroups: Record<string, unknown> = {};
+    for (const [keyGroup, groups] of this.keyGroups) {
+      keyGroups[keyGroup] = [...groups.values()].map((group) => [encode(group.key), group.values.map(encode)]);
+    }
+    return { keyGroups };
   }
 
   restoreState(state: unknown): void {
-    this.groups = new Map();
-    for (const [key, values] of state as [unknown, unknown[]][]) {
-      const decodedKey = decode(key);
-      this.groups.set(groupId(decodedKey), { key: decodedKey, values: values.map(decode) });
+    this.keyGroups = new Map();
+    for (const [keyGroup, saved] of Object.entries((state as KeyGroupedState).keyGroups)) {
+      const groups = new Map<string, Group>();
+      for (const [key, values] of saved as [unknown, unknown[]][]) {
+        const decodedKey = decode(key);
+        groups.set(groupId(decodedKey), { key: decodedKey, values: values.map(decode) });
+      }
+      this.keyGroups.set(Number(keyGroup), groups);
     }
   }
 
   /** Adds the `number`th row of its split (1-based) to its group. */
-  private add(row: Row, number: number): void {
+  private add(groups: Map<string, Group>, row: Row, number: number): void {
     const key = row[this.keyColumn];
     if (key === undefined || key === null) throw new ColumnValueError(this.keyColumn, number, 'not a key (is a KeyByOperator upstream?)', row);
     const id = groupId(key);
-    let group = this.groups.get(id);
+    let group = groups.get(id);
     if (!group) {
       group = { key, values: this.aggregations.map(initialValue) };
-      this.groups.set(id, group);
+      groups.set(id, group);
     }
     const values = group.values;
     this.aggregations.forEach((aggregation, i) => (values[i] = step(this.names[i]!, aggregation, values[i], row, number)));

@@ -1,0 +1,48 @@
+import { KeyGroupsChangedError, RestoreRefusedError } from '../../lib/errors/index.js';
+import { keyGroupsOf } from '../../lib/chaining.js';
+import type { JobGraph } from '../../lib/job.js';
+import { hasKeyGroupedState } from '../../lib/operator.js';
+import type { StageSnapshot } from '../../state/checkpoint-manifest.js';
+
+/** What one worker restores besides its own index's snapshot, by stage. */
+export interface WorkerRestoreExtras {
+  /** Key-grouped state saved by another number of workers: every saved state key, and how many workers share the groups now. */
+  regroupState?: Record<string, { stateKeys: string[]; workers: number }>;
+  /** Sink transactions of saved workers whose index no longer exists, which this worker commits. */
+  adoptedTransactions?: Record<string, unknown[]>;
+}
+
+/**
+ * How a chain's checkpointed workers map onto the `workers` it starts with
+ * now, when the counts differ (an elastic stage saved more workers than it
+ * starts with, or the job's parallelism changed): key-grouped state
+ * (lib/operator.ts) is spread by key group over the new workers, each
+ * taking the partitions it owns (partition % workers); the sink
+ * transactions of saved workers beyond the new count are committed by
+ * worker `index % workers`. State that is not key-grouped cannot be spread
+ * (RestoreRefusedError), and state saved for other key groups cannot be
+ * restored at all (KeyGroupsChangedError).
+ */
+export function restoreLayout(job: JobGraph, chain: readonly string[], restore: Record<string, StageSnapshot> | undefined, workers: number): WorkerRestoreExtras[] {
+  const extras: WorkerRestoreExtras[] = Array.from({ length: workers }, () => ({}));
+  const keyGroups = keyGroupsOf(job, chain[0]!);
+  for (const stage of chain) {
+    const saved = restore?.[stage]?.workers ?? [];
+    const stateKeys = saved.flatMap((worker) => (worker?.stateKey ? [worker.stateKey] : []));
+    const savedKeyGroups = restore?.[stage]?.keyGroups;
+    if (stateKeys.length > 0 && savedKeyGroups !== undefined && savedKeyGroups !== keyGroups) {
+      throw new KeyGroupsChangedError(stage, savedKeyGroups, keyGroups ?? 1);
+    }
+    if (saved.length === workers || saved.length === 0) continue;
+    if (stateKeys.length > 0) {
+      if (!hasKeyGroupedState(job.getStage(stage).operator)) throw new RestoreRefusedError(stage, saved.length, workers);
+      for (const worker of extras) (worker.regroupState ??= {})[stage] = { stateKeys, workers };
+    }
+    saved.forEach((worker, index) => {
+      if (index < workers || worker?.transaction === undefined) return;
+      const adopter = extras[index % workers]!;
+      ((adopter.adoptedTransactions ??= {})[stage] ??= []).push(worker.transaction);
+    });
+  }
+  return extras;
+}
