@@ -4,7 +4,7 @@ import {
 import { RestartBudget } from '../lib/supervision.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
+import { hasKeyGroupedState, isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
 import { isReproducible } from '../lib/lineage.js';
 import { chainBounds, chainBufferBound, chainName, keyGroupsOf } from '../lib/chaining.js';
 import { splitIdOf } from '../lib/split.js';
@@ -12,11 +12,12 @@ import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
+import type { OperatorClass } from '../lib/operator.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import type {
-  NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem,
+  KeyGroupSpread, NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem,
 } from '../protocol/messages.js';
 import { workerModeOf } from '../lib/placement-config.js';
 import { workerCreator } from './stage/worker-creation.js';
@@ -130,8 +131,8 @@ export default class StageMaster implements StageMasterApi {
     this.statefulStages = new Set(this.chain.filter((_, i) => isStatefulOperatorClass(operators[i]!)));
     this.policies = defaultStagePolicies({
       hasDownstream: downstreams.length > 0, bufferCapacity: () => this.capacity, bounds,
-      // Keyed state does not move between workers yet, and remote workers are placed on hosts once, at the start.
-      elastic: this.statefulStages.size === 0 && workerModeOf(params.placement, this.stage.name) !== 'remote',
+      // State moves between workers by key group only; remote workers are placed on hosts once, at the start.
+      elastic: this.movableState(operators) && workerModeOf(params.placement, this.stage.name) !== 'remote',
     });
     // A checkpoint saved by another number of workers is spread over these (actors/stage/restore-layout.ts).
     const workerCount = this.policies.autoscaler.initialWorkers;
@@ -150,7 +151,9 @@ export default class StageMaster implements StageMasterApi {
       pump: () => this.pump(),
     });
     this.writesTransactions = operators.some((operator) => isTransactionalSink(operator.prototype as object));
-    if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore, workerCount);
+    const keyGrouped = [...this.statefulStages].every((stage) => hasKeyGroupedState(this.job.getStage(stage).operator));
+    const stateRestored = this.chain.some((stage) => params.restore?.[stage]?.workers.some((worker) => worker?.stateKey));
+    if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore, keyGrouped && stateRestored);
     this.replaceable = this.job.supervisionOf(this.stage.name).failover === 'worker'
       && (downstreams.length === 0 || reproducible)
       && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
@@ -159,6 +162,7 @@ export default class StageMaster implements StageMasterApi {
         chain: this.chain, log: this.log, workers: this.workers, output: this.output,
         input: () => this.input!, stateMaster: () => this.stateMaster, heldSplitIds: () => this.heldSplitIds(),
         finished: (result) => this.addResult(result, true), fail: (error) => this.fail(error), pump: () => this.pump(),
+        snapshotted: (epoch, snapshots) => this.scaler.applyPending((to) => this.rescaleStateful(epoch, snapshots, to)),
       },
       {
         firstEpoch: params.firstEpoch,
@@ -180,6 +184,7 @@ export default class StageMaster implements StageMasterApi {
       },
       running: () => this.state === 'running',
       pump: () => this.pump(),
+      atCheckpoint: this.statefulStages.size > 0,
     });
     const { failure } = await this.workers.add(workerCount);
     if (!failure) return;
@@ -191,10 +196,54 @@ export default class StageMaster implements StageMasterApi {
   }
 
 
+  /**
+   * Whether the chain's workers may change while it runs: it keeps no
+   * state, or keeps it by key group of a keyed input (lib/operator.ts), so
+   * that it can move between workers at a checkpoint.
+   */
+  private movableState(operators: OperatorClass[]): boolean {
+    if (this.statefulStages.size === 0) return true;
+    return operators.every((operator) => !isStatefulOperatorClass(operator) || hasKeyGroupedState(operator)) && keyGroupsOf(this.job, this.chain[0]!) !== undefined;
+  }
+
+  /**
+   * A stateful elastic stage changes to `to` workers at checkpoint `epoch`,
+   * before any split of the next epoch starts: the key groups are owned anew
+   * by the workers that take splits (`owners[partition % owners.length]`),
+   * and each worker, new ones included, takes the groups it owns from the
+   * snapshots of `epoch`; a drained worker keeps none (it emits nothing at
+   * the end). Anything that fails here fails the stage, and the job restarts
+   * from its last checkpoint.
+   */
+  private async rescaleStateful(epoch: number, snapshots: Record<string, StageSnapshot>, to: number): Promise<void> {
+    const active = this.scaler.active().sort((a, b) => a - b);
+    const added = to > active.length ? this.workers.nextIndexes(to - active.length) : [];
+    const drained = to < active.length ? active.slice(to) : [];
+    const owners = [...active.slice(0, Math.min(to, active.length)), ...added];
+    const spread: Record<string, KeyGroupSpread> = {};
+    for (const stage of this.statefulStages) {
+      spread[stage] = { stateKeys: (snapshots[stage]?.workers ?? []).flatMap((worker) => (worker?.stateKey ? [worker.stateKey] : [])), owners };
+    }
+    const live = this.workers.indexes;
+    await Promise.all(live.map((index) => this.workers.ask(index, 'regroup', spread)));
+    if (added.length > 0) {
+      this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? added.length : 0));
+      const { indexes, failure } = await this.workers.add(added.length, { added: true, regroupState: spread });
+      if (failure) throw failure.reason;
+      await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
+      this.log.info({ workers: indexes }, 'workers added');
+    }
+    for (const index of drained) this.scaler.retiring.add(index);
+    this.queue.setOwners(owners);
+    this.capacity = chainBufferBound(this.job, this.chain, owners.length);
+    this.history?.rescaled(epoch);
+    this.log.info({ checkpointId: epoch, owners }, 'key groups moved');
+  }
+
   /** Starts `count` workers more (an elastic stage grows); resolves with their indexes. */
   private async grow(count: number): Promise<number[]> {
     this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? count : 0));
-    const { indexes, failure } = await this.workers.add(count);
+    const { indexes, failure } = await this.workers.add(count, { added: true });
     if (failure) {
       this.log.warn({ err: failure.reason }, 'could not start more workers; the stage goes on with those it has');
       return [];

@@ -9,7 +9,7 @@ import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
-import type { OutputPart, SplitResult, StageSplitCount, WorkItem, WorkerParams } from '../protocol/messages.js';
+import type { KeyGroupSpread, OutputPart, SplitResult, StageSplitCount, WorkItem, WorkerParams } from '../protocol/messages.js';
 import type { StageMasterApi, WorkerApi } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
@@ -102,18 +102,26 @@ export default class Worker implements WorkerApi {
     }
   }
 
+  /** Stage master -> worker: the stage's workers changed at a checkpoint; the state becomes the key groups this worker owns now. */
+  async regroup(spread: Record<string, KeyGroupSpread>): Promise<void> {
+    for (const { stage, operator } of this.chain) {
+      if (spread[stage] && isStateful(operator)) await operator.restoreState(await this.keyGroupsOwned(stage, spread[stage]));
+    }
+  }
+
   /**
-   * The key groups this worker owns now (partition % workers), gathered from
-   * the state every checkpointed worker saved. State of unpartitioned input
-   * (key group -1) cannot be spread: each saved worker may hold any key.
+   * The key groups this worker owns now (see KeyGroupSpread), gathered from
+   * the state every saved worker wrote. State of unpartitioned input (key
+   * group -1) cannot be spread: each saved worker may hold any key.
    */
-  private async keyGroupsOwned(stage: string, regroup: { stateKeys: string[]; workers: number }): Promise<KeyGroupedState> {
+  private async keyGroupsOwned(stage: string, spread: KeyGroupSpread): Promise<KeyGroupedState> {
     const keyGroups: Record<string, unknown> = {};
-    for (const stateKey of regroup.stateKeys) {
+    const { stateKeys, owners } = spread;
+    for (const stateKey of stateKeys) {
       const saved = (await this.checkpoints.readState(stateKey)) as KeyGroupedState;
       for (const [keyGroup, groups] of Object.entries(saved.keyGroups)) {
-        if (Number(keyGroup) < 0) throw new RestoreRefusedError(stage, regroup.stateKeys.length, regroup.workers);
-        if (Number(keyGroup) % regroup.workers === this.params.workerIndex) keyGroups[keyGroup] = groups;
+        if (Number(keyGroup) < 0) throw new RestoreRefusedError(stage, stateKeys.length, owners.length);
+        if (owners[Number(keyGroup) % owners.length] === this.params.workerIndex) keyGroups[keyGroup] = groups;
       }
     }
     return { keyGroups };

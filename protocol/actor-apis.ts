@@ -10,7 +10,7 @@ import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest
 import type { ActorLink, ChildActor, ChildOptions } from './actor-link.js';
 import type { GlobalStateMasterParams, JobOutcome, JobStatus, MetaServiceParams, SourceProgress } from './job-status.js';
 import type {
-  NextSplitReply, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, WorkerParams,
+  NextSplitReply, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, WorkerParams, KeyGroupSpread,
 } from './messages.js';
 
 /** Every actor answers a heartbeat whenever its event loop is free. */
@@ -28,6 +28,8 @@ export interface WorkerApi extends Pingable {
   commit(transactions: Record<string, unknown>): Promise<void>;
   /** The input has ended: the operators emit what they held back, each through the rest of the chain. */
   finish(epoch: number): Promise<SplitResult[]>;
+  /** The stage's workers changed at a checkpoint: the worker's state becomes the key groups it owns now, by stage (docs/autoscaling.md). */
+  regroup(spread: Record<string, KeyGroupSpread>): Promise<void>;
 }
 
 /** How a stage master reaches its upstream stages and the state master. */

@@ -48,10 +48,20 @@ export interface WorkerParams {
    * chain's, from the last published checkpoint).
    */
   replacement?: boolean;
-  /** Key-grouped state saved by another number of workers, to spread by key group (actors/stage/restore-layout.ts). */
-  regroupState?: Record<string, { stateKeys: string[]; workers: number }>;
+  /** Key-grouped state saved by other workers, to take by key group (actors/stage/restore-layout.ts), by stage. */
+  regroupState?: Record<string, KeyGroupSpread>;
   /** Sink transactions of checkpointed workers whose index no longer exists, which this worker commits. */
   adoptedTransactions?: Record<string, unknown[]>;
+}
+
+/**
+ * Key-grouped state spread over a stage's workers: every state key saved
+ * (one per saved worker), and the workers that own key groups now, in
+ * order: the worker `owners[partition % owners.length]` owns a partition.
+ */
+export interface KeyGroupSpread {
+  stateKeys: string[];
+  owners: number[];
 }
 
 /** A split handed to a worker (Worker -> StageMaster `nextSplit` reply). */

@@ -15,6 +15,7 @@ import { readJsonLinesDir, tempDir } from './support/files.js';
 import { childPids } from './support/processes.js';
 
 const WORKFLOW = fileURLToPath(new URL('../bench/autoscale-workflow.js', import.meta.url));
+const TOTALS_WORKFLOW = fileURLToPath(new URL('fixtures/elastic_totals_workflow.js', import.meta.url));
 const FILES = 10;
 const ROWS_PER_FILE = 2000;
 const TOTAL = FILES * ROWS_PER_FILE;
@@ -91,6 +92,32 @@ test('exactly once while the stage grows, checkpoints every 250 ms, loses a new 
   t.notRegex(job.stderr(), /restarting the job/);
   t.true(decisions(job.stderr(), 'work').some((record) => record.to < record.from), 'it shrank again');
   await checkOutput(t, dir);
+});
+
+test('a keyed aggregation [1, 2] grows at a checkpoint, its key groups moving with their state, and shrinks again: exact totals', async (t) => {
+  const dir = await writeInput();
+  const keys = 40;
+  const result = await runCli(['run', '--workflow', TOTALS_WORKFLOW, '--job-id', 'elastic-totals', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', join(dir, 'out'), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0',
+    '--burst', '24', '--pace-ms', '300', '--keys', String(keys)], { cwd: dir, timeoutMs: 300_000 });
+  t.is(result.code, 0, result.stderr);
+  const totals = decisions(result.stderr, 'totals');
+  t.true(totals.some((record) => record.from === 1 && record.to === 2), `no growth: ${JSON.stringify(totals)}`);
+  t.true(totals.some((record) => record.from === 2 && record.to === 1), `no shrink: ${JSON.stringify(totals)}`);
+  // Each change is made at a checkpoint, where the key groups move.
+  t.is(result.stderr.match(/"msg":"key groups moved"/g)?.length, totals.length);
+  // The oracle: the generator's ids, grouped by id % keys.
+  const expected = new Map<string, { n: number; sum: number }>();
+  for (let id = 0; id < TOTAL; id++) {
+    const key = String(id % keys);
+    const total = expected.get(key) ?? { n: 0, sum: 0 };
+    total.n++;
+    total.sum += id;
+    expected.set(key, total);
+  }
+  const rows = await readJsonLinesDir(join(dir, 'out'));
+  t.is(rows.length, keys, 'one row per key');
+  for (const row of rows) t.deepEqual({ n: row.n, sum: row.sum, spent: row.spent }, { ...expected.get(String(row._key)), spent: expected.get(String(row._key))?.n });
 });
 
 /** The pid of the forked child running actor `name`, once it runs. */

@@ -22,6 +22,12 @@ export interface EpochContext {
   heldSplitIds(): string[];
   /** A worker's end-of-input output (`finish`). */
   finished(result: SplitResult): void;
+  /**
+   * The stage's workers are snapshotted for checkpoint `epoch` (not the last)
+   * and no split of a later epoch has started: an aligned stage may change
+   * its workers now, its state moving from these snapshots.
+   */
+  snapshotted(epoch: number, snapshots: Record<string, StageSnapshot>): Promise<void>;
   fail(error: SerializedError): void;
   pump(): void;
 }
@@ -152,6 +158,13 @@ export class EpochCoordinator {
     } catch (error) {
       ack.error = serializeError(error);
       context.log.warn({ checkpointId: epoch, err: error }, 'could not save the stage for checkpoint');
+    }
+    if (ack.snapshots && !final && this.aligned) {
+      try {
+        await context.snapshotted(epoch, ack.snapshots);
+      } catch (error) {
+        context.fail(serializeError(error));
+      }
     }
     this.completedEpoch = epoch;
     this.completing = false;

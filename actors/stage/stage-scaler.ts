@@ -25,6 +25,8 @@ export interface ScalerContext {
   resized(active: number[]): void;
   /** The stage hands out splits (it is neither starting nor stopping). */
   running(): boolean;
+  /** The stage keeps key-grouped state: a change waits for its next checkpoint, where its state moves ({@link StageScaler.applyPending}). */
+  atCheckpoint: boolean;
   pump(): void;
 }
 
@@ -51,6 +53,8 @@ export class StageScaler {
   private previous: { at: number; totals: WorkerTimeTotals } | undefined;
   private smoothed: { busy: number; blocked: number; starved: number } | undefined;
   private deciding = false;
+  /** A change decided for a stateful stage, made at its next checkpoint. */
+  private pending: { load: StageLoad; to: number; reason: string } | undefined;
 
   constructor(private readonly context: ScalerContext) {
     this.target = context.autoscaler.initialWorkers;
@@ -110,8 +114,29 @@ export class StageScaler {
     return [...this.records];
   }
 
+  /** The worker count a stateful stage changes to at its next checkpoint, if it decided one. */
+  get pendingTarget(): number | undefined {
+    return this.pending?.to;
+  }
+
+  /**
+   * A stateful stage's checkpoint is taken and no split of the next epoch
+   * has started: the change decided, if any, is made now by `change`, which
+   * starts or drains workers and moves the key groups.
+   */
+  async applyPending(change: (to: number) => Promise<void>): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    this.record(pending.load, pending.to, pending.reason);
+    await change(pending.to);
+    this.changedAt = performance.now();
+    this.previous = undefined;
+    this.smoothed = undefined;
+  }
+
   private async tick(): Promise<void> {
-    if (this.deciding || !this.context.running()) return;
+    if (this.deciding || this.pending || !this.context.running()) return;
     const load = this.load();
     if (!load) return;
     const decision = this.context.autoscaler.decide(load);
@@ -153,6 +178,10 @@ export class StageScaler {
       return;
     }
     const to = load.workers + granted;
+    if (this.context.atCheckpoint) {
+      this.defer(load, to, granted < target - load.workers ? `${reason}; ${why}` : reason);
+      return;
+    }
     this.record(load, to, granted < target - load.workers ? `${reason}; ${why}` : reason);
     // A retiring worker is taken back first: it is already running.
     for (const index of [...this.retiring].slice(0, granted)) this.retiring.delete(index);
@@ -167,6 +196,10 @@ export class StageScaler {
   }
 
   private scaleDown(load: StageLoad, target: number, reason: string): void {
+    if (this.context.atCheckpoint) {
+      this.defer(load, target, reason);
+      return;
+    }
     this.record(load, target, reason);
     const victims = this.active().sort((a, b) => b - a).slice(0, load.workers - target);
     for (const index of victims) this.retiring.add(index);
@@ -174,6 +207,12 @@ export class StageScaler {
     this.smoothed = undefined;
     this.context.resized(this.active());
     this.context.pump();
+  }
+
+  private defer(load: StageLoad, to: number, reason: string): void {
+    this.pending = { load, to, reason };
+    this.target = to;
+    this.lastReason = `${reason}; at the next checkpoint`;
   }
 
   private record(load: StageLoad, to: number, reason: string): void {

@@ -2,11 +2,23 @@ import { chainName, outputPartitionsOf } from '../../lib/chaining.js';
 import type { JobGraph } from '../../lib/job.js';
 import type { ActorContext, MetaServiceApi, WorkerApi } from '../../protocol/actor-apis.js';
 import type { ChildActor } from '../../protocol/actor-link.js';
-import type { StageMasterParams, WorkerParams } from '../../protocol/messages.js';
+import type { KeyGroupSpread, StageMasterParams, WorkerParams } from '../../protocol/messages.js';
 import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 import { workerModeOf } from '../../lib/placement-config.js';
 import { crossesProcesses } from '../placement.js';
 import { restoreLayout } from './restore-layout.js';
+
+/** How a worker starts: as one of the stage's first, as the replacement of a lost one, or added while the stage runs. */
+export interface WorkerStart {
+  /** It replaces a lost worker at its index (WorkerParams.replacement). */
+  replacement?: boolean;
+  /** An elastic stage grows: it restores nothing of the checkpoint the job resumed from. */
+  added?: boolean;
+  /** What it restores instead of that checkpoint's snapshot of its index: a stateful replacement's last published state. */
+  restore?: Record<string, WorkerSnapshot>;
+  /** Key-grouped state it takes (a worker added to a stateful stage at a checkpoint). */
+  regroupState?: Record<string, KeyGroupSpread>;
+}
 
 /**
  * How a stage master creates its workers: in the stage's placement mode (on
@@ -16,7 +28,7 @@ import { restoreLayout } from './restore-layout.js';
  */
 export function workerCreator(
   context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
-): (workerIndex: number, replacement?: boolean, restoreOverride?: Record<string, WorkerSnapshot>) => Promise<ChildActor<WorkerApi>> {
+): (workerIndex: number, start?: WorkerStart) => Promise<ChildActor<WorkerApi>> {
   const { params } = context;
   const { chain } = params;
   const downstreams = job.downstreamsOf(chain[chain.length - 1]!);
@@ -24,14 +36,19 @@ export function workerCreator(
   const mode = workerModeOf(params.placement, chain[0]!);
   const servePayloads = crossesProcesses(params.placement, job.stageNames);
   const extras = restoreLayout(job, chain, params.restore, parallelism);
-  return (workerIndex, replacement = false, restoreOverride) => {
-    const restore = restoreOverride ?? Object.fromEntries(chain.flatMap((stage) => {
+  return (workerIndex, start = {}) => {
+    const resumed = Object.fromEntries(chain.flatMap((stage) => {
       const snapshot = params.restore?.[stage]?.workers[workerIndex];
       return snapshot ? [[stage, snapshot]] : [];
     }));
+    // A worker added while the stage runs restores nothing of the checkpoint the job resumed from.
+    const restore = start.restore ?? (start.added ? {} : resumed);
+    const first = !start.replacement && !start.added;
     const workerParams: WorkerParams = {
       spec: params.spec, chain, workerIndex, parallelism, consumers: downstreams.length, outputPartitions, restore, servePayloads,
-      ...(replacement ? { replacement } : extras[workerIndex] ?? {}),
+      ...(start.replacement ? { replacement: true } : {}),
+      ...(first ? extras[workerIndex] ?? {} : {}),
+      ...(start.regroupState ? { regroupState: start.regroupState } : {}),
     };
     return context.createChild('Worker', { mode, name: `Worker-${chainName({ stages: chain })}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
   };

@@ -26,16 +26,23 @@ export class WorkerHistory {
   private readonly done = new Map<number, DoneSplit[]>();
   /** The chain's part of the last published checkpoint; undefined while no worker's own snapshot is known (below). */
   private snapshots: Record<string, StageSnapshot> | undefined;
+  /** Checkpoints from this one on snapshot the workers as they are now. */
+  private layoutFrom = Number.NEGATIVE_INFINITY;
 
   /**
    * `restored`: the chain's part of the checkpoint the job resumes from, if
-   * any. Saved by another number of workers, it was spread over these by key
-   * group (restore-layout.ts): no worker's snapshot is its own until this run
-   * publishes a checkpoint.
+   * any. If its state was spread over these workers by key group
+   * (`spread`, restore-layout.ts), no worker's snapshot there is its own:
+   * none is known until this run publishes a checkpoint.
    */
-  constructor(private readonly chain: readonly string[], restored: Record<string, StageSnapshot> | undefined, workers: number) {
-    const spread = chain.some((stage) => (restored?.[stage]?.workers.length ?? workers) !== workers);
+  constructor(private readonly chain: readonly string[], restored: Record<string, StageSnapshot> | undefined, spread: boolean) {
     this.snapshots = spread ? undefined : restored ?? {};
+  }
+
+  /** The workers changed at checkpoint `epoch` and their key groups moved: snapshots up to it are not theirs. */
+  rescaled(epoch: number): void {
+    this.snapshots = undefined;
+    this.layoutFrom = epoch + 1;
   }
 
   record(worker: number, item: WorkItem, emitted: boolean): void {
@@ -46,14 +53,14 @@ export class WorkerHistory {
 
   /** Checkpoint `checkpointId` is published with these parts of the chain: splits of epochs up to it need no replay. */
   published(checkpointId: number, snapshots: Record<string, StageSnapshot>): void {
-    this.snapshots = snapshots;
+    if (checkpointId >= this.layoutFrom) this.snapshots = snapshots;
     for (const [worker, splits] of this.done) this.done.set(worker, splits.filter(({ item }) => item.split.epoch > checkpointId));
   }
 
   /** What a replacement of `worker` restores and runs again; the history of `worker` starts over. */
   recover(worker: number, canReadAgain: (item: WorkItem) => boolean): WorkerRecovery {
     const splits = this.done.get(worker) ?? [];
-    if (!this.snapshots) return { refused: 'the job resumed from a checkpoint of another number of workers and has published none since' };
+    if (!this.snapshots) return { refused: 'its key groups moved (a restore or a rescale) since the last published checkpoint' };
     if (splits.some(({ emitted }) => emitted)) return { refused: 'its stateful operators passed rows on since the last checkpoint' };
     if (!splits.every(({ item }) => canReadAgain(item))) return { refused: 'the input of a split it finished since the last checkpoint cannot be read again' };
     this.done.delete(worker);

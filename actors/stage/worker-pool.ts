@@ -2,6 +2,7 @@ import { SolsticeError, type ActorExit } from '../../lib/errors/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { WorkerApi } from '../../protocol/actor-apis.js';
 import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
+import type { WorkerStart } from './worker-creation.js';
 import type { ArgsOf, ChildActor, ReplyOf, TopicOf } from '../../protocol/actor-link.js';
 import { Heartbeats, silenceReason } from '../heartbeats.js';
 
@@ -12,12 +13,8 @@ export interface WorkerStartFailure {
 }
 
 export interface WorkerPoolOptions {
-  /**
-   * Creates the worker with this index (its process, thread or remote
-   * actor, and its operator); `replacement` for a lost one's, restoring
-   * `restore` if given.
-   */
-  create(index: number, replacement?: boolean, restore?: Record<string, WorkerSnapshot>): Promise<ChildActor<WorkerApi>>;
+  /** Creates the worker with this index (its process, thread or remote actor, and its operator), started as `start` says. */
+  create(index: number, start?: WorkerStart): Promise<ChildActor<WorkerApi>>;
   /** How long a worker in another thread, process or host may answer no heartbeat before it is killed. */
   heartbeatTimeoutMs: number;
   /** A worker's process or thread ended, or its connection closed; `killedBecause` says why if the pool killed it. */
@@ -63,13 +60,18 @@ export class WorkerPool {
     this.workers.delete(index);
     this.heartbeats.forget(index);
     this.killReasons.delete(index);
-    const created = this.options.create(index, true, restore);
+    const created = this.options.create(index, { replacement: true, ...(restore ? { restore } : {}) });
     this.replacing.set(index, created);
     try {
       this.watch(index, await created);
     } finally {
       this.replacing.delete(index);
     }
+  }
+
+  /** The indexes the next `count` workers {@link add}ed get. */
+  nextIndexes(count: number): number[] {
+    return Array.from({ length: count }, (_, i) => this.nextIndex + i);
   }
 
   /**
@@ -79,9 +81,9 @@ export class WorkerPool {
    * destroying a parent while a child is still starting fails with nobody to
    * hear it.
    */
-  async add(count: number): Promise<{ indexes: number[]; failure?: WorkerStartFailure }> {
+  async add(count: number, start?: WorkerStart): Promise<{ indexes: number[]; failure?: WorkerStartFailure }> {
     const indexes = Array.from({ length: count }, () => this.nextIndex++);
-    const created = await Promise.allSettled(indexes.map((index) => this.options.create(index)));
+    const created = await Promise.allSettled(indexes.map((index) => this.options.create(index, start)));
     const failed = created.findIndex((result) => result.status === 'rejected');
     if (failed >= 0) {
       await Promise.all(created.map((result) => (result.status === 'fulfilled' ? result.value.destroy() : undefined)));
