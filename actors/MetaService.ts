@@ -181,7 +181,13 @@ export default class MetaService implements MetaServiceApi {
     const masterHosts = new MasterHostPicker(live, hosts, masterModeOf(placement, 'MetaService') === 'remote' ? 1 : 0);
     if (!remoteWorkers) return { masterHosts };
     const workers = new Map(this.chains.map((chain) => [chain.head, chain.bounds.min]));
-    const placed = assignWorkerHosts(workers, live);
+    const { placed, needed, slots, shared } = assignWorkerHosts(workers, live);
+    if (shared) {
+      this.log.warn(
+        { needed, slots, hosts: live.map((host) => `${host.host}:${host.port} (${host.slots})`) },
+        'the job needs more worker slots than the hosts that answer have; their workers share slots, so it runs slower',
+      );
+    }
     this.log.info({ hosts: Object.fromEntries([...placed].map(([stage, hosts]) => [stage, hosts.map((h) => `${h.host}:${h.port}`)])) }, 'placed workers');
     return { workerHosts: placed, masterHosts };
   }

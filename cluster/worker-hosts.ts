@@ -33,16 +33,21 @@ export async function liveHosts(hosts: readonly ClusterHost[], log: Logger): Pro
 /**
  * Places every worker of every stage on a host with a free slot, spreading
  * each stage over the hosts in turn so that losing one host loses few workers
- * of any stage.
+ * of any stage. With fewer slots than workers (a host was lost, or the
+ * cluster is small) the job still runs: every host takes workers beyond its
+ * slots in turn, and `shared` says so (the caller warns). Only a cluster
+ * none of whose hosts answers cannot run it: ClusterCapacityError.
  */
-export function assignWorkerHosts(workers: ReadonlyMap<string, number>, hosts: readonly ClusterHost[]): Map<string, WorkerHost[]> {
+export function assignWorkerHosts(
+  workers: ReadonlyMap<string, number>, hosts: readonly ClusterHost[],
+): { placed: Map<string, WorkerHost[]>; needed: number; slots: number; shared: boolean } {
   const needed = [...workers.values()].reduce((sum, count) => sum + count, 0);
   const slots = hosts.reduce((sum, host) => sum + host.slots, 0);
-  if (needed > slots) {
-    const names = hosts.map((host) => `${host.host}:${host.port} (${host.slots})`).join(', ') || 'none';
-    throw new ClusterCapacityError(needed, slots, names);
-  }
-  const free = hosts.map((host) => host.slots);
+  if (hosts.length === 0 && needed > 0) throw new ClusterCapacityError(needed, slots, 'none');
+  const shared = needed > slots;
+  // Shared: each host's slots are counted again as often as needed, so every host still takes its share in turn.
+  const rounds = shared ? Math.ceil(needed / Math.max(1, slots)) : 1;
+  const free = hosts.map((host) => host.slots * rounds);
   let cursor = 0;
   const placed = new Map<string, WorkerHost[]>();
   for (const [stage, count] of workers) {
@@ -56,5 +61,5 @@ export function assignWorkerHosts(workers: ReadonlyMap<string, number>, hosts: r
     }
     placed.set(stage, stageHosts);
   }
-  return placed;
+  return { placed, needed, slots, shared };
 }

@@ -52,7 +52,7 @@ export class HostUnavailableError extends SolsticeError {
   }
 }
 
-/** The job needs `neededSlots` worker slots; the hosts that answer have `availableSlots`. */
+/** The job needs `neededSlots` worker slots and no host of the cluster answers (`availableSlots` 0): no worker can run. */
 export class ClusterCapacityError extends SolsticeError {
   override readonly name: string = 'ClusterCapacityError';
 
