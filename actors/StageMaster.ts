@@ -248,7 +248,13 @@ export default class StageMaster implements StageMasterApi {
       this.log.warn({ err: failure.reason }, 'could not start more workers; the stage goes on with those it has');
       return [];
     }
-    await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
+    try {
+      await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
+    } catch (error) {
+      // The stage ended meanwhile, or a new worker was lost as it started (its loss is handled as any other).
+      this.log.warn({ err: error, workers: indexes }, 'an added worker did not start');
+      return [];
+    }
     this.log.info({ workers: indexes }, 'workers added');
     return indexes;
   }

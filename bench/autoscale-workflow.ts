@@ -9,7 +9,8 @@
  * then a trickle. `work` spends `costUs` µs of CPU per row.
  *
  * Config (CLI: --key value): input, output, costUs (default 200), burst
- * (default: every split), paceMs (default 0), parallelism of `work` (a
+ * (default: every split), paceMs (default 0), trickleCostUs (the cost of a
+ * row after the burst; default costUs), parallelism of `work` (a
  * count, or `MIN-MAX`; default 1-4), batchRows (default 500), intervalSecs
  * (checkpoints, default 1).
  */
@@ -26,12 +27,15 @@ class Pace extends Operator<{ burst: number; paceMs: number }> {
 
 export function createJob(jobId: string, config: Record<string, unknown>): Job {
   const costMs = Number(config.costUs ?? 200) / 1000;
+  // Rows past the burst (its splits of batchRows rows each, in id order) may cost less: a trickle that leaves the map idle however loaded the machine.
+  const burstRows = Number(config.burst ?? Number.POSITIVE_INFINITY) * Number(config.batchRows ?? 500);
+  const trickleCostMs = Number(config.trickleCostUs ?? config.costUs ?? 200) / 1000;
   const job = new Job({ jobId, checkpointIntervalSecs: Number(config.intervalSecs ?? 1) });
   job.addStage(new Stage('source', FileSource, { paths: String(config.input), batchRows: Number(config.batchRows ?? 500) }, 1));
   job.addStage(new Stage('pace', Pace, { burst: Number(config.burst ?? Number.POSITIVE_INFINITY), paceMs: Number(config.paceMs ?? 0) }, 1), ['source']);
   job.addStage(new Stage('work', MapOperator, {
     fn: (row: Row) => {
-      const until = performance.now() + costMs;
+      const until = performance.now() + ((row.id as number) < burstRows ? costMs : trickleCostMs);
       while (performance.now() < until);
       return { ...row, score: ((row.id as number) * 31) % 1000 };
     },

@@ -54,8 +54,8 @@ async function checkOutput(t: import('ava').ExecutionContext, dir: string): Prom
 
 test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and back to one when its input slows to a trickle', async (t) => {
   const dir = await writeInput();
-  // 24 splits at once (a backlog), then one every 300 ms: the map then idles most of the time.
-  const result = await runCli(args(dir, ['--burst', '24', '--pace-ms', '300', '--parallelism', '1-2']), { cwd: dir, timeoutMs: 300_000 });
+  // 16 splits at once (a backlog), then one every 300 ms costing no CPU: the map then idles, however loaded the machine.
+  const result = await runCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--parallelism', '1-2']), { cwd: dir, timeoutMs: 300_000 });
   t.is(result.code, 0, result.stderr);
   const work = decisions(result.stderr, 'work');
   const up = work.findIndex((record) => record.to > record.from);
@@ -72,8 +72,8 @@ test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and
 
 test('a stage starved by a slow upstream does not grow', async (t) => {
   const dir = await writeInput();
-  // Every split held 150 ms upstream; the map needs 10 ms of CPU for one (more on a loaded machine, still far from 150).
-  const result = await runCli(args(dir, ['--burst', '0', '--pace-ms', '150', '--cost-us', '20']), { cwd: dir, timeoutMs: 300_000 });
+  // Every split held 400 ms upstream; the map needs 2 ms of CPU for one (more on a loaded machine, still far from 400).
+  const result = await runCli(args(dir, ['--burst', '0', '--pace-ms', '400', '--cost-us', '2', '--batch-rows', '1000']), { cwd: dir, timeoutMs: 300_000 });
   t.is(result.code, 0, result.stderr);
   t.deepEqual(decisions(result.stderr, 'work').filter((record) => record.to > record.from), []);
   t.notRegex(result.stdout, /work scaled/);
@@ -82,7 +82,7 @@ test('a stage starved by a slow upstream does not grow', async (t) => {
 
 test('exactly once while the stage grows, checkpoints every 250 ms, loses a new worker to SIGKILL and shrinks again', async (t) => {
   const dir = await writeInput();
-  const job = startCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--interval-secs', '0.25']), dir);
+  const job = startCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--interval-secs', '0.25']), dir);
   t.true(await untilLogged(job, /"stage":"work"[^\n]*"workers":\[1\][^\n]*"msg":"workers added"/), job.stderr());
   // The worker the growth started: Comedy names a forked actor's process by its name.
   const grown = await untilWorker(job.child.pid!, 'Worker-work-1');
@@ -99,7 +99,7 @@ test('a keyed aggregation [1, 2] grows at a checkpoint, its key groups moving wi
   const keys = 40;
   const result = await runCli(['run', '--workflow', TOTALS_WORKFLOW, '--job-id', 'elastic-totals', '--input', join(dir, 'in', '*.jsonl'),
     '--output', join(dir, 'out'), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0',
-    '--burst', '24', '--pace-ms', '300', '--keys', String(keys)], { cwd: dir, timeoutMs: 300_000 });
+    '--burst', '16', '--pace-ms', '300', '--keys', String(keys)], { cwd: dir, timeoutMs: 300_000 });
   t.is(result.code, 0, result.stderr);
   const totals = decisions(result.stderr, 'totals');
   t.true(totals.some((record) => record.from === 1 && record.to === 2), `no growth: ${JSON.stringify(totals)}`);

@@ -64,7 +64,9 @@ export class StageScaler {
     if (!this.context.autoscaler.elastic || this.timer) return;
     // The first window starts now: a stage busy from the start may grow at the first tick.
     this.previous = { at: performance.now(), totals: this.context.utilization.totals() };
-    this.timer = setInterval(() => void this.tick(), SCALING_TICK_MS);
+    this.timer = setInterval(() => {
+      this.tick().catch((error: unknown) => this.context.log.error({ err: error }, 'could not scale the stage'));
+    }, SCALING_TICK_MS);
     this.timer.unref();
   }
 
