@@ -185,6 +185,7 @@ export default class StageMaster implements StageMasterApi {
       running: () => this.state === 'running',
       pump: () => this.pump(),
       atCheckpoint: this.statefulStages.size > 0,
+      sharesThread: workerModeOf(params.placement, this.stage.name) === 'in-process',
     });
     const { failure } = await this.workers.add(workerCount);
     if (!failure) return;

@@ -37,8 +37,8 @@ async function writeInput(): Promise<string> {
   return dir;
 }
 
-const args = (dir: string, extra: string[]) => ['run', '--workflow', WORKFLOW, '--job-id', 'elastic', '--input', join(dir, 'in', '*.jsonl'),
-  '--output', join(dir, 'out'), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0', ...extra];
+const args = (dir: string, extra: string[], workers = 'forked') => ['run', '--workflow', WORKFLOW, '--job-id', 'elastic', '--input', join(dir, 'in', '*.jsonl'),
+  '--output', join(dir, 'out'), '--workers', workers, '--log-level', 'info', '--progress-interval', '0', ...extra];
 
 function decisions(stderr: string, stage: string): ScalingRecord[] {
   return stderr.split('\n').filter((line) => line.includes('"msg":"scaling"')).map((line) => JSON.parse(line) as ScalingRecord)
@@ -67,6 +67,23 @@ test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and
   // Fixed stages never scale; the summary tells the counts.
   t.deepEqual(['source', 'pace', 'sink'].flatMap((stage) => decisions(result.stderr, stage)), []);
   t.regex(result.stdout, /^work scaled 1 -> 2( -> \d)* -> 1 \(last: /m);
+  await checkOutput(t, dir);
+});
+
+test('threaded workers grow too', async (t) => {
+  const dir = await writeInput();
+  const result = await runCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--parallelism', '1-2'], 'threaded'), { cwd: dir, timeoutMs: 300_000 });
+  t.is(result.code, 0, result.stderr);
+  t.true(decisions(result.stderr, 'work').some((record) => record.from === 1 && record.to === 2), result.stderr);
+  await checkOutput(t, dir);
+});
+
+test('in-process workers of a CPU-bound stage do not grow: they share the job\'s thread, which is full', async (t) => {
+  const dir = await writeInput();
+  const result = await runCli(args(dir, ['--parallelism', '1-4'], 'in-process'), { cwd: dir, timeoutMs: 300_000 });
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(decisions(result.stderr, 'work'), []);
+  t.notRegex(result.stdout, /work scaled/);
   await checkOutput(t, dir);
 });
 
@@ -118,6 +135,26 @@ test('a keyed aggregation [1, 2] grows at a checkpoint, its key groups moving wi
   const rows = await readJsonLinesDir(join(dir, 'out'));
   t.is(rows.length, keys, 'one row per key');
   for (const row of rows) t.deepEqual({ n: row.n, sum: row.sum, spent: row.spent }, { ...expected.get(String(row._key)), spent: expected.get(String(row._key))?.n });
+});
+
+test('a keyed aggregation that lost its added worker to SIGKILL right after its key groups moved still counts every row once', async (t) => {
+  const dir = await writeInput();
+  const keys = 40;
+  const job = startCli(['run', '--workflow', TOTALS_WORKFLOW, '--job-id', 'elastic-totals-kill', '--input', join(dir, 'in', '*.jsonl'),
+    '--output', join(dir, 'out'), '--workers', 'forked', '--log-level', 'info', '--progress-interval', '0',
+    '--burst', '16', '--pace-ms', '300', '--keys', String(keys)], dir);
+  t.true(await untilLogged(job, /"stage":"totals"[^\n]*"workers":\[1\][^\n]*"msg":"workers added"/), job.stderr());
+  process.kill(await untilWorker(job.child.pid!, 'Worker-totals-1'), 'SIGKILL');
+  t.is(await job.exited, 0, job.stderr());
+  // Its key groups moved since the last published checkpoint: it is replaced from the state of a later one, or the job restarts.
+  t.regex(job.stderr(), /"msg":"worker lost; (replacing it|restarting the job)/);
+  const rows = await readJsonLinesDir(join(dir, 'out'));
+  t.is(rows.length, keys, 'one row per key');
+  for (const row of rows) {
+    const key = Number(row._key);
+    const ids = Array.from({ length: TOTAL }, (_, id) => id).filter((id) => id % keys === key);
+    t.deepEqual({ n: row.n, sum: row.sum }, { n: ids.length, sum: ids.reduce((a, b) => a + b, 0) });
+  }
 });
 
 /** The pid of the forked child running actor `name`, once it runs. */

@@ -63,6 +63,12 @@ export interface StageLoad {
   inputEnded: boolean;
   /** Milliseconds since the worker count last changed (or the stage started). */
   msSinceChange: number;
+  /**
+   * Workers that share the master's thread (in-process placement): how busy
+   * that thread's event loop was in the window (0 to 1). More such workers
+   * only add to it: past about 0.9, they would wait for it.
+   */
+  sharedThreadBusy?: number;
 }
 
 /** How many workers a stage should have, and why. */
@@ -105,6 +111,9 @@ export interface ElasticThresholds {
   downCooldownMs: number;
 }
 
+/** An event loop busy this share of the time has no room for another worker sharing it. */
+const SHARED_THREAD_FULL = 0.9;
+
 export const DEFAULT_ELASTIC_THRESHOLDS: ElasticThresholds = { upBusy: 0.8, downBusy: 0.5, maxWaiting: 0.2, upCooldownMs: 1000, downCooldownMs: 3000 };
 
 /**
@@ -125,7 +134,7 @@ export class ElasticParallelism implements Autoscaler {
   decide(load: StageLoad): ScalingDecision {
     const { min, max } = this.bounds;
     const { upBusy, downBusy, maxWaiting, upCooldownMs, downCooldownMs } = this.thresholds;
-    const { workers, busy, blocked, starved, queued, inputEnded, msSinceChange } = load;
+    const { workers, busy, blocked, starved, queued, inputEnded, msSinceChange, sharedThreadBusy } = load;
     const shares = `busy ${busy.toFixed(2)}, starved ${starved.toFixed(2)}, blocked ${blocked.toFixed(2)}`;
     if (workers < min) return { target: min, reason: `below the minimum of ${min}` };
     if (busy >= upBusy) {
@@ -133,6 +142,9 @@ export class ElasticParallelism implements Autoscaler {
       if (starved >= maxWaiting) return { target: workers, reason: `${shares}; starved by its upstream: more workers would wait` };
       if (blocked >= maxWaiting) return { target: workers, reason: `${shares}; blocked by its downstream: more workers would wait` };
       if (queued === 0 && inputEnded) return { target: workers, reason: `${shares}; no input left to share` };
+      if (sharedThreadBusy !== undefined && sharedThreadBusy >= SHARED_THREAD_FULL) {
+        return { target: workers, reason: `${shares}; its workers share the job's thread, busy ${sharedThreadBusy.toFixed(2)}: more would wait for it` };
+      }
       if (msSinceChange < upCooldownMs) return { target: workers, reason: `${shares}; cooling down after the last change` };
       return { target: workers + 1, reason: `${shares}, ${queued} split(s) queued: the stage is the bottleneck` };
     }

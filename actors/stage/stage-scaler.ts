@@ -1,3 +1,4 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from '../../lib/logger.js';
 import type { ScalingRecord } from '../../protocol/messages.js';
 import type { Autoscaler, StageLoad } from './stage-policies.js';
@@ -27,6 +28,8 @@ export interface ScalerContext {
   running(): boolean;
   /** The stage keeps key-grouped state: a change waits for its next checkpoint, where its state moves ({@link StageScaler.applyPending}). */
   atCheckpoint: boolean;
+  /** Its workers run in the master's thread (in-process placement): their growth is bounded by that thread's event loop. */
+  sharesThread: boolean;
   pump(): void;
 }
 
@@ -50,7 +53,7 @@ export class StageScaler {
   /** When the worker count last changed; none at the start: a stage busy from its first windows grows at once. */
   private changedAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
-  private previous: { at: number; totals: WorkerTimeTotals } | undefined;
+  private previous: { at: number; totals: WorkerTimeTotals; loop: EventLoopUtilization } | undefined;
   private smoothed: { busy: number; blocked: number; starved: number } | undefined;
   private deciding = false;
   /** A change decided for a stateful stage, made at its next checkpoint. */
@@ -63,7 +66,7 @@ export class StageScaler {
   start(): void {
     if (!this.context.autoscaler.elastic || this.timer) return;
     // The first window starts now: a stage busy from the start may grow at the first tick.
-    this.previous = { at: performance.now(), totals: this.context.utilization.totals() };
+    this.previous = { at: performance.now(), totals: this.context.utilization.totals(), loop: performance.eventLoopUtilization() };
     this.timer = setInterval(() => {
       this.tick().catch((error: unknown) => this.context.log.error({ err: error }, 'could not scale the stage'));
     }, SCALING_TICK_MS);
@@ -157,9 +160,11 @@ export class StageScaler {
   private load(): StageLoad | undefined {
     const now = performance.now();
     const totals = this.context.utilization.totals();
+    const loop = performance.eventLoopUtilization();
     const previous = this.previous;
-    this.previous = { at: now, totals };
+    this.previous = { at: now, totals, loop };
     if (!previous) return undefined;
+    const sharedThreadBusy = this.context.sharesThread ? performance.eventLoopUtilization(loop, previous.loop).utilization : undefined;
     const workerMs = totals.workersMs - previous.totals.workersMs;
     if (workerMs <= 0) return undefined;
     const share = (key: 'busyMs' | 'blockedMs' | 'starvedMs') => Math.min(1, (totals[key] - previous.totals[key]) / workerMs);
@@ -168,7 +173,10 @@ export class StageScaler {
     this.smoothed = last
       ? { busy: (last.busy + window.busy) / 2, blocked: (last.blocked + window.blocked) / 2, starved: (last.starved + window.starved) / 2 }
       : window;
-    return { workers: this.active().length, ...this.smoothed, ...this.context.input(), msSinceChange: now - this.changedAt };
+    return {
+      workers: this.active().length, ...this.smoothed, ...this.context.input(), msSinceChange: now - this.changedAt,
+      ...(sharedThreadBusy === undefined ? {} : { sharedThreadBusy }),
+    };
   }
 
   private async scaleUp(load: StageLoad, target: number, reason: string): Promise<void> {
