@@ -693,7 +693,8 @@ export default class StageMaster implements StageMasterApi {
   /** How the workers spend their time now ({@link Utilization}): an idle one is blocked if splits wait but the output is full, starved if none wait but more input comes. */
   private measure(outputHasRoom: boolean): void {
     const waiting = this.dispatcher.waitingWorkers().filter((worker) => !this.scaler.retiring.has(worker)).length;
-    const startable = this.epochs.startable(this.queue);
+    // Counted only when some worker waits: the queue may be long.
+    const startable = waiting > 0 ? this.epochs.startable(this.queue) : 0;
     const inputComing = !this.input!.ended || this.madeAgain.size > 0;
     this.utilization.update({
       workers: this.workers.size,
