@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import type { JobOutcome, JobState, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
 import { loadJob } from './job-loading.js';
 import type { StageMasterParams, StageMetrics, StageOutcome } from '../protocol/messages.js';
-import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi } from '../protocol/actor-apis.js';
+import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi, WorkerGrant } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import { masterModeOf, masterPlacementOf, workerModeOf } from '../lib/placement-config.js';
@@ -16,7 +16,9 @@ import { resolveSupervision } from '../lib/supervision.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { STATE_MASTER_TARGET, untyped } from './master-link.js';
 import { chainName, chainOf, planChains, type StageChain } from '../lib/chaining.js';
-import { assignWorkerHosts, liveHosts } from '../cluster/worker-hosts.js';
+import { assignWorkerHosts, liveHosts, probeHosts } from '../cluster/worker-hosts.js';
+import { HostSlots } from '../cluster/host-slots.js';
+import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
@@ -25,6 +27,9 @@ import type { GlobalStateMasterParams } from '../protocol/job-status.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_SECS, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_FINAL_CHECKPOINT_RETRY_SECS } from '../lib/job.js';
 import { rootCause } from './root-cause.js';
 import { WorkerBudget } from './worker-budget.js';
+
+/** How often hosts that did not answer are asked again while elastic stages run on hosts. */
+const HOST_PROBE_INTERVAL_MS = 2000;
 
 /**
  * Owns the job: builds the DAG, creates the state master and one stage
@@ -50,6 +55,9 @@ export default class MetaService implements MetaServiceApi {
   private attemptEnded = false;
   private readonly masterHeartbeats: Heartbeats[] = [];
   private budget!: WorkerBudget;
+  /** The slots of the cluster's hosts, when workers run on them: where an elastic stage's new workers go. */
+  private hostSlots: HostSlots | undefined;
+  private hostProbe: NodeJS.Timeout | undefined;
 
   async initialize(self: ComedySelf): Promise<void> {
     const context = actorContext<MetaServiceParams, never>(self);
@@ -182,6 +190,7 @@ export default class MetaService implements MetaServiceApi {
     if (!remoteWorkers) return { masterHosts };
     const workers = new Map(this.chains.map((chain) => [chain.head, chain.bounds.min]));
     const { placed, needed, slots, shared } = assignWorkerHosts(workers, live);
+    this.hostSlots = new HostSlots(live, placed.values());
     if (shared) {
       this.log.warn(
         { needed, slots, hosts: live.map((host) => `${host.host}:${host.port} (${host.slots})`) },
@@ -208,11 +217,47 @@ export default class MetaService implements MetaServiceApi {
     return this.stateMaster.ask('trigger');
   }
 
-  /** Elastic stage master -> MetaService: how many more busy workers stage `head` may run ({@link WorkerBudget}). */
-  async grantWorkers(head: string, wanted: number): Promise<{ granted: number; why: string }> {
-    const grant = await this.budget.grant(wanted);
+  /**
+   * Elastic stage master -> MetaService: how many more busy workers stage
+   * `head` may run ({@link WorkerBudget}), and, for workers on hosts, on
+   * which: a free slot each ({@link HostSlots}).
+   */
+  async grantWorkers(head: string, wanted: number): Promise<WorkerGrant> {
+    const grant: WorkerGrant = await this.budget.grant(wanted);
+    if (grant.granted > 0 && workerModeOf(this.params.placement, head) === 'remote') {
+      const hosts = this.hostSlots?.take(grant.granted) ?? [];
+      if (hosts.length < grant.granted) grant.why = `${grant.why}; ${hosts.length} free slot(s) on the hosts that answer`;
+      grant.granted = hosts.length;
+      grant.hosts = hosts;
+    }
     this.log.debug({ stage: head, wanted, ...grant }, 'workers asked for');
     return grant;
+  }
+
+  /** Elastic stage master -> MetaService: a drained worker on `host` ended; its slot takes another worker. */
+  releaseWorker(_head: string, host: WorkerHost): void {
+    this.hostSlots?.release(host);
+  }
+
+  /**
+   * While elastic stages run on hosts, hosts that did not answer are asked
+   * again every few seconds: one that answers again adds its slots, and the
+   * stages may grow onto it.
+   */
+  private watchDownHosts(): void {
+    const elasticOnHosts = this.chains.some((chain) => chain.bounds.max > chain.bounds.min && workerModeOf(this.params.placement, chain.head) === 'remote');
+    if (!elasticOnHosts || !this.hostSlots) return;
+    const hosts = this.params.placement.hosts ?? [];
+    this.hostProbe = setInterval(() => {
+      const down = this.hostSlots!.down(hosts);
+      if (down.length === 0) return;
+      probeHosts(down, requireClusterSecret('the cluster')).then(({ live }) => {
+        if (live.length === 0) return;
+        this.hostSlots!.found(live);
+        this.log.info({ hosts: live.map((host) => `${host.host}:${host.port}`) }, 'host agent answers again; its slots take workers');
+      }, (error: unknown) => this.log.warn({ err: error }, 'could not ask the hosts that did not answer'));
+    }, HOST_PROBE_INTERVAL_MS);
+    this.hostProbe.unref();
   }
 
   /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */
@@ -224,6 +269,7 @@ export default class MetaService implements MetaServiceApi {
   async runJob(): Promise<JobOutcome> {
     const started = Date.now();
     this.state = 'running';
+    this.watchDownHosts();
     await this.stateMaster.ask('start');
     const outcomes = await Promise.all(
       [...this.masters.entries()].map(async ([stage, master]) => {
@@ -241,6 +287,7 @@ export default class MetaService implements MetaServiceApi {
     if (!this.lostMasters.has('GlobalStateMaster')) await this.stateMaster.ask('stop');
     const stages = await this.metrics(outcomes);
     this.attemptEnded = true;
+    clearInterval(this.hostProbe);
     for (const heartbeats of this.masterHeartbeats) heartbeats.stop();
     if (this.state === 'running') this.state = this.firstError ? 'failed' : 'finished';
     return {
@@ -294,6 +341,7 @@ export default class MetaService implements MetaServiceApi {
    * left to Comedy, they would outlive this actor's thread or process.
    */
   async destroy(): Promise<void> {
+    clearInterval(this.hostProbe);
     for (const heartbeats of this.masterHeartbeats) heartbeats.stop();
     this.releaseExitListeners?.();
     this.releaseExitListeners = undefined;

@@ -19,8 +19,8 @@ import type { ActorLink } from '../protocol/actor-link.js';
 import type {
   KeyGroupSpread, NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem,
 } from '../protocol/messages.js';
-import { workerModeOf } from '../lib/placement-config.js';
-import { workerCreator } from './stage/worker-creation.js';
+import { workerModeOf, type WorkerHost } from '../lib/placement-config.js';
+import { workerCreator, type WorkerCreator } from './stage/worker-creation.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { relayLink, STATE_MASTER_TARGET } from './master-link.js';
 import { loadJob } from './job-loading.js';
@@ -102,6 +102,7 @@ export default class StageMaster implements StageMasterApi {
   private failure: SerializedError | undefined;
   private capacity = 0;
   private scaler!: StageScaler;
+  private creator!: WorkerCreator;
   private readonly utilization = new Utilization();
   /** The last checkpoint published: a draining worker whose sink writes it covers may end. */
   private committedEpoch = Number.NEGATIVE_INFINITY;
@@ -131,8 +132,8 @@ export default class StageMaster implements StageMasterApi {
     this.statefulStages = new Set(this.chain.filter((_, i) => isStatefulOperatorClass(operators[i]!)));
     this.policies = defaultStagePolicies({
       hasDownstream: downstreams.length > 0, bufferCapacity: () => this.capacity, bounds,
-      // State moves between workers by key group only; remote workers are placed on hosts once, at the start.
-      elastic: this.movableState(operators) && workerModeOf(params.placement, this.stage.name) !== 'remote',
+      // State moves between workers by key group only, at a checkpoint; on a cluster only stateless stages grow onto free slots.
+      elastic: this.movableState(operators) && (this.statefulStages.size === 0 || workerModeOf(params.placement, this.stage.name) !== 'remote'),
     });
     // A checkpoint saved by another number of workers is spread over these (actors/stage/restore-layout.ts).
     const workerCount = this.policies.autoscaler.initialWorkers;
@@ -177,7 +178,8 @@ export default class StageMaster implements StageMasterApi {
       workerIndexes: () => this.workers.indexes,
       input: () => ({ queued: this.epochs.startable(this.queue), inputEnded: this.input?.ended ?? false }),
       grant: (wanted) => this.context.parent.ask('grantWorkers', this.stage.name, wanted),
-      grow: (count) => this.grow(count),
+      grow: (count, hosts) => this.grow(count, hosts),
+      release: (hosts) => this.releaseHosts(hosts),
       resized: (active) => {
         this.queue.setOwners(active);
         this.capacity = chainBufferBound(this.job, this.chain, active.length);
@@ -241,14 +243,20 @@ export default class StageMaster implements StageMasterApi {
     this.log.info({ checkpointId: epoch, owners }, 'key groups moved');
   }
 
-  /** Starts `count` workers more (an elastic stage grows); resolves with their indexes. */
-  private async grow(count: number): Promise<number[]> {
+  /** Starts `count` workers more (an elastic stage grows), on `hosts` (one each) on a cluster; resolves with their indexes. */
+  private async grow(count: number, hosts?: WorkerHost[]): Promise<number[]> {
     this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? count : 0));
-    const { indexes, failure } = await this.workers.add(count, { added: true });
+    const added = hosts
+      ? await Promise.all(hosts.map((host) => this.workers.add(1, { added: true, host })))
+      : [await this.workers.add(count, { added: true })];
+    const indexes = added.flatMap((result) => result.indexes);
+    const failure = added.find((result) => result.failure)?.failure;
     if (failure) {
       this.log.warn({ err: failure.reason }, 'could not start more workers; the stage goes on with those it has');
-      return [];
+      // Those that did start go on; a slot granted for one that did not is given back.
+      if (hosts) this.releaseHosts(hosts.filter((_, i) => added[i]!.failure));
     }
+    if (indexes.length === 0) return [];
     try {
       await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
     } catch (error) {
@@ -269,9 +277,10 @@ export default class StageMaster implements StageMasterApi {
   private createPool(workerCount: number): WorkerPool {
     const { params, job } = this;
     this.forkedWorkers = workerModeOf(params.placement, this.stage.name) === 'forked';
+    this.creator = workerCreator(this.context, job, workerCount);
     this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? workerCount : 0));
     return new WorkerPool({
-      create: workerCreator(this.context, job, workerCount),
+      create: this.creator,
       heartbeatTimeoutMs: job.supervisionOf(this.stage.name).heartbeatTimeoutSecs * 1000,
       onLost: (index, exit, killedBecause) => this.workerLost(index, exit, killedBecause),
       log: this.log,
@@ -559,8 +568,10 @@ export default class StageMaster implements StageMasterApi {
   workerEnded(workerIndex: number, closeError?: SerializedError): void {
     if (closeError) this.fail(closeError);
     if (this.scaler.ended(workerIndex)) {
-      // A drained worker: it leaves the pool, and its process or thread ends.
+      // A drained worker: it leaves the pool, and its process or thread ends; on a cluster its slot is free again.
       this.log.debug({ worker: workerIndex }, 'drained worker ended');
+      const host = this.creator.hostOf(workerIndex);
+      if (host) this.releaseHosts([host]);
       // Once it has left the pool the stage may be finished: the loop runs again then.
       this.workers.retire(workerIndex).then(
         () => this.pump(),
@@ -681,6 +692,11 @@ export default class StageMaster implements StageMasterApi {
    */
   private draining(worker: number): boolean {
     return this.scaler.retiring.has(worker) && !this.queue.hasPinned(worker);
+  }
+
+  /** Slots on hosts this stage no longer uses. */
+  private releaseHosts(hosts: WorkerHost[]): void {
+    for (const host of hosts) this.context.parent.tell('releaseWorker', this.stage.name, host).catch((error: unknown) => this.log.warn({ err: error }, 'could not give a slot back'));
   }
 
   /** Draining workers that wait for a split and whose sink writes a published checkpoint covers end now. */

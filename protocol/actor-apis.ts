@@ -5,6 +5,7 @@
  * to compile instead of failing at run time.
  */
 import type { PayloadRef } from '../dataplane/payload-ref.js';
+import type { WorkerHost } from '../lib/placement-config.js';
 import type { SerializedError } from '../lib/errors/index.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import type { ActorLink, ChildActor, ChildOptions } from './actor-link.js';
@@ -30,6 +31,13 @@ export interface WorkerApi extends Pingable {
   finish(epoch: number): Promise<SplitResult[]>;
   /** The stage's workers changed at a checkpoint: the worker's state becomes the key groups it owns now, by stage (docs/autoscaling.md). */
   regroup(spread: Record<string, KeyGroupSpread>): Promise<void>;
+}
+
+/** How many more busy workers an elastic stage may run, why, and, for workers on hosts, the host of each. */
+export interface WorkerGrant {
+  granted: number;
+  why: string;
+  hosts?: WorkerHost[];
 }
 
 /** How a stage master reaches its upstream stages and the state master. */
@@ -97,7 +105,9 @@ export interface MetaServiceApi extends Pingable {
    * Elastic stage master -> MetaService: may stage `head` run `wanted` more
    * busy workers within the job's `maxWorkers`? Resolves with how many, and why.
    */
-  grantWorkers(head: string, wanted: number): Promise<{ granted: number; why: string }>;
+  grantWorkers(head: string, wanted: number): Promise<WorkerGrant>;
+  /** Elastic stage master -> MetaService: a drained worker of stage `head` on a host ended; its slot is free. */
+  releaseWorker(head: string, host: WorkerHost): void;
   /** State master -> MetaService: the final checkpoint failed, so the job cannot complete. */
   checkpointFailed(error: SerializedError): void;
   runJob(): Promise<JobOutcome>;

@@ -1,6 +1,8 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from '../../lib/logger.js';
 import type { ScalingRecord } from '../../protocol/messages.js';
+import type { WorkerGrant } from '../../protocol/actor-apis.js';
+import type { WorkerHost } from '../../lib/placement-config.js';
 import type { Autoscaler, StageLoad } from './stage-policies.js';
 import type { Utilization, WorkerTimeTotals } from './utilization.js';
 
@@ -18,10 +20,12 @@ export interface ScalerContext {
   workerIndexes(): number[];
   /** Splits queued that a worker could take now, and whether more input will come. */
   input(): { queued: number; inputEnded: boolean };
-  /** Asks the job for `wanted` more busy workers; resolves with how many it grants, and why. */
-  grant(wanted: number): Promise<{ granted: number; why: string }>;
-  /** Starts `count` workers more; resolves with their indexes. */
-  grow(count: number): Promise<number[]>;
+  /** Asks the job for `wanted` more busy workers; resolves with how many it grants, why, and for workers on hosts, where. */
+  grant(wanted: number): Promise<WorkerGrant>;
+  /** Starts `count` workers more, on `hosts` (one each) for workers on hosts; resolves with their indexes. */
+  grow(count: number, hosts?: WorkerHost[]): Promise<number[]>;
+  /** Slots granted on hosts but not used. */
+  release(hosts: WorkerHost[]): void;
   /** The workers taking splits changed. */
   resized(active: number[]): void;
   /** The stage hands out splits (it is neither starting nor stopping). */
@@ -180,7 +184,7 @@ export class StageScaler {
   }
 
   private async scaleUp(load: StageLoad, target: number, reason: string): Promise<void> {
-    const { granted, why } = await this.context.grant(target - load.workers);
+    const { granted, why, hosts } = await this.context.grant(target - load.workers);
     if (granted <= 0) {
       this.lastReason = `${reason}; not granted: ${why}`;
       // Asked again only after a cooldown, as after a change: the job's load moves no faster.
@@ -193,10 +197,11 @@ export class StageScaler {
       return;
     }
     this.record(load, to, granted < target - load.workers ? `${reason}; ${why}` : reason);
-    // A retiring worker is taken back first: it is already running.
+    // A retiring worker is taken back first: it is already running (and holds its slot).
     for (const index of [...this.retiring].slice(0, granted)) this.retiring.delete(index);
     const more = to - this.active().length;
-    if (more > 0) await this.context.grow(more);
+    if (hosts) this.context.release(hosts.slice(Math.max(0, more)));
+    if (more > 0) await this.context.grow(more, hosts?.slice(0, more));
     this.context.resized(this.active());
     // The cooldown counts from when the new workers take splits: a window that holds their start says little of them.
     this.changedAt = performance.now();

@@ -4,7 +4,7 @@ import type { ActorContext, MetaServiceApi, WorkerApi } from '../../protocol/act
 import type { ChildActor } from '../../protocol/actor-link.js';
 import type { KeyGroupSpread, StageMasterParams, WorkerParams } from '../../protocol/messages.js';
 import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
-import { workerModeOf } from '../../lib/placement-config.js';
+import { workerModeOf, type WorkerHost } from '../../lib/placement-config.js';
 import { crossesProcesses } from '../placement.js';
 import { restoreLayout } from './restore-layout.js';
 
@@ -18,6 +18,14 @@ export interface WorkerStart {
   restore?: Record<string, WorkerSnapshot>;
   /** Key-grouped state it takes (a worker added to a stateful stage at a checkpoint). */
   regroupState?: Record<string, KeyGroupSpread>;
+  /** The host it runs on, for a worker added on a cluster (the slot the job granted). */
+  host?: WorkerHost;
+}
+
+/** Creates a stage's workers ({@link workerCreator}), and knows the host each runs on, on a cluster. */
+export interface WorkerCreator {
+  (workerIndex: number, start?: WorkerStart): Promise<ChildActor<WorkerApi>>;
+  hostOf(workerIndex: number): WorkerHost | undefined;
 }
 
 /**
@@ -28,7 +36,7 @@ export interface WorkerStart {
  */
 export function workerCreator(
   context: ActorContext<StageMasterParams, MetaServiceApi>, job: JobGraph, parallelism: number,
-): (workerIndex: number, start?: WorkerStart) => Promise<ChildActor<WorkerApi>> {
+): WorkerCreator {
   const { params } = context;
   const { chain } = params;
   const downstreams = job.downstreamsOf(chain[chain.length - 1]!);
@@ -36,7 +44,8 @@ export function workerCreator(
   const mode = workerModeOf(params.placement, chain[0]!);
   const servePayloads = crossesProcesses(params.placement, job.stageNames);
   const extras = restoreLayout(job, chain, params.restore, parallelism);
-  return (workerIndex, start = {}) => {
+  const hosts = new Map<number, WorkerHost>(params.workerHosts?.map((host, index) => [index, host]) ?? []);
+  const create = (workerIndex: number, start: WorkerStart = {}) => {
     const resumed = Object.fromEntries(chain.flatMap((stage) => {
       const snapshot = params.restore?.[stage]?.workers[workerIndex];
       return snapshot ? [[stage, snapshot]] : [];
@@ -50,6 +59,9 @@ export function workerCreator(
       ...(first ? extras[workerIndex] ?? {} : {}),
       ...(start.regroupState ? { regroupState: start.regroupState } : {}),
     };
-    return context.createChild('Worker', { mode, name: `Worker-${chainName({ stages: chain })}-${workerIndex}`, params: workerParams, ...params.workerHosts?.[workerIndex] });
+    // A replacement runs where the worker it replaces ran.
+    if (start.host) hosts.set(workerIndex, start.host);
+    return context.createChild('Worker', { mode, name: `Worker-${chainName({ stages: chain })}-${workerIndex}`, params: workerParams, ...hosts.get(workerIndex) });
   };
+  return Object.assign(create, { hostOf: (workerIndex: number) => hosts.get(workerIndex) });
 }

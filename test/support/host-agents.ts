@@ -21,9 +21,9 @@ export async function writeSecret(dir: string, name = 'cluster.secret'): Promise
   return path;
 }
 
-/** Starts `solstice-node node --listen HOST:0` and waits until it says where it listens. */
-export function startAgent(host: string, secretFile: string, cwd: string): Promise<RunningAgent> {
-  const child = spawn(process.execPath, [CLI, 'node', '--listen', `${host}:0`, '--secret-file', secretFile, '--log-level', 'info'], {
+/** Starts `solstice-node node --listen HOST:PORT` (any free port by default) and waits until it says where it listens. */
+export function startAgent(host: string, secretFile: string, cwd: string, port = 0): Promise<RunningAgent> {
+  const child = spawn(process.execPath, [CLI, 'node', '--listen', `${host}:${port}`, '--secret-file', secretFile, '--log-level', 'info'], {
     cwd, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
