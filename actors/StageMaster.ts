@@ -239,7 +239,7 @@ export default class StageMaster implements StageMasterApi {
     for (const index of drained) this.scaler.retiring.add(index);
     this.queue.setOwners(owners);
     this.capacity = chainBufferBound(this.job, this.chain, owners.length);
-    this.history?.rescaled(epoch);
+    this.history?.rescaled(epoch, spread);
     this.log.info({ checkpointId: epoch, owners }, 'key groups moved');
   }
 
@@ -320,13 +320,14 @@ export default class StageMaster implements StageMasterApi {
    * it is ever committed. What the lost worker finished stays done.
    */
   private async replaceWorker(
-    index: number, exit: ActorExit, killedBecause: string | undefined, recovery?: { restore: Record<string, WorkerSnapshot>; replay: WorkItem[] },
+    index: number, exit: ActorExit, killedBecause: string | undefined,
+    recovery?: { restore: Record<string, WorkerSnapshot>; regroupState?: Record<string, KeyGroupSpread>; replay: WorkItem[] },
   ): Promise<void> {
     const item = this.dispatcher.takeBack(index);
     this.log.warn(
       {
         worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause),
-        ...(recovery ? { restoredState: Object.keys(recovery.restore).length > 0, replayed: recovery.replay.length } : {}),
+        ...(recovery ? { restoredState: Object.keys(recovery.restore).length > 0 || recovery.regroupState !== undefined, replayed: recovery.replay.length } : {}),
       },
       recovery
         ? 'worker lost; replacing it from the last checkpoint\'s state and running again the splits it finished since'
@@ -341,7 +342,7 @@ export default class StageMaster implements StageMasterApi {
       // A forked replacement adds its own exit listener; the lost one's is not removed.
       this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0));
       try {
-        await this.workers.replace(index, recovery?.restore);
+        await this.workers.replace(index, recovery ? { restore: recovery.restore, ...(recovery.regroupState ? { regroupState: recovery.regroupState } : {}) } : {});
         await this.workers.ask(index, 'start');
         break;
       } catch (error) {
@@ -367,7 +368,7 @@ export default class StageMaster implements StageMasterApi {
    * runs, its end-of-input output is not under way, and every split the
    * worker finished since the last published checkpoint can be read again.
    */
-  private statefulRecovery(index: number): { restore: Record<string, WorkerSnapshot>; replay: WorkItem[] } | undefined {
+  private statefulRecovery(index: number): { restore: Record<string, WorkerSnapshot>; regroupState?: Record<string, KeyGroupSpread>; replay: WorkItem[] } | undefined {
     if (!this.history || this.state !== 'running' || this.epochs.finishStarted) return undefined;
     if (this.job.supervisionOf(this.stage.name).failover !== 'worker') return undefined;
     const recovery = this.history.recover(index, (item) => (item.from ? isReproducible(this.job, item.from.stage) : item.input === undefined));

@@ -1,4 +1,4 @@
-import type { WorkItem } from '../../protocol/messages.js';
+import type { KeyGroupSpread, WorkItem } from '../../protocol/messages.js';
 import type { StageSnapshot, WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 
 interface DoneSplit {
@@ -7,9 +7,9 @@ interface DoneSplit {
   emitted: boolean;
 }
 
-/** How a lost worker of a stateful chain is brought back alone, or why it cannot be. */
+/** How a lost worker of a stateful chain is brought back alone (its state from a snapshot, or its key groups from a rescale's), or why it cannot be. */
 export type WorkerRecovery =
-  | { restore: Record<string, WorkerSnapshot>; replay: WorkItem[] }
+  | { restore: Record<string, WorkerSnapshot>; regroupState?: Record<string, KeyGroupSpread>; replay: WorkItem[] }
   | { refused: string };
 
 /**
@@ -28,6 +28,8 @@ export class WorkerHistory {
   private snapshots: Record<string, StageSnapshot> | undefined;
   /** Checkpoints from this one on snapshot the workers as they are now. */
   private layoutFrom = Number.NEGATIVE_INFINITY;
+  /** The key groups as a rescale at a checkpoint spread them, until a later checkpoint is published. */
+  private spread: Record<string, KeyGroupSpread> | undefined;
 
   /**
    * `restored`: the chain's part of the checkpoint the job resumes from, if
@@ -39,10 +41,17 @@ export class WorkerHistory {
     this.snapshots = spread ? undefined : restored ?? {};
   }
 
-  /** The workers changed at checkpoint `epoch` and their key groups moved: snapshots up to it are not theirs. */
-  rescaled(epoch: number): void {
+  /**
+   * The workers changed at checkpoint `epoch` and their key groups moved as
+   * `spread` says: a lost worker takes its groups from there, and runs again
+   * the splits it finished since `epoch`, until a later checkpoint is
+   * published.
+   */
+  rescaled(epoch: number, spread: Record<string, KeyGroupSpread>): void {
     this.snapshots = undefined;
     this.layoutFrom = epoch + 1;
+    this.spread = spread;
+    for (const [worker, splits] of this.done) this.done.set(worker, splits.filter(({ item }) => item.split.epoch > epoch));
   }
 
   record(worker: number, item: WorkItem, emitted: boolean): void {
@@ -53,17 +62,21 @@ export class WorkerHistory {
 
   /** Checkpoint `checkpointId` is published with these parts of the chain: splits of epochs up to it need no replay. */
   published(checkpointId: number, snapshots: Record<string, StageSnapshot>): void {
-    if (checkpointId >= this.layoutFrom) this.snapshots = snapshots;
+    if (checkpointId >= this.layoutFrom) {
+      this.snapshots = snapshots;
+      this.spread = undefined;
+    }
     for (const [worker, splits] of this.done) this.done.set(worker, splits.filter(({ item }) => item.split.epoch > checkpointId));
   }
 
   /** What a replacement of `worker` restores and runs again; the history of `worker` starts over. */
   recover(worker: number, canReadAgain: (item: WorkItem) => boolean): WorkerRecovery {
     const splits = this.done.get(worker) ?? [];
-    if (!this.snapshots) return { refused: 'its key groups moved (a restore or a rescale) since the last published checkpoint' };
+    if (!this.snapshots && !this.spread) return { refused: 'its key groups moved in a restore since the last published checkpoint' };
     if (splits.some(({ emitted }) => emitted)) return { refused: 'its stateful operators passed rows on since the last checkpoint' };
     if (!splits.every(({ item }) => canReadAgain(item))) return { refused: 'the input of a split it finished since the last checkpoint cannot be read again' };
     this.done.delete(worker);
+    if (!this.snapshots) return { restore: {}, regroupState: this.spread!, replay: splits.map(({ item }) => item) };
     const restore: Record<string, WorkerSnapshot> = {};
     for (const stage of this.chain) {
       const snapshot = this.snapshots[stage]?.workers[worker];

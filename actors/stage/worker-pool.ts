@@ -1,7 +1,6 @@
 import { SolsticeError, type ActorExit } from '../../lib/errors/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { WorkerApi } from '../../protocol/actor-apis.js';
-import type { WorkerSnapshot } from '../../state/checkpoint-manifest.js';
 import type { WorkerStart } from './worker-creation.js';
 import type { ArgsOf, ChildActor, ReplyOf, TopicOf } from '../../protocol/actor-link.js';
 import { Heartbeats, silenceReason } from '../heartbeats.js';
@@ -52,15 +51,15 @@ export class WorkerPool {
   }
 
   /**
-   * Starts a worker in place of the lost one at `index`, restoring
-   * `restore` (a stateful chain's state) if given; requests to that index
-   * wait for it. Rejects if it cannot be started.
+   * Starts a worker in place of the lost one at `index`, restoring what
+   * `start` gives (a stateful chain's state) if anything; requests to that
+   * index wait for it. Rejects if it cannot be started.
    */
-  async replace(index: number, restore?: Record<string, WorkerSnapshot>): Promise<void> {
+  async replace(index: number, start: Omit<WorkerStart, 'replacement'> = {}): Promise<void> {
     this.workers.delete(index);
     this.heartbeats.forget(index);
     this.killReasons.delete(index);
-    const created = this.options.create(index, { replacement: true, ...(restore ? { restore } : {}) });
+    const created = this.options.create(index, { ...start, replacement: true });
     this.replacing.set(index, created);
     try {
       this.watch(index, await created);
