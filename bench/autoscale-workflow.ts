@@ -17,7 +17,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileSink, FileSource, Job, MapOperator, Operator, Stage, type Parallelism, type Row, type Split, type SplitPayload } from '../lib/index.js';
 
-class Pace extends Operator<{ burst: number; paceMs: number }> {
+/** Passes the first `burst` source splits at once and holds each later one `paceMs` (a timer, no CPU). */
+export class Pace extends Operator<{ burst: number; paceMs: number }> {
   async processSplit(split: Split, payload?: SplitPayload) {
     const index = Number(/-(\d+)/.exec(split.lineage)?.[1] ?? 0);
     if (index >= this.config.burst) await sleep(this.config.paceMs);
