@@ -180,10 +180,7 @@ export default class StageMaster implements StageMasterApi {
       grant: (wanted) => this.context.parent.ask('grantWorkers', this.stage.name, wanted),
       grow: (count, hosts) => this.grow(count, hosts),
       release: (hosts) => this.releaseHosts(hosts),
-      resized: (active) => {
-        this.queue.setOwners(active);
-        this.capacity = chainBufferBound(this.job, this.chain, active.length);
-      },
+      resized: (active) => this.resized(active),
       running: () => this.state === 'running',
       pump: () => this.pump(),
       atCheckpoint: this.statefulStages.size > 0,
@@ -237,10 +234,15 @@ export default class StageMaster implements StageMasterApi {
       this.log.info({ workers: indexes }, 'workers added');
     }
     for (const index of drained) this.scaler.retiring.add(index);
-    this.queue.setOwners(owners);
-    this.capacity = chainBufferBound(this.job, this.chain, owners.length);
+    this.resized(owners);
     this.history?.rescaled(epoch, spread);
     this.log.info({ checkpointId: epoch, owners }, 'key groups moved');
+  }
+
+  /** The workers that take splits changed: keyed splits are owned anew, and the output's bound follows their count. */
+  private resized(active: number[]): void {
+    this.queue.setOwners(active);
+    this.capacity = chainBufferBound(this.job, this.chain, active.length);
   }
 
   /** Starts `count` workers more (an elastic stage grows), on `hosts` (one each) on a cluster; resolves with their indexes. */

@@ -76,11 +76,6 @@ export class SplitDispatcher {
     return [...this.waiting.keys()];
   }
 
-  /** Whether a worker holds a split. */
-  holds(workerIndex: number): boolean {
-    return this.heldBy(workerIndex) !== undefined;
-  }
-
   get inFlightCount(): number {
     return this.inFlight.size;
   }

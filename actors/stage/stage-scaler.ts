@@ -123,11 +123,6 @@ export class StageScaler {
     return [...this.records];
   }
 
-  /** The worker count a stateful stage changes to at its next checkpoint, if it decided one. */
-  get pendingTarget(): number | undefined {
-    return this.pending?.to;
-  }
-
   /**
    * A stateful stage's checkpoint is taken and no split of the next epoch
    * has started: the change decided, if any, is made now by `change`, which
