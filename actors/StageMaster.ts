@@ -132,8 +132,8 @@ export default class StageMaster implements StageMasterApi {
     this.statefulStages = new Set(this.chain.filter((_, i) => isStatefulOperatorClass(operators[i]!)));
     this.policies = defaultStagePolicies({
       hasDownstream: downstreams.length > 0, bufferCapacity: () => this.capacity, bounds,
-      // State moves between workers by key group only, at a checkpoint; on a cluster only stateless stages grow onto free slots.
-      elastic: this.movableState(operators) && (this.statefulStages.size === 0 || workerModeOf(params.placement, this.stage.name) !== 'remote'),
+      // State moves between workers by key group only, at a checkpoint.
+      elastic: this.movableState(operators),
     });
     // A checkpoint saved by another number of workers is spread over these (actors/stage/restore-layout.ts).
     const workerCount = this.policies.autoscaler.initialWorkers;
@@ -163,7 +163,7 @@ export default class StageMaster implements StageMasterApi {
         chain: this.chain, log: this.log, workers: this.workers, output: this.output,
         input: () => this.input!, stateMaster: () => this.stateMaster, heldSplitIds: () => this.heldSplitIds(),
         finished: (result) => this.addResult(result, true), fail: (error) => this.fail(error), pump: () => this.pump(),
-        snapshotted: (epoch, snapshots) => this.scaler.applyPending((to) => this.rescaleStateful(epoch, snapshots, to)),
+        snapshotted: (epoch, snapshots) => this.scaler.applyPending((to, hosts) => this.rescaleStateful(epoch, snapshots, to, hosts)),
       },
       {
         firstEpoch: params.firstEpoch,
@@ -215,7 +215,7 @@ export default class StageMaster implements StageMasterApi {
    * the end). Anything that fails here fails the stage, and the job restarts
    * from its last checkpoint.
    */
-  private async rescaleStateful(epoch: number, snapshots: Record<string, StageSnapshot>, to: number): Promise<void> {
+  private async rescaleStateful(epoch: number, snapshots: Record<string, StageSnapshot>, to: number, hosts?: WorkerHost[]): Promise<void> {
     const active = this.scaler.active().sort((a, b) => a - b);
     const added = to > active.length ? this.workers.nextIndexes(to - active.length) : [];
     const drained = to < active.length ? active.slice(to) : [];
@@ -228,8 +228,11 @@ export default class StageMaster implements StageMasterApi {
     await Promise.all(live.map((index) => this.workers.ask(index, 'regroup', spread)));
     if (added.length > 0) {
       this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? added.length : 0));
-      const { indexes, failure } = await this.workers.add(added.length, { added: true, regroupState: spread });
+      // One add each (on its granted host, on a cluster): each takes the next index as it is called, the one the key groups were spread for.
+      const results = await Promise.all(added.map((_, i) => this.workers.add(1, { added: true, regroupState: spread, ...(hosts?.[i] ? { host: hosts[i] } : {}) })));
+      const failure = results.find((result) => result.failure)?.failure;
       if (failure) throw failure.reason;
+      const indexes = results.flatMap((result) => result.indexes);
       await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
       this.log.info({ workers: indexes }, 'workers added');
     }

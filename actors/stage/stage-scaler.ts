@@ -61,7 +61,7 @@ export class StageScaler {
   private smoothed: { busy: number; blocked: number; starved: number } | undefined;
   private deciding = false;
   /** A change decided for a stateful stage, made at its next checkpoint. */
-  private pending: { load: StageLoad; to: number; reason: string } | undefined;
+  private pending: { load: StageLoad; to: number; reason: string; hosts?: WorkerHost[] } | undefined;
 
   constructor(private readonly context: ScalerContext) {
     this.target = context.autoscaler.initialWorkers;
@@ -80,6 +80,9 @@ export class StageScaler {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    // Slots granted for a change that will not be made are given back.
+    if (this.pending?.hosts) this.context.release(this.pending.hosts);
+    this.pending = undefined;
   }
 
   /** The workers taking splits: alive and not retiring. */
@@ -126,14 +129,15 @@ export class StageScaler {
   /**
    * A stateful stage's checkpoint is taken and no split of the next epoch
    * has started: the change decided, if any, is made now by `change`, which
-   * starts or drains workers and moves the key groups.
+   * starts (on `hosts`, one each, on a cluster) or drains workers and moves
+   * the key groups.
    */
-  async applyPending(change: (to: number) => Promise<void>): Promise<void> {
+  async applyPending(change: (to: number, hosts?: WorkerHost[]) => Promise<void>): Promise<void> {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
     this.record(pending.load, pending.to, pending.reason);
-    await change(pending.to);
+    await change(pending.to, pending.hosts);
     this.changedAt = performance.now();
     this.previous = undefined;
     this.smoothed = undefined;
@@ -188,7 +192,7 @@ export class StageScaler {
     }
     const to = load.workers + granted;
     if (this.context.atCheckpoint) {
-      this.defer(load, to, granted < target - load.workers ? `${reason}; ${why}` : reason);
+      this.defer(load, to, granted < target - load.workers ? `${reason}; ${why}` : reason, hosts);
       return;
     }
     this.record(load, to, granted < target - load.workers ? `${reason}; ${why}` : reason);
@@ -219,8 +223,8 @@ export class StageScaler {
     this.context.pump();
   }
 
-  private defer(load: StageLoad, to: number, reason: string): void {
-    this.pending = { load, to, reason };
+  private defer(load: StageLoad, to: number, reason: string, hosts?: WorkerHost[]): void {
+    this.pending = { load, to, reason, ...(hosts ? { hosts } : {}) };
     this.target = to;
     this.lastReason = `${reason}; at the next checkpoint`;
   }
