@@ -630,7 +630,7 @@ export default class StageMaster implements StageMasterApi {
       ...(stage === head && this.replacedAt.length > 0 ? { replacedAt: [...this.replacedAt] } : {}),
       ...(stage === head ? { workerTime: this.utilization.totals() } : {}),
       ...(stage === head && this.policies.autoscaler.elastic
-        ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, decisions: this.scaler.history() } }
+        ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, ...this.scaler.load, decisions: this.scaler.history() } }
         : {}),
       queued: stage === head ? this.queue.size : 0,
       buffered: stage === tail ? this.output.buffered : 0,

@@ -189,8 +189,13 @@ export interface StageMetrics {
    * idle waiting for input. On the chain's first stage.
    */
   workerTime?: { workersMs: number; busyMs: number; blockedMs: number; starvedMs: number };
-  /** An elastic stage: the worker count it aims at, why (its autoscaler's last word), and its decisions that changed the count. */
-  scaling?: { target: number; reason: string; decisions: ScalingRecord[] };
+  /**
+   * An elastic stage: the worker count it aims at, why (its autoscaler's
+   * last word), the share of its workers' time busy and the splits queued in
+   * the last window its autoscaler weighed, and its decisions that changed
+   * the count.
+   */
+  scaling?: { target: number; reason: string; busy?: number; queued?: number; decisions: ScalingRecord[] };
 }
 
 /** One decision of an elastic stage's autoscaler that changed its worker count (docs/autoscaling.md). */

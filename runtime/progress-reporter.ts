@@ -6,8 +6,9 @@ export function formatProgress(elapsedMs: number, stages: readonly StageMetrics[
   const parts = stages.map((s) => {
     const splits = s.splitsPlanned === undefined ? `${s.splitsIn}` : `${s.splitsIn}/${s.splitsPlanned}`;
     const running = s.inFlight ? ` (${s.inFlight} running)` : '';
-    // An elastic stage says its workers, and the count it is moving to.
-    const workers = s.scaling ? ` workers ${s.workers}${s.scaling.target === s.workers ? '' : `->${s.scaling.target}`}` : '';
+    // An elastic stage says its workers, the count it is moving to, and how busy they were.
+    const busy = s.scaling?.busy === undefined ? '' : ` busy ${s.scaling.busy.toFixed(2)}`;
+    const workers = s.scaling ? ` workers ${s.workers}${s.scaling.target === s.workers ? '' : `->${s.scaling.target}`}${busy}` : '';
     return `${s.stage} ${splits} splits ${s.rowsIn} rows${running}${workers}`;
   });
   // No figures: the job's actors are starting, or starting again after a loss.

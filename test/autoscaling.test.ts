@@ -37,8 +37,8 @@ async function writeInput(): Promise<string> {
   return dir;
 }
 
-const args = (dir: string, extra: string[], workers = 'forked') => ['run', '--workflow', WORKFLOW, '--job-id', 'elastic', '--input', join(dir, 'in', '*.jsonl'),
-  '--output', join(dir, 'out'), '--workers', workers, '--log-level', 'info', '--progress-interval', '0', ...extra];
+const args = (dir: string, extra: string[], workers = 'forked', progressSecs = '0') => ['run', '--workflow', WORKFLOW, '--job-id', 'elastic',
+  '--input', join(dir, 'in', '*.jsonl'), '--output', join(dir, 'out'), '--workers', workers, '--log-level', 'info', '--progress-interval', progressSecs, ...extra];
 
 function decisions(stderr: string, stage: string): ScalingRecord[] {
   return stderr.split('\n').filter((line) => line.includes('"msg":"scaling"')).map((line) => JSON.parse(line) as ScalingRecord)
@@ -70,11 +70,13 @@ test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and
   await checkOutput(t, dir);
 });
 
-test('threaded workers grow too', async (t) => {
+test('threaded workers grow too, and the progress lines say so', async (t) => {
   const dir = await writeInput();
-  const result = await runCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--parallelism', '1-2'], 'threaded'), { cwd: dir, timeoutMs: 300_000 });
+  const result = await runCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--parallelism', '1-2'], 'threaded', '0.2'), { cwd: dir, timeoutMs: 300_000 });
   t.is(result.code, 0, result.stderr);
   t.true(decisions(result.stderr, 'work').some((record) => record.from === 1 && record.to === 2), result.stderr);
+  // The elastic stage's workers, the count it moves to, and how busy they were: `work ... workers 1->2 busy 0.97` (progress goes to stderr).
+  t.regex(result.stderr, /\| work \d+ splits \d+ rows( \(\d running\))? workers [12](->[12])? busy [01]\.\d\d \|/);
   await checkOutput(t, dir);
 });
 

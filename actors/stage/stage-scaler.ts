@@ -60,6 +60,8 @@ export class StageScaler {
   private previous: { at: number; totals: WorkerTimeTotals; loop: EventLoopUtilization } | undefined;
   private smoothed: { busy: number; blocked: number; starved: number } | undefined;
   private deciding = false;
+  /** The busy share and the splits queued in the last window weighed. */
+  private lastLoad: { busy: number; queued: number } | undefined;
   /** A change decided for a stateful stage, made at its next checkpoint. */
   private pending: { load: StageLoad; to: number; reason: string; hosts?: WorkerHost[] } | undefined;
 
@@ -121,6 +123,11 @@ export class StageScaler {
     return this.lastReason;
   }
 
+  /** The busy share and the splits queued in the last window weighed, once one was. */
+  get load(): { busy: number; queued: number } | undefined {
+    return this.lastLoad;
+  }
+
   /** The decisions that changed the worker count, oldest first. */
   history(): ScalingRecord[] {
     return [...this.records];
@@ -145,10 +152,11 @@ export class StageScaler {
 
   private async tick(): Promise<void> {
     if (this.deciding || this.pending || !this.context.running()) return;
-    const load = this.load();
+    const load = this.weigh();
     if (!load) return;
     const decision = this.context.autoscaler.decide(load);
     this.lastReason = decision.reason;
+    this.lastLoad = { busy: round(load.busy), queued: load.queued };
     if (decision.target === load.workers) return;
     this.deciding = true;
     try {
@@ -160,7 +168,7 @@ export class StageScaler {
   }
 
   /** The last window's shares of worker time, smoothed over ticks so one split's end does not swing them. */
-  private load(): StageLoad | undefined {
+  private weigh(): StageLoad | undefined {
     const now = performance.now();
     const totals = this.context.utilization.totals();
     const loop = performance.eventLoopUtilization();
