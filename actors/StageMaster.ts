@@ -11,7 +11,7 @@ import { splitIdOf } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
-import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
+import type { StageSnapshot } from '../state/checkpoint-manifest.js';
 import type { OperatorClass } from '../lib/operator.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
@@ -20,7 +20,7 @@ import type {
   KeyGroupSpread, NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem,
 } from '../protocol/messages.js';
 import { workerModeOf, type WorkerHost } from '../lib/placement-config.js';
-import { workerCreator, type WorkerCreator } from './stage/worker-creation.js';
+import { workerCreator, type WorkerCreator, type WorkerStart } from './stage/worker-creation.js';
 import { reserveExitListeners } from './exit-listeners.js';
 import { relayLink, STATE_MASTER_TARGET } from './master-link.js';
 import { loadJob } from './job-loading.js';
@@ -29,7 +29,7 @@ import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
 import { OutputLineage } from './stage/output-lineage.js';
 import { InputsMadeAgain } from './stage/inputs-made-again.js';
-import { WorkerHistory } from './stage/worker-history.js';
+import { WorkerHistory, type WorkerReplay } from './stage/worker-history.js';
 import { StageScaler } from './stage/stage-scaler.js';
 import { Utilization } from './stage/utilization.js';
 import { PlannedSourceInput, splitTargetMs } from './stage/source-input.js';
@@ -38,7 +38,7 @@ import { defaultStagePolicies, type StagePolicies } from './stage/stage-policies
 import { UpstreamInput } from './stage/upstream-input.js';
 import { WorkQueue } from './stage/work-queue.js';
 import { ChainCounts } from './stage/chain-counts.js';
-import { WorkerPool } from './stage/worker-pool.js';
+import { WorkerPool, type WorkerStartFailure } from './stage/worker-pool.js';
 import { SplitDispatcher } from './stage/split-dispatcher.js';
 
 /**
@@ -227,14 +227,9 @@ export default class StageMaster implements StageMasterApi {
     const live = this.workers.indexes;
     await Promise.all(live.map((index) => this.workers.ask(index, 'regroup', spread)));
     if (added.length > 0) {
-      this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? added.length : 0));
-      // One add each (on its granted host, on a cluster): each takes the next index as it is called, the one the key groups were spread for.
-      const results = await Promise.all(added.map((_, i) => this.workers.add(1, { added: true, regroupState: spread, ...(hosts?.[i] ? { host: hosts[i] } : {}) })));
-      const failure = results.find((result) => result.failure)?.failure;
+      // Each new worker takes the next index as it is added: the one the key groups were spread for.
+      const { failure } = await this.addWorkers(added.length, { added: true, regroupState: spread }, hosts);
       if (failure) throw failure.reason;
-      const indexes = results.flatMap((result) => result.indexes);
-      await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
-      this.log.info({ workers: indexes }, 'workers added');
     }
     for (const index of drained) this.scaler.retiring.add(index);
     this.resized(owners);
@@ -250,27 +245,33 @@ export default class StageMaster implements StageMasterApi {
 
   /** Starts `count` workers more (an elastic stage grows), on `hosts` (one each) on a cluster; resolves with their indexes. */
   private async grow(count: number, hosts?: WorkerHost[]): Promise<number[]> {
-    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? count : 0));
-    const added = hosts
-      ? await Promise.all(hosts.map((host) => this.workers.add(1, { added: true, host })))
-      : [await this.workers.add(count, { added: true })];
-    const indexes = added.flatMap((result) => result.indexes);
-    const failure = added.find((result) => result.failure)?.failure;
-    if (failure) {
-      this.log.warn({ err: failure.reason }, 'could not start more workers; the stage goes on with those it has');
-      // Those that did start go on; a slot granted for one that did not is given back.
-      if (hosts) this.releaseHosts(hosts.filter((_, i) => added[i]!.failure));
-    }
-    if (indexes.length === 0) return [];
     try {
-      await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
+      const { indexes, failure } = await this.addWorkers(count, { added: true }, hosts);
+      if (failure) this.log.warn({ err: failure.reason }, 'could not start more workers; the stage goes on with those it has');
+      return indexes;
     } catch (error) {
       // The stage ended meanwhile, or a new worker was lost as it started (its loss is handled as any other).
-      this.log.warn({ err: error, workers: indexes }, 'an added worker did not start');
+      this.log.warn({ err: error }, 'an added worker did not start');
       return [];
     }
-    this.log.info({ workers: indexes }, 'workers added');
-    return indexes;
+  }
+
+  /**
+   * Creates `count` workers as `start` says, one on each of `hosts` on a
+   * cluster, and starts those created; a slot granted for one that could
+   * not be created is given back. Rejects if a created one does not start.
+   */
+  private async addWorkers(count: number, start: WorkerStart, hosts?: WorkerHost[]): Promise<{ indexes: number[]; failure?: WorkerStartFailure }> {
+    this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? count : 0));
+    // On a cluster one add each, on its host: each takes the next index as it is called.
+    const added = hosts
+      ? await Promise.all(hosts.map((host) => this.workers.add(1, { ...start, host })))
+      : [await this.workers.add(count, start)];
+    if (hosts) this.releaseHosts(hosts.filter((_, i) => added[i]?.failure));
+    const indexes = added.flatMap((result) => result.indexes);
+    await Promise.all(indexes.map((index) => this.workers.ask(index, 'start')));
+    if (indexes.length > 0) this.log.info({ workers: indexes }, 'workers added');
+    return { indexes, failure: added.find((result) => result.failure)?.failure };
   }
 
   /**
@@ -296,12 +297,12 @@ export default class StageMaster implements StageMasterApi {
     // Exits after the stage has ended are its workers being shut down.
     if (this.outcomeSettled) return;
     this.scaler.lost(index);
-    if (this.replaceable && this.state === 'running' && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
+    if (this.replaceable && this.state === 'running' && this.takeReplacement()) {
       void this.replaceWorker(index, exit, killedBecause);
       return;
     }
     const recovery = this.statefulRecovery(index);
-    if (recovery && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
+    if (recovery && this.takeReplacement()) {
       void this.replaceWorker(index, exit, killedBecause, recovery);
       return;
     }
@@ -326,7 +327,7 @@ export default class StageMaster implements StageMasterApi {
    */
   private async replaceWorker(
     index: number, exit: ActorExit, killedBecause: string | undefined,
-    recovery?: { restore: Record<string, WorkerSnapshot>; regroupState?: Record<string, KeyGroupSpread>; replay: WorkItem[] },
+    recovery?: WorkerReplay,
   ): Promise<void> {
     const item = this.dispatcher.takeBack(index);
     this.log.warn(
@@ -355,7 +356,7 @@ export default class StageMaster implements StageMasterApi {
         // Not on a host: one whose agent is gone refuses every replacement, and the job restarts on the hosts that answer.
         const remote = workerModeOf(this.params.placement, this.stage.name) === 'remote';
         if (error instanceof ActorExitedError && !remote && this.state === 'running'
-          && this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed) {
+          && this.takeReplacement()) {
           this.log.warn({ worker: index, why: error.message }, 'worker lost; replacing it again: its replacement died while starting');
           continue;
         }
@@ -367,13 +368,18 @@ export default class StageMaster implements StageMasterApi {
     this.pump();
   }
 
+  /** One more lost worker replaced alone, if the stage's restart budget allows it. */
+  private takeReplacement(): boolean {
+    return this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed;
+  }
+
   /**
    * How a lost worker of a stateful chain is replaced alone
    * ({@link WorkerHistory}), or undefined if the job must restart: the stage
    * runs, its end-of-input output is not under way, and every split the
    * worker finished since the last published checkpoint can be read again.
    */
-  private statefulRecovery(index: number): { restore: Record<string, WorkerSnapshot>; regroupState?: Record<string, KeyGroupSpread>; replay: WorkItem[] } | undefined {
+  private statefulRecovery(index: number): WorkerReplay | undefined {
     if (!this.history || this.state !== 'running' || this.epochs.finishStarted) return undefined;
     if (this.job.supervisionOf(this.stage.name).failover !== 'worker') return undefined;
     const recovery = this.history.recover(index, (item) => (item.from ? isReproducible(this.job, item.from.stage) : item.input === undefined));

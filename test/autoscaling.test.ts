@@ -6,12 +6,11 @@
  * records), never timed.
  */
 import test from 'ava';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { runCli, startCli, untilLogged } from './support/cli.js';
-import { readJsonLinesDir, tempDir } from './support/files.js';
+import { readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
 import { childPids } from './support/processes.js';
 
 const WORKFLOW = fileURLToPath(new URL('../bench/autoscale-workflow.js', import.meta.url));
@@ -29,11 +28,7 @@ interface ScalingRecord {
 
 async function writeInput(): Promise<string> {
   const dir = await tempDir('solstice-autoscale-');
-  await mkdir(join(dir, 'in'));
-  for (let f = 0; f < FILES; f++) {
-    const lines = Array.from({ length: ROWS_PER_FILE }, (_, i) => JSON.stringify({ id: f * ROWS_PER_FILE + i }));
-    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${lines.join('\n')}\n`);
-  }
+  await writeIdFiles(dir, FILES, ROWS_PER_FILE);
   return dir;
 }
 

@@ -6,11 +6,11 @@
  * checkpoint, its key groups moving with their state.
  */
 import test from 'ava';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCli, untilLogged } from './support/cli.js';
-import { readJsonLinesDir, tempDir } from './support/files.js';
+import { readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
 import { startAgent, stopAgents, writeSecret } from './support/host-agents.js';
 import { freePort } from './support/ports.js';
 
@@ -23,10 +23,7 @@ test('a job short of slots shares them, then grows its bottleneck stage onto a h
   const dir = await tempDir('solstice-cluster-elastic-');
   const files = 10;
   const rows = 2000;
-  await mkdir(join(dir, 'in'));
-  for (let f = 0; f < files; f++) {
-    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${Array.from({ length: rows }, (_, i) => JSON.stringify({ id: f * rows + i })).join('\n')}\n`);
-  }
+  await writeIdFiles(dir, files, rows);
   const secretFile = await writeSecret(dir);
   const agents = await Promise.all([A, B].map((host) => startAgent(host, secretFile, dir)));
   t.teardown(() => stopAgents(agents));
@@ -56,10 +53,7 @@ test('a keyed aggregation on a cluster grows onto a free slot at a checkpoint, i
   const files = 10;
   const rows = 2000;
   const keys = 40;
-  await mkdir(join(dir, 'in'));
-  for (let f = 0; f < files; f++) {
-    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${Array.from({ length: rows }, (_, i) => JSON.stringify({ id: f * rows + i })).join('\n')}\n`);
-  }
+  await writeIdFiles(dir, files, rows);
   const secretFile = await writeSecret(dir);
   const agents = await Promise.all(['127.0.0.18', '127.0.0.19', '127.0.0.20'].map((host) => startAgent(host, secretFile, dir)));
   t.teardown(() => stopAgents(agents));

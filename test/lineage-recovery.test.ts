@@ -7,11 +7,11 @@
  */
 import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCli, untilBeforeExit, untilLogged } from './support/cli.js';
-import { readJsonLinesDir, tempDir } from './support/files.js';
+import { readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
 import { childPids } from './support/processes.js';
 
 const WORKFLOW = fileURLToPath(new URL('fixtures/lineage_workflow.js', import.meta.url));
@@ -39,11 +39,7 @@ function rerunsByStage(stderr: string): string[] {
 
 test('both workers of a keyed stage killed while their outputs wait to be read: the outputs are made again from the source on, exactly once, with no job restart', async (t) => {
   const dir = await tempDir('solstice-lineage-');
-  await mkdir(join(dir, 'in'));
-  for (let f = 0; f < FILES; f++) {
-    const lines = Array.from({ length: ROWS_PER_FILE }, (_, i) => JSON.stringify({ id: f * ROWS_PER_FILE + i }));
-    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${lines.join('\n')}\n`);
-  }
+  await writeIdFiles(dir, FILES, ROWS_PER_FILE);
   const total = FILES * ROWS_PER_FILE;
   const [passCalls, keyCalls, gate, output] = ['pass-calls', 'key-calls', 'gate', 'out'].map((name) => join(dir, name)) as [string, string, string, string];
   const cli = startCli(['run', '--workflow', WORKFLOW, '--job-id', 'lineage', '--input', join(dir, 'in', '*.jsonl'), '--output', output,

@@ -145,9 +145,7 @@ export class StageScaler {
     this.pending = undefined;
     this.record(pending.load, pending.to, pending.reason);
     await change(pending.to, pending.hosts);
-    this.changedAt = performance.now();
-    this.previous = undefined;
-    this.smoothed = undefined;
+    this.startWindows();
   }
 
   private async tick(): Promise<void> {
@@ -211,9 +209,7 @@ export class StageScaler {
     if (more > 0) await this.context.grow(more, hosts?.slice(0, more));
     this.context.resized(this.active());
     // The cooldown counts from when the new workers take splits: a window that holds their start says little of them.
-    this.changedAt = performance.now();
-    this.previous = undefined;
-    this.smoothed = undefined;
+    this.startWindows();
     this.context.pump();
   }
 
@@ -225,10 +221,16 @@ export class StageScaler {
     this.record(load, target, reason);
     const victims = this.active().sort((a, b) => b - a).slice(0, load.workers - target);
     for (const index of victims) this.retiring.add(index);
-    this.previous = undefined;
-    this.smoothed = undefined;
+    this.startWindows();
     this.context.resized(this.active());
     this.context.pump();
+  }
+
+  /** The workers changed: the cooldown starts now, and windows weighed from now on show them alone. */
+  private startWindows(): void {
+    this.changedAt = performance.now();
+    this.previous = undefined;
+    this.smoothed = undefined;
   }
 
   private defer(load: StageLoad, to: number, reason: string, hosts?: WorkerHost[]): void {

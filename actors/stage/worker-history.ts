@@ -7,10 +7,15 @@ interface DoneSplit {
   emitted: boolean;
 }
 
-/** How a lost worker of a stateful chain is brought back alone (its state from a snapshot, or its key groups from a rescale's), or why it cannot be. */
-export type WorkerRecovery =
-  | { restore: Record<string, WorkerSnapshot>; regroupState?: Record<string, KeyGroupSpread>; replay: WorkItem[] }
-  | { refused: string };
+/** How a lost worker of a stateful chain is brought back alone: its state from a snapshot, or its key groups from a rescale's, and the splits to run again. */
+export interface WorkerReplay {
+  restore: Record<string, WorkerSnapshot>;
+  regroupState?: Record<string, KeyGroupSpread>;
+  replay: WorkItem[];
+}
+
+/** A {@link WorkerReplay}, or why the worker cannot be brought back alone. */
+export type WorkerRecovery = WorkerReplay | { refused: string };
 
 /**
  * For a chain that keeps state: the splits each worker finished since the

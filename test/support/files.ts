@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,15 @@ export const PACKAGE_ENTRY_URL = new URL('../../lib/index.js', import.meta.url).
 
 export function tempDir(prefix = 'solstice-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** `dir/in/part-<f>.jsonl` for `files` files of `rowsPerFile` lines `{"id": n}`, ids 0 up in file order. */
+export async function writeIdFiles(dir: string, files: number, rowsPerFile: number): Promise<void> {
+  await mkdir(join(dir, 'in'), { recursive: true });
+  for (let f = 0; f < files; f++) {
+    const lines = Array.from({ length: rowsPerFile }, (_, i) => JSON.stringify({ id: f * rowsPerFile + i }));
+    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${lines.join('\n')}\n`);
+  }
 }
 
 /**
