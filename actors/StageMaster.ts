@@ -4,7 +4,7 @@ import {
 import { RestartBudget } from '../lib/supervision.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { hasKeyGroupedState, isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
+import { commitsTogetherClass, hasKeyGroupedState, isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
 import { isReproducible } from '../lib/lineage.js';
 import { chainBounds, chainBufferBound, chainName, keyGroupsOf } from '../lib/chaining.js';
 import { splitIdOf } from '../lib/split.js';
@@ -171,6 +171,7 @@ export default class StageMaster implements StageMasterApi {
         finishing: operators.some((operator) => isFinishing(operator.prototype as object)),
         finished: this.chain.every((stage, i) => !isFinishing(operators[i]!.prototype as object) || params.restore?.[stage]?.finished === true),
         keyGroups: keyGroupsOf(this.job, this.chain[0]!),
+        committingTogether: this.chain.filter((_, i) => commitsTogetherClass(operators[i]!)),
       },
     );
     this.scaler = new StageScaler({

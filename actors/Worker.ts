@@ -1,7 +1,7 @@
 import { JobDefinitionError, OperatorError, RestoreRefusedError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type KeyGroupedState, type Operator } from '../lib/operator.js';
+import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type KeyGroupedState, type Operator } from '../lib/operator.js';
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { processPayloadStore, type LocalPayloadStore } from '../dataplane/local-payload-store.js';
@@ -93,7 +93,12 @@ export default class Worker implements WorkerApi {
       }
       else if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
       if (this.params.replacement) continue;
-      if (isTransactionalSink(operator)) {
+      if (commitsTogether(operator)) {
+        // Worker 0 commits every saved worker's transaction (restoreLayout gives it them all) and drops the rest, before any worker starts.
+        if (this.params.workerIndex !== 0) continue;
+        await operator.commitTogether(this.params.adoptedTransactions?.[stage] ?? [], { final: false, restore: true });
+        await operator.abort();
+      } else if (isTransactionalSink(operator)) {
         // The checkpoint was published, so its transactions are committed, again if they were already.
         if (snapshot?.transaction !== undefined) await operator.commit(snapshot.transaction);
         for (const adopted of this.params.adoptedTransactions?.[stage] ?? []) await operator.commit(adopted);
@@ -156,6 +161,12 @@ export default class Worker implements WorkerApi {
     for (const { stage, operator } of this.chain) {
       if (transactions[stage] !== undefined && isTransactionalSink(operator)) await operator.commit(transactions[stage]);
     }
+  }
+
+  /** Makes every worker's pre-committed transaction of a sink that commits together visible, in one commit. */
+  async commitTogether(stage: string, handles: unknown[], final: boolean): Promise<void> {
+    const operator = this.chain.find((link) => link.stage === stage)?.operator;
+    if (operator && commitsTogether(operator)) await operator.commitTogether(handles, { final, restore: false });
   }
 
   /**

@@ -4,7 +4,7 @@
  * instead of going through Arrow's generic builders.
  */
 import {
-  Bool, DataType, Field, Float64, Int64, List, Null, Struct, Schema, Table, TimestampMillisecond, Type, Utf8,
+  Binary, Bool, DataType, Field, Float64, Int64, List, Null, Struct, Schema, Table, TimestampMillisecond, Type, Utf8,
   makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow';
 import { SchemaInferenceError } from './errors/index.js';
@@ -183,7 +183,7 @@ export function columnNames(rows: readonly Row[]): string[] {
   return [...names];
 }
 
-type InferredKind = 'null' | 'number' | 'string' | 'boolean' | 'bigint' | 'date' | 'other';
+type InferredKind = 'null' | 'number' | 'string' | 'boolean' | 'bigint' | 'date' | 'bytes' | 'other';
 
 function kindOf(value: unknown): InferredKind {
   if (value === null || value === undefined) return 'null';
@@ -192,7 +192,9 @@ function kindOf(value: unknown): InferredKind {
     case 'string': return 'string';
     case 'boolean': return 'boolean';
     case 'bigint': return 'bigint';
-    default: return value instanceof Date ? 'date' : 'other';
+    default:
+      if (value instanceof Date) return 'date';
+      return value instanceof Uint8Array ? 'bytes' : 'other';
   }
 }
 
@@ -225,6 +227,7 @@ export function inferVector(name: string, values: unknown[]): Vector {
     case 'boolean': return vectorFromArray(values, new Bool());
     case 'bigint': return vectorFromArray(values, new Int64());
     case 'date': return vectorFromArray(values, new TimestampMillisecond());
+    case 'bytes': return vectorFromArray(values, new Binary());
     case 'other': return nestedVector(name, values);
   }
 }
@@ -279,6 +282,7 @@ function arrowType(shape: Shape): DataType {
     case 'boolean': return new Bool();
     case 'bigint': return new Int64();
     case 'date': return new TimestampMillisecond();
+    case 'bytes': return new Binary();
     case 'list': return new List(new Field('item', arrowType(shape.element), true));
     case 'struct': return new Struct([...shape.fields].map(([key, field]) => new Field(key, arrowType(field), true)));
   }

@@ -12,10 +12,10 @@ export { HostAgent, type HostAgentOptions } from '../comedy-adapter/index.js';
 export { JobRunner } from '../runtime/runner.js';
 export type { RunnerOptions, JobSummary, StageSummary, RunnerState } from '../runtime/runner-options.js';
 export type { RestoreRequest } from './job-spec.js';
-export type { StatefulOperator, TransactionalSink, FinishingOperator, KeyGroupedState } from './operator.js';
+export type { StatefulOperator, TransactionalSink, CommittingTogetherSink, FinishingOperator, KeyGroupedState } from './operator.js';
 export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
-  SolsticeError,
+  SolsticeError, registerErrorClasses,
   JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
   InputNotFoundError, InputFormatError, SchemaInferenceError, ColumnValueError,
   OperatorError, RowFunctionError, JobStoppedError,
@@ -26,6 +26,7 @@ export {
   ClusterConfigError, ClusterSecretError, HandshakeError, HostUnavailableError, ClusterCapacityError, HostAgentRefusedError,
   ActorCreationError, HostAgentListenError,
   ArgumentError, RunnerStateError,
+  TableError, TableNotFoundError, TableCommitError,
 } from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export type { LogLevel, Logger } from './logger.js';
@@ -38,6 +39,10 @@ export { FlatMapOperator, type FlatMapConfig } from '../operators/transform/flat
 export { KeyByOperator, type KeyByConfig, type Key } from '../operators/transform/key-by-operator.js';
 export { AggregateOperator, type AggregateConfig, type Aggregation } from '../operators/transform/aggregate-operator.js';
 export { FileSource, type FileSourceConfig } from '../operators/source/file-source.js';
+export { LanceTableSource, type LanceTableSourceConfig, type LanceRange } from '../operators/source/lance-table-source.js';
 export { FileSink, type FileSinkConfig, type FileSinkFormat } from '../operators/sink/file-sink.js';
 export { PrintSink, type PrintSinkConfig } from '../operators/sink/print-sink.js';
+export { LanceSink, type LanceSinkConfig, type LanceSinkTransaction } from '../operators/sink/lance-sink.js';
+export type { LanceWriteMode } from '../operators/lance/lance-committer.js';
+export type { StorageOptions } from '../operators/lance/lance-location.js';
 export type { FileFormat, FileFormatName, CsvOptions, CsvColumnType, ParquetWriteOptions } from '../formats/index.js';

@@ -91,6 +91,33 @@ export interface TransactionalSink<H = unknown> {
   abort(): void | Promise<void>;
 }
 
+/**
+ * A transactional sink whose workers' writes become visible together, as one
+ * commit per checkpoint (Flink's global committer): the stage's transactions
+ * of a checkpoint, one pre-committed by each worker, all go to a single
+ * worker's `commitTogether` instead of each worker's `commit`. At a restore,
+ * worker 0 alone commits the checkpoint's transactions and then aborts, before
+ * any worker takes a split; `abort()` then drops what every worker of the
+ * stage staged that no commit covers. `commitTogether` must be idempotent
+ * too: it runs again after a crash.
+ */
+export interface CommittingTogetherSink<H = unknown> extends TransactionalSink<H> {
+  /**
+   * @param handles what each worker pre-committed for the checkpoint (at a restore, every saved worker's).
+   * @param commit `final`: the job's last checkpoint; `restore`: committed again by a restored job.
+   */
+  commitTogether(handles: H[], commit: { final: boolean; restore: boolean }): void | Promise<void>;
+}
+
+export function commitsTogether(operator: object): operator is CommittingTogetherSink {
+  return isTransactionalSink(operator) && typeof (operator as Partial<CommittingTogetherSink>).commitTogether === 'function';
+}
+
+/** Whether a sink class commits its workers' writes together ({@link CommittingTogetherSink}). */
+export function commitsTogetherClass(cls: OperatorClass): boolean {
+  return commitsTogether(cls.prototype as object);
+}
+
 export function isStateful(operator: object): operator is StatefulOperator {
   const candidate = operator as Partial<StatefulOperator>;
   return typeof candidate.snapshotState === 'function' && typeof candidate.restoreState === 'function';

@@ -27,6 +27,8 @@ export interface WorkerApi extends Pingable {
   snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>>;
   /** Makes pre-committed sink transactions visible, by stage. */
   commit(transactions: Record<string, unknown>): Promise<void>;
+  /** Makes the pre-committed transactions of every worker of a sink that commits together visible in one commit. */
+  commitTogether(stage: string, handles: unknown[], final: boolean): Promise<void>;
   /** The input has ended: the operators emit what they held back, each through the rest of the chain. */
   finish(epoch: number): Promise<SplitResult[]>;
   /** The stage's workers changed at a checkpoint: the worker's state becomes the key groups it owns now, by stage (docs/autoscaling.md). */

@@ -54,12 +54,15 @@ export class EpochCoordinator {
 
   /** The key groups of the chain's keyed input, saved with its snapshots. */
   private readonly keyGroups: number | undefined;
+  /** The chain's sinks whose workers' transactions one worker commits together (lib/operator.ts CommittingTogetherSink). */
+  private readonly committingTogether: ReadonlySet<string>;
 
   constructor(
     private readonly context: EpochContext,
-    options: { firstEpoch: number; aligned: boolean; finishing: boolean; finished: boolean; keyGroups?: number },
+    options: { firstEpoch: number; aligned: boolean; finishing: boolean; finished: boolean; keyGroups?: number; committingTogether?: readonly string[] },
   ) {
     this.keyGroups = options.keyGroups;
+    this.committingTogether = new Set(options.committingTogether);
     // No split belongs to the epochs between the restored checkpoint and this run's first: they count as complete.
     this.completedEpoch = options.firstEpoch - 1;
     this.triggeredEpoch = options.firstEpoch - 1;
@@ -107,17 +110,30 @@ export class EpochCoordinator {
     void this.completeEpoch(next, allProcessed && this.ledger.latest <= next);
   }
 
-  /** Checkpoint `checkpointId` is published: the workers' sinks make its writes visible. `snapshots` are the chain's stages' parts. */
+  /**
+   * Checkpoint `checkpointId` is published: the workers' sinks make its
+   * writes visible, each its own, or, for a sink that commits together, the
+   * first worker all of them at once. `snapshots` are the chain's stages' parts.
+   */
   async commit(checkpointId: number, snapshots: Record<string, StageSnapshot>, final: boolean): Promise<void> {
     const { workers, chain } = this.context;
-    await Promise.all(workers.indexes.map((index) => {
-      const transactions: Record<string, unknown> = {};
-      for (const stage of chain) {
-        const transaction = snapshots[stage]?.workers[index]?.transaction;
-        if (transaction !== undefined) transactions[stage] = transaction;
-      }
-      return Object.keys(transactions).length === 0 ? undefined : workers.ask(index, 'commit', transactions);
-    }));
+    const own = chain.filter((stage) => !this.committingTogether.has(stage));
+    const committer = workers.indexes[0];
+    await Promise.all([
+      ...workers.indexes.map((index) => {
+        const transactions: Record<string, unknown> = {};
+        for (const stage of own) {
+          const transaction = snapshots[stage]?.workers[index]?.transaction;
+          if (transaction !== undefined) transactions[stage] = transaction;
+        }
+        return Object.keys(transactions).length === 0 ? undefined : workers.ask(index, 'commit', transactions);
+      }),
+      ...[...this.committingTogether].map((stage) => {
+        // A drained worker's transaction is in the checkpoint too: every saved worker's goes to the committer.
+        const handles = (snapshots[stage]?.workers ?? []).flatMap((worker) => (worker?.transaction === undefined ? [] : [worker.transaction]));
+        return handles.length === 0 || committer === undefined ? undefined : workers.ask(committer, 'commitTogether', stage, handles, final);
+      }),
+    ]);
     this.context.log.info({ checkpointId, final }, 'checkpoint committed');
     if (final) this.finalCommitted = true;
   }

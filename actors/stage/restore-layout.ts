@@ -1,7 +1,7 @@
 import { KeyGroupsChangedError, RestoreRefusedError } from '../../lib/errors/index.js';
 import { keyGroupsOf } from '../../lib/chaining.js';
 import type { JobGraph } from '../../lib/job.js';
-import { hasKeyGroupedState } from '../../lib/operator.js';
+import { commitsTogetherClass, hasKeyGroupedState } from '../../lib/operator.js';
 import type { StageSnapshot } from '../../state/checkpoint-manifest.js';
 import type { KeyGroupSpread } from '../../protocol/messages.js';
 
@@ -23,7 +23,8 @@ export interface WorkerRestoreExtras {
  * transactions of saved workers beyond the new count are committed by
  * worker `index % workers`. State that is not key-grouped cannot be spread
  * (RestoreRefusedError), and state saved for other key groups cannot be
- * restored at all (KeyGroupsChangedError).
+ * restored at all (KeyGroupsChangedError). A sink that commits its workers'
+ * writes together has every saved transaction committed by worker 0.
  */
 export function restoreLayout(job: JobGraph, chain: readonly string[], restore: Record<string, StageSnapshot> | undefined, workers: number): WorkerRestoreExtras[] {
   const extras: WorkerRestoreExtras[] = Array.from({ length: workers }, () => ({}));
@@ -39,6 +40,12 @@ export function restoreLayout(job: JobGraph, chain: readonly string[], restore: 
     if (stateKeys.length > 0 && hasKeyGroupedState(job.getStage(stage).operator)) {
       const owners = Array.from({ length: workers }, (_, index) => index);
       for (const worker of extras) (worker.regroupState ??= {})[stage] = { stateKeys, owners };
+    }
+    if (commitsTogetherClass(job.getStage(stage).operator)) {
+      // One worker commits a sink's transactions together: worker 0 takes every saved worker's.
+      const transactions = saved.flatMap((worker) => (worker?.transaction === undefined ? [] : [worker.transaction]));
+      if (transactions.length > 0) (extras[0]!.adoptedTransactions ??= {})[stage] = transactions;
+      continue;
     }
     if (saved.length === workers || saved.length === 0) continue;
     if (stateKeys.length > 0 && !hasKeyGroupedState(job.getStage(stage).operator)) throw new RestoreRefusedError(stage, saved.length, workers);

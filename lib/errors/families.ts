@@ -19,3 +19,4 @@ export {
   ActorCreationError, HostAgentListenError,
 } from './cluster.js';
 export { ArgumentError, RunnerStateError } from './usage.js';
+export { TableError, TableNotFoundError, TableCommitError } from './table.js';

@@ -1,0 +1,156 @@
+import test from 'ava';
+import * as lancedb from '@lancedb/lancedb';
+import { tableFromArrays } from 'apache-arrow';
+import { join } from 'node:path';
+import {
+  FileSource, Job, LanceSink, LanceTableSource, Stage, TableCommitError, TableError, TableNotFoundError, type LanceRange, type LanceSinkConfig,
+} from '../lib/index.js';
+import { createLogger } from '../lib/logger.js';
+import { CheckpointStore } from '../state/checkpoint-store.js';
+import { openStateBackend } from '../state/open-state-backend.js';
+import { lanceLocation } from '../operators/lance/lance-location.js';
+import { LanceStaging } from '../operators/lance/lance-staging.js';
+import { LanceCommitter } from '../operators/lance/lance-committer.js';
+import { CollectSink, collected } from './support/collect-sink.js';
+import { isolatedState, tempDir, writeIdFiles } from './support/files.js';
+import { columnSorted, itemRows, openLance, range, stagedTables } from './support/lance-tables.js';
+
+const context = (stage: string) => ({ jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn') });
+
+/** A table of 8500 items in three fragments (3000, 5000 and 500 rows), every 7th id deleted. */
+async function itemsTable(dir: string): Promise<string> {
+  const db = await lancedb.connect(dir);
+  const table = await db.createTable('items', itemRows(0, 3000));
+  await table.add(itemRows(3000, 5000));
+  await table.add(itemRows(8000, 500));
+  await table.delete('id % 7 = 0');
+  return join(dir, 'items.lance');
+}
+
+/** Runs after LanceTableSource planned its splits, before any is read (a test's change to the table). */
+let afterPlanning: (() => Promise<void>) | undefined;
+
+class PlanThenChange extends LanceTableSource {
+  override async planSplits(): Promise<LanceRange[]> {
+    const ranges = await super.planSplits();
+    await afterPlanning?.();
+    return ranges;
+  }
+}
+
+test.serial('LanceTableSource reads the columns asked for of the rows the filter keeps, by fragment and row range, pinned to the version it planned', async (t) => {
+  const uri = await itemsTable(await tempDir());
+  afterPlanning = async () => {
+    const table = await openLance(uri);
+    await table.add(itemRows(100_000, 50));
+    await table.delete('id < 1000');
+  };
+  const job = new Job({ jobId: 'lance-read' });
+  job.addStage(new Stage('items', PlanThenChange, { uri, columns: ['id', 'name'], filter: 'id >= 100', batchRows: 1000 }, 2));
+  job.addStage(new Stage('collect', CollectSink, { name: 'lance-read' }, 1), ['items']);
+  const summary = await job.createRunner(isolatedState()).run();
+  afterPlanning = undefined;
+
+  const expected = range(100, 8500).filter((id) => id % 7 !== 0);
+  const rows = collected.get('lance-read')!;
+  t.deepEqual(rows.map((row) => Number(row.id)).sort((a, b) => a - b), expected, 'the rows of the version planned: neither the rows added nor those deleted since');
+  t.true(rows.every((row) => row.name === `n${row.id}` && !('score' in row)), 'only the columns asked for');
+  t.is(summary.stages.find((stage) => stage.stage === 'items')!.splitsPlanned, 9, 'fragments of 3000, 5000 and 500 rows make 3 + 5 + 1 splits of at most 1000 rows');
+});
+
+test('LanceTableSource plans the same ranges each time, none overlapping, each inside one fragment; a missing table is named', async (t) => {
+  const uri = await itemsTable(await tempDir());
+  const source = new LanceTableSource({ uri, batchRows: 2000 }, context('items'));
+  const first = await source.planSplits();
+  t.deepEqual(await source.planSplits(), first);
+  t.true(first.every((r) => r.rows > 0 && r.rows <= 2000), 'at most batchRows rows per range');
+  const seen = new Set<string>();
+  for (const r of first) {
+    for (let offset = r.start; offset < r.end; offset++) {
+      const key = `${r.fragment}:${offset}`;
+      t.false(seen.has(key), `offset ${key} is in one range only`);
+      seen.add(key);
+    }
+  }
+  t.is(first.reduce((sum, r) => sum + r.rows, 0), 8500 - Math.ceil(8500 / 7), 'the ranges hold every live row');
+  t.deepEqual([...new Set(first.map((r) => r.fragment))], [0, 1, 2]);
+  const missing = new LanceTableSource({ uri: join(await tempDir(), 'none.lance') }, context('items'));
+  const error = await t.throwsAsync(missing.planSplits(), { instanceOf: TableNotFoundError });
+  t.regex(error!.message, /none\.lance/);
+});
+
+function sinkJob(jobId: string, input: string, sink: LanceSinkConfig, options: { parallelism?: number; everyRecords?: number } = {}): Job {
+  const job = new Job({ jobId, checkpointIntervalRecords: options.everyRecords ?? 4000, checkpointIntervalSecs: 0 });
+  job.addStage(new Stage('source', FileSource, { paths: join(input, 'in'), format: 'jsonl', batchRows: 1000 }, 1));
+  job.addStage(new Stage('sink', LanceSink, sink, options.parallelism ?? 2), ['source']);
+  return job;
+}
+
+test.serial('LanceSink with two workers commits each checkpoint as one Lance version; create, append and overwrite', async (t) => {
+  const dir = await tempDir();
+  await writeIdFiles(dir, 4, 5000);
+  const uri = join(dir, 'out', 'ids.lance');
+
+  const state = isolatedState();
+  await sinkJob('lance-create', dir, { uri }).createRunner(state).run();
+  const checkpoints = await new CheckpointStore(openStateBackend(state.stateBackend), 'lance-create').highestId();
+  let table = await openLance(uri);
+  t.deepEqual(await columnSorted(table, 'id'), range(0, 20_000));
+  const versions = await table.listVersions();
+  // Version 1 is the empty table; every later one is one checkpoint's commit of both workers' rows.
+  t.true(versions.length - 1 >= 2 && versions.length - 1 <= checkpoints, `${versions.length - 1} commits for ${checkpoints} checkpoints`);
+  const tags = Object.keys(await (await table.tags()).list());
+  t.is(tags.length, 1);
+  t.regex(tags[0]!, /^solstice-lance_create_[0-9a-f]{8}-sink$/, 'one tag, naming the version the job last committed');
+  t.is(await (await table.tags()).getVersion(tags[0]!), await table.version());
+  t.deepEqual(await stagedTables(uri), [], 'nothing left staged');
+
+  const again = await t.throwsAsync(sinkJob('lance-create-again', dir, { uri }).createRunner(isolatedState()).run(), { instanceOf: TableError });
+  t.regex(again!.message, /ids\.lance' exists and LanceSink's mode is 'create'/);
+
+  await sinkJob('lance-append', dir, { uri, mode: 'append' }).createRunner(isolatedState()).run();
+  table = await openLance(uri);
+  t.deepEqual(await columnSorted(table, 'id'), [...range(0, 20_000), ...range(0, 20_000)].sort((a, b) => a - b));
+
+  const before = await table.version();
+  await sinkJob('lance-overwrite', dir, { uri, mode: 'overwrite' }, { everyRecords: 2000 }).createRunner(isolatedState()).run();
+  table = await openLance(uri);
+  t.deepEqual(await columnSorted(table, 'id'), range(0, 20_000), 'the overwrite replaced every row');
+  t.is(await table.version(), before + 1, 'in one commit, at the end, whatever the checkpoints before');
+  t.deepEqual(await stagedTables(uri), []);
+});
+
+test('the committer of a commit cut short knows from the table whether its add landed, and adds the rows once', async (t) => {
+  const logger = createLogger('warn');
+  const part = (ids: number[]) => tableFromArrays({ id: Int32Array.from(ids) });
+  for (const cut of ['before its add', 'after its add', 'while it dropped the staged parts'] as const) {
+    const landed = cut !== 'before its add';
+    const location = lanceLocation(join(await tempDir(), 'cut.lance'), undefined, 'test');
+    const staging = new LanceStaging(location, 'job', 'sink');
+    const table = await (await lancedb.connect(location.database)).createTable('cut', [{ id: -1 }]);
+    await (await table.tags()).create('solstice-job-sink', 1);
+    await staging.write(0, 3, 'source-00000', part([1, 2, 3]));
+    await staging.write(1, 3, 'source-00001', part([4, 5]));
+    // What a committer killed after its add (or before it) leaves: the intent tag on the version it began from.
+    await (await table.tags()).create('solstice-job-sink-c3', await table.version());
+    if (landed) await table.add([1, 2, 3, 4, 5].map((id) => ({ id })));
+    if (cut === 'while it dropped the staged parts') {
+      await (await table.tags()).update('solstice-job-sink', await table.version());
+      await staging.drop((await staging.list()).slice(0, 1));
+    }
+    await new LanceCommitter(location, staging, 'append', 'job', 'sink', logger).commit(3, false, []);
+    t.deepEqual(await columnSorted(await openLance(location.uri), 'id'), [-1, 1, 2, 3, 4, 5], `killed ${cut}: the rows are in once`);
+    t.deepEqual(await staging.list(), []);
+    t.deepEqual(Object.keys(await (await table.tags()).list()), ['solstice-job-sink'], 'the intent is gone');
+  }
+
+  const location = lanceLocation(join(await tempDir(), 'other.lance'), undefined, 'test');
+  const staging = new LanceStaging(location, 'job', 'sink');
+  const table = await (await lancedb.connect(location.database)).createTable('other', [{ id: -1 }]);
+  await staging.write(0, 3, 'source-00000', part([1, 2, 3]));
+  await (await table.tags()).create('solstice-job-sink-c3', await table.version());
+  await table.add([{ id: 100 }]);
+  const error = await t.throwsAsync(new LanceCommitter(location, staging, 'append', 'job', 'sink', logger).commit(3, false, []), { instanceOf: TableCommitError });
+  t.regex(error!.message, /another writer changed the table/);
+  t.deepEqual((await staging.list()).map((p) => p.epoch), [3], 'the staged rows are kept');
+});
