@@ -6,6 +6,7 @@ import { ArgumentError } from '../lib/errors/index.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 import { runHostAgentCommand } from './node-command.js';
+import { importVideosCommand } from './videos-command.js';
 import type { LogLevel } from '../lib/logger.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,7 +74,20 @@ await yargs(hideBin(process.argv))
       process.exitCode = await listCheckpointsCommand(argv['job-id'], argv['state-backend']);
     },
   )
-  .demandCommand(1, 'Name a command: run, start, node, checkpoints')
+  .command(
+    'videos <action> <dir> <table>',
+    'Build the Lance table of a folder\'s videos that the video_slice workflow reads (one row per video: video, name, size)',
+    (y) =>
+      y
+        .positional('action', { choices: ['import'] as const, describe: 'import: add the videos under <dir> that <table> does not list yet (creating it if missing)' })
+        .positional('dir', { type: 'string', demandOption: true, describe: 'A folder; every file ending in a video extension below it is listed' })
+        .positional('table', { type: 'string', demandOption: true, describe: 'The table\'s folder, e.g. data/videos.lance' })
+        .example('$0 videos import ~/clips data/videos.lance', 'List the clips, for video_slice to read with --source data/videos.lance'),
+    async (argv) => {
+      process.exitCode = await importVideosCommand(argv.dir, argv.table);
+    },
+  )
+  .demandCommand(1, 'Name a command: run, start, node, checkpoints, videos')
   .strictCommands()
   .recommendCommands()
   .help()

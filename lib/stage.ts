@@ -14,6 +14,12 @@ export interface StageOptions {
   supervision?: SupervisionPolicy;
   /** false keeps this stage out of operator chains: it runs with workers and a master of its own. Default true. */
   chain?: boolean;
+  /**
+   * The stage writes records that failed upstream (an errors output): when
+   * it takes any, the job still succeeds, and its summary warns how many
+   * went there. Default false.
+   */
+  errorOutput?: boolean;
 }
 
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;

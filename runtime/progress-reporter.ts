@@ -36,6 +36,7 @@ export function formatSummary(summary: JobSummary): string {
     line(header),
     ...rows.map(line),
     `job ${summary.jobId} finished in ${seconds.toFixed(2)} s (${Math.round(sourceRows / Math.max(seconds, 1e-3))} source rows/s)`,
+    ...summary.warnings.map((warning) => `warning: ${warning}`),
   ].join('\n');
 }
 

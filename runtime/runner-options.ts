@@ -48,6 +48,8 @@ export interface JobSummary {
   restarts: number;
   /** Lost workers replaced while the job ran, without a restart (see docs/supervision.md), over all attempts. */
   workersReplaced: number;
+  /** What the job did that its user should look at though it succeeded: records its errors outputs took (StageOptions.errorOutput). */
+  warnings: string[];
 }
 
 export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';

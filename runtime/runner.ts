@@ -163,7 +163,7 @@ export class JobRunner {
       if (!outcome.error) {
         this.state = 'finished';
         const wallTimeMs = restarts === 0 ? outcome.wallTimeMs : Date.now() - started;
-        return { jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced };
+        return { jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced, warnings: errorOutputWarnings(this.job, outcome.stages) };
       }
       const error = deserializeError(outcome.error);
       if (!this.stopRequested && isWorkerLoss(error)) {
@@ -296,4 +296,12 @@ export class JobRunner {
 /** Errors that mean a worker's process or thread was lost, not that the job's code or data failed. */
 function isWorkerLoss(error: Error): boolean {
   return error instanceof WorkerLostError || error instanceof MasterLostError || error instanceof PayloadUnavailableError;
+}
+
+/** A warning for each errors output (StageOptions.errorOutput) that took records. */
+function errorOutputWarnings(job: JobGraph, stages: readonly StageSummary[]): string[] {
+  return stages.flatMap((stage) => {
+    if (!job.getStage(stage.stage).options.errorOutput || stage.rowsIn === 0) return [];
+    return [`${stage.rowsIn} record(s) failed and went to the errors output '${stage.stage}'`];
+  });
 }

@@ -66,17 +66,36 @@ test("every option in cli.md's run table is one that `run --help` lists, and `st
 });
 
 test("each command's synopsis in cli.md names options its --help lists", async (t) => {
-  const synopses = codeBlocks('docs/cli.md', '').map((block) => block.code).filter((code) => code.startsWith('solstice-node '));
-  t.is(synopses.length, 4, synopses.join('\n'));
+  const synopses = codeBlocks('docs/cli.md', '').map((block) => block.code).filter((code) => code.startsWith('solstice-node ') && !isWorkflowSynopsis(code));
+  t.is(synopses.length, 5, synopses.join('\n'));
   for (const synopsis of synopses) {
     const command = synopsis.split(' ').slice(1).filter((word) => /^[a-z]+$/.test(word));
     const help = await runCli([...command, '--help']);
     t.is(help.code, 0, `${command.join(' ')} --help: ${help.stderr}`);
-    const options = [...synopsis.matchAll(/(--[a-z-]+)/g)].map((m) => m[1]!).filter((option) => option !== '--key');
+    const options = [...synopsis.matchAll(/(--[a-z-]+|<[a-z]+>)/g)].map((m) => m[1]!).filter((option) => option !== '--key');
     t.true(options.length > 0, synopsis);
-    for (const option of options) t.regex(help.stdout, new RegExp(`${option}\\b`), `${command.join(' ')} --help lists ${option}`);
+    for (const option of options) t.regex(help.stdout, new RegExp(`${option.replace(/[<>]/g, '')}\\b`), `${command.join(' ')} --help lists ${option}`);
   }
 });
+
+test("each built-in workflow's synopsis in cli.md names options its createJob reads", async (t) => {
+  const synopses = codeBlocks('docs/cli.md', '').map((block) => block.code).filter(isWorkflowSynopsis);
+  t.true(synopses.length >= 1);
+  for (const synopsis of synopses) {
+    const workflow = /--workflow (\w+)/.exec(synopsis)![1]!;
+    const source = await readFile(join(REPO_ROOT, 'workflows', workflow, 'index.ts'), 'utf8');
+    const options = [...synopsis.matchAll(/--([a-z-]+)/g)].map((m) => m[1]!).filter((option) => !['workflow', 'job-id'].includes(option));
+    for (const option of options) {
+      const key = option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      t.regex(source, new RegExp(`config\\.${key}\\b`), `${workflow} reads --${option} (config.${key})`);
+    }
+  }
+});
+
+/** A synopsis of a built-in workflow's own options, `solstice-node run --workflow video_slice ...`. */
+function isWorkflowSynopsis(code: string): boolean {
+  return /^solstice-node run --workflow \w+ /.test(code);
+}
 
 test("cli.md's run-then-list example works as written, from a folder other than the package's", async (t) => {
   const lines = codeBlocks('docs/cli.md', 'sh')
