@@ -1,4 +1,4 @@
-import { JobDefinitionError, OperatorError, RestoreRefusedError, serializeError } from '../lib/errors/index.js';
+import { JobDefinitionError, OperatorError, RECORD_TEXT_LIMIT, RestoreRefusedError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type KeyGroupedState, type Operator } from '../lib/operator.js';
@@ -9,7 +9,7 @@ import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
-import type { KeyGroupSpread, OutputPart, SplitResult, StageSplitCount, WorkItem, WorkerParams } from '../protocol/messages.js';
+import { ERROR_SAMPLES, type KeyGroupSpread, type OutputPart, type SplitResult, type StageSplitCount, type WorkItem, type WorkerParams } from '../protocol/messages.js';
 import type { StageMasterApi, WorkerApi } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
@@ -18,6 +18,8 @@ import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 interface ChainedOperator {
   stage: string;
   operator: Operator<unknown>;
+  /** The stage writes records that failed upstream: its splits report their first rows. */
+  errorOutput: boolean;
   /** The epoch whose sink transaction is open. */
   openEpoch: number;
 }
@@ -69,7 +71,7 @@ export default class Worker implements WorkerApi {
             '(the plan fused it with the next stage, which would skip the shuffle)',
         );
       }
-      this.chain.push({ stage, operator, openEpoch: 0 });
+      this.chain.push({ stage, operator, errorOutput: definition.options.errorOutput === true, openEpoch: 0 });
       await operator.open();
     }
     await this.restore();
@@ -253,6 +255,7 @@ export default class Worker implements WorkerApi {
         continue;
       }
       const rowsIn = data?.numRows ?? 0;
+      const samples = member.errorOutput && data ? recordSamples(data) : undefined;
       try {
         await this.beginEpoch(member, current.epoch);
         data = await member.operator.processSplit(current, data ?? undefined);
@@ -260,7 +263,7 @@ export default class Worker implements WorkerApi {
         throw new OperatorError(member.stage, current.splitId, error);
       }
       const rowsOut = data?.numRows ?? 0;
-      stages.push({ stage: member.stage, rowsIn: sourceSplit && index === 0 ? rowsOut : rowsIn, rowsOut });
+      stages.push({ stage: member.stage, rowsIn: sourceSplit && index === 0 ? rowsOut : rowsIn, rowsOut, ...(samples ? { samples } : {}) });
     }
     return { output: data, outputSplit: current, stages };
   }
@@ -313,4 +316,15 @@ export default class Worker implements WorkerApi {
     }
     if (failure) throw failure;
   }
+}
+
+/** The first rows of an errors output's split, as JSON cut to RECORD_TEXT_LIMIT characters (bytes as their length). */
+function recordSamples(payload: SplitPayload): string[] {
+  return payload.toRows().slice(0, ERROR_SAMPLES).map((row) => {
+    const text = JSON.stringify(row, (_key, value: unknown) => {
+      if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+      return typeof value === 'bigint' ? String(value) : value;
+    });
+    return text.length > RECORD_TEXT_LIMIT ? `${text.slice(0, RECORD_TEXT_LIMIT)}...` : text;
+  });
 }

@@ -105,10 +105,15 @@ export interface OutputPart {
 }
 
 /** What one stage of a chain did with a split. */
+/** The most records an errors output reports for the job's summary. */
+export const ERROR_SAMPLES = 5;
+
 export interface StageSplitCount {
   stage: string;
   rowsIn: number;
   rowsOut: number;
+  /** An errors output's (StageOptions.errorOutput) first rows of the split, as JSON cut to 200 characters, for the job's summary. */
+  samples?: string[];
 }
 
 /** Worker -> StageMaster `splitDone`. */
@@ -165,6 +170,8 @@ export type StageState = 'created' | 'running' | 'finished' | 'failed' | 'aborte
 /** What a StageMaster reports about its stage. */
 export interface StageMetrics {
   stage: string;
+  /** An errors output's first records (StageOptions.errorOutput), as JSON cut to 200 characters. */
+  errorSamples?: string[];
   /** The stages fused with this one into a chain, in order, when there are others (docs/architecture.md#operator-fusion). */
   chain?: string[];
   state: StageState;

@@ -302,6 +302,7 @@ function isWorkerLoss(error: Error): boolean {
 function errorOutputWarnings(job: JobGraph, stages: readonly StageSummary[]): string[] {
   return stages.flatMap((stage) => {
     if (!job.getStage(stage.stage).options.errorOutput || stage.rowsIn === 0) return [];
-    return [`${stage.rowsIn} record(s) failed and went to the errors output '${stage.stage}'`];
+    const samples = stage.errorSamples?.map((sample) => `\n  ${sample}`).join('') ?? '';
+    return [`${stage.rowsIn} record(s) failed and went to the errors output '${stage.stage}'${stage.rowsIn > (stage.errorSamples?.length ?? 0) ? '; the first' : ''}:${samples}`];
   });
 }

@@ -42,7 +42,7 @@ videoTest('video_slice cuts each video into its scenes in a Lance table, and rec
   const output = join(dir, 'out', 'slices.lance');
   const result = await runCli(['run', '--workflow', 'video_slice', '--job-id', 'slices', '--videos', videos, '--output', output, '--progress-interval', '0'], { cwd: dir });
   t.is(result.code, 0, result.stderr);
-  t.regex(result.stdout, /^warning: 1 record\(s\) failed and went to the errors output 'errors-sink'$/m);
+  t.regex(result.stdout, /^warning: 1 record\(s\) failed and went to the errors output 'errors-sink':\n  \{"video":"[^"]*broken\.mp4","scene":-1,.*"error":"ffprobe failed on /m, 'the summary names the video');
   t.regex(result.stderr, /broken\.mp4/, 'the log names the video');
 
   // The generator's cuts, the 0.52 s blue scene joined to the green one after it (--min-scene-secs 1).

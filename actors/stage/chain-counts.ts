@@ -1,17 +1,19 @@
-import type { StageSplitCount } from '../../protocol/messages.js';
+import { ERROR_SAMPLES, type StageSplitCount } from '../../protocol/messages.js';
 
 interface Counts {
   splitsIn: number;
   splitsOut: number;
   rowsIn: number;
   rowsOut: number;
+  /** An errors output's first records. */
+  errorSamples?: string[];
 }
 
 /**
  * Splits and rows in and out of each stage of a master's chain, as the
  * workers report them. A stage counts a split in when it ran on it, and out
  * when it emitted rows (the chain's last stage: when its output went to a
- * downstream stage).
+ * downstream stage). An errors output keeps its first records, as reported.
  */
 export class ChainCounts {
   private readonly counts = new Map<string, Counts>();
@@ -27,8 +29,9 @@ export class ChainCounts {
    */
   record(stages: readonly StageSplitCount[], handedOn: boolean, fromFinish = false): void {
     const tail = this.chain[this.chain.length - 1];
-    stages.forEach(({ stage, rowsIn, rowsOut }, index) => {
+    stages.forEach(({ stage, rowsIn, rowsOut, samples }, index) => {
       const counts = this.counts.get(stage)!;
+      if (samples) counts.errorSamples = [...(counts.errorSamples ?? []), ...samples].slice(0, ERROR_SAMPLES);
       if (!(fromFinish && index === 0)) counts.splitsIn++;
       counts.rowsIn += rowsIn;
       counts.rowsOut += rowsOut;
@@ -37,6 +40,7 @@ export class ChainCounts {
   }
 
   of(stage: string): Counts {
-    return { ...this.counts.get(stage)! };
+    const counts = this.counts.get(stage)!;
+    return { ...counts, ...(counts.errorSamples ? { errorSamples: [...counts.errorSamples] } : {}) };
   }
 }
