@@ -1,5 +1,5 @@
-import { Operator, SplitPayload, type Row, type Split } from '../../lib/index.js';
-import { killRunningTools, VideoToolError } from './ffmpeg-process.js';
+import { JobStoppedError, Operator, SplitPayload, type Row, type Split } from '../../lib/index.js';
+import { VideoToolError } from './ffmpeg-process.js';
 import { probeVideo } from './probe.js';
 import { detectCuts, mergeScenes } from './scenes.js';
 
@@ -36,13 +36,16 @@ export interface SceneRow extends Row {
  * becomes one row with `error` (scene -1), logged, or fails the job.
  */
 export class DetectScenes extends Operator<DetectScenesConfig> {
+  /** Kills this worker's ffmpeg runs when it closes (other workers may share the process). */
+  private readonly runs = new AbortController();
+
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
     const out: SceneRow[] = [];
     for (const { video } of payload.toRows() as { video: string }[]) {
       try {
-        const info = await probeVideo(video, this.config.timeoutSecs);
-        const cuts = await detectCuts(video, this.config.threshold, this.config.timeoutSecs);
+        const info = await probeVideo(video, this.config.timeoutSecs, this.runs.signal);
+        const cuts = await detectCuts(video, this.config.threshold, this.config.timeoutSecs, this.runs.signal);
         for (const scene of mergeScenes(cuts, info.duration, this.config.minSceneSecs)) {
           out.push({
             video, scene: scene.index, start: scene.start, end: scene.end, duration: scene.end - scene.start,
@@ -57,13 +60,14 @@ export class DetectScenes extends Operator<DetectScenesConfig> {
   }
 
   override close(): void {
-    killRunningTools();
+    this.runs.abort(new JobStoppedError('the worker closed'));
   }
 }
 
 /** The row recording that ffmpeg could not read `video` (its scene `scene`), or the error again under `onError: 'fail'`. */
 export function videoFailed(operator: Operator<{ onError: OnVideoError }>, video: string, scene: number, error: unknown): SceneRow {
-  if (!(error instanceof VideoToolError) || operator.config.onError === 'fail') throw error;
+  // A run killed because the worker closed says nothing about the video.
+  if (!(error instanceof VideoToolError) || error.failure === 'aborted' || operator.config.onError === 'fail') throw error;
   operator.context.logger.warn({ video, scene, error: error.message }, 'video could not be read; recorded in the errors output');
   return { video, scene, start: null, end: null, duration: null, width: null, height: null, fps: null, error: error.message };
 }

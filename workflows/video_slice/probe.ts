@@ -39,10 +39,11 @@ interface ProbeJson {
  * sits at the front (`-movflags +faststart`) probes fine, and only
  * {@link keyframeTimes}, which reads every packet, notices the missing end.
  */
-export async function probeVideo(path: string, timeoutSecs: number): Promise<VideoInfo> {
+export async function probeVideo(path: string, timeoutSecs: number, signal?: AbortSignal): Promise<VideoInfo> {
   const { stdout } = await runTool('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path], {
     timeoutSecs,
     file: path,
+    signal,
   });
   const badOutput = (reason: string): VideoToolError =>
     new VideoToolError({ tool: 'ffprobe', file: path, exitCode: 0, stderrTail: '', failure: 'badOutput', message: `ffprobe on ${path}: ${reason}` });
@@ -84,12 +85,12 @@ export async function probeVideo(path: string, timeoutSecs: number): Promise<Vid
  * {@link VideoToolError} when ffprobe reports any error, such as a partial
  * file, since the list would then stop short.
  */
-export async function keyframeTimes(path: string, timeoutSecs: number): Promise<number[]> {
+export async function keyframeTimes(path: string, timeoutSecs: number, signal?: AbortSignal): Promise<number[]> {
   const { stdout } = await runTool(
     'ffprobe',
     ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'format=start_time:packet=pts_time,flags', '-of', 'csv=p=1', path],
     // ffprobe exits 0 on a truncated file, only logging "partial file" and NAL errors.
-    { timeoutSecs, file: path, failOnStderr: true },
+    { timeoutSecs, file: path, failOnStderr: true, signal },
   );
   let startTime = 0;
   const times: number[] = [];

@@ -18,12 +18,12 @@ export interface Scene {
  * VideoToolError when ffmpeg fails or meets a decoding error (`-xerror`), so
  * a damaged file does not pass for one with fewer cuts.
  */
-export async function detectCuts(path: string, threshold: number, timeoutSecs: number): Promise<number[]> {
+export async function detectCuts(path: string, threshold: number, timeoutSecs: number, signal?: AbortSignal): Promise<number[]> {
   if (!(threshold > 0 && threshold < 1)) throw new RangeError(`threshold must be between 0 and 1, not ${threshold}`);
   const { stderr } = await runTool(
     'ffmpeg',
     ['-xerror', '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `select='gt(scene,${threshold})',showinfo`, '-f', 'null', '-'],
-    { timeoutSecs, file: path },
+    { timeoutSecs, file: path, signal },
   );
   return parseShowinfoTimes(stderr);
 }

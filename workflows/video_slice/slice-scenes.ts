@@ -1,5 +1,4 @@
-import { Operator, SplitPayload, type Split } from '../../lib/index.js';
-import { killRunningTools } from './ffmpeg-process.js';
+import { JobStoppedError, Operator, SplitPayload, type Split } from '../../lib/index.js';
 import { keyframeTimes } from './probe.js';
 import { cutScene } from './slice.js';
 import { videoFailed, type OnVideoError, type SceneRow } from './detect-scenes.js';
@@ -24,6 +23,9 @@ export interface SliceRow extends SceneRow {
  * through; a scene ffmpeg cannot cut becomes one, or fails the job.
  */
 export class SliceScenes extends Operator<SliceScenesConfig> {
+  /** Kills this worker's ffmpeg runs when it closes (other workers may share the process). */
+  private readonly runs = new AbortController();
+
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
     const out: SliceRow[] = [];
@@ -38,9 +40,9 @@ export class SliceScenes extends Operator<SliceScenesConfig> {
       }
       try {
         let times = keyframes.get(row.video);
-        if (!times) keyframes.set(row.video, (times = await keyframeTimes(row.video, this.config.timeoutSecs)));
+        if (!times) keyframes.set(row.video, (times = await keyframeTimes(row.video, this.config.timeoutSecs, this.runs.signal)));
         // The last scene DetectScenes made of a video ends at the video's end.
-        const slice = await cutScene(row.video, row.start, row.end, times, this.config.timeoutSecs, { videoDuration: videoEnds.get(row.video) });
+        const slice = await cutScene(row.video, row.start, row.end, times, this.config.timeoutSecs, { videoDuration: videoEnds.get(row.video), signal: this.runs.signal });
         out.push({ ...row, bytes: slice.bytes, method: slice.method });
       } catch (error) {
         out.push({ ...videoFailed(this, row.video, row.scene, error), bytes: null, method: null });
@@ -50,6 +52,6 @@ export class SliceScenes extends Operator<SliceScenesConfig> {
   }
 
   override close(): void {
-    killRunningTools();
+    this.runs.abort(new JobStoppedError('the worker closed'));
   }
 }
