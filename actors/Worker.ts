@@ -1,9 +1,12 @@
 import { JobDefinitionError, OperatorError, RECORD_TEXT_LIMIT, RestoreRefusedError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type KeyGroupedState, type Operator } from '../lib/operator.js';
+import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type BadRecord, type KeyGroupedState, type Operator } from '../lib/operator.js';
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
+import type { JobSpec } from '../lib/job-spec.js';
+import { DeadLetterWriter } from './dead-letters.js';
+import { SplitErrors } from './split-errors.js';
 import { processPayloadStore, type LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
@@ -20,6 +23,10 @@ interface ChainedOperator {
   operator: Operator<unknown>;
   /** The stage writes records that failed upstream: its splits report their first rows. */
   errorOutput: boolean;
+  /** The stage's error policy (StageOptions onError, maxRetries). */
+  errors: SplitErrors;
+  /** Where its bad records go under `onError: 'dead-letter'`. */
+  deadLetters?: DeadLetterWriter;
   /** The epoch whose sink transaction is open. */
   openEpoch: number;
 }
@@ -62,16 +69,22 @@ export default class Worker implements WorkerApi {
     const job = await loadJob(spec);
     // A producer may keep its event loop, and so its payload server, busy for up to its stage's heartbeat timeout.
     this.store.answerWithin(Math.max(...job.stageNames.map((name) => job.supervisionOf(name).heartbeatTimeoutSecs)) * 1000);
+    const siteOf = (stage: string) => ({ jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }) });
     for (const [index, stage] of chain.entries()) {
       const definition = job.getStage(stage);
-      const operator = new definition.operator(definition.config, { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }) });
+      const logger = this.log.child({ stage });
+      const policy = definition.options.onError ?? 'fail';
+      const deadLetters = policy === 'dead-letter' ? new DeadLetterWriter(deadLetterLocation(spec, stage), { ...siteOf(stage), badRecord: refuseBadRecord }) : undefined;
+      const errors = new SplitErrors(stage, policy, definition.options.maxRetries ?? 0, deadLetters, logger);
+      const siteContext = siteOf(stage);
+      const operator = new definition.operator(definition.config, { ...siteContext, badRecord: errors.badRecord });
       if (index < chain.length - 1 && hasKeyedOutput(operator)) {
         throw new JobDefinitionError(
           `Stage '${stage}' has keyed output, but its operator class does not say so: add \`static readonly keyedOutput = true\` to it ` +
             '(the plan fused it with the next stage, which would skip the shuffle)',
         );
       }
-      this.chain.push({ stage, operator, errorOutput: definition.options.errorOutput === true, openEpoch: 0 });
+      this.chain.push({ stage, operator, errorOutput: definition.options.errorOutput === true, errors, ...(deadLetters ? { deadLetters } : {}), openEpoch: 0 });
       await operator.open();
     }
     await this.restore();
@@ -95,6 +108,12 @@ export default class Worker implements WorkerApi {
       }
       else if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
       if (this.params.replacement) continue;
+      const { deadLetters } = this.chain.find((link) => link.stage === stage)!;
+      if (deadLetters) {
+        if (snapshot?.deadLetters !== undefined) await deadLetters.commit(snapshot.deadLetters);
+        for (const adopted of this.params.adoptedDeadLetters?.[stage] ?? []) await deadLetters.commit(adopted);
+        await deadLetters.abort();
+      }
       if (commitsTogether(operator)) {
         // Worker 0 commits every saved worker's transaction (restoreLayout gives it them all) and drops the rest, before any worker starts.
         if (this.params.workerIndex !== 0) continue;
@@ -147,21 +166,23 @@ export default class Worker implements WorkerApi {
   /** Saves what checkpoint `epoch` needs from each operator: its state, its pre-committed sink transaction. */
   async snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>> {
     const snapshots: Record<string, WorkerSnapshot> = {};
-    for (const { stage, operator } of this.chain) {
+    for (const { stage, operator, deadLetters } of this.chain) {
       const snapshot: WorkerSnapshot = {};
       if (isStateful(operator)) {
         snapshot.stateKey = await this.checkpoints.writeState(epoch, stage, this.params.workerIndex, await operator.snapshotState());
       }
       if (isTransactionalSink(operator)) snapshot.transaction = await operator.preCommit(epoch);
+      if (deadLetters) snapshot.deadLetters = await deadLetters.preCommit(epoch);
       snapshots[stage] = snapshot;
     }
     return snapshots;
   }
 
   /** Makes pre-committed sink transactions visible (their checkpoint is published), by stage. */
-  async commit(transactions: Record<string, unknown>): Promise<void> {
-    for (const { stage, operator } of this.chain) {
+  async commit(transactions: Record<string, unknown>, deadLetters: Record<string, unknown> = {}): Promise<void> {
+    for (const { stage, operator, deadLetters: writer } of this.chain) {
       if (transactions[stage] !== undefined && isTransactionalSink(operator)) await operator.commit(transactions[stage]);
+      if (deadLetters[stage] !== undefined && writer) await writer.commit(deadLetters[stage]);
     }
   }
 
@@ -256,14 +277,20 @@ export default class Worker implements WorkerApi {
       }
       const rowsIn = data?.numRows ?? 0;
       const samples = member.errorOutput && data ? recordSamples(data) : undefined;
-      try {
-        await this.beginEpoch(member, current.epoch);
-        data = await member.operator.processSplit(current, data ?? undefined);
-      } catch (error) {
-        throw new OperatorError(member.stage, current.splitId, error);
-      }
+      const split = current;
+      const input = data;
+      const outcome = await member.errors.run(split, input, async () => {
+        await this.beginEpoch(member, split.epoch);
+        return member.operator.processSplit(split, input ?? undefined);
+      });
+      data = outcome.output;
       const rowsOut = data?.numRows ?? 0;
-      stages.push({ stage: member.stage, rowsIn: sourceSplit && index === 0 ? rowsOut : rowsIn, rowsOut, ...(samples ? { samples } : {}) });
+      stages.push({
+        stage: member.stage, rowsIn: sourceSplit && index === 0 ? rowsOut + outcome.skipped + outcome.deadLettered : rowsIn, rowsOut,
+        ...(samples ? { samples } : {}),
+        ...(outcome.skipped > 0 ? { skipped: outcome.skipped } : {}),
+        ...(outcome.deadLettered > 0 ? { deadLettered: outcome.deadLettered } : {}),
+      });
     }
     return { output: data, outputSplit: current, stages };
   }
@@ -307,9 +334,10 @@ export default class Worker implements WorkerApi {
     if (this.closed) return;
     this.closed = true;
     let failure: OperatorError | undefined;
-    for (const { stage, operator } of this.chain) {
+    for (const { stage, operator, deadLetters } of this.chain) {
       try {
         await operator.close();
+        await deadLetters?.close();
       } catch (error) {
         failure ??= new OperatorError(stage, '(close)', error);
       }
@@ -327,4 +355,15 @@ function recordSamples(payload: SplitPayload): string[] {
     });
     return text.length > RECORD_TEXT_LIMIT ? `${text.slice(0, RECORD_TEXT_LIMIT)}...` : text;
   });
+}
+
+/** Where a stage's dead letters go: the runner sets the location whenever a stage writes them. */
+function deadLetterLocation(spec: JobSpec, stage: string): NonNullable<JobSpec['deadLetter']> {
+  if (!spec.deadLetter) throw new JobDefinitionError(`Stage '${stage}' writes dead letters (onError: 'dead-letter'), but the job has no dead letter location`);
+  return spec.deadLetter;
+}
+
+/** The dead letter writer's own context: it reports no bad records. */
+function refuseBadRecord(bad: BadRecord): void {
+  throw bad.error;
 }

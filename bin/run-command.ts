@@ -9,7 +9,7 @@ import { placementFromOptions } from './placement-option.js';
 import { readClusterConfig } from '../cluster/cluster-config.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
@@ -28,7 +28,14 @@ export interface RunCommand {
   config: Record<string, unknown>;
   /** `--explain`: print the plan and exit without running. */
   explain?: boolean;
+  /** `--dead-letter`: where dead letters go. */
+  deadLetter?: string;
+  /** `--fail-on-dead-letters`: exit 3 when there are dead letters. */
+  failOnDeadLetters?: boolean;
 }
+
+/** The exit code of a job that ended with dead letters under `--fail-on-dead-letters`. */
+export const DEAD_LETTERS_EXIT_CODE = 3;
 
 /** `--restore` as a request: latest, none, a checkpoint id; absent means auto. */
 export function parseRestore(value: string | undefined): RestoreRequest {
@@ -52,6 +59,7 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     const cluster = command.clusterFile ? await readClusterConfig(command.clusterFile) : undefined;
     const runner = new JobRunner(job, {
       workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement, cluster,
+      ...(command.deadLetter === undefined ? {} : { deadLetter: command.deadLetter }),
     });
     if (command.explain) {
       process.stdout.write(`${runner.explain()}\n`);
@@ -69,6 +77,10 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     }
     const summary = await runner.run();
     process.stdout.write(`${formatSummary(summary)}\n`);
+    if (summary.deadLetters && summary.deadLetters.count > 0) {
+      process.stderr.write(`${summary.deadLetters.count} dead letter(s) in ${summary.deadLetters.path}\n`);
+      if (command.failOnDeadLetters) return DEAD_LETTERS_EXIT_CODE;
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`${describeFailure(error)}\n`);

@@ -107,10 +107,15 @@ function jobOptions<T>(y: Argv<T>) {
     .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
     .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
     .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
-    .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' });
+    .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' })
+    .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files" })
+    .option('fail-on-dead-letters', { type: 'boolean', default: false, describe: 'Exit with code 3 when the job wrote dead letters (it exits 0 otherwise, with a warning)' });
 }
 
-function jobCommand(argv: ArgumentsCamelCase<{ workflow: string; 'job-id': string; 'progress-interval': number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean }>) {
+function jobCommand(argv: ArgumentsCamelCase<{
+  workflow: string; 'job-id': string; 'progress-interval': number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean;
+  'dead-letter'?: string; 'fail-on-dead-letters': boolean;
+}>) {
   return {
     workflow: argv.workflow,
     explain: argv.explain,
@@ -119,6 +124,8 @@ function jobCommand(argv: ArgumentsCamelCase<{ workflow: string; 'job-id': strin
     logLevel: argv['log-level'],
     stateBackend: argv['state-backend'],
     restore: argv.restore,
+    deadLetter: argv['dead-letter'],
+    failOnDeadLetters: argv['fail-on-dead-letters'],
     config: workflowConfig(argv),
   };
 }

@@ -5,7 +5,7 @@ import { Table, type Vector } from 'apache-arrow';
 import { columnNames, inferVector, type Row } from '../lib/arrow-rows.js';
 import { InputFormatError, OperatorConfigError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
-import type { FileFormat, FileSplit } from './file-format.js';
+import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
 import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges, type ByteRange } from './line-range.js';
 
 /** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
@@ -75,9 +75,9 @@ export const csvFormat: FileFormat<CsvOptions> = {
     return range.multiline ? undefined : cutByteRange(range, fraction);
   },
 
-  readSplit(split) {
+  readSplit(split, report) {
     const { path, start, end, csvLayout } = split as CsvSplit;
-    return readCsvRange({ path, start, end }, csvLayout);
+    return readCsvRange({ path, start, end }, csvLayout, report);
   },
 
   encode(payload: SplitPayload): string {
@@ -151,7 +151,7 @@ interface RecordProblem {
  * an Arrow table typed as rows of those values would be; no records give no
  * rows.
  */
-export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise<Table | Row[]> {
+export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?: ReportBadRecord): Promise<Table | Row[]> {
   const start = Math.max(range.start, layout.headerBytes);
   const { bytes, offset } = await readLinesInRange({ path: range.path, start, end: Math.max(range.end, start) });
   const { header, types } = layout;
@@ -159,13 +159,15 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
   const typeNames = header.map((name) => types[name]!);
   const columns = header.map(() => [] as unknown[]);
   let records = 0;
-  // csv-parse cannot be stopped from on_record without throwing, so the first problem is kept and later records are skipped.
-  let problem: RecordProblem | undefined;
+  // csv-parse cannot be stopped from on_record without throwing: without `report` the first problem is kept and later records are skipped.
+  const problems: RecordProblem[] = [];
+  let lastLine = 0;
   const addRecord = (fields: string[], info: Info): null => {
-    if (problem) return null;
+    if (problems.length > 0 && !report) return null;
+    lastLine = info.lines;
     const reason = addFields(fields, header, converters, typeNames, columns, records);
     if (reason === undefined) records++;
-    else problem = { lines: info.lines, reason };
+    else problems.push({ lines: info.lines, reason });
     return null;
   };
   try {
@@ -182,9 +184,20 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout): Promise
     parse(bytes, options as unknown as Options);
   } catch (error) {
     // A malformed record after the first problem is not what the user must fix first: the problem before it is reported.
-    if (!problem) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, (error as Error).message, error);
+    // Past bad quoting csv-parse cannot find where records start again: the rest of the range is one error.
+    if (!report) {
+      if (problems.length === 0) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, (error as Error).message, error);
+    } else {
+      // The records before come first; then the rest of the range, from the line after the last record read, is one bad record: nothing is lost.
+      for (const problem of problems.splice(0)) report(await formatError(range.path, offset, bytes, problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
+      const malformed = await formatError(range.path, offset, bytes, lastLine + 1, (error as Error).message, error);
+      report(malformed, linesFrom(bytes, lastLine + 1));
+    }
   }
-  if (problem) throw await formatError(range.path, offset, bytes, problem.lines, problem.reason);
+  if (problems.length > 0 && !report) throw await formatError(range.path, offset, bytes, problems[0]!.lines, problems[0]!.reason);
+  for (const problem of problems) report!(await formatError(range.path, offset, bytes, problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
+  // A bad last record may have left values past the good ones.
+  for (const column of columns) column.length = records;
   if (records === 0) return [];
   const vectors: Record<string, Vector> = {};
   header.forEach((name, i) => {
@@ -206,6 +219,17 @@ async function formatError(path: string, offset: number, bytes: Buffer, lines: n
 }
 
 /** The text of the 1-based `line` of `bytes`, or undefined without one. */
+/** The text of `bytes` from its 1-based `line` to its end. */
+function linesFrom(bytes: Buffer, line: number): string {
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const newline = bytes.indexOf(0x0a, start);
+    if (newline === -1) return '';
+    start = newline + 1;
+  }
+  return bytes.toString('utf8', start);
+}
+
 function lineText(bytes: Buffer, line: number | undefined): string | undefined {
   if (line === undefined || line < 1) return undefined;
   let start = 0;

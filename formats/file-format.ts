@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
 import type { Row } from '../lib/arrow-rows.js';
+import type { InputFormatError } from '../lib/errors/index.js';
 import type { DataRange } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 
@@ -45,8 +46,13 @@ export interface FileFormat<ReadOptions = unknown, WriteOptions = unknown> {
    * cannot be cut. Optional: a format without it is never cut.
    */
   cut?(split: FileSplit, fraction: number): [FileSplit, FileSplit] | undefined;
-  /** The records of one split: rows, or an Arrow table. Raises InputFormatError (file, line, record) for a bad record. */
-  readSplit(split: FileSplit): Promise<Row[] | Table>;
+  /**
+   * The records of one split: rows, or an Arrow table. A bad record is an
+   * InputFormatError (file, line, record): given `report`, the format hands
+   * it there and reads on without it (a format that cannot, such as Parquet,
+   * raises it); without, it raises it.
+   */
+  readSplit(split: FileSplit, report?: ReportBadRecord): Promise<Row[] | Table>;
   /** A payload as the bytes (or text) of one file. */
   encode(payload: SplitPayload, options: WriteOptions | undefined): Uint8Array | string;
 }
@@ -60,3 +66,6 @@ export async function writePayloadFile<WriteOptions>(
 ): Promise<void> {
   await writeFile(path, format.encode(payload, options), { flush: true });
 }
+
+/** Where a format hands a record it cannot read (its whole text: the error's `record` is cut short), to read on without it. */
+export type ReportBadRecord = (error: InputFormatError, text: string) => void;

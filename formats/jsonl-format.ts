@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Row } from '../lib/arrow-rows.js';
 import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
-import type { FileFormat, FileSplit } from './file-format.js';
+import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
 import { decodeJsonLinesToTable } from './jsonl-columns.js';
 import { encodeTableAsJsonLines, jsonSafe } from './jsonl-encoder.js';
 import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
@@ -27,10 +27,10 @@ export const jsonLinesFormat: FileFormat = {
     return cutByteRange(split as JsonLinesSplit, fraction);
   },
 
-  async readSplit(split) {
+  async readSplit(split, report) {
     const { path, start, end } = split as JsonLinesSplit;
     const { bytes, offset } = await readLinesInRange({ path, start, end });
-    return decodeJsonLinesToTable(bytes) ?? await parseJsonLines(path, bytes, offset);
+    return decodeJsonLinesToTable(bytes) ?? await parseJsonLines(path, bytes, offset, report);
   },
 
   encode(payload: SplitPayload): Uint8Array | string {
@@ -40,7 +40,7 @@ export const jsonLinesFormat: FileFormat = {
 };
 
 /** The JSON lines of `bytes`, which start at byte `offset` of the file at `path`, as rows; every non-blank line must hold one JSON object. */
-async function parseJsonLines(path: string, bytes: Buffer, offset: number): Promise<Row[]> {
+async function parseJsonLines(path: string, bytes: Buffer, offset: number, report: ReportBadRecord | undefined): Promise<Row[]> {
   const text = bytes.toString('utf8');
   const rows: Row[] = [];
   let lineIndex = 0;
@@ -51,15 +51,18 @@ async function parseJsonLines(path: string, bytes: Buffer, offset: number): Prom
     const line = text.slice(start, end);
     if (line.trim().length > 0) {
       let value: unknown;
+      let problem: InputFormatError | undefined;
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw await lineError(path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
+        problem = await lineError(path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
       }
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw await lineError(path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
+      if (!problem && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+        problem = await lineError(path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
       }
-      rows.push(value as Row);
+      if (!problem) rows.push(value as Row);
+      else if (report) report(problem, line);
+      else throw problem;
     }
     lineIndex++;
     start = end + 1;

@@ -18,6 +18,8 @@ export interface JobSpec {
   readonly stateLocation: string;
   /** Which checkpoint to resume from. */
   readonly restore: RestoreRequest;
+  /** Where dead letters go (an absolute folder), when a stage writes them. */
+  readonly deadLetter?: { path: string; format: 'jsonl' | 'csv' | 'parquet' };
 }
 
 /**

@@ -49,6 +49,21 @@ export interface JobOptions {
    * of the cluster's hosts (docs/autoscaling.md).
    */
   readonly maxWorkers?: number;
+  /**
+   * Where the dead letters of stages with `onError: 'dead-letter'` go: a
+   * folder, which gets a folder per stage of JSON lines files (or `format`).
+   * Dead letters are committed with the checkpoints, exactly once. Default
+   * `dead-letters/<jobId>` under the working directory; the runner's
+   * `deadLetter` option overrides it. See docs/errors.md.
+   */
+  readonly deadLetter?: DeadLetterOptions;
+}
+
+/** Where dead letters go, and as what. */
+export interface DeadLetterOptions {
+  path: string;
+  /** Default `jsonl`. */
+  format?: 'jsonl' | 'csv' | 'parquet';
 }
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;

@@ -2,6 +2,19 @@ import type { Logger } from './logger.js';
 import type { DataRange, Split } from './split.js';
 import type { SplitPayload } from './split-payload.js';
 
+/** A record an operator cannot process (see {@link OperatorContext.badRecord}). */
+export interface BadRecord {
+  /** Why: an InputFormatError, a RowFunctionError, or the operator's own. */
+  error: Error;
+  /** The record: the text of a line as read, or the row. */
+  record?: unknown;
+  /** Where it came from, when known: the file, its line (1-based). */
+  file?: string;
+  line?: number;
+  /** Its row within the split (1-based). */
+  row?: number;
+}
+
 /** What an operator instance knows about where it runs. */
 export interface OperatorContext {
   readonly jobId: string;
@@ -12,6 +25,15 @@ export interface OperatorContext {
   /** How many workers the stage runs now. */
   readonly parallelism: number;
   readonly logger: Logger;
+  /**
+   * Reports a record the operator cannot process, and goes on without it:
+   * under the stage's `onError` `'fail'` (the default) this throws
+   * `bad.error`, so the split fails as if the operator had thrown it; under
+   * `'skip'` the record is counted and dropped; under `'dead-letter'` it is
+   * written to the job's dead letters too. Built-in sources and row
+   * operators report bad lines and rows this way.
+   */
+  badRecord(bad: BadRecord): void;
 }
 
 export type ProcessResult = SplitPayload | null | Promise<SplitPayload | null>;

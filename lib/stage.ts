@@ -1,5 +1,5 @@
 import { JobDefinitionError } from './errors/index.js';
-import type { OperatorClass } from './operator.js';
+import { isStatefulOperatorClass, type OperatorClass } from './operator.js';
 import { parallelismBounds, type Parallelism, type ParallelismBounds } from './parallelism.js';
 import { validateSupervision, type SupervisionPolicy } from './supervision.js';
 
@@ -20,7 +20,27 @@ export interface StageOptions {
    * went there. Default false.
    */
   errorOutput?: boolean;
+  /**
+   * What a bad record does (a line that cannot be read, a row a row function
+   * throws on, a record an operator reports with `context.badRecord`), and a
+   * split whose operator still throws after its retries: `fail` the job (the
+   * default), `skip` it (counted in the summary), or write it to the job's
+   * dead letters (`dead-letter`, Job option `deadLetter`). See docs/errors.md.
+   */
+  onError?: ErrorPolicy;
+  /**
+   * How many times a split whose operator throws runs again before `onError`
+   * applies, after pauses of 100 ms, 200 ms, 400 ms... (at most 5 s): for
+   * transient errors, such as a flaky service. Default 0. Not for a stage
+   * whose operator keeps state, which a half-run split may have changed.
+   */
+  maxRetries?: number;
 }
+
+/** What a stage does with a bad record: see {@link StageOptions.onError}. */
+export type ErrorPolicy = 'fail' | 'skip' | 'dead-letter';
+
+export const ERROR_POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
 
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -44,6 +64,15 @@ export class Stage<C = any> {
       throw new JobDefinitionError(`Stage '${name}': maxBufferedSplits must be a positive integer`);
     }
     validateSupervision(`Stage '${name}'`, options.supervision);
+    if (options.onError !== undefined && !ERROR_POLICIES.includes(options.onError)) {
+      throw new JobDefinitionError(`Stage '${name}': onError must be ${ERROR_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(options.onError)}`);
+    }
+    if (options.maxRetries !== undefined && !(Number.isInteger(options.maxRetries) && options.maxRetries >= 0)) {
+      throw new JobDefinitionError(`Stage '${name}': maxRetries must be a whole number, 0 or more, got ${JSON.stringify(options.maxRetries)}`);
+    }
+    if ((options.maxRetries ?? 0) > 0 && isStatefulOperatorClass(operator)) {
+      throw new JobDefinitionError(`Stage '${name}': maxRetries is not for a stage whose operator keeps state: a split run again after it changed the state would count twice`);
+    }
     this.name = name;
     this.operator = operator;
     this.config = config;

@@ -25,8 +25,8 @@ export interface WorkerApi extends Pingable {
   start(): void;
   /** Saves what checkpoint `epoch` needs from each of the worker's operators, by stage: state, pre-committed sink transaction. */
   snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>>;
-  /** Makes pre-committed sink transactions visible, by stage. */
-  commit(transactions: Record<string, unknown>): Promise<void>;
+  /** Makes pre-committed sink transactions, and dead letters, visible, by stage. */
+  commit(transactions: Record<string, unknown>, deadLetters?: Record<string, unknown>): Promise<void>;
   /** Makes the pre-committed transactions of every worker of a sink that commits together visible in one commit. */
   commitTogether(stage: string, handles: unknown[], final: boolean): Promise<void>;
   /** The input has ended: the operators emit what they held back, each through the rest of the chain. */

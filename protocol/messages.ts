@@ -52,6 +52,8 @@ export interface WorkerParams {
   regroupState?: Record<string, KeyGroupSpread>;
   /** Sink transactions of checkpointed workers whose index no longer exists, which this worker commits. */
   adoptedTransactions?: Record<string, unknown[]>;
+  /** Their dead letters' transactions, likewise, by stage. */
+  adoptedDeadLetters?: Record<string, unknown[]>;
 }
 
 /**
@@ -114,6 +116,10 @@ export interface StageSplitCount {
   rowsOut: number;
   /** An errors output's (StageOptions.errorOutput) first rows of the split, as JSON cut to 200 characters, for the job's summary. */
   samples?: string[];
+  /** Bad records the stage skipped (StageOptions.onError `skip`). */
+  skipped?: number;
+  /** Bad records the stage wrote to the dead letters (`dead-letter`). */
+  deadLettered?: number;
 }
 
 /** Worker -> StageMaster `splitDone`. */
@@ -172,6 +178,10 @@ export interface StageMetrics {
   stage: string;
   /** An errors output's first records (StageOptions.errorOutput), as JSON cut to 200 characters. */
   errorSamples?: string[];
+  /** Bad records skipped (StageOptions.onError `skip`). */
+  recordsSkipped?: number;
+  /** Bad records written to the dead letters (`dead-letter`). */
+  deadLetters?: number;
   /** The stages fused with this one into a chain, in order, when there are others (docs/architecture.md#operator-fusion). */
   chain?: string[];
   state: StageState;

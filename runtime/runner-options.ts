@@ -32,6 +32,8 @@ export interface RunnerOptions {
    * 'remote' mode.
    */
   cluster?: ClusterConfig;
+  /** Where dead letters go (a folder; docs/errors.md); overrides the Job's `deadLetter` path. */
+  deadLetter?: string;
 }
 
 /** Per-stage figures: splits and rows in and out, workers, buffering. */
@@ -48,8 +50,10 @@ export interface JobSummary {
   restarts: number;
   /** Lost workers replaced while the job ran, without a restart (see docs/supervision.md), over all attempts. */
   workersReplaced: number;
-  /** What the job did that its user should look at though it succeeded: records its errors outputs took (StageOptions.errorOutput). */
+  /** What the job did that its user should look at though it succeeded: records its errors outputs took (StageOptions.errorOutput), bad records skipped or written to the dead letters. */
   warnings: string[];
+  /** Where the dead letters went and how many there are (of the last attempt), when a stage writes them. */
+  deadLetters?: { path: string; count: number };
 }
 
 export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';

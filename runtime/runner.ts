@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
 import type { MetaServiceApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
@@ -56,6 +57,14 @@ export class JobRunner {
   }
 
   /** Where this job's checkpoints live. */
+  /** Where dead letters go, when a stage of the job writes them. */
+  get deadLetter(): JobSpec['deadLetter'] {
+    const writes = this.job.stageNames.some((name) => this.job.getStage(name).options.onError === 'dead-letter');
+    if (!writes) return undefined;
+    const { deadLetter } = this.job.options;
+    return { path: resolve(this.options.deadLetter ?? deadLetter?.path ?? join('dead-letters', this.job.jobId)), format: deadLetter?.format ?? 'jsonl' };
+  }
+
   get stateLocation(): string {
     return this.options.stateBackend ?? this.job.options.stateBackend ?? defaultStateLocation();
   }
@@ -99,6 +108,7 @@ export class JobRunner {
       // Actors in other processes and on other hosts open it too: a relative path would mean their working directory.
       stateLocation: absoluteStateLocation(this.stateLocation),
       restore: this.restore,
+      ...(this.deadLetter ? { deadLetter: this.deadLetter } : {}),
     };
     const params: MetaServiceParams = { spec, placement, recentLosses: this.budget?.snapshot() };
     this.system = startActorSystem();
@@ -163,7 +173,12 @@ export class JobRunner {
       if (!outcome.error) {
         this.state = 'finished';
         const wallTimeMs = restarts === 0 ? outcome.wallTimeMs : Date.now() - started;
-        return { jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced, warnings: errorOutputWarnings(this.job, outcome.stages) };
+        const deadLetters = this.deadLetter ? { path: this.deadLetter.path, count: outcome.stages.reduce((sum, stage) => sum + (stage.deadLetters ?? 0), 0) } : undefined;
+        return {
+          jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced,
+          warnings: [...errorOutputWarnings(this.job, outcome.stages), ...badRecordWarnings(outcome.stages, this.deadLetter?.path)],
+          ...(deadLetters ? { deadLetters } : {}),
+        };
       }
       const error = deserializeError(outcome.error);
       if (!this.stopRequested && isWorkerLoss(error)) {
@@ -305,4 +320,12 @@ function errorOutputWarnings(job: JobGraph, stages: readonly StageSummary[]): st
     const samples = stage.errorSamples?.map((sample) => `\n  ${sample}`).join('') ?? '';
     return [`${stage.rowsIn} record(s) failed and went to the errors output '${stage.stage}'${stage.rowsIn > (stage.errorSamples?.length ?? 0) ? '; the first' : ''}:${samples}`];
   });
+}
+
+/** A warning for each stage that skipped bad records or wrote them to the dead letters. */
+function badRecordWarnings(stages: readonly StageSummary[], deadLetterPath: string | undefined): string[] {
+  return stages.flatMap((stage) => [
+    ...(stage.recordsSkipped ? [`${stage.recordsSkipped} bad record(s) skipped at stage '${stage.stage}'`] : []),
+    ...(stage.deadLetters ? [`${stage.deadLetters} bad record(s) of stage '${stage.stage}' written to the dead letters in ${join(deadLetterPath!, stage.stage)}`] : []),
+  ]);
 }

@@ -6,6 +6,8 @@ export interface WorkerSnapshot {
   stateKey?: string;
   /** The transaction its sink pre-committed: what `commit` needs to publish it. */
   transaction?: unknown;
+  /** The dead letters it wrote for the stage, pre-committed as a sink's transaction (docs/errors.md). */
+  deadLetters?: unknown;
 }
 
 /** What a source stage saved for a checkpoint: its planned splits and the indexes of those fully processed. */

@@ -15,7 +15,12 @@ import { CollectSink, collected } from './support/collect-sink.js';
 import { isolatedState, tempDir, writeIdFiles } from './support/files.js';
 import { columnSorted, itemRows, openLance, range, stagedTables } from './support/lance-tables.js';
 
-const context = (stage: string) => ({ jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn') });
+const context = (stage: string) => ({
+  jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn'),
+  badRecord: (bad: { error: Error }) => {
+    throw bad.error;
+  },
+});
 
 /** A table of 8500 items in three fragments (3000, 5000 and 500 rows), every 7th id deleted. */
 async function itemsTable(dir: string): Promise<string> {

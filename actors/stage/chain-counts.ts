@@ -7,6 +7,8 @@ interface Counts {
   rowsOut: number;
   /** An errors output's first records. */
   errorSamples?: string[];
+  recordsSkipped?: number;
+  deadLetters?: number;
 }
 
 /**
@@ -29,8 +31,10 @@ export class ChainCounts {
    */
   record(stages: readonly StageSplitCount[], handedOn: boolean, fromFinish = false): void {
     const tail = this.chain[this.chain.length - 1];
-    stages.forEach(({ stage, rowsIn, rowsOut, samples }, index) => {
+    stages.forEach(({ stage, rowsIn, rowsOut, samples, skipped, deadLettered }, index) => {
       const counts = this.counts.get(stage)!;
+      if (skipped) counts.recordsSkipped = (counts.recordsSkipped ?? 0) + skipped;
+      if (deadLettered) counts.deadLetters = (counts.deadLetters ?? 0) + deadLettered;
       if (samples) counts.errorSamples = [...(counts.errorSamples ?? []), ...samples].slice(0, ERROR_SAMPLES);
       if (!(fromFinish && index === 0)) counts.splitsIn++;
       counts.rowsIn += rowsIn;

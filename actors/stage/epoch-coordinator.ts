@@ -122,11 +122,14 @@ export class EpochCoordinator {
     await Promise.all([
       ...workers.indexes.map((index) => {
         const transactions: Record<string, unknown> = {};
-        for (const stage of own) {
-          const transaction = snapshots[stage]?.workers[index]?.transaction;
-          if (transaction !== undefined) transactions[stage] = transaction;
+        const deadLetters: Record<string, unknown> = {};
+        for (const stage of chain) {
+          const saved = snapshots[stage]?.workers[index];
+          if (saved?.transaction !== undefined && own.includes(stage)) transactions[stage] = saved.transaction;
+          if (saved?.deadLetters !== undefined) deadLetters[stage] = saved.deadLetters;
         }
-        return Object.keys(transactions).length === 0 ? undefined : workers.ask(index, 'commit', transactions);
+        const none = Object.keys(transactions).length === 0 && Object.keys(deadLetters).length === 0;
+        return none ? undefined : workers.ask(index, 'commit', transactions, deadLetters);
       }),
       ...[...this.committingTogether].map((stage) => {
         // A drained worker's transaction is in the checkpoint too: every saved worker's goes to the committer.

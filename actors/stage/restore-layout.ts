@@ -11,6 +11,8 @@ export interface WorkerRestoreExtras {
   regroupState?: Record<string, KeyGroupSpread>;
   /** Sink transactions of saved workers whose index no longer exists, which this worker commits. */
   adoptedTransactions?: Record<string, unknown[]>;
+  /** Their dead letters, likewise. */
+  adoptedDeadLetters?: Record<string, unknown[]>;
 }
 
 /**
@@ -41,6 +43,11 @@ export function restoreLayout(job: JobGraph, chain: readonly string[], restore: 
       const owners = Array.from({ length: workers }, (_, index) => index);
       for (const worker of extras) (worker.regroupState ??= {})[stage] = { stateKeys, owners };
     }
+    saved.forEach((worker, index) => {
+      if (index < workers || worker?.deadLetters === undefined) return;
+      const adopter = extras[index % workers]!;
+      ((adopter.adoptedDeadLetters ??= {})[stage] ??= []).push(worker.deadLetters);
+    });
     if (commitsTogetherClass(job.getStage(stage).operator)) {
       // One worker commits a sink's transactions together: worker 0 takes every saved worker's.
       const transactions = saved.flatMap((worker) => (worker?.transaction === undefined ? [] : [worker.transaction]));

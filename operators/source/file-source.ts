@@ -57,7 +57,9 @@ export class FileSource extends SourceOperator<FileSourceConfig> {
 
   async processSplit(split: Split): Promise<SplitPayload | null> {
     const range = split.range as FileSplit;
-    const records = await sourceFormat(range.format).readSplit(range);
+    const records = await sourceFormat(range.format).readSplit(range, (error, text) => {
+      this.context.badRecord({ error, record: text, file: error.file, ...(error.line === undefined ? {} : { line: error.line }) });
+    });
     return Array.isArray(records) ? SplitPayload.fromRows(records, split.splitId) : SplitPayload.fromTable(records, split.splitId);
   }
 }

@@ -30,23 +30,23 @@ export class FilterOperator<In extends object = Row> extends Operator<FilterConf
     }
     const fn = this.config.fn! as unknown as (row: Row) => boolean;
     // An Arrow table not yet seen as rows is filtered through a row view: only the kept rows are ever built.
-    if (payload.hasTable) return await filterTable(payload.toTable(), fn, split.splitId);
+    if (payload.hasTable) return await filterTable(payload.toTable(), fn, split.splitId, this.context);
     const rows = payload.toRows();
     const kept: Row[] = [];
     await forEachRow(rows, (row) => {
       if (fn(row)) kept.push(row);
-    });
+    }, this.context);
     return kept.length === 0 ? null : SplitPayload.fromRows(kept, split.splitId, payload.knownSchema);
   }
 }
 
 /** The rows of `table` that pass `fn`, which sees each row through a reused, read-only view. */
-async function filterTable(table: Table, fn: (row: Row) => boolean, splitId: string): Promise<SplitPayload | null> {
+async function filterTable(table: Table, fn: (row: Row) => boolean, splitId: string, context: OperatorContext): Promise<SplitPayload | null> {
   const view = new RowView(table);
   const kept = new Uint32Array(table.numRows);
   let count = 0;
   await forEachIndex(table.numRows, (i) => {
     if (fn(view.at(i))) kept[count++] = i;
-  }, (i) => ({ ...view.at(i) }));
+  }, (i) => ({ ...view.at(i) }), context);
   return count === 0 ? null : SplitPayload.fromTableRows(table, kept.slice(0, count), splitId);
 }

@@ -30,8 +30,10 @@ export class FlatMapOperator<In extends object = Row, Out extends object = Row> 
     const rows = payload.toRows();
     const out: Row[] = [];
     await forEachRow(rows, (row) => {
-      for (const produced of fn(row)) out.push(produced);
-    });
+      // All of a row's output or none: a row that throws halfway is set aside whole.
+      const produced = [...fn(row)];
+      for (const one of produced) out.push(one);
+    }, this.context);
     return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }

@@ -5,7 +5,7 @@ import { Operator, type KeyedOutput, type OperatorContext } from '../../lib/oper
 import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachIndex, forEachRow } from './for-each-row.js';
+import { forEachIndex, forEachRow, payloadWithout } from './for-each-row.js';
 
 export type Key = string | number | boolean | bigint;
 
@@ -44,27 +44,29 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
     // Keys of mixed types make no column: those splits take the row path, as rows from JSON do.
     if (payload.arrowRows) {
       try {
-        return SplitPayload.fromTable(await withKeyColumn(payload.toTable(), keyField, keyOf), split.splitId);
+        return await withKeyColumn(payload.toTable(), keyField, keyOf, split.splitId, this.context);
       } catch (error) {
         if (!(error instanceof SchemaInferenceError)) throw error;
       }
     }
     const rows = payload.toRows();
     const out: Row[] = [];
-    await forEachRow(rows, (row) => out.push({ ...row, [keyField]: keyOf(row) }));
+    await forEachRow(rows, (row) => out.push({ ...row, [keyField]: keyOf(row) }), this.context);
     return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }
 
 /** `table` with the key of each row in column `keyField`: in its place if the table has one, else last. */
-async function withKeyColumn(table: Table, keyField: string, keyOf: (row: Row) => Key): Promise<Table> {
+async function withKeyColumn(table: Table, keyField: string, keyOf: (row: Row) => Key, splitId: string, context: OperatorContext): Promise<SplitPayload> {
   const view = new RowView(table);
-  const keys = new Array<Key>(table.numRows);
-  await forEachIndex(table.numRows, (i) => {
+  const keys = new Array<Key | null>(table.numRows);
+  const bad = await forEachIndex(table.numRows, (i) => {
     keys[i] = keyOf(view.at(i));
-  }, (i) => ({ ...view.at(i) }));
+  }, (i) => ({ ...view.at(i) }), context);
+  // A row set aside has no key; it is left out below.
+  for (const i of bad) keys[i] = null;
   const columns: Record<string, Vector> = {};
   for (const field of table.schema.fields) columns[field.name] = field.name === keyField ? inferVector(keyField, keys) : table.getChild(field.name)!;
   columns[keyField] ??= inferVector(keyField, keys);
-  return new Table(columns);
+  return payloadWithout(new Table(columns), bad, splitId);
 }

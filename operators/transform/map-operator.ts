@@ -30,7 +30,8 @@ export class MapOperator<In extends object = Row, Out extends object = Row> exte
     const fn = this.config.fn! as unknown as (row: Row) => Row;
     const rows = payload.toRows();
     const out: Row[] = [];
-    await forEachRow(rows, (row) => out.push(fn(row)));
-    return SplitPayload.mappedFrom(payload, out, split.splitId);
+    const bad = await forEachRow(rows, (row) => out.push(fn(row)), this.context);
+    // Rows set aside break the one-for-one mapping that lets unchanged columns be kept.
+    return bad.length === 0 ? SplitPayload.mappedFrom(payload, out, split.splitId) : SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }

@@ -5,7 +5,7 @@ import { Operator, type OperatorContext } from '../../lib/operator.js';
 import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { forEachIndex, forEachRow } from './for-each-row.js';
+import { forEachIndex, forEachRow, payloadWithout } from './for-each-row.js';
 
 /** `In` is the row type the column functions see (default: untyped rows): `WithColumnsOperator<Order>`. */
 export interface WithColumnsConfig<In extends object = Row> {
@@ -46,33 +46,34 @@ export class WithColumnsOperator<In extends object = Row> extends Operator<WithC
     if (!payload) return null;
     // Rows a function built are what the payload holds (a key some lack stays absent): they get the columns as rows.
     if (payload.builtFromRows || !payload.arrowRows) return SplitPayload.fromRows(await this.withColumnsOnRows(payload.toRows()), split.splitId, payload.knownSchema);
-    return SplitPayload.fromTable(await this.withColumnsOnTable(payload.toTable()), split.splitId);
+    return await this.withColumnsOnTable(payload.toTable(), split.splitId);
   }
 
-  private async withColumnsOnTable(table: Table): Promise<Table> {
+  private async withColumnsOnTable(table: Table, splitId: string): Promise<SplitPayload> {
     const view = new RowView(table);
     const n = table.numRows;
     const computed = this.columns.map(() => new Array<unknown>(n));
-    await forEachIndex(n, (i) => {
+    const bad = await forEachIndex(n, (i) => {
       const row = view.at(i);
       for (let c = 0; c < computed.length; c++) computed[c]![i] = this.columns[c]![1](row);
-    }, (i) => ({ ...view.at(i) }));
+    }, (i) => ({ ...view.at(i) }), this.context);
+    // A row set aside keeps no value; it is left out below.
+    for (const i of bad) for (const values of computed) values[i] = null;
     const vectors: Record<string, Vector> = {};
     for (const field of table.schema.fields) vectors[field.name] = table.getChild(field.name) as Vector;
     this.columns.forEach(([name], c) => {
       vectors[name] = columnOf(name, computed[c]!, table.schema.fields.find((field) => field.name === name)?.type);
     });
-    return new Table(vectors);
+    return payloadWithout(new Table(vectors), bad, splitId);
   }
 
   private async withColumnsOnRows(rows: Row[]): Promise<Row[]> {
-    const out = new Array<Row>(rows.length);
-    let i = 0;
+    const out: Row[] = [];
     await forEachRow(rows, (row) => {
       const next: Row = { ...row };
       for (const [name, fn] of this.columns) next[name] = fn(row);
-      out[i++] = next;
-    });
+      out.push(next);
+    }, this.context);
     return out;
   }
 }

@@ -1,0 +1,130 @@
+import test from 'ava';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileSink, FileSource, Job, MapOperator, OperatorError, Stage, type Row } from '../lib/index.js';
+import { createJob, refused } from './fixtures/bad_records_workflow.js';
+import { runCli } from './support/cli.js';
+import { isolatedState, readJsonLinesDir, tempDir } from './support/files.js';
+
+const WORKFLOW = fileURLToPath(new URL('./fixtures/bad_records_workflow.js', import.meta.url));
+const FILES = 4;
+const PER_FILE = 500;
+
+/** Whether the generator writes line `id` malformed. */
+const malformed = (id: number) => id % 250 === 7;
+
+/** `FILES` JSON lines files of ids; the malformed lines are `{"id": <id>, broken`. */
+async function input(dir: string): Promise<string> {
+  const folder = join(dir, 'in');
+  await mkdir(folder, { recursive: true });
+  for (let f = 0; f < FILES; f++) {
+    const lines = Array.from({ length: PER_FILE }, (_, i) => {
+      const id = f * PER_FILE + i;
+      return malformed(id) ? `{"id": ${id}, broken` : JSON.stringify({ id });
+    });
+    await writeFile(join(folder, `part-${f}.jsonl`), `${lines.join('\n')}\n`);
+  }
+  return folder;
+}
+
+const ids = (rows: Row[]) => rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+const all = Array.from({ length: FILES * PER_FILE }, (_, id) => id);
+
+test('with onError dead-letter, every good record comes out once and every bad one is a dead letter naming its file, line, record and error', async (t) => {
+  const dir = await tempDir();
+  const folder = await input(dir);
+  const deadLetters = join(dir, 'dead');
+  const output = join(dir, 'out');
+  const summary = await (await createJob('dead', { input: folder, output })).createRunner({ ...isolatedState(), deadLetter: deadLetters }).run();
+
+  t.deepEqual(ids(await readJsonLinesDir(output)), all.filter((id) => !malformed(id) && !refused(id)));
+  const unreadable = await readJsonLinesDir(join(deadLetters, 'source'));
+  t.deepEqual(unreadable.map((letter) => letter.record).sort(), all.filter(malformed).map((id) => `{"id": ${id}, broken`).sort());
+  for (const letter of unreadable) {
+    const id = Number(/\d+/.exec(String(letter.record))![0]);
+    t.is(letter.file, join(folder, `part-${Math.floor(id / PER_FILE)}.jsonl`));
+    t.is(letter.line, (id % PER_FILE) + 1, 'the 1-based line of the file');
+    t.is(letter.error, 'InputFormatError');
+    t.regex(String(letter.message), /malformed JSON/);
+    t.is(letter.stage, 'source');
+  }
+  const rejected = await readJsonLinesDir(join(deadLetters, 'check'));
+  t.deepEqual(rejected.map((letter) => JSON.parse(String(letter.record)).id).sort((a, b) => a - b), all.filter((id) => refused(id) && !malformed(id)));
+  t.true(rejected.every((letter) => letter.error === 'RowFunctionError' && /is refused/.test(String(letter.message)) && letter.attempts === 1 && typeof letter.stack === 'string'));
+
+  const byStage = Object.fromEntries(summary.stages.map((stage) => [stage.stage, stage]));
+  t.is(byStage.source!.deadLetters, unreadable.length);
+  t.is(byStage.check!.deadLetters, rejected.length);
+  t.deepEqual(summary.deadLetters, { path: deadLetters, count: unreadable.length + rejected.length });
+  t.true(summary.warnings.some((warning) => warning.includes(`${rejected.length} bad record(s) of stage 'check' written to the dead letters in ${join(deadLetters, 'check')}`)));
+});
+
+test('with onError skip the bad records are counted and dropped; with fail (the default) the first fails the job, naming file and line', async (t) => {
+  const dir = await tempDir();
+  const folder = await input(dir);
+  const output = join(dir, 'out');
+  const summary = await (await createJob('skip', { input: folder, output, onError: 'skip' })).createRunner(isolatedState()).run();
+  t.deepEqual(ids(await readJsonLinesDir(output)), all.filter((id) => !malformed(id) && !refused(id)));
+  const byStage = Object.fromEntries(summary.stages.map((stage) => [stage.stage, stage]));
+  t.is(byStage.source!.recordsSkipped, all.filter(malformed).length);
+  t.is(byStage.source!.rowsIn, all.length, 'a source counts the records it read, bad ones too');
+  t.is(byStage.check!.recordsSkipped, all.filter((id) => refused(id) && !malformed(id)).length);
+  t.is(summary.deadLetters, undefined);
+  t.false(existsSync(join(dir, 'dead-letters')));
+
+  const error = await t.throwsAsync((await createJob('fail', { input: folder, output: join(dir, 'failed'), onError: 'fail' })).createRunner(isolatedState()).run(), { instanceOf: OperatorError });
+  t.regex(error!.message, /part-\d\.jsonl \(line \d+\): malformed JSON|row \d+ \(\{"id":\d+42\}\): id \d+ is refused/);
+});
+
+/** Fails each split's first run: a service that errs once, then answers. */
+const failedOnce = new Set<string>();
+
+test('a split whose operator throws runs again, up to maxRetries times, before the policy applies; the dead letter says how many times it ran', async (t) => {
+  const dir = await tempDir();
+  const folder = await input(dir);
+  const flaky = (name: string, retries: number, times: number) => {
+    const job = new Job({ jobId: name });
+    job.addStage(new Stage('source', FileSource, { paths: folder, format: 'jsonl', batchRows: 500 }, 1, { onError: 'skip' }));
+    job.addStage(new Stage('call', MapOperator, {
+      batchFn: (table) => {
+        const key = `${name}:${String(table.getChild('id')!.get(0))}`;
+        const seen = [...failedOnce].filter((k) => k.startsWith(`${key}#`)).length;
+        if (seen < times) {
+          failedOnce.add(`${key}#${seen}`);
+          throw new Error('service unavailable');
+        }
+        return table;
+      },
+    }, 1, { maxRetries: retries, onError: 'dead-letter' }), ['source']);
+    job.addStage(new Stage('sink', FileSink, { path: join(dir, name), format: 'jsonl' }, 1), ['call']);
+    return job;
+  };
+  const good = all.filter((id) => !malformed(id));
+
+  await flaky('recovers', 2, 2).createRunner(isolatedState()).run();
+  t.deepEqual(ids(await readJsonLinesDir(join(dir, 'recovers'))), good, 'two failures, two retries: every split gets through');
+
+  const dead = join(dir, 'dead');
+  const summary = await flaky('gives-up', 1, 2).createRunner({ ...isolatedState(), deadLetter: dead }).run();
+  t.false(existsSync(join(dir, 'gives-up')) && (await readJsonLinesDir(join(dir, 'gives-up'))).length > 0, 'no split got through');
+  const letters = await readJsonLinesDir(join(dir, 'dead', 'call'));
+  t.deepEqual(letters.map((letter) => JSON.parse(String(letter.record)).id).sort((a, b) => a - b), good, 'each input row of a split that failed is a dead letter');
+  t.true(letters.every((letter) => letter.attempts === 2 && letter.error === 'OperatorError' && /service unavailable/.test(String(letter.message))));
+  t.is(summary.deadLetters!.count, good.length);
+});
+
+test('solstice-node run --dead-letter prints where the dead letters are and exits 0; --fail-on-dead-letters exits 3', async (t) => {
+  const dir = await tempDir();
+  const folder = await input(dir);
+  const args = ['run', '--workflow', WORKFLOW, '--input', folder, '--progress-interval', '0'];
+  const ok = await runCli([...args, '--job-id', 'cli-dead', '--output', join(dir, 'out'), '--dead-letter', join(dir, 'dead')], { cwd: dir });
+  t.is(ok.code, 0, ok.stderr);
+  const count = all.filter((id) => malformed(id) || refused(id)).length;
+  t.regex(ok.stderr, new RegExp(`^${count} dead letter\\(s\\) in ${join(dir, 'dead')}$`, 'm'));
+  t.regex(ok.stdout, /^warning: \d+ bad record\(s\) of stage 'source' written to the dead letters in /m);
+  const strict = await runCli([...args, '--job-id', 'cli-strict', '--output', join(dir, 'strict'), '--fail-on-dead-letters'], { cwd: dir });
+  t.is(strict.code, 3, strict.stderr);
+  t.true(existsSync(join(dir, 'dead-letters', 'cli-strict', 'source')), 'the default location: dead-letters/<job id> under the working directory');
+});
