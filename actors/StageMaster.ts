@@ -40,6 +40,7 @@ import { WorkQueue } from './stage/work-queue.js';
 import { ChainCounts } from './stage/chain-counts.js';
 import { WorkerPool, type WorkerStartFailure } from './stage/worker-pool.js';
 import { SplitDispatcher } from './stage/split-dispatcher.js';
+import { SplitTimeouts } from './stage/split-timeouts.js';
 
 /**
  * One per stage: the actor that hands its stage's splits to the workers that
@@ -98,6 +99,7 @@ export default class StageMaster implements StageMasterApi {
   private readonly replacedAt: number[] = [];
   private readonly replacements = new RestartBudget();
   private outcomeSettled = false;
+  private splitTimeouts!: SplitTimeouts;
   private state: StageState = 'created';
   private failure: SerializedError | undefined;
   private capacity = 0;
@@ -142,6 +144,12 @@ export default class StageMaster implements StageMasterApi {
     this.queue = new WorkQueue(workerCount);
     this.dispatcher = new SplitDispatcher(this.queue);
     this.workers = this.createPool(workerCount);
+    const timeouts = this.chain.map((stage) => this.job.getStage(stage).options.splitTimeoutSecs ?? 0);
+    this.splitTimeouts = new SplitTimeouts(
+      timeouts.some((secs) => secs > 0) ? timeouts.reduce((a, b) => a + b, 0) * 1000 : undefined,
+      this.dispatcher,
+      (worker, reason) => this.workers.kill(worker, reason),
+    );
     this.replacements.record(this.stage.name, params.recentLosses ?? []);
     const reproducible = downstreams.length > 0 && isReproducible(this.job, this.chain[this.chain.length - 1]!);
     if (reproducible) this.lineage = new OutputLineage();
@@ -330,6 +338,7 @@ export default class StageMaster implements StageMasterApi {
     index: number, exit: ActorExit, killedBecause: string | undefined,
     recovery?: WorkerReplay,
   ): Promise<void> {
+    const timedOut = this.splitTimeouts.timedOut(index);
     const item = this.dispatcher.takeBack(index);
     this.log.warn(
       {
@@ -342,7 +351,7 @@ export default class StageMaster implements StageMasterApi {
     );
     // Its open request for a next split goes nowhere now.
     this.dispatcher.end(index);
-    if (item) this.queue.pushFor(index, { ...item, redo: true });
+    if (item) this.queue.pushFor(index, { ...item, redo: true, ...(timedOut === undefined ? {} : { timedOut }) });
     for (const done of recovery?.replay ?? []) this.replay(index, done);
     for (;;) {
       this.replacedAt.push(Date.now());
@@ -438,6 +447,7 @@ export default class StageMaster implements StageMasterApi {
       await this.workers.askAll('start');
       if (!this.stopping) await this.input!.start(this.workers.size);
       this.scaler.start();
+      this.splitTimeouts.start();
     } catch (error) {
       this.fail(serializeError(error));
     }
@@ -655,6 +665,7 @@ export default class StageMaster implements StageMasterApi {
     for (const release of this.exitListenerReleases.splice(0)) release();
     this.outcomeSettled = true;
     this.scaler?.stop();
+    this.splitTimeouts?.stop();
     await this.workers?.destroy();
   }
 
@@ -773,6 +784,7 @@ export default class StageMaster implements StageMasterApi {
     if (this.outcomeSettled) return;
     this.outcomeSettled = true;
     this.scaler.stop();
+    this.splitTimeouts.stop();
     this.workers.stopWatching();
     this.log.debug({ error: outcome.error?.message }, 'stage ended');
     this.resolveFinished(outcome);

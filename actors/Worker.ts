@@ -27,6 +27,8 @@ interface ChainedOperator {
   errors: SplitErrors;
   /** Where its bad records go under `onError: 'dead-letter'`. */
   deadLetters?: DeadLetterWriter;
+  /** StageOptions.splitTimeoutSecs. */
+  timeoutSecs?: number;
   /** The epoch whose sink transaction is open. */
   openEpoch: number;
 }
@@ -75,7 +77,7 @@ export default class Worker implements WorkerApi {
       const logger = this.log.child({ stage });
       const policy = definition.options.onError ?? 'fail';
       const deadLetters = policy === 'dead-letter' ? new DeadLetterWriter(deadLetterLocation(spec, stage), { ...siteOf(stage), badRecord: refuseBadRecord }) : undefined;
-      const errors = new SplitErrors(stage, policy, definition.options.maxRetries ?? 0, deadLetters, logger);
+      const errors = new SplitErrors(stage, policy, definition.options.maxRetries ?? 0, deadLetters, logger, definition.options.splitTimeoutSecs);
       const siteContext = siteOf(stage);
       const operator = new definition.operator(definition.config, { ...siteContext, badRecord: errors.badRecord });
       if (index < chain.length - 1 && hasKeyedOutput(operator)) {
@@ -84,7 +86,10 @@ export default class Worker implements WorkerApi {
             '(the plan fused it with the next stage, which would skip the shuffle)',
         );
       }
-      this.chain.push({ stage, operator, errorOutput: definition.options.errorOutput === true, errors, ...(deadLetters ? { deadLetters } : {}), openEpoch: 0 });
+      this.chain.push({
+        stage, operator, errorOutput: definition.options.errorOutput === true, errors, openEpoch: 0,
+        ...(deadLetters ? { deadLetters } : {}), ...(definition.options.splitTimeoutSecs ? { timeoutSecs: definition.options.splitTimeoutSecs } : {}),
+      });
       await operator.open();
     }
     await this.restore();
@@ -251,7 +256,7 @@ export default class Worker implements WorkerApi {
     }
     let run: ChainRun;
     try {
-      run = await this.runChain(0, split, input ?? null, !item.input);
+      run = await this.runChain(0, split, input ?? null, !item.input, item.timedOut);
     } catch (error) {
       await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));
       return undefined;
@@ -264,7 +269,9 @@ export default class Worker implements WorkerApi {
    * stage whose input is empty does not run, as an unfused stage gets no split
    * for an empty output; only a source split runs its stage with no input.
    */
-  private async runChain(from: number, split: Split, input: SplitPayload | null, sourceSplit: boolean): Promise<ChainRun> {
+  private async runChain(from: number, split: Split, input: SplitPayload | null, sourceSplit: boolean, timedOut?: number): Promise<ChainRun> {
+    // A split whose worker was killed for running past its timeout fails at the first stage that sets one, without running again.
+    const hung = timedOut === undefined ? -1 : this.chain.findIndex((member, index) => index >= from && member.timeoutSecs !== undefined);
     const stages: StageSplitCount[] = [];
     let current = split;
     let data = input;
@@ -282,7 +289,7 @@ export default class Worker implements WorkerApi {
       const outcome = await member.errors.run(split, input, async () => {
         await this.beginEpoch(member, split.epoch);
         return member.operator.processSplit(split, input ?? undefined);
-      });
+      }, index === hung ? timedOut : undefined);
       data = outcome.output;
       const rowsOut = data?.numRows ?? 0;
       stages.push({

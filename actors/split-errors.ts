@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OperatorError } from '../lib/errors/index.js';
+import { OperatorError, SplitTimeoutError } from '../lib/errors/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { BadRecord } from '../lib/operator.js';
 import type { Split } from '../lib/split.js';
@@ -23,7 +23,8 @@ const LONGEST_RETRY_MS = 5000;
  * operator throws runs again, after growing pauses, up to `maxRetries` times;
  * then `fail` fails it (OperatorError), while `skip` and `dead-letter` set
  * the whole split aside, each of its input rows (or, for a source, its range)
- * a bad record. Bad records the operator reports while it runs
+ * a bad record. A split that runs past `splitTimeoutSecs` fails so too.
+ * Bad records the operator reports while it runs
  * (`context.badRecord`) are thrown under `fail`, else counted, and under
  * `dead-letter` written with the split.
  */
@@ -36,6 +37,8 @@ export class SplitErrors {
     private readonly maxRetries: number,
     private readonly deadLetters: DeadLetterWriter | undefined,
     private readonly log: Logger,
+    /** StageOptions.splitTimeoutSecs. */
+    private readonly timeoutSecs?: number,
   ) {}
 
   /** The operator's `context.badRecord`. */
@@ -44,25 +47,46 @@ export class SplitErrors {
     this.reported.push(bad);
   };
 
-  async run(split: Split, input: SplitPayload | null, process: () => Promise<SplitPayload | null>): Promise<SplitOutcome> {
+  /**
+   * Runs `process` on the split under the policy. `timedOut`: the split's
+   * worker was killed after it ran past splitTimeoutSecs that long; it does
+   * not run again, it fails with SplitTimeoutError.
+   */
+  async run(split: Split, input: SplitPayload | null, process: () => Promise<SplitPayload | null>, timedOut?: number): Promise<SplitOutcome> {
     for (let attempt = 1; ; attempt++) {
       this.reported = [];
       try {
-        const output = await process();
+        if (timedOut !== undefined) throw new SplitTimeoutError(this.stage, split.splitId, this.timeoutSecs ?? timedOut, true);
+        const output = await this.withinTimeout(split, process);
         return await this.setAside(split, output, this.reported, attempt);
       } catch (error) {
-        if (attempt <= this.maxRetries) {
+        if (attempt <= this.maxRetries && timedOut === undefined) {
           const pause = Math.min(FIRST_RETRY_MS * 2 ** (attempt - 1), LONGEST_RETRY_MS);
-          this.log.warn({ stage: this.stage, splitId: split.splitId, attempt, err: error }, `split failed; running it again in ${pause} ms`);
+          this.log.warn({ splitId: split.splitId, attempt, err: error }, `split failed; running it again in ${pause} ms`);
           await sleep(pause);
           continue;
         }
         if (this.policy === 'fail') throw new OperatorError(this.stage, split.splitId, error);
-        const failure = new OperatorError(this.stage, split.splitId, error);
-        this.log.warn({ stage: this.stage, splitId: split.splitId, attempts: attempt, err: error }, `split failed; its records are set aside (${this.policy})`);
+        this.log.warn({ splitId: split.splitId, attempts: attempt, err: error }, `split failed; its records are set aside (${this.policy})`);
+        const failure = error instanceof Error ? error : new OperatorError(this.stage, split.splitId, error);
         return await this.setAside(split, null, wholeSplit(split, input, failure), attempt);
       }
     }
+  }
+
+  /** What `process` gives, or SplitTimeoutError once it has run splitTimeoutSecs (what it does after is left behind). */
+  private withinTimeout(split: Split, process: () => Promise<SplitPayload | null>): Promise<SplitPayload | null> {
+    if (this.timeoutSecs === undefined) return process();
+    const running = process();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Whatever it ends with later is nobody's to handle.
+        running.catch(() => undefined);
+        reject(new SplitTimeoutError(this.stage, split.splitId, this.timeoutSecs!));
+      }, this.timeoutSecs! * 1000);
+    });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
   }
 
   private async setAside(split: Split, output: SplitPayload | null, bad: BadRecord[], attempts: number): Promise<SplitOutcome> {

@@ -18,7 +18,7 @@ export {
   SolsticeError, registerErrorClasses,
   JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
   InputNotFoundError, InputFormatError, SchemaInferenceError, ColumnValueError,
-  OperatorError, RowFunctionError, JobStoppedError,
+  OperatorError, RowFunctionError, SplitTimeoutError, JobStoppedError,
   CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError,
   StateLocationError, StateKeyError, StateBackendError,
   FrameError, PayloadFetchError,

@@ -35,6 +35,15 @@ export interface StageOptions {
    * whose operator keeps state, which a half-run split may have changed.
    */
   maxRetries?: number;
+  /**
+   * Longest the operator may run on one split (seconds): past it the split
+   * fails with SplitTimeoutError, retried and then handled by `onError` as
+   * any failed split. An operator that awaits forever is left behind; one
+   * whose worker does not answer (an endless loop) has its worker killed and
+   * replaced, in a thread or process of its own: in-process workers share
+   * the job's thread, which an endless loop holds. Default none.
+   */
+  splitTimeoutSecs?: number;
 }
 
 /** What a stage does with a bad record: see {@link StageOptions.onError}. */
@@ -69,6 +78,9 @@ export class Stage<C = any> {
     }
     if (options.maxRetries !== undefined && !(Number.isInteger(options.maxRetries) && options.maxRetries >= 0)) {
       throw new JobDefinitionError(`Stage '${name}': maxRetries must be a whole number, 0 or more, got ${JSON.stringify(options.maxRetries)}`);
+    }
+    if (options.splitTimeoutSecs !== undefined && !(typeof options.splitTimeoutSecs === 'number' && options.splitTimeoutSecs > 0)) {
+      throw new JobDefinitionError(`Stage '${name}': splitTimeoutSecs must be a positive number of seconds, got ${JSON.stringify(options.splitTimeoutSecs)}`);
     }
     if ((options.maxRetries ?? 0) > 0 && isStatefulOperatorClass(operator)) {
       throw new JobDefinitionError(`Stage '${name}': maxRetries is not for a stage whose operator keeps state: a split run again after it changed the state would count twice`);

@@ -68,6 +68,12 @@ export interface KeyGroupSpread {
 
 /** A split handed to a worker (Worker -> StageMaster `nextSplit` reply). */
 export interface WorkItem {
+  /**
+   * The worker that held it was killed after it ran past its stage's
+   * splitTimeoutSecs (these seconds): the split is not run again, it fails
+   * with SplitTimeoutError under the stage's onError.
+   */
+  timedOut?: number;
   split: SplitJSON;
   /** The input payload; absent for source splits. */
   input?: PayloadRef;

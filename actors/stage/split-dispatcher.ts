@@ -10,7 +10,7 @@ import type { WorkQueue } from './work-queue.js';
 export class SplitDispatcher {
   private readonly waiting = new Map<number, (reply: NextSplitReply) => void>();
   /** Splits in flight: the worker holding each, and what it was given. */
-  private readonly inFlight = new Map<string, { worker: number; item: WorkItem }>();
+  private readonly inFlight = new Map<string, { worker: number; item: WorkItem; since: number }>();
 
   constructor(private readonly queue: WorkQueue) {}
 
@@ -34,7 +34,7 @@ export class SplitDispatcher {
       if (!item) continue;
       starting(item, workerIndex);
       this.waiting.delete(workerIndex);
-      this.inFlight.set(splitIdOf(item.split), { worker: workerIndex, item });
+      this.inFlight.set(splitIdOf(item.split), { worker: workerIndex, item, since: Date.now() });
       reply({ kind: 'split', item });
     }
   }
@@ -54,6 +54,18 @@ export class SplitDispatcher {
   /** The split a worker holds, if any. */
   heldBy(workerIndex: number): string | undefined {
     return [...this.inFlight].find(([, held]) => held.worker === workerIndex)?.[0];
+  }
+
+  /** How long (ms) the worker has held its split, if it holds one. */
+  heldForMs(workerIndex: number): number | undefined {
+    const held = [...this.inFlight.values()].find((entry) => entry.worker === workerIndex);
+    return held && Date.now() - held.since;
+  }
+
+  /** The workers that have held their split for longer than `ms`. */
+  heldLongerThan(ms: number): number[] {
+    const now = Date.now();
+    return [...this.inFlight.values()].filter((entry) => now - entry.since > ms).map((entry) => entry.worker);
   }
 
   /** Takes back the split a lost worker held, if any: it is no longer in flight. */

@@ -105,11 +105,21 @@ export class WorkerPool {
   }
 
   private silent(index: number, silentMs: number): void {
+    this.kill(index, silenceReason(silentMs), 'worker answers no heartbeat; killing it');
+  }
+
+  /**
+   * Kills a worker in a thread, process or host of its own, for `reason`
+   * (its loss then names it); an in-process worker cannot be killed: false.
+   */
+  kill(index: number, reason: string, message = `killing a worker: ${reason}`): boolean {
     const worker = this.workers.get(index);
-    if (!worker || this.killReasons.has(index)) return;
-    this.killReasons.set(index, silenceReason(silentMs));
-    this.options.log.warn({ worker: index, silentMs }, 'worker answers no heartbeat; killing it');
+    if (!worker || !this.heartbeats.watches(index)) return false;
+    if (this.killReasons.has(index)) return true;
+    this.killReasons.set(index, reason);
+    this.options.log.warn({ worker: index }, message);
     worker.kill().catch((error: unknown) => this.options.log.error({ err: error, worker: index }, 'could not kill a hung worker'));
+    return true;
   }
 
   /** The same request to every worker; resolves with their replies, by index order. */

@@ -37,9 +37,22 @@ function preview(value: unknown): string {
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
+/** An operator ran on a split past its stage's `splitTimeoutSecs` (a hang, an endless loop). */
+export class SplitTimeoutError extends SolsticeError {
+  override readonly name: string = 'SplitTimeoutError';
+
+  constructor(readonly stage: string, readonly splitId: string, readonly timeoutSecs: number, readonly workerKilled = false) {
+    super(`Stage '${stage}' ran on split '${splitId}' for more than its splitTimeoutSecs (${timeoutSecs} s)${workerKilled ? '; its worker did not answer and was replaced' : ''}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { stage: this.stage, splitId: this.splitId, timeoutSecs: this.timeoutSecs, workerKilled: this.workerKilled };
+  }
+}
+
 /** The job was stopped by `runner.stop()` before it finished. */
 export class JobStoppedError extends SolsticeError {
   override readonly name: string = 'JobStoppedError';
 }
 
-registerErrorClasses({ OperatorError, RowFunctionError, JobStoppedError });
+registerErrorClasses({ OperatorError, RowFunctionError, SplitTimeoutError, JobStoppedError });

@@ -7,7 +7,7 @@ export {
   JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
 } from './job-definition.js';
 export { InputNotFoundError, InputFormatError, RECORD_TEXT_LIMIT, SchemaInferenceError, ColumnValueError } from './input.js';
-export { OperatorError, RowFunctionError, JobStoppedError } from './execution.js';
+export { OperatorError, RowFunctionError, SplitTimeoutError, JobStoppedError } from './execution.js';
 export { CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError } from './checkpoint.js';
 export { StateLocationError, StateKeyError, StateBackendError } from './state.js';
 export { FrameError, PayloadFetchError } from './dataplane.js';
