@@ -71,15 +71,13 @@ export default class Worker implements WorkerApi {
     const job = await loadJob(spec);
     // A producer may keep its event loop, and so its payload server, busy for up to its stage's heartbeat timeout.
     this.store.answerWithin(Math.max(...job.stageNames.map((name) => job.supervisionOf(name).heartbeatTimeoutSecs)) * 1000);
-    const siteOf = (stage: string) => ({ jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }) });
     for (const [index, stage] of chain.entries()) {
       const definition = job.getStage(stage);
-      const logger = this.log.child({ stage });
-      const policy = definition.options.onError ?? 'fail';
-      const deadLetters = policy === 'dead-letter' ? new DeadLetterWriter(deadLetterLocation(spec, stage), { ...siteOf(stage), badRecord: refuseBadRecord }) : undefined;
-      const errors = new SplitErrors(stage, policy, definition.options.maxRetries ?? 0, deadLetters, logger, definition.options.splitTimeoutSecs);
-      const siteContext = siteOf(stage);
-      const operator = new definition.operator(definition.config, { ...siteContext, badRecord: errors.badRecord });
+      const { onError = 'fail', maxRetries = 0, splitTimeoutSecs } = definition.options;
+      const site = { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }) };
+      const deadLetters = onError === 'dead-letter' ? new DeadLetterWriter(deadLetterLocation(spec, stage), { ...site, badRecord: refuseBadRecord }) : undefined;
+      const errors = new SplitErrors(stage, onError, maxRetries, deadLetters, site.logger, splitTimeoutSecs);
+      const operator = new definition.operator(definition.config, { ...site, badRecord: errors.badRecord });
       if (index < chain.length - 1 && hasKeyedOutput(operator)) {
         throw new JobDefinitionError(
           `Stage '${stage}' has keyed output, but its operator class does not say so: add \`static readonly keyedOutput = true\` to it ` +
@@ -88,7 +86,7 @@ export default class Worker implements WorkerApi {
       }
       this.chain.push({
         stage, operator, errorOutput: definition.options.errorOutput === true, errors, openEpoch: 0,
-        ...(deadLetters ? { deadLetters } : {}), ...(definition.options.splitTimeoutSecs ? { timeoutSecs: definition.options.splitTimeoutSecs } : {}),
+        ...(deadLetters ? { deadLetters } : {}), ...(splitTimeoutSecs ? { timeoutSecs: splitTimeoutSecs } : {}),
       });
       await operator.open();
     }

@@ -44,11 +44,6 @@ export class Heartbeats {
     this.timer.unref();
   }
 
-  /** Whether `key` is watched: an actor in another thread, process or host. */
-  watches(key: number): boolean {
-    return this.watched.has(key);
-  }
-
   /** Stops watching an actor (it is gone). */
   forget(key: number): void {
     this.watched.delete(key);

@@ -105,7 +105,14 @@ function jobOptions<T>(y: Argv<T>) {
     .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
     .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=...; the job\'s checkpoints go under <location>/<job id>/checkpoints/ (default .solstice under the working directory)' })
     .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
-    .option('progress-interval', { type: 'number', default: 2, describe: 'Seconds between progress lines on stderr; 0 turns them off' })
+    .option('progress-interval', {
+      type: 'string', default: '2', describe: 'Seconds between progress lines on stderr; 0 turns them off',
+      coerce: (text: string): number => {
+        const value = Number(text);
+        if (text.trim() === '' || !(Number.isFinite(value) && value >= 0)) throw new ArgumentError('--progress-interval', text, `--progress-interval takes a number of seconds, 0 or more, got '${text}'`);
+        return value;
+      },
+    })
     .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
     .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' })
     .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files" })

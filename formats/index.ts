@@ -4,6 +4,7 @@ import { csvFormat } from './csv-format.js';
 import type { FileFormat } from './file-format.js';
 import { jsonLinesFormat } from './jsonl-format.js';
 import { parquetFormat } from './parquet-format.js';
+export { checkParquetWriteOptions } from './parquet-format.js';
 
 const FORMATS = {
   jsonl: jsonLinesFormat,

@@ -7,7 +7,7 @@ import { openAsBlob } from 'node:fs';
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import * as pw from 'parquet-wasm';
-import { InputFormatError, describeCause } from '../lib/errors/index.js';
+import { InputFormatError, OperatorConfigError, describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
 import { readRowGroupRange } from './parquet-row-cursor.js';
@@ -177,6 +177,15 @@ const COMPRESSION = {
   zstd: 'ZSTD',
   lz4: 'LZ4_RAW',
 } as const;
+
+/** Throws OperatorConfigError for Parquet write options it cannot honour. */
+export function checkParquetWriteOptions(options: ParquetWriteOptions | undefined): void {
+  if (options?.compression !== undefined && !Object.hasOwn(COMPRESSION, options.compression)) {
+    throw new OperatorConfigError(`parquet.compression must be ${Object.keys(COMPRESSION).map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(options.compression)}`);
+  }
+  const rows = options?.rowGroupSize;
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1)) throw new OperatorConfigError(`parquet.rowGroupSize must be a whole number of rows, 1 or more, got ${JSON.stringify(rows)}`);
+}
 
 /** Encodes an Arrow table as a Parquet file. */
 export function encodeParquet(table: Table, options: ParquetWriteOptions = {}): Uint8Array {

@@ -1,7 +1,9 @@
 import { JobDefinitionError, StageNotFoundError } from './errors/index.js';
 import { isSourceOperatorClass } from './operator.js';
 import type { Stage } from './stage.js';
-import { resolveSupervision, validateSupervision, type ResolvedSupervision, type SupervisionPolicy } from './supervision.js';
+import { resolveSupervision, type ResolvedSupervision, type SupervisionPolicy } from './supervision.js';
+import { checkOptions } from './option-check.js';
+import { jobOptionsSchema } from './options-schemas.js';
 
 export interface JobOptions {
   /** Names the job's state and logs; also passed to `createJob` in every process. */
@@ -90,19 +92,7 @@ export class JobGraph {
   private readonly upstreams = new Map<string, readonly string[]>();
 
   constructor(options: JobOptions) {
-    if (typeof options?.jobId !== 'string' || options.jobId.length === 0) {
-      throw new JobDefinitionError('Job needs a non-empty jobId');
-    }
-    if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
-      throw new JobDefinitionError('maxBufferedSplits must be a positive integer');
-    }
-    if (options.finalCheckpointRetrySecs !== undefined && !(options.finalCheckpointRetrySecs >= 0)) {
-      throw new JobDefinitionError('finalCheckpointRetrySecs must be a number of seconds, 0 or more');
-    }
-    if (options.maxWorkers !== undefined && !(Number.isInteger(options.maxWorkers) && options.maxWorkers >= 1)) {
-      throw new JobDefinitionError(`maxWorkers must be a positive integer, got ${JSON.stringify(options.maxWorkers)}`);
-    }
-    validateSupervision(`Job '${options.jobId}'`, options.supervision);
+    checkOptions(jobOptionsSchema, options, `Job${typeof options?.jobId === 'string' ? ` '${options.jobId}'` : ''}`, (message) => new JobDefinitionError(message));
     this.options = options;
   }
 

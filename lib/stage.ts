@@ -1,7 +1,9 @@
 import { JobDefinitionError } from './errors/index.js';
-import { isStatefulOperatorClass, type OperatorClass } from './operator.js';
+import { Operator, isStatefulOperatorClass, type OperatorClass } from './operator.js';
 import { parallelismBounds, type Parallelism, type ParallelismBounds } from './parallelism.js';
-import { validateSupervision, type SupervisionPolicy } from './supervision.js';
+import type { SupervisionPolicy } from './supervision.js';
+import { checkOptions } from './option-check.js';
+import { stageOptionsSchema } from './options-schemas.js';
 
 export interface StageOptions {
   /**
@@ -49,8 +51,6 @@ export interface StageOptions {
 /** What a stage does with a bad record: see {@link StageOptions.onError}. */
 export type ErrorPolicy = 'fail' | 'skip' | 'dead-letter';
 
-export const ERROR_POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
-
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A node of the job's DAG: an operator class, its config and how many workers run it. */
@@ -66,22 +66,12 @@ export class Stage<C = any> {
     if (!STAGE_NAME.test(name)) {
       throw new JobDefinitionError(`Stage name '${name}' must be letters, digits, '_', '.' or '-' (it names output files)`);
     }
-    if (typeof operator !== 'function') {
-      throw new JobDefinitionError(`Stage '${name}': operator must be an Operator class, got ${typeof operator}`);
+    if (typeof operator !== 'function' || !(operator.prototype instanceof Operator)) {
+      throw new JobDefinitionError(
+        `Stage '${name}': the operator must be a class extending Operator (or SourceOperator, SinkOperator), got ${typeof operator === 'function' ? `'${operator.name || 'an anonymous function'}'` : typeof operator}`,
+      );
     }
-    if (options.maxBufferedSplits !== undefined && !(Number.isInteger(options.maxBufferedSplits) && options.maxBufferedSplits >= 1)) {
-      throw new JobDefinitionError(`Stage '${name}': maxBufferedSplits must be a positive integer`);
-    }
-    validateSupervision(`Stage '${name}'`, options.supervision);
-    if (options.onError !== undefined && !ERROR_POLICIES.includes(options.onError)) {
-      throw new JobDefinitionError(`Stage '${name}': onError must be ${ERROR_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(options.onError)}`);
-    }
-    if (options.maxRetries !== undefined && !(Number.isInteger(options.maxRetries) && options.maxRetries >= 0)) {
-      throw new JobDefinitionError(`Stage '${name}': maxRetries must be a whole number, 0 or more, got ${JSON.stringify(options.maxRetries)}`);
-    }
-    if (options.splitTimeoutSecs !== undefined && !(typeof options.splitTimeoutSecs === 'number' && options.splitTimeoutSecs > 0)) {
-      throw new JobDefinitionError(`Stage '${name}': splitTimeoutSecs must be a positive number of seconds, got ${JSON.stringify(options.splitTimeoutSecs)}`);
-    }
+    checkOptions(stageOptionsSchema, options, `Stage '${name}'`, (message) => new JobDefinitionError(message));
     if ((options.maxRetries ?? 0) > 0 && isStatefulOperatorClass(operator)) {
       throw new JobDefinitionError(`Stage '${name}': maxRetries is not for a stage whose operator keeps state: a split run again after it changed the state would count twice`);
     }

@@ -1,5 +1,3 @@
-import { JobDefinitionError } from './errors/index.js';
-
 /**
  * What happens when a stage's worker is lost (its process or thread ends, or
  * it stops answering heartbeats): the worker alone is replaced where that is
@@ -32,23 +30,6 @@ export interface SupervisionPolicy {
 export type ResolvedSupervision = Required<SupervisionPolicy>;
 
 export const DEFAULT_SUPERVISION: ResolvedSupervision = { maxRestarts: 3, withinSecs: 60, heartbeatTimeoutSecs: 60, failover: 'worker' };
-
-/** Checks a policy given for `where` (a stage, or the job) and throws what is wrong. */
-export function validateSupervision(where: string, policy: SupervisionPolicy | undefined): void {
-  if (policy === undefined) return;
-  const check = (field: 'maxRestarts' | 'withinSecs' | 'heartbeatTimeoutSecs', valid: (value: number) => boolean, wanted: string): void => {
-    const value = policy[field];
-    if (value !== undefined && !(typeof value === 'number' && valid(value))) {
-      throw new JobDefinitionError(`${where}: supervision.${field} must be ${wanted}, got ${JSON.stringify(value)}`);
-    }
-  };
-  check('maxRestarts', (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
-  check('withinSecs', (v) => v > 0, 'a number of seconds > 0');
-  check('heartbeatTimeoutSecs', (v) => v > 0, 'a number of seconds > 0');
-  if (policy.failover !== undefined && policy.failover !== 'worker' && policy.failover !== 'job') {
-    throw new JobDefinitionError(`${where}: supervision.failover must be 'worker' or 'job', got ${JSON.stringify(policy.failover)}`);
-  }
-}
 
 /** A stage's own policy over the job's, over the defaults. */
 export function resolveSupervision(jobPolicy: SupervisionPolicy | undefined, stagePolicy: SupervisionPolicy | undefined): ResolvedSupervision {

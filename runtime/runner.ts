@@ -9,7 +9,7 @@ import type { Heartbeats } from '../actors/heartbeats.js';
 import { superviseMaster } from '../actors/master-supervision.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
-  ArgumentError, CheckpointError, JobStoppedError, MasterLostError, PayloadUnavailableError, RunnerStateError, SupervisionError, WorkerLostError,
+  ArgumentError, CheckpointError, JobStoppedError, OperatorConfigError, MasterLostError, PayloadUnavailableError, RunnerStateError, SupervisionError, WorkerLostError,
   WorkflowModuleRequiredError, deserializeError, serializeError,
 } from '../lib/errors/index.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
@@ -19,6 +19,7 @@ import type { JobGraph } from '../lib/job.js';
 import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import type { BadRecord } from '../lib/operator.js';
 import { explainChains } from '../lib/chaining.js';
 import type { JobSummary, RunnerOptions, RunnerState, StageSummary } from './runner-options.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
@@ -89,6 +90,7 @@ export class JobRunner {
   async initialize(): Promise<void> {
     if (this.state !== 'created') return;
     const placement = validatePlacement(this.placement(), this.job.stageNames);
+    checkOperatorConfigs(this.job);
     if (crossesProcesses(placement, this.job.stageNames) && !this.options.workflowModule) {
       throw new WorkflowModuleRequiredError(
         this.job.jobId,
@@ -328,4 +330,28 @@ function badRecordWarnings(stages: readonly StageSummary[], deadLetterPath: stri
     ...(stage.recordsSkipped ? [`${stage.recordsSkipped} bad record(s) skipped at stage '${stage.stage}'`] : []),
     ...(stage.deadLetters ? [`${stage.deadLetters} bad record(s) of stage '${stage.stage}' written to the dead letters in ${join(deadLetterPath!, stage.stage)}`] : []),
   ]);
+}
+
+/**
+ * Builds each stage's operator once, here, before any actor starts, so that
+ * a config it refuses fails the job at once, naming the stage, and not in
+ * each worker after the job has begun. Operators do their work in `open()`:
+ * building one costs nothing.
+ */
+function checkOperatorConfigs(job: JobGraph): void {
+  for (const name of job.stageNames) {
+    const stage = job.getStage(name);
+    const context = {
+      jobId: job.jobId, stage: name, workerIndex: 0, parallelism: stage.bounds.min, logger: createLogger('silent'),
+      badRecord: (bad: BadRecord) => {
+        throw bad.error;
+      },
+    };
+    try {
+      new stage.operator(stage.config, context);
+    } catch (error) {
+      if (error instanceof OperatorConfigError) throw new OperatorConfigError(`Stage '${name}': ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
 }

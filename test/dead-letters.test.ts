@@ -104,11 +104,11 @@ test('a split whose operator throws runs again, up to maxRetries times, before t
   };
   const good = all.filter((id) => !malformed(id));
 
-  await flaky('recovers', 2, 2).createRunner(isolatedState()).run();
+  await flaky('recovers', 2, 2).createRunner({ ...isolatedState(), logLevel: 'error' }).run();
   t.deepEqual(ids(await readJsonLinesDir(join(dir, 'recovers'))), good, 'two failures, two retries: every split gets through');
 
   const dead = join(dir, 'dead');
-  const summary = await flaky('gives-up', 1, 2).createRunner({ ...isolatedState(), deadLetter: dead }).run();
+  const summary = await flaky('gives-up', 1, 2).createRunner({ ...isolatedState(), deadLetter: dead, logLevel: 'error' }).run();
   t.false(existsSync(join(dir, 'gives-up')) && (await readJsonLinesDir(join(dir, 'gives-up'))).length > 0, 'no split got through');
   const letters = await readJsonLinesDir(join(dir, 'dead', 'call'));
   t.deepEqual(letters.map((letter) => JSON.parse(String(letter.record)).id).sort((a, b) => a - b), good, 'each input row of a split that failed is a dead letter');
@@ -137,7 +137,7 @@ test('a split that awaits past splitTimeoutSecs fails with SplitTimeoutError and
   await writeIdFiles(dir, 2, 500);
   const { createJob: hangJob } = await import('./fixtures/hang_workflow.js');
   const job = hangJob('await-hang', { input: join(dir, 'in'), output: join(dir, 'out'), mode: 'await', splitTimeoutSecs: 0.5, onError: 'dead-letter' });
-  const summary = await job.createRunner({ ...isolatedState(), deadLetter: join(dir, 'dead') }).run();
+  const summary = await job.createRunner({ ...isolatedState(), deadLetter: join(dir, 'dead'), logLevel: 'error' }).run();
   // The first split (ids 0 up to where its byte range ends) holds id 13: every later one gets through.
   const out = ids(await readJsonLinesDir(join(dir, 'out')));
   const cut = out[0]!;

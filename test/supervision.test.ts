@@ -246,6 +246,6 @@ test('a worker thread that exits while it starts is replaced by the restarted jo
 
 test('a job built in code gets its supervision policy checked', async (t) => {
   const { Job } = await import('../lib/index.js');
-  t.throws(() => new Job({ jobId: 'x', supervision: { maxRestarts: -1 } }), { message: /supervision.maxRestarts must be an integer >= 0, got -1/ });
+  t.throws(() => new Job({ jobId: 'x', supervision: { maxRestarts: -1 } }), { message: /supervision.maxRestarts must be a whole number, 0 or more, got -1/ });
   t.throws(() => new Job({ jobId: 'x', supervision: { failover: 'region' as 'job' } }), { message: /supervision.failover must be 'worker' or 'job', got "region"/ });
 });

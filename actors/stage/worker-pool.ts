@@ -32,6 +32,8 @@ export class WorkerPool {
   private readonly heartbeats: Heartbeats;
   /** Why a worker was killed by the pool (a missed heartbeat), for the loss its exit reports. */
   private readonly killReasons = new Map<number, string>();
+  /** Workers in a thread, process or host of their own, whose exit is watched: they can be killed. */
+  private readonly killable = new Set<number>();
   /** Workers being started in place of lost ones, by index. */
   private readonly replacing = new Map<number, Promise<ChildActor<WorkerApi>>>();
   private nextIndex = 0;
@@ -57,6 +59,7 @@ export class WorkerPool {
    */
   async replace(index: number, start: Omit<WorkerStart, 'replacement'> = {}): Promise<void> {
     this.workers.delete(index);
+    this.killable.delete(index);
     this.heartbeats.forget(index);
     this.killReasons.delete(index);
     const created = this.options.create(index, { ...start, replacement: true });
@@ -101,7 +104,10 @@ export class WorkerPool {
       this.heartbeats.forget(index);
       this.options.onLost(index, exit, this.killReasons.get(index));
     });
-    if (watched) this.heartbeats.watch(index, worker);
+    if (watched) {
+      this.killable.add(index);
+      this.heartbeats.watch(index, worker);
+    }
   }
 
   private silent(index: number, silentMs: number): void {
@@ -114,7 +120,7 @@ export class WorkerPool {
    */
   kill(index: number, reason: string, message = `killing a worker: ${reason}`): boolean {
     const worker = this.workers.get(index);
-    if (!worker || !this.heartbeats.watches(index)) return false;
+    if (!worker || !this.killable.has(index)) return false;
     if (this.killReasons.has(index)) return true;
     this.killReasons.set(index, reason);
     this.options.log.warn({ worker: index }, message);
@@ -140,6 +146,7 @@ export class WorkerPool {
     const worker = this.workers.get(index);
     if (!worker) return;
     this.workers.delete(index);
+    this.killable.delete(index);
     this.heartbeats.forget(index);
     await worker.destroy();
   }

@@ -2,9 +2,10 @@ import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { OperatorConfigError } from '../../lib/errors/index.js';
 import { SinkOperator, type OperatorContext, type TransactionalSink } from '../../lib/operator.js';
+import { refuseUnknownOptions } from '../transform/transform-config.js';
 import type { Split } from '../../lib/split.js';
 import type { SplitPayload } from '../../lib/split-payload.js';
-import { FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, writePayloadFile, type FileFormat, type FileFormatName, type ParquetWriteOptions } from '../../formats/index.js';
+import { FORMAT_NAMES_TEXT, checkParquetWriteOptions, formatNamed, formatOptionsIn, writePayloadFile, type FileFormat, type FileFormatName, type ParquetWriteOptions } from '../../formats/index.js';
 
 /** The formats FileSink writes: every format FileSource reads. */
 export type FileSinkFormat = FileFormatName;
@@ -41,6 +42,9 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
 
   constructor(config: FileSinkConfig, context: OperatorContext) {
     super(config, context);
+    refuseUnknownOptions('FileSink', config, ['path', 'format', 'parquet']);
+    refuseUnknownOptions('FileSink parquet', config?.parquet, ['compression', 'rowGroupSize']);
+    checkParquetWriteOptions(config?.parquet);
     if (typeof config?.path !== 'string' || config.path === '') throw new OperatorConfigError("FileSink needs 'path', the output folder");
     const name = config.format ?? 'parquet';
     const format = formatNamed(name);

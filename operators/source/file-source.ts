@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { InputNotFoundError, OperatorConfigError } from '../../lib/errors/index.js';
-import { SourceOperator } from '../../lib/operator.js';
+import { SourceOperator, type OperatorContext } from '../../lib/operator.js';
+import { refuseUnknownOptions } from '../transform/transform-config.js';
 import type { DataRange, Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, formatOfPath, type CsvOptions, type FileFormat, type FileFormatName, type FileSplit } from '../../formats/index.js';
@@ -35,6 +36,13 @@ const DEFAULT_BATCH_ROWS = 64 * 1024;
 
 /** Reads the files of every format in `formats/` as splits of bounded rows and bytes, so big files are read in parallel and in bounded memory. */
 export class FileSource extends SourceOperator<FileSourceConfig> {
+  constructor(config: FileSourceConfig, context: OperatorContext) {
+    super(config, context);
+    refuseUnknownOptions('FileSource', config, ['paths', 'format', 'splitBytes', 'batchRows', 'csv']);
+    refuseUnknownOptions('FileSource csv', config?.csv, ['delimiter', 'quote', 'columnTypes', 'multilineFields']);
+    if (config?.format !== undefined) sourceFormat(config.format);
+  }
+
   async planSplits(): Promise<DataRange[]> {
     const files = await expandPaths(this.config.paths);
     const splitBytes = this.config.splitBytes ?? DEFAULT_SPLIT_BYTES;

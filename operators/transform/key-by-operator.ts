@@ -6,6 +6,7 @@ import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachIndex, forEachRow, payloadWithout } from './for-each-row.js';
+import { refuseUnknownOptions } from './transform-config.js';
 
 export type Key = string | number | boolean | bigint;
 
@@ -27,6 +28,7 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
 
   constructor(config: KeyByConfig<In>, context: OperatorContext) {
     super(config, context);
+    refuseUnknownOptions('KeyByOperator', config, ['fn', 'keyField']);
     if (typeof config?.fn !== 'function') throw new OperatorConfigError("KeyByOperator needs 'fn', a function from row to key");
     this.keyField = config.keyField ?? '_key';
   }

@@ -6,6 +6,7 @@ import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachIndex, forEachRow, payloadWithout } from './for-each-row.js';
+import { refuseUnknownOptions } from './transform-config.js';
 
 /** `In` is the row type the column functions see (default: untyped rows): `WithColumnsOperator<Order>`. */
 export interface WithColumnsConfig<In extends object = Row> {
@@ -32,6 +33,7 @@ export class WithColumnsOperator<In extends object = Row> extends Operator<WithC
 
   constructor(config: WithColumnsConfig<In>, context: OperatorContext) {
     super(config, context);
+    refuseUnknownOptions('WithColumnsOperator', config, ['columns']);
     const columns = config?.columns;
     if (columns === null || typeof columns !== 'object' || Object.keys(columns).length === 0) {
       throw new OperatorConfigError("WithColumnsOperator needs 'columns': an object of column names to row functions");

@@ -1,0 +1,54 @@
+import test from 'ava';
+import { FileSource, Job, JobDefinitionError, MapOperator, Stage } from '../lib/index.js';
+
+/** What a new user mistypes: each is refused at once, naming the option, the value and what is allowed. */
+const mistakes: [string, () => unknown, RegExp][] = [
+  ['a misspelt Job option', () => new Job({ jobId: 'j', checkpointIntervalSec: 5 } as never),
+    /^Job 'j': unknown option 'checkpointIntervalSec' \(did you mean 'checkpointIntervalSecs'\?\); the options are jobId, checkpointIntervalSecs, /],
+  ['a negative interval', () => new Job({ jobId: 'j', checkpointIntervalSecs: -5 }), /^Job 'j': checkpointIntervalSecs must be a number of seconds, 0 or more, got -5$/],
+  ['an interval given as text', () => new Job({ jobId: 'j', checkpointIntervalSecs: 'abc' as never }), /^Job 'j': checkpointIntervalSecs must be a number of seconds, 0 or more, got "abc"$/],
+  ['a misspelt supervision option', () => new Job({ jobId: 'j', supervision: { maxRestart: 5 } as never }), /unknown option 'supervision\.maxRestart' \(did you mean 'maxRestarts'\?\); the options of supervision are maxRestarts, /],
+  ['retainCheckpoints 0', () => new Job({ jobId: 'j', retainCheckpoints: 0 }), /retainCheckpoints must be a whole number, 1 or more, got 0/],
+  ['a job id that would make folders', () => new Job({ jobId: 'a/b' }), /jobId must be a name without '\/'/],
+  ['an empty job id', () => new Job({ jobId: '' }), /jobId must be a non-empty string, got ""/],
+  ['unknown Stage options', () => new Stage('s', MapOperator, { fn: (row) => row }, 1, { maxBuffered: 3, foo: 1 } as never),
+    /^Stage 's': unknown option 'maxBuffered' \(did you mean 'maxBufferedSplits'\?\), 'foo'; the options are maxBufferedSplits, supervision, /],
+  ['an unknown error policy', () => new Stage('s', MapOperator, { fn: (row) => row }, 1, { onError: 'ignore' as never }), /onError must be 'fail', 'skip' or 'dead-letter', got "ignore"/],
+  ['a class that is not an Operator', () => new Stage('s', class NotAnOperator {} as never, {}), /the operator must be a class extending Operator .*got 'NotAnOperator'/],
+  ['a Job option of the wrong kind', () => new Job({ jobId: 'j', chain: 'no' as never }), /chain must be true or false, got "no"/],
+];
+
+for (const [what, make, message] of mistakes) {
+  test(`refused at once: ${what}`, (t) => {
+    t.throws(make, { instanceOf: JobDefinitionError, message });
+  });
+}
+
+test('a good Job and Stage are taken as they are', (t) => {
+  const job = new Job({ jobId: 'ok', checkpointIntervalSecs: 0, supervision: { maxRestarts: 0, failover: 'job' }, deadLetter: { path: 'dead' } });
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, [1, 4], { onError: 'skip', maxRetries: 2, splitTimeoutSecs: 0.5 }));
+  t.is(job.options.supervision?.failover, 'job');
+  t.is(job.getStage('source').options.onError, 'skip');
+});
+
+test('an operator config a stage cannot use fails the run before any actor starts, naming the stage and the option', async (t) => {
+  const { FileSink, OperatorConfigError, KeyByOperator } = await import('../lib/index.js');
+  const cases: [string, (job: Job) => void, RegExp][] = [
+    ['a misspelt CSV option', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', csv: { delimeter: ';' } as never }, 1)),
+      /^Stage 'read': FileSource csv: unknown option 'delimeter' \(did you mean 'delimiter'\?\)/],
+    ['an unknown format', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', format: 'xml' as never }, 1)), /^Stage 'read': FileSource format must be jsonl, csv or parquet, got 'xml'/],
+    ['an unknown Parquet compression', (job) => {
+      job.addStage(new Stage('read', FileSource, { paths: 'in' }, 1));
+      job.addStage(new Stage('write', FileSink, { path: 'out', parquet: { compression: 'foo' as never } }, 1), ['read']);
+    }, /^Stage 'write': parquet\.compression must be 'uncompressed', 'snappy', 'gzip', 'zstd', 'lz4', got "foo"/],
+    ['a misspelt row operator option', (job) => {
+      job.addStage(new Stage('read', FileSource, { paths: 'in' }, 1));
+      job.addStage(new Stage('key', KeyByOperator, { fn: (row: { id: number }) => String(row.id), keyfield: 'k' } as never, 1), ['read']);
+    }, /^Stage 'key': KeyByOperator: unknown option 'keyfield' \(did you mean 'keyField'\?\)/],
+  ];
+  for (const [what, build, message] of cases) {
+    const job = new Job({ jobId: 'configs' });
+    build(job);
+    await t.throwsAsync(job.createRunner().run(), { instanceOf: OperatorConfigError, message }, what);
+  }
+});
