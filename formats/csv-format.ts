@@ -37,6 +37,8 @@ export interface CsvLayout {
   quote: string;
   /** Byte length of the header line, newline included. */
   headerBytes: number;
+  /** Columns whose type was inferred (not in `columnTypes`): their values must keep their text as numbers or booleans. */
+  inferred?: string[];
 }
 
 /** A byte range of a CSV file, with the layout every range of the file shares. */
@@ -116,16 +118,34 @@ export async function readCsvLayout(path: string, options: CsvOptions = {}): Pro
   header.forEach((name, i) => {
     types[name] = options.columnTypes?.[name] ?? inferType(records.slice(1).map((r) => r[i] ?? ''));
   });
-  return { header, types, delimiter, quote, headerBytes: newline === -1 ? sample.length : newline + 1 };
+  const inferred = header.filter((name) => options.columnTypes?.[name] === undefined);
+  return { header, types, delimiter, quote, headerBytes: newline === -1 ? sample.length : newline + 1, inferred };
 }
 
+/**
+ * The type a column's sampled values all have, inferred without changing any
+ * value's text: numbers only in plain decimal notation (`-12`, `0.5`), so
+ * `00501` (a zip code), `+1`, `1e3`, `.5`, `NaN` and integers beyond 2^53
+ * keep the column text, as DuckDB's sniffer keeps them.
+ */
 function inferType(values: string[]): CsvColumnType {
   const present = values.filter((v) => v !== '');
   if (present.length === 0) return 'string';
   if (present.every((v) => v === 'true' || v === 'false')) return 'boolean';
-  if (present.every((v) => /^[-+]?\d+$/.test(v) && Number.isSafeInteger(Number(v)))) return 'integer';
-  if (present.every((v) => v.trim() !== '' && Number.isFinite(Number(v)))) return 'number';
+  if (present.every(isPlainInteger)) return 'integer';
+  if (present.every((v) => isPlainInteger(v) || isPlainDecimal(v))) return 'number';
   return 'string';
+}
+
+const PLAIN_INTEGER = /^-?(0|[1-9]\d*)$/;
+const PLAIN_DECIMAL = /^-?(0|[1-9]\d*)\.\d+$/;
+
+function isPlainInteger(text: string): boolean {
+  return PLAIN_INTEGER.test(text) && Number.isSafeInteger(Number(text));
+}
+
+function isPlainDecimal(text: string): boolean {
+  return PLAIN_DECIMAL.test(text) && Number.isFinite(Number(text));
 }
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {
@@ -137,6 +157,12 @@ async function readHead(path: string, bytes: number): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/** What to do when a value does not fit the type inferred for its column. */
+function inferredNote(column: string, type: CsvColumnType, inferred: ReadonlySet<string>): string {
+  if (!inferred.has(column) || type === 'string') return '';
+  return ` (its type was inferred from the file's first ${SAMPLE_ROWS} rows; set csv.columnTypes: { ${JSON.stringify(column)}: 'string' } to read it as text)`;
 }
 
 /** A record that is not a row of the layout: `lines` counts from the start of the parsed bytes. */
@@ -155,7 +181,8 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
   const start = Math.max(range.start, layout.headerBytes);
   const { bytes, offset } = await readLinesInRange({ path: range.path, start, end: Math.max(range.end, start) });
   const { header, types } = layout;
-  const converters = header.map((name) => converterFor(types[name]!));
+  const inferred = new Set(layout.inferred ?? []);
+  const converters = header.map((name) => (inferred.has(name) ? inferredConverterFor(types[name]!) : converterFor(types[name]!)));
   const typeNames = header.map((name) => types[name]!);
   const columns = header.map(() => [] as unknown[]);
   let records = 0;
@@ -165,7 +192,7 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
   const addRecord = (fields: string[], info: Info): null => {
     if (problems.length > 0 && !report) return null;
     lastLine = info.lines;
-    const reason = addFields(fields, header, converters, typeNames, columns, records);
+    const reason = addFields(fields, header, converters, typeNames, columns, records, inferred);
     if (reason === undefined) records++;
     else problems.push({ lines: info.lines, reason });
     return null;
@@ -248,16 +275,25 @@ const INVALID = Symbol('invalid');
 
 /** Adds a record's fields as row `row` of `columns`; returns why they are not a row of the layout, if they are not. */
 function addFields(
-  fields: string[], header: string[], converters: Converter[], typeNames: CsvColumnType[], columns: unknown[][], row: number,
+  fields: string[], header: string[], converters: Converter[], typeNames: CsvColumnType[], columns: unknown[][], row: number, inferred: ReadonlySet<string>,
 ): string | undefined {
   if (fields.length !== header.length) return `expected ${header.length} fields (${header.join(', ')}), got ${fields.length}`;
   for (let i = 0; i < header.length; i++) {
     const text = fields[i]!;
     const value = text === '' ? null : converters[i]!(text);
-    if (value === INVALID) return `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}`;
+    if (value === INVALID) return `column '${header[i]}' expects ${typeNames[i]}, got ${JSON.stringify(text)}${inferredNote(header[i]!, typeNames[i]!, inferred)}`;
     columns[i]![row] = value;
   }
   return undefined;
+}
+
+/** A converter for a type inferred from the first rows: a later value that does not keep its text in that type is refused, not changed. */
+function inferredConverterFor(type: CsvColumnType): Converter {
+  switch (type) {
+    case 'integer': return (text) => (isPlainInteger(text) ? Number(text) : INVALID);
+    case 'number': return (text) => (isPlainInteger(text) || isPlainDecimal(text) ? Number(text) : INVALID);
+    default: return converterFor(type);
+  }
 }
 
 function converterFor(type: CsvColumnType): Converter {

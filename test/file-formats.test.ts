@@ -139,11 +139,11 @@ test('a format that does not exist is refused by the source and by the sink, nam
   await writeFile(input, '{"id":1}\n');
   await t.throwsAsync(copyThrough({ paths: input, format: 'xml' as FileSinkFormat }, 'jsonl', join(dir, 'out1')), {
     instanceOf: OperatorConfigError,
-    message: "FileSource format must be jsonl, csv or parquet, got 'xml'",
+    message: "Stage 'source': FileSource format must be jsonl, csv or parquet, got 'xml'",
   });
   await t.throwsAsync(copyThrough({ paths: input }, 'xml' as FileSinkFormat, join(dir, 'out2')), {
     instanceOf: OperatorConfigError,
-    message: "FileSink format must be jsonl, csv or parquet, got 'xml'",
+    message: "Stage 'sink': FileSink format must be jsonl, csv or parquet, got 'xml'",
   });
 });
 
@@ -154,5 +154,25 @@ test('a file whose extension names no format is refused, asking for the format',
   await t.throwsAsync(copyThrough({ paths: input }, 'jsonl', join(dir, 'out')), {
     instanceOf: OperatorConfigError,
     message: `Cannot tell the format of '${input}' from its extension; set FileSource's 'format'`,
+  });
+});
+
+test('CSV inference keeps every value as written: zip codes with leading zeros, +1, 1e3 and huge integers stay text; a later value that would change is refused, naming the fix', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'zips.csv');
+  const zips = ['00501', '10001', '02134', '99950'];
+  const lines = ['zip_code,plus,exp,big,price,count', ...Array.from({ length: 40 }, (_, i) => `${zips[i % 4]},+${i},${i}e3,${9007199254740993n + BigInt(i)},${i}.50,${i}`)];
+  await writeFile(input, `${lines.join('\n')}\n`);
+  await copyThrough({ paths: input }, 'jsonl', join(dir, 'out'));
+  const rows = (await readJsonLinesDir(join(dir, 'out'))).sort((a, b) => Number(a.count) - Number(b.count));
+  t.deepEqual(rows.map((row) => row.zip_code), Array.from({ length: 40 }, (_, i) => zips[i % 4]));
+  t.deepEqual(rows.map((row) => [row.plus, row.exp, row.big]), Array.from({ length: 40 }, (_, i) => [`+${i}`, `${i}e3`, String(9007199254740993n + BigInt(i))]));
+  t.deepEqual(rows.map((row) => [row.price, row.count]), Array.from({ length: 40 }, (_, i) => [i + 0.5, i]), 'plain decimals and integers are numbers');
+
+  // Past the rows types are inferred from, a count written with a leading zero would lose it: refused.
+  const late = join(dir, 'late.csv');
+  await writeFile(late, `${['id,code', ...Array.from({ length: 1500 }, (_, i) => `${i},${i === 1400 ? '007' : String(i)}`)].join('\n')}\n`);
+  await t.throwsAsync(copyThrough({ paths: late }, 'jsonl', join(dir, 'out2')), {
+    message: /late\.csv \(line 1402\): column 'code' expects integer, got "007" \(its type was inferred from the file's first 1000 rows; set csv\.columnTypes: \{ "code": 'string' \} to read it as text\)/,
   });
 });

@@ -42,7 +42,8 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
 
   constructor(config: FileSinkConfig, context: OperatorContext) {
     super(config, context);
-    refuseUnknownOptions('FileSink', config, ['path', 'format', 'parquet']);
+    // A subclass takes options of its own.
+    if (new.target === FileSink) refuseUnknownOptions('FileSink', config, ['path', 'format', 'parquet']);
     refuseUnknownOptions('FileSink parquet', config?.parquet, ['compression', 'rowGroupSize']);
     checkParquetWriteOptions(config?.parquet);
     if (typeof config?.path !== 'string' || config.path === '') throw new OperatorConfigError("FileSink needs 'path', the output folder");

@@ -38,7 +38,8 @@ const DEFAULT_BATCH_ROWS = 64 * 1024;
 export class FileSource extends SourceOperator<FileSourceConfig> {
   constructor(config: FileSourceConfig, context: OperatorContext) {
     super(config, context);
-    refuseUnknownOptions('FileSource', config, ['paths', 'format', 'splitBytes', 'batchRows', 'csv']);
+    // A subclass takes options of its own.
+    if (new.target === FileSource) refuseUnknownOptions('FileSource', config, ['paths', 'format', 'splitBytes', 'batchRows', 'csv']);
     refuseUnknownOptions('FileSource csv', config?.csv, ['delimiter', 'quote', 'columnTypes', 'multilineFields']);
     if (config?.format !== undefined) sourceFormat(config.format);
   }

@@ -19,7 +19,7 @@ export interface FilterConfig<In extends object = Row> {
 export class FilterOperator<In extends object = Row> extends Operator<FilterConfig<In>> {
   constructor(config: FilterConfig<In>, context: OperatorContext) {
     super(config, context);
-    requireOneFunction('FilterOperator', config);
+    requireOneFunction('FilterOperator', config, new.target === FilterOperator);
   }
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {

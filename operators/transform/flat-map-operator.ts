@@ -17,7 +17,7 @@ export interface FlatMapConfig<In extends object = Row, Out extends object = Row
 export class FlatMapOperator<In extends object = Row, Out extends object = Row> extends Operator<FlatMapConfig<In, Out>> {
   constructor(config: FlatMapConfig<In, Out>, context: OperatorContext) {
     super(config, context);
-    requireOneFunction('FlatMapOperator', config);
+    requireOneFunction('FlatMapOperator', config, new.target === FlatMapOperator);
   }
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {

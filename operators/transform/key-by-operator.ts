@@ -28,7 +28,7 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
 
   constructor(config: KeyByConfig<In>, context: OperatorContext) {
     super(config, context);
-    refuseUnknownOptions('KeyByOperator', config, ['fn', 'keyField']);
+    if (new.target === KeyByOperator) refuseUnknownOptions('KeyByOperator', config, ['fn', 'keyField']);
     if (typeof config?.fn !== 'function') throw new OperatorConfigError("KeyByOperator needs 'fn', a function from row to key");
     this.keyField = config.keyField ?? '_key';
   }

@@ -20,7 +20,7 @@ export interface MapConfig<In extends object = Row, Out extends object = Row> {
 export class MapOperator<In extends object = Row, Out extends object = Row> extends Operator<MapConfig<In, Out>> {
   constructor(config: MapConfig<In, Out>, context: OperatorContext) {
     super(config, context);
-    requireOneFunction('MapOperator', config);
+    requireOneFunction('MapOperator', config, new.target === MapOperator);
   }
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {

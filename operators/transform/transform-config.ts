@@ -5,9 +5,13 @@ import { closest } from '../../lib/option-check.js';
 /** A function over a whole split's Arrow table, for vectorised transforms. */
 export type BatchFunction = (table: Table) => Table | Promise<Table>;
 
-/** Checks that a transform got exactly one of `fn` and `batchFn`, and no option it does not know. */
-export function requireOneFunction(operator: string, config: { fn?: unknown; batchFn?: unknown } | undefined): void {
-  refuseUnknownOptions(operator, config, ['fn', 'batchFn']);
+/**
+ * Checks that a transform got exactly one of `fn` and `batchFn`, and, for
+ * the class itself (`exact`; a subclass adds options of its own), no option
+ * it does not know.
+ */
+export function requireOneFunction(operator: string, config: { fn?: unknown; batchFn?: unknown } | undefined, exact: boolean): void {
+  if (exact) refuseUnknownOptions(operator, config, ['fn', 'batchFn']);
   const hasFn = typeof config?.fn === 'function';
   const hasBatchFn = typeof config?.batchFn === 'function';
   if (hasFn === hasBatchFn) {

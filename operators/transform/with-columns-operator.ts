@@ -33,7 +33,7 @@ export class WithColumnsOperator<In extends object = Row> extends Operator<WithC
 
   constructor(config: WithColumnsConfig<In>, context: OperatorContext) {
     super(config, context);
-    refuseUnknownOptions('WithColumnsOperator', config, ['columns']);
+    if (new.target === WithColumnsOperator) refuseUnknownOptions('WithColumnsOperator', config, ['columns']);
     const columns = config?.columns;
     if (columns === null || typeof columns !== 'object' || Object.keys(columns).length === 0) {
       throw new OperatorConfigError("WithColumnsOperator needs 'columns': an object of column names to row functions");
