@@ -1,7 +1,7 @@
 import { JobDefinitionError, OperatorError, RECORD_TEXT_LIMIT, RestoreRefusedError, serializeError } from '../lib/errors/index.js';
 import { partitionPayload } from '../lib/key-partitioner.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, type BadRecord, type KeyGroupedState, type Operator } from '../lib/operator.js';
+import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransactionalSink, refuseBadRecord, type KeyGroupedState, type Operator } from '../lib/operator.js';
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { JobSpec } from '../lib/job-spec.js';
@@ -366,9 +366,4 @@ function recordSamples(payload: SplitPayload): string[] {
 function deadLetterLocation(spec: JobSpec, stage: string): NonNullable<JobSpec['deadLetter']> {
   if (!spec.deadLetter) throw new JobDefinitionError(`Stage '${stage}' writes dead letters (onError: 'dead-letter'), but the job has no dead letter location`);
   return spec.deadLetter;
-}
-
-/** The dead letter writer's own context: it reports no bad records. */
-function refuseBadRecord(bad: BadRecord): void {
-  throw bad.error;
 }

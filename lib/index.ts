@@ -2,7 +2,7 @@ export { Job } from '../runtime/job.js';
 export { JobGraph, type JobOptions, type DeadLetterOptions, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_CHECKPOINT_INTERVAL_SECS } from './job.js';
 export { Stage, type StageOptions, type ErrorPolicy } from './stage.js';
 export type { Parallelism } from './parallelism.js';
-export { Operator, SourceOperator, SinkOperator, type OperatorContext, type BadRecord, type OperatorClass, type KeyedOutput } from './operator.js';
+export { Operator, SourceOperator, SinkOperator, refuseBadRecord, type OperatorContext, type BadRecord, type OperatorClass, type KeyedOutput } from './operator.js';
 export { Split, type DataRange, type SplitJSON } from './split.js';
 export { SplitPayload } from './split-payload.js';
 export type { Row } from './arrow-rows.js';

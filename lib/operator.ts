@@ -15,6 +15,11 @@ export interface BadRecord {
   row?: number;
 }
 
+/** A `badRecord` that fails with the record's error: for an operator built where no record is read (planning, a config check). */
+export function refuseBadRecord(bad: BadRecord): never {
+  throw bad.error;
+}
+
 /** What an operator instance knows about where it runs. */
 export interface OperatorContext {
   readonly jobId: string;

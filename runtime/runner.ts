@@ -19,7 +19,7 @@ import type { JobGraph } from '../lib/job.js';
 import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import type { BadRecord } from '../lib/operator.js';
+import { refuseBadRecord } from '../lib/operator.js';
 import { explainChains } from '../lib/chaining.js';
 import type { JobSummary, RunnerOptions, RunnerState, StageSummary } from './runner-options.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
@@ -341,12 +341,7 @@ function badRecordWarnings(stages: readonly StageSummary[], deadLetterPath: stri
 function checkOperatorConfigs(job: JobGraph): void {
   for (const name of job.stageNames) {
     const stage = job.getStage(name);
-    const context = {
-      jobId: job.jobId, stage: name, workerIndex: 0, parallelism: stage.bounds.min, logger: createLogger('silent'),
-      badRecord: (bad: BadRecord) => {
-        throw bad.error;
-      },
-    };
+    const context = { jobId: job.jobId, stage: name, workerIndex: 0, parallelism: stage.bounds.min, logger: createLogger('silent'), badRecord: refuseBadRecord };
     try {
       new stage.operator(stage.config, context);
     } catch (error) {

@@ -6,6 +6,7 @@ import {
   FileSource, Job, LanceSink, LanceTableSource, Stage, TableCommitError, TableError, TableNotFoundError, type LanceRange, type LanceSinkConfig,
 } from '../lib/index.js';
 import { createLogger } from '../lib/logger.js';
+import { refuseBadRecord } from '../lib/operator.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { lanceLocation } from '../operators/lance/lance-location.js';
@@ -15,12 +16,7 @@ import { CollectSink, collected } from './support/collect-sink.js';
 import { isolatedState, tempDir, writeIdFiles } from './support/files.js';
 import { columnSorted, itemRows, openLance, range, stagedTables } from './support/lance-tables.js';
 
-const context = (stage: string) => ({
-  jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn'),
-  badRecord: (bad: { error: Error }) => {
-    throw bad.error;
-  },
-});
+const context = (stage: string) => ({ jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn'), badRecord: refuseBadRecord });
 
 /** A table of 8500 items in three fragments (3000, 5000 and 500 rows), every 7th id deleted. */
 async function itemsTable(dir: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { JobDefinitionError } from '../../lib/errors/index.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_SECS, type JobGraph } from '../../lib/job.js';
-import { SourceOperator, type BadRecord } from '../../lib/operator.js';
+import { SourceOperator, refuseBadRecord } from '../../lib/operator.js';
 import { Split, splitIdOf, type DataRange } from '../../lib/split.js';
 import type { PayloadRef } from '../../dataplane/payload-ref.js';
 import type { SplitResult, WorkItem } from '../../protocol/messages.js';
@@ -66,10 +66,7 @@ export class PlannedSourceInput implements StageInput {
   async start(workers: number): Promise<void> {
     const { stage, log, queue } = this.context;
     // Planning reads no record: anything bad there fails the job.
-    const badRecord = (bad: BadRecord) => {
-      throw bad.error;
-    };
-    const operator = new stage.operator(stage.config, { jobId: this.jobId, stage: stage.name, workerIndex: 0, parallelism: workers, logger: log, badRecord });
+    const operator = new stage.operator(stage.config, { jobId: this.jobId, stage: stage.name, workerIndex: 0, parallelism: workers, logger: log, badRecord: refuseBadRecord });
     if (!(operator instanceof SourceOperator)) throw new JobDefinitionError(`Stage '${stage.name}' has no upstream but is not a source`);
     this.operator = operator;
     this.plan = this.restore ? [...this.restore.plan] : await operator.planSplits();
