@@ -7,9 +7,8 @@ import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 import { runHostAgentCommand } from './node-command.js';
 import { importVideosCommand } from './videos-command.js';
-import type { LogLevel } from '../lib/logger.js';
+import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOCAL_WORKER_MODES = WORKER_MODES.filter((mode) => mode !== 'remote');
 
 await yargs(hideBin(process.argv))
@@ -137,12 +136,16 @@ function jobCommand(argv: ArgumentsCamelCase<{
   };
 }
 
-/** Every option the run command does not define, in camelCase, for createJob's config. */
+/**
+ * Every option the run command does not define, in camelCase, for
+ * createJob's config; `--flag true` and `--flag false` are booleans, not the
+ * text "false", which would be truthy.
+ */
 function workflowConfig(argv: Record<string, unknown>): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(argv)) {
     if (key === '_' || key === '$0' || key.includes('-') || RUN_OPTION_NAMES.has(key)) continue;
-    config[key] = value;
+    config[key] = value === 'true' ? true : value === 'false' ? false : value;
   }
   return config;
 }

@@ -1,7 +1,10 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { ArgumentError } from './errors/index.js';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
  * The framework's logger: JSON lines on stderr (pipe through `pino-pretty` to
@@ -9,5 +12,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  */
 export function createLogger(level?: LogLevel, bindings: Record<string, unknown> = {}): Logger {
   const resolved = level ?? (process.env.SOLSTICE_LOG_LEVEL as LogLevel | undefined) ?? 'warn';
+  if (!LOG_LEVELS.includes(resolved)) {
+    const where = level === undefined ? 'SOLSTICE_LOG_LEVEL' : 'logLevel';
+    throw new ArgumentError(where, String(resolved), `${where} must be ${LOG_LEVELS.map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(resolved)}`);
+  }
   return pino({ level: resolved, base: { pid: process.pid, ...bindings } }, pino.destination(2));
 }

@@ -52,3 +52,32 @@ test('an operator config a stage cannot use fails the run before any actor start
     await t.throwsAsync(job.createRunner().run(), { instanceOf: OperatorConfigError, message }, what);
   }
 });
+
+test("a log level that does not exist is refused by name, not by pino's crash", async (t) => {
+  const { ArgumentError } = await import('../lib/index.js');
+  const job = new Job({ jobId: 'log-level' });
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1));
+  const run = async () => job.createRunner({ logLevel: 'nope' as never }).run();
+  await t.throwsAsync(run, { instanceOf: ArgumentError, message: /^logLevel must be 'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', got "nope"$/ });
+});
+
+test('--flag false reaches createJob as false, not as the truthy text "false"', async (t) => {
+  const { runCli } = await import('./support/cli.js');
+  const { PACKAGE_ENTRY_URL, tempDir } = await import('./support/files.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = await tempDir();
+  await writeFile(join(dir, 'in.jsonl'), '{"id":1}\n');
+  await writeFile(join(dir, 'flags.mjs'), `
+import { FileSink, FileSource, Job, Stage } from '${PACKAGE_ENTRY_URL}';
+export function createJob(jobId, config) {
+  if (config.dryRun !== false || config.verbose !== true) throw new Error('flags arrived as ' + JSON.stringify([config.dryRun, config.verbose]));
+  const job = new Job({ jobId });
+  job.addStage(new Stage('source', FileSource, { paths: 'in.jsonl' }, 1));
+  job.addStage(new Stage('sink', FileSink, { path: 'out', format: 'jsonl' }, 1), ['source']);
+  return job;
+}
+`);
+  const result = await runCli(['run', '--workflow', './flags.mjs', '--job-id', 'flags', '--dry-run', 'false', '--verbose', 'true', '--progress-interval', '0'], { cwd: dir });
+  t.is(result.code, 0, result.stderr);
+});
