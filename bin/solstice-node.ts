@@ -67,7 +67,7 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional('action', { choices: ['list'] as const, describe: 'list: completed checkpoints, oldest first' })
-        .option('job-id', { type: 'string', demandOption: true, describe: 'The job id' })
+        .option('job-id', { type: 'string', demandOption: true, describe: 'The job id', coerce: oneJobId })
         .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live, as given to run (default .solstice under the working directory); the job\'s are under <location>/<job id>/checkpoints/' }),
     async (argv) => {
       process.exitCode = await listCheckpointsCommand(argv['job-id'], argv['state-backend']);
@@ -99,7 +99,7 @@ await yargs(hideBin(process.argv))
 function jobOptions<T>(y: Argv<T>) {
   return y
     .option('workflow', { type: 'string', demandOption: true, describe: 'A path to a module exporting createJob, relative to the working directory or absolute (.js, .mjs or .ts; extension optional; or a folder with an index module), else a built-in workflow (simple_etl, workflows/simple_etl)' })
-    .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob' })
+    .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob', coerce: oneJobId })
     .option('input', { type: 'string', describe: 'Passed to createJob as config.input (a list when given more than once)' })
     .option('output', { type: 'string', describe: 'Passed to createJob as config.output' })
     .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=...; the job\'s checkpoints go under <location>/<job id>/checkpoints/ (default .solstice under the working directory)' })
@@ -148,4 +148,10 @@ function workflowConfig(argv: Record<string, unknown>): Record<string, unknown> 
     config[key] = value === 'true' ? true : value === 'false' ? false : value;
   }
   return config;
+}
+
+/** `--job-id` given once: given twice, yargs would make it a list. */
+function oneJobId(value: string | string[]): string {
+  if (Array.isArray(value)) throw new ArgumentError('--job-id', value.join(', '), `--job-id is given ${value.length} times (${value.map((id) => `'${id}'`).join(', ')}): give it once`);
+  return value;
 }

@@ -11,6 +11,8 @@ import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges,
 /** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
 
+export const CSV_COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'number', 'integer', 'boolean'];
+
 export interface CsvOptions {
   /** Field delimiter. Default `,`. */
   delimiter?: string;
@@ -103,7 +105,7 @@ export async function readCsvLayout(path: string, options: CsvOptions = {}): Pro
     records = parse(complete, { delimiter, quote, escape: quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true });
   } catch (error) {
     const line = (error as { lines?: number }).lines;
-    throw new InputFormatError({ file: path, line, record: lineText(complete, line), reason: (error as Error).message, cause: error });
+    throw new InputFormatError({ file: path, line, record: lineText(complete, line), reason: parseFailure(error), cause: error });
   }
   const header = records[0];
   if (!header || header.length === 0) throw new InputFormatError({ file: path, line: 1, reason: 'no header line' });
@@ -213,11 +215,11 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
     // A malformed record after the first problem is not what the user must fix first: the problem before it is reported.
     // Past bad quoting csv-parse cannot find where records start again: the rest of the range is one error.
     if (!report) {
-      if (problems.length === 0) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, (error as Error).message, error);
+      if (problems.length === 0) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, parseFailure(error), error);
     } else {
       // The records before come first; then the rest of the range, from the line after the last record read, is one bad record: nothing is lost.
       for (const problem of problems.splice(0)) report(await formatError(range.path, offset, bytes, problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
-      const malformed = await formatError(range.path, offset, bytes, lastLine + 1, (error as Error).message, error);
+      const malformed = await formatError(range.path, offset, bytes, lastLine + 1, parseFailure(error), error);
       report(malformed, linesFrom(bytes, lastLine + 1));
     }
   }
@@ -246,6 +248,13 @@ async function formatError(path: string, offset: number, bytes: Buffer, lines: n
 }
 
 /** The text of the 1-based `line` of `bytes`, or undefined without one. */
+/** csv-parse's reason; a quote never closed may be a field that holds newlines, which needs multilineFields. */
+function parseFailure(error: unknown): string {
+  const message = (error as Error).message;
+  const unclosed = (error as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED';
+  return unclosed ? `${message} (if quoted fields hold newlines, set csv.multilineFields: true to read each file whole)` : message;
+}
+
 /** The text of `bytes` from its 1-based `line` to its end. */
 function linesFrom(bytes: Buffer, line: number): string {
   let start = 0;

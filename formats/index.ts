@@ -39,4 +39,5 @@ export function formatOptionsIn(config: object, format: FileFormat): unknown {
 export type { FileFormat, FileSplit, PlanOptions } from './file-format.js';
 export { writePayloadFile } from './file-format.js';
 export type { CsvColumnType, CsvOptions } from './csv-format.js';
+export { CSV_COLUMN_TYPES } from './csv-format.js';
 export type { ParquetWriteOptions } from './parquet-format.js';

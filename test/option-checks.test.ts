@@ -81,3 +81,34 @@ export function createJob(jobId, config) {
   const result = await runCli(['run', '--workflow', './flags.mjs', '--job-id', 'flags', '--dry-run', 'false', '--verbose', 'true', '--progress-interval', '0'], { cwd: dir });
   t.is(result.code, 0, result.stderr);
 });
+
+test('messages that say what to do: an unknown CSV column type, a map fn that returns nothing, a flat map fn that returns no iterable, a quote never closed, --job-id given twice', async (t) => {
+  const { FileSink, FlatMapOperator, OperatorConfigError, OperatorError } = await import('../lib/index.js');
+  const { runCli } = await import('./support/cli.js');
+  const { isolatedState, tempDir } = await import('./support/files.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = await tempDir();
+  await writeFile(join(dir, 'rows.jsonl'), '{"id":1}\n{"id":2}\n');
+  await writeFile(join(dir, 'quoted.csv'), 'id,text\n1,"a line\nand another"\n2,"never closed\n');
+  const run = (source: ConstructorParameters<typeof FileSource>[0], transform?: Stage) => {
+    const job = new Job({ jobId: 'messages' });
+    job.addStage(new Stage('source', FileSource, source, 1));
+    if (transform) job.addStage(transform, ['source']);
+    job.addStage(new Stage('sink', FileSink, { path: join(dir, 'out'), format: 'jsonl' }, 1), [transform ? transform.name : 'source']);
+    return job.createRunner(isolatedState()).run();
+  };
+  await t.throwsAsync(run({ paths: join(dir, 'rows.jsonl'), csv: { columnTypes: { code: 'date' as never } } }), {
+    instanceOf: OperatorConfigError, message: /csv\.columnTypes\.code must be 'string', 'number', 'integer', 'boolean', got "date"/,
+  });
+  await t.throwsAsync(run({ paths: join(dir, 'rows.jsonl') }, new Stage('map', MapOperator, { fn: () => undefined as never }, 1)), {
+    instanceOf: OperatorError, message: /row 1 \(\{"id":1\}\): MapOperator fn must return a row \(an object\), got undefined \(did it forget to return\?\)/,
+  });
+  await t.throwsAsync(run({ paths: join(dir, 'rows.jsonl') }, new Stage('flat', FlatMapOperator, { fn: (row) => row as never }, 1)), {
+    instanceOf: OperatorError, message: /FlatMapOperator fn must return an iterable of rows \(an array, a generator\), got \{"id":1\}/,
+  });
+  await t.throwsAsync(run({ paths: join(dir, 'quoted.csv') }), { message: /Quote Not Closed.*set csv\.multilineFields: true/ });
+  const twice = await runCli(['run', '--workflow', 'simple_etl', '--job-id', 'a', '--job-id', 'b'], { cwd: dir });
+  t.is(twice.code, 1);
+  t.regex(twice.stderr, /--job-id is given 2 times \('a', 'b'\): give it once/);
+});

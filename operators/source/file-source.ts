@@ -6,7 +6,7 @@ import { SourceOperator, type OperatorContext } from '../../lib/operator.js';
 import { refuseUnknownOptions } from '../transform/transform-config.js';
 import type { DataRange, Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, formatOfPath, type CsvOptions, type FileFormat, type FileFormatName, type FileSplit } from '../../formats/index.js';
+import { CSV_COLUMN_TYPES, FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, formatOfPath, type CsvOptions, type FileFormat, type FileFormatName, type FileSplit } from '../../formats/index.js';
 
 export interface FileSourceConfig {
   /** Files, folders (every file below) or glob patterns; relative to the working directory. */
@@ -42,6 +42,11 @@ export class FileSource extends SourceOperator<FileSourceConfig> {
     if (new.target === FileSource) refuseUnknownOptions('FileSource', config, ['paths', 'format', 'splitBytes', 'batchRows', 'csv']);
     refuseUnknownOptions('FileSource csv', config?.csv, ['delimiter', 'quote', 'columnTypes', 'multilineFields']);
     if (config?.format !== undefined) sourceFormat(config.format);
+    for (const [column, type] of Object.entries(config?.csv?.columnTypes ?? {})) {
+      if (!CSV_COLUMN_TYPES.includes(type)) {
+        throw new OperatorConfigError(`FileSource csv.columnTypes.${column} must be ${CSV_COLUMN_TYPES.map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(type)}`);
+      }
+    }
   }
 
   async planSplits(): Promise<DataRange[]> {

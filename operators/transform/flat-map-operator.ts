@@ -3,6 +3,7 @@ import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachRow } from './for-each-row.js';
+import { describeValue } from './transform-config.js';
 import { requireOneFunction, type BatchFunction } from './transform-config.js';
 
 /** `In` and `Out` are the row types `fn` sees and yields (default: untyped rows). */
@@ -30,8 +31,12 @@ export class FlatMapOperator<In extends object = Row, Out extends object = Row> 
     const rows = payload.toRows();
     const out: Row[] = [];
     await forEachRow(rows, (row) => {
+      const result = fn(row) as unknown;
+      if (result === null || typeof result !== 'object' || !(Symbol.iterator in result)) {
+        throw new TypeError(`FlatMapOperator fn must return an iterable of rows (an array, a generator), got ${describeValue(result)}`);
+      }
       // All of a row's output or none: a row that throws halfway is set aside whole.
-      const produced = [...fn(row)];
+      const produced = [...(result as Iterable<Row>)];
       for (const one of produced) out.push(one);
     }, this.context);
     return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.knownSchema);

@@ -29,3 +29,11 @@ export function refuseUnknownOptions(operator: string, config: object | undefine
   });
   throw new OperatorConfigError(`${operator}: unknown option ${named.join(', ')}; the options are ${known.join(', ')}`);
 }
+
+/** A value a user function returned, for a message: `undefined`, `42`, `"text"`, `an array`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined (did it forget to return?)';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  return JSON.stringify(value) ?? String(value);
+}
