@@ -176,3 +176,16 @@ test('CSV inference keeps every value as written: zip codes with leading zeros, 
     message: /late\.csv \(line 1402\): column 'code' expects integer, got "007" \(its type was inferred from the file's first 1000 rows; set csv\.columnTypes: \{ "code": 'string' \} to read it as text\)/,
   });
 });
+
+test('a glob skips what its wildcards match under names starting with _ or . (a sink\'s _staging/, hidden files), as a folder input does', async (t) => {
+  const dir = await tempDir();
+  const { mkdir } = await import('node:fs/promises');
+  for (const sub of ['a', '_staging/e1', '.hidden', 'b']) await mkdir(join(dir, 'in', sub), { recursive: true });
+  await writeFile(join(dir, 'in', 'a', 'one.jsonl'), '{"id":1}\n');
+  await writeFile(join(dir, 'in', 'b', 'two.jsonl'), '{"id":2}\n');
+  await writeFile(join(dir, 'in', '_staging', 'e1', 'part.jsonl'), '{"id":98}\n');
+  await writeFile(join(dir, 'in', '.hidden', 'x.jsonl'), '{"id":99}\n');
+  await writeFile(join(dir, 'in', 'b', '_draft.jsonl'), '{"id":97}\n');
+  await copyThrough({ paths: join(dir, 'in', '**', '*.jsonl') }, 'jsonl', join(dir, 'out'));
+  t.deepEqual((await readJsonLinesDir(join(dir, 'out'))).map((row) => row.id).sort(), [1, 2]);
+});

@@ -112,3 +112,12 @@ test('messages that say what to do: an unknown CSV column type, a map fn that re
   t.is(twice.code, 1);
   t.regex(twice.stderr, /--job-id is given 2 times \('a', 'b'\): give it once/);
 });
+
+test('a file:// state location without an absolute path is refused, saying how to write it', async (t) => {
+  const { StateLocationError } = await import('../lib/index.js');
+  const job = new Job({ jobId: 'file-url' });
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1));
+  await t.throwsAsync(job.createRunner({ stateBackend: 'file://relative/state' }).run(), {
+    instanceOf: StateLocationError, message: /^State backend 'file:\/\/relative\/state': a file:\/\/ URL needs an absolute path, as in file:\/\/\/var\/solstice \(three slashes\)/,
+  });
+});

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { InputNotFoundError, OperatorConfigError } from '../../lib/errors/index.js';
 import { SourceOperator, type OperatorContext } from '../../lib/operator.js';
@@ -86,7 +86,9 @@ export async function expandPaths(paths: string | string[]): Promise<string[]> {
   for (const pattern of list) {
     let matched: string[];
     if (isDynamicPattern(pattern)) {
-      matched = await glob(pattern, { absolute: true, onlyFiles: true });
+      // As in a folder: what the pattern's wildcards match skips names starting with _ or . (a sink's _staging/, hidden files).
+      const base = staticBase(pattern);
+      matched = (await glob(pattern, { absolute: true, onlyFiles: true })).filter((file) => !relative(resolve(base), file).split(sep).some((part) => /^[_.]/.test(part)));
     } else {
       const absolute = resolve(pattern);
       const info = await stat(absolute).catch(() => undefined);
@@ -99,6 +101,13 @@ export async function expandPaths(paths: string | string[]): Promise<string[]> {
     for (const file of matched) files.add(resolve(file));
   }
   return [...files].sort();
+}
+
+/** The folder a glob pattern starts from: its segments before the first with a wildcard. */
+function staticBase(pattern: string): string {
+  const segments = pattern.split('/');
+  const first = segments.findIndex((segment) => isDynamicPattern(segment));
+  return segments.slice(0, first).join('/') || '.';
 }
 
 function formatOf(path: string): FileFormat {
