@@ -1,3 +1,4 @@
+import { unknownKeys } from '../lib/option-check.js';
 import { PlacementError } from '../lib/errors/index.js';
 import {
   MASTER_MODES, WORKER_MODES, clusterHostNamed, masterPlacementOf, workerModeOf, type MasterPlacement, type PlacementConfig,
@@ -28,6 +29,7 @@ function outOfProcessMasters(placement: PlacementConfig, stages: readonly string
 
 /** Checks a placement (from a file or the API) and names what is wrong with it. */
 export function validatePlacement(placement: PlacementConfig, stages: readonly string[], source = 'placement'): PlacementConfig {
+  checkPlacementKeys(placement, source);
   const checkMode = (mode: unknown, where: string, modes: readonly string[]) => {
     if (!modes.includes(mode as string)) {
       throw new PlacementError(source, `${where} has mode '${String(mode)}'; expected one of ${modes.join(', ')}`);
@@ -52,6 +54,28 @@ export function validatePlacement(placement: PlacementConfig, stages: readonly s
   }
   checkMasterHosts(placement, stages, source);
   return placement;
+}
+
+/** A placement is an object of the keys it knows, at every level: a misspelt key (`Workers`) would be ignored. */
+function checkPlacementKeys(placement: unknown, source: string): void {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const check = (value: unknown, where: string, known: readonly string[]) => {
+    if (!isObject(value)) throw new PlacementError(source, `${where} must be an object with ${known.join(', ')}, got ${JSON.stringify(value)}`);
+    const problem = unknownKeys(value, known, 'key');
+    if (problem) throw new PlacementError(source, `${where}: ${problem}`);
+  };
+  check(placement, 'the placement', ['Worker', 'MetaService', 'GlobalStateMaster', 'StageMaster', 'stages', 'hosts']);
+  const top = placement as Record<string, unknown>;
+  if (top.Worker !== undefined) check(top.Worker, 'Worker', ['mode']);
+  for (const kind of ['MetaService', 'GlobalStateMaster', 'StageMaster']) if (top[kind] !== undefined) check(top[kind], kind, ['mode', 'host']);
+  if (top.stages === undefined) return;
+  check(top.stages, 'stages', Object.keys(top.stages as object));
+  for (const [stage, override] of Object.entries(top.stages as Record<string, unknown>)) {
+    check(override, `stages.${stage}`, ['Worker', 'StageMaster']);
+    const { Worker, StageMaster } = override as Record<string, unknown>;
+    if (Worker !== undefined) check(Worker, `stages.${stage}.Worker`, ['mode']);
+    if (StageMaster !== undefined) check(StageMaster, `stages.${stage}.StageMaster`, ['mode', 'host']);
+  }
 }
 
 /**

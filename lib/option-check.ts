@@ -60,6 +60,21 @@ function describeValue(value: unknown): string {
   }
 }
 
+/**
+ * What is wrong with the keys of `value` that `known` does not list, for a
+ * message (`unknown option 'slot' (did you mean 'slots'?); the options are
+ * host, port, slots`), or undefined if there is none.
+ */
+export function unknownKeys(value: object | undefined, known: readonly string[], what = 'option'): string | undefined {
+  const unknown = Object.keys(value ?? {}).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return undefined;
+  const named = unknown.map((key) => {
+    const near = closest(key, known);
+    return `'${key}'${near ? ` (did you mean '${near}'?)` : ''}`;
+  });
+  return `unknown ${what} ${named.join(', ')}; the ${what}s are ${known.join(', ')}`;
+}
+
 /** The known name closest to `name` (one it begins, or within an edit distance of a third of its length, at least 2), if any. */
 export function closest(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();

@@ -121,3 +121,29 @@ test('a file:// state location without an absolute path is refused, saying how t
     instanceOf: StateLocationError, message: /^State backend 'file:\/\/relative\/state': a file:\/\/ URL needs an absolute path, as in file:\/\/\/var\/solstice \(three slashes\)/,
   });
 });
+
+test('cluster.json and placements refuse keys they do not know and hosts that name all interfaces', async (t) => {
+  const { ClusterConfigError, PlacementError, readClusterConfig } = await import('../lib/index.js');
+  const { runCli } = await import('./support/cli.js');
+  const { tempDir } = await import('./support/files.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = await tempDir();
+  await writeFile(join(dir, 'cluster.secret'), 'a'.repeat(32));
+  const cluster = async (hosts: unknown) => {
+    await writeFile(join(dir, 'cluster.json'), JSON.stringify({ secretFile: 'cluster.secret', hosts }));
+    return readClusterConfig(join(dir, 'cluster.json'));
+  };
+  await t.throwsAsync(cluster([{ host: '10.0.0.2', slot: 2 }]), { instanceOf: ClusterConfigError, message: /hosts\[0\]: unknown key 'slot' \(did you mean 'slots'\?\); the keys are host, port, slots$/ });
+  await t.throwsAsync(cluster([{ host: '0.0.0.0' }]), { instanceOf: ClusterConfigError, message: /hosts\[0\]\.host must be an address the other hosts reach, not '0\.0\.0\.0'/ });
+
+  const job = new Job({ jobId: 'placed' });
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1));
+  await t.throwsAsync(job.createRunner({ placement: { Workers: { mode: 'forked' } } as never }).run(), {
+    instanceOf: PlacementError, message: /the placement: unknown key 'Workers' \(did you mean 'Worker'\?\)/,
+  });
+  await writeFile(join(dir, 'placement.json'), '[1,2]');
+  const listed = await runCli(['run', '--workflow', 'simple_etl', '--job-id', 'placed', '--placement', join(dir, 'placement.json')], { cwd: dir });
+  t.is(listed.code, 1);
+  t.regex(listed.stderr, /the placement must be an object with Worker, MetaService, GlobalStateMaster, StageMaster, stages, hosts, got \[1,2\]/);
+});

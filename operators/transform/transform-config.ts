@@ -1,6 +1,6 @@
 import type { Table } from 'apache-arrow';
 import { OperatorConfigError } from '../../lib/errors/index.js';
-import { closest } from '../../lib/option-check.js';
+import { unknownKeys } from '../../lib/option-check.js';
 
 /** A function over a whole split's Arrow table, for vectorised transforms. */
 export type BatchFunction = (table: Table) => Table | Promise<Table>;
@@ -21,13 +21,8 @@ export function requireOneFunction(operator: string, config: { fn?: unknown; bat
 
 /** Throws OperatorConfigError for a config key `operator` does not take, naming the one it likely meant. */
 export function refuseUnknownOptions(operator: string, config: object | undefined, known: readonly string[]): void {
-  const unknown = Object.keys(config ?? {}).filter((key) => !known.includes(key));
-  if (unknown.length === 0) return;
-  const named = unknown.map((key) => {
-    const near = closest(key, known);
-    return `'${key}'${near ? ` (did you mean '${near}'?)` : ''}`;
-  });
-  throw new OperatorConfigError(`${operator}: unknown option ${named.join(', ')}; the options are ${known.join(', ')}`);
+  const problem = unknownKeys(config, known);
+  if (problem) throw new OperatorConfigError(`${operator}: ${problem}`);
 }
 
 /** A value a user function returned, for a message: `undefined`, `42`, `"text"`, `an array`. */
