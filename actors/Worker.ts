@@ -27,8 +27,6 @@ interface ChainedOperator {
   errors: SplitErrors;
   /** Where its bad records go under `onError: 'dead-letter'`. */
   deadLetters?: DeadLetterWriter;
-  /** StageOptions.splitTimeoutSecs. */
-  timeoutSecs?: number;
   /** The epoch whose sink transaction is open. */
   openEpoch: number;
 }
@@ -86,7 +84,7 @@ export default class Worker implements WorkerApi {
       }
       this.chain.push({
         stage, operator, errorOutput: definition.options.errorOutput === true, errors, openEpoch: 0,
-        ...(deadLetters ? { deadLetters } : {}), ...(splitTimeoutSecs ? { timeoutSecs: splitTimeoutSecs } : {}),
+        ...(deadLetters ? { deadLetters } : {}),
       });
       await operator.open();
     }
@@ -101,7 +99,7 @@ export default class Worker implements WorkerApi {
    * replacement's to commit.
    */
   private async restore(): Promise<void> {
-    for (const { stage, operator } of this.chain) {
+    for (const { stage, operator, deadLetters } of this.chain) {
       const snapshot = this.params.restore?.[stage];
       const regroup = this.params.regroupState?.[stage];
       if (regroup && isStateful(operator)) {
@@ -111,7 +109,6 @@ export default class Worker implements WorkerApi {
       }
       else if (snapshot?.stateKey && isStateful(operator)) await operator.restoreState(await this.checkpoints.readState(snapshot.stateKey));
       if (this.params.replacement) continue;
-      const { deadLetters } = this.chain.find((link) => link.stage === stage)!;
       if (deadLetters) {
         if (snapshot?.deadLetters !== undefined) await deadLetters.commit(snapshot.deadLetters);
         for (const adopted of this.params.adoptedDeadLetters?.[stage] ?? []) await deadLetters.commit(adopted);
@@ -269,7 +266,7 @@ export default class Worker implements WorkerApi {
    */
   private async runChain(from: number, split: Split, input: SplitPayload | null, sourceSplit: boolean, timedOut?: number): Promise<ChainRun> {
     // A split whose worker was killed for running past its timeout fails at the first stage that sets one, without running again.
-    const hung = timedOut === undefined ? -1 : this.chain.findIndex((member, index) => index >= from && member.timeoutSecs !== undefined);
+    const hung = timedOut === undefined ? -1 : this.chain.findIndex((member, index) => index >= from && member.errors.timeoutSecs !== undefined);
     const stages: StageSplitCount[] = [];
     let current = split;
     let data = input;

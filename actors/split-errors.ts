@@ -38,7 +38,7 @@ export class SplitErrors {
     private readonly deadLetters: DeadLetterWriter | undefined,
     private readonly log: Logger,
     /** StageOptions.splitTimeoutSecs. */
-    private readonly timeoutSecs?: number,
+    readonly timeoutSecs?: number,
   ) {}
 
   /** The operator's `context.badRecord`. */
