@@ -8,7 +8,7 @@ import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
 import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges, type ByteRange } from './line-range.js';
 
-/** How a CSV column's text becomes a value. Empty fields become null whatever the type. */
+/** How a CSV column's text becomes a value: text, a double, a 64-bit integer (bigint) or a boolean. Empty fields become null whatever the type. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
 
 export const CSV_COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'number', 'integer', 'boolean'];
@@ -19,9 +19,10 @@ export interface CsvOptions {
   /** Quote character; inside a quoted field it is written twice. Default `"`. */
   quote?: string;
   /**
-   * Column types by name. Columns not listed are inferred from the first rows
-   * of the first file: number, integer or boolean when every sampled value
-   * parses as one, else string.
+   * Column types by name. `integer` is a 64-bit integer column (Arrow Int64,
+   * bigint values in rows, exact beyond 2^53); `number` is Float64. Columns not
+   * listed are inferred from the first rows of each file: number or boolean when
+   * every sampled value is one as written, else string.
    */
   columnTypes?: Record<string, CsvColumnType>;
   /**
@@ -134,7 +135,6 @@ function inferType(values: string[]): CsvColumnType {
   const present = values.filter((v) => v !== '');
   if (present.length === 0) return 'string';
   if (present.every((v) => v === 'true' || v === 'false')) return 'boolean';
-  if (present.every(isPlainInteger)) return 'integer';
   if (present.every((v) => isPlainInteger(v) || isPlainDecimal(v))) return 'number';
   return 'string';
 }
@@ -299,7 +299,6 @@ function addFields(
 /** A converter for a type inferred from the first rows: a later value that does not keep its text in that type is refused, not changed. */
 function inferredConverterFor(type: CsvColumnType): Converter {
   switch (type) {
-    case 'integer': return (text) => (isPlainInteger(text) ? Number(text) : INVALID);
     case 'number': return (text) => (isPlainInteger(text) || isPlainDecimal(text) ? Number(text) : INVALID);
     default: return converterFor(type);
   }
@@ -312,7 +311,11 @@ function converterFor(type: CsvColumnType): Converter {
       const value = Number(text);
       return text.trim() === '' || Number.isNaN(value) ? INVALID : value;
     };
-    case 'integer': return (text) => (/^\s*[-+]?\d+\s*$/.test(text) ? Number(text) : INVALID);
+    case 'integer': return (text) => {
+      if (!/^\s*[-+]?\d+\s*$/.test(text)) return INVALID;
+      const value = BigInt(text.trim());
+      return BigInt.asIntN(64, value) === value ? value : INVALID;
+    };
     case 'boolean': return (text) => (text === 'true' ? true : text === 'false' ? false : INVALID);
   }
 }

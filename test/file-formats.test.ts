@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { FileSink, FileSource, Job, OperatorConfigError, Stage, type FileSinkFormat, type FileSourceConfig } from '../lib/index.js';
 import { sameRows } from './support/compare.js';
@@ -173,8 +174,29 @@ test('CSV inference keeps every value as written: zip codes with leading zeros, 
   const late = join(dir, 'late.csv');
   await writeFile(late, `${['id,code', ...Array.from({ length: 1500 }, (_, i) => `${i},${i === 1400 ? '007' : String(i)}`)].join('\n')}\n`);
   await t.throwsAsync(copyThrough({ paths: late }, 'jsonl', join(dir, 'out2')), {
-    message: /late\.csv \(line 1402\): column 'code' expects integer, got "007" \(its type was inferred from the file's first 1000 rows; set csv\.columnTypes: \{ "code": 'string' \} to read it as text\)/,
+    message: /late\.csv \(line 1402\): column 'code' expects number, got "007" \(its type was inferred from the file's first 1000 rows; set csv\.columnTypes: \{ "code": 'string' \} to read it as text\)/,
   });
+});
+
+test('CSV columnTypes integer is a 64-bit integer column, exact beyond 2^53; a value that is no integer or overflows 64 bits is refused', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'ids.csv');
+  const ids = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? 9007199254740993n + BigInt(i) : -BigInt(i)));
+  await writeFile(input, `${['id,n', ...ids.map((id, i) => `${id},${i}`)].join('\n')}\n`);
+  await copyThrough({ paths: input, csv: { columnTypes: { id: 'integer' } } }, 'parquet', join(dir, 'out'));
+  const names = (await readdir(join(dir, 'out'))).filter((name) => name.endsWith('.parquet'));
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(join(dir, 'out', names[0]!)));
+  t.is(metadata.schema.find((element) => element.name === 'id')?.type, 'INT64');
+  const rows = sortBy(await readParquetDir(join(dir, 'out')), (row) => Number(row.n));
+  t.deepEqual(rows.map((row) => row.id), ids, 'every id exact, as hyparquet reads INT64');
+
+  for (const [bad, why] of [['12.5', 'a decimal'], ['9223372036854775808', 'past 64 bits']] as const) {
+    const file = join(dir, `bad-${why.replace(/\W/g, '')}.csv`);
+    await writeFile(file, `id\n1\n${bad}\n`);
+    await t.throwsAsync(copyThrough({ paths: file, csv: { columnTypes: { id: 'integer' } } }, 'jsonl', join(dir, `out-${why.replace(/\W/g, '')}`)), {
+      message: new RegExp(`\\(line 3\\): column 'id' expects integer, got "${bad}"`),
+    }, why);
+  }
 });
 
 test('a glob skips what its wildcards match under names starting with _ or . (a sink\'s _staging/, hidden files), as a folder input does', async (t) => {
