@@ -7,18 +7,22 @@ import { listCheckpointsCommand } from './checkpoints-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 import { runHostAgentCommand } from './node-command.js';
 import { importVideosCommand } from './videos-command.js';
+import { declaredWorkflowOptions, refuseUndeclaredFlags, withWorkflowFlags } from './workflow-flags.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
 const LOCAL_WORKER_MODES = WORKER_MODES.filter((mode) => mode !== 'remote');
+const args = hideBin(process.argv);
+// The workflow's declared options are flags of run and start, shown by --help and checked.
+const declared = await declaredWorkflowOptions(args);
 
-await yargs(hideBin(process.argv))
+await yargs(args)
   .scriptName('solstice-node')
   .usage('$0 <command> [options]')
   .command(
     'run',
-    'Run a workflow to its end. Options the command does not know (--key value) are passed to the workflow\'s createJob(jobId, config).',
+    'Run a workflow to its end. The workflow\'s options (--key value) are passed to its createJob(jobId, config): those it declares, listed by --help with --workflow, or any when it declares none.',
     (y) =>
-      jobOptions(y)
+      withWorkflowFlags(jobOptions(y), declared)
         .option('workers', { choices: LOCAL_WORKER_MODES, describe: 'Where workers run: in the job\'s process, one worker thread each, or one forked process each (default in-process, or what --placement says)' })
         .option('placement', { type: 'string', describe: 'A JSON file placing actors per kind and stage, e.g. {"Worker":{"mode":"forked"},"stages":{"sink":{"Worker":{"mode":"in-process"}}}}' })
         .example('$0 run --workflow simple_etl --job-id demo --rows 1000000', 'Generate 1M sample orders and run the ETL on them')
@@ -33,7 +37,7 @@ await yargs(hideBin(process.argv))
     'start',
     'Run a workflow with its workers on the host agents that cluster.json lists (see docs/cluster.md). Takes the options of run except --workers.',
     (y) =>
-      jobOptions(y)
+      withWorkflowFlags(jobOptions(y), declared)
         .option('hosts', { type: 'string', demandOption: true, describe: 'cluster.json: {"secretFile": "cluster.secret", "hosts": [{"host": "10.0.0.2", "port": 6161, "slots": 2}]}' })
         .option('placement', { type: 'string', describe: 'A JSON file placing the masters, in this process (default) or on the hosts, e.g. {"MetaService":{"mode":"remote"},"StageMaster":{"mode":"remote"}}' })
         .example('$0 start --hosts cluster.json --workflow simple_etl --job-id etl --input /shared/in --output /shared/out', 'Run simple_etl on the cluster')
@@ -88,6 +92,7 @@ await yargs(hideBin(process.argv))
   )
   .demandCommand(1, 'Name a command: run, start, node, checkpoints, videos')
   .strictCommands()
+  .showHelpOnFail(false, 'Run with --help for the options')
   .recommendCommands()
   .help()
   .alias('help', 'h')
@@ -98,6 +103,10 @@ await yargs(hideBin(process.argv))
 /** The options of run and start. */
 function jobOptions<T>(y: Argv<T>) {
   return y
+    .check((argv) => {
+      if (declared) refuseUndeclaredFlags(workflowConfig(argv), declared, RUN_OPTION_NAMES);
+      return true;
+    })
     .option('workflow', { type: 'string', demandOption: true, describe: 'A path to a module exporting createJob, relative to the working directory or absolute (.js, .mjs or .ts; extension optional; or a folder with an index module), else a built-in workflow (simple_etl, workflows/simple_etl)' })
     .option('job-id', { type: 'string', demandOption: true, describe: 'The job id, passed to createJob', coerce: oneJobId })
     .option('input', { type: 'string', describe: 'Passed to createJob as config.input (a list when given more than once)' })
@@ -139,7 +148,8 @@ function jobCommand(argv: ArgumentsCamelCase<{
 /**
  * Every option the run command does not define, in camelCase, for
  * createJob's config; `--flag true` and `--flag false` are booleans, not the
- * text "false", which would be truthy.
+ * text "false", which would be truthy. A workflow that declares its options
+ * gets no other.
  */
 function workflowConfig(argv: Record<string, unknown>): Record<string, unknown> {
   const config: Record<string, unknown> = {};
@@ -149,6 +159,7 @@ function workflowConfig(argv: Record<string, unknown>): Record<string, unknown> 
   }
   return config;
 }
+
 
 /** `--job-id` given once: given twice, yargs would make it a list. */
 function oneJobId(value: string | string[]): string {

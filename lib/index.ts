@@ -29,6 +29,7 @@ export {
   TableError, TableNotFoundError, TableCommitError,
 } from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
+export { checkWorkflowConfig, type WorkflowConfig, type WorkflowOption, type WorkflowOptions } from './workflow-options.js';
 export type { LogLevel, Logger } from './logger.js';
 export type { StageMetrics } from '../protocol/messages.js';
 export type { JobStatus, JobState } from '../protocol/job-status.js';

@@ -1,5 +1,5 @@
 import { JobDefinitionError, StageNotFoundError } from './errors/index.js';
-import { isSourceOperatorClass } from './operator.js';
+import { isSourceOperatorClass, isSinkOperatorClass } from './operator.js';
 import type { Stage } from './stage.js';
 import { resolveSupervision, type ResolvedSupervision, type SupervisionPolicy } from './supervision.js';
 import { checkOptions } from './option-check.js';
@@ -169,8 +169,28 @@ export class JobGraph {
     return resolveSupervision(this.options.supervision, this.getStage(name).options.supervision);
   }
 
-  /** Throws unless the job can run: at least one stage. */
+  /**
+   * Throws unless the job can run: at least one stage; every stage that
+   * feeds no other runs a sink, since its output would go nowhere; and no
+   * stage reads from a sink, which emits nothing.
+   */
   validate(): void {
     if (this.stages.size === 0) throw new JobDefinitionError(`Job '${this.jobId}' has no stages`);
+    for (const [name, stage] of this.stages) {
+      const downstreams = this.downstreamsOf(name);
+      const isSink = isSinkOperatorClass(stage.operator);
+      if (isSink && downstreams.length > 0) {
+        throw new JobDefinitionError(
+          `Stage '${name}' runs a sink (${stage.operator.name}), which emits nothing, but ${downstreams.map((d) => `'${d}'`).join(', ')} read${downstreams.length === 1 ? 's' : ''} from it; ` +
+            `feed ${downstreams.length === 1 ? 'it' : 'them'} from the stage before '${name}'`,
+        );
+      }
+      if (!isSink && downstreams.length === 0) {
+        throw new JobDefinitionError(
+          `Stage '${name}' (${stage.operator.name}) feeds no stage and is not a sink, so its output would be dropped: ` +
+            `add a sink after it (FileSink, LanceSink, PrintSink), or make its operator extend SinkOperator if it writes its input itself`,
+        );
+      }
+    }
   }
 }

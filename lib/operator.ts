@@ -217,6 +217,11 @@ export function isSourceOperatorClass(cls: OperatorClass): boolean {
   return cls.prototype instanceof SourceOperator;
 }
 
+/** Stages without downstreams must run a sink (`Job.validate`). */
+export function isSinkOperatorClass(cls: OperatorClass): boolean {
+  return cls.prototype instanceof SinkOperator;
+}
+
 /** Stages whose operator keeps state are aligned at checkpoints (see {@link StatefulOperator}). */
 export function isStatefulOperatorClass(cls: OperatorClass): boolean {
   return isStateful(cls.prototype as object);

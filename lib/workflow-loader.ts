@@ -1,13 +1,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkflowNotFoundError } from './errors/index.js';
 import { JobGraph } from './job.js';
 import { DIST_ROOT, PACKAGE_ROOT } from './package-root.js';
+import { checkWorkflowConfig, type WorkflowOptions } from './workflow-options.js';
 
 /** What a workflow module exports. */
 export interface WorkflowModule {
   createJob(jobId: string, config: Record<string, unknown>): JobGraph | Promise<JobGraph>;
+  /** The options `createJob` takes, if the workflow declares them: then no other is accepted. Without, its config is free-form. */
+  options?: WorkflowOptions;
 }
 
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.ts', '.mts'];
@@ -105,13 +108,23 @@ export async function importWorkflow(path: string): Promise<WorkflowModule> {
   if (typeof module.createJob !== 'function') {
     throw new WorkflowNotFoundError(path, 'the module does not export a createJob(jobId, config) function');
   }
+  if (module.options !== undefined && (typeof module.options !== 'object' || module.options === null || Array.isArray(module.options))) {
+    throw new WorkflowNotFoundError(path, 'its `options` export must be an object of option declarations ({ name: { type, describe, default? } })');
+  }
   return module as WorkflowModule;
 }
 
-/** Builds the job a workflow module describes. */
+/** The name a workflow module goes by in messages: its folder for an index module, else its file name. */
+export function workflowName(path: string): string {
+  const name = basename(path).replace(/\.(m?[jt]s)$/, '');
+  return name === 'index' ? basename(dirname(path)) : name;
+}
+
+/** Builds the job a workflow module describes, from `config` checked against the options it declares (with their defaults), if it declares any. */
 export async function createJobFromWorkflow(path: string, jobId: string, config: Record<string, unknown>): Promise<JobGraph> {
   const module = await importWorkflow(path);
-  const job = await module.createJob(jobId, config);
+  const checked = module.options ? checkWorkflowConfig(module.options, config, workflowName(path)) : config;
+  const job = await module.createJob(jobId, checked);
   if (!(job instanceof JobGraph)) {
     throw new WorkflowNotFoundError(
       path,

@@ -45,6 +45,22 @@ test('getStage names the stages a job has', (t) => {
   t.deepEqual(job.downstreamsOf('source'), ['m']);
 });
 
+test('a stage that feeds none must be a sink, and no stage may read from a sink', (t) => {
+  const dangling = new Job({ jobId: 'dangling' }).addStage(source()).addStage(map('m'), ['source']);
+  t.throws(() => dangling.createRunner(), {
+    instanceOf: JobDefinitionError,
+    message: /^Stage 'm' \(MapOperator\) feeds no stage and is not a sink, so its output would be dropped: add a sink after it/,
+  });
+  const afterSink = new Job({ jobId: 'after-sink' }).addStage(source())
+    .addStage(new Stage('print', PrintSink, {}, 1), ['source'])
+    .addStage(map('m'), ['print'])
+    .addStage(new Stage('sink', PrintSink, {}, 1), ['m']);
+  t.throws(() => afterSink.createRunner(), {
+    instanceOf: JobDefinitionError,
+    message: "Stage 'print' runs a sink (PrintSink), which emits nothing, but 'm' reads from it; feed it from the stage before 'print'",
+  });
+});
+
 test('a job without stages cannot run', (t) => {
   t.throws(() => new Job({ jobId: 'empty' }).createRunner(), { message: /has no stages/ });
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FileSource, Job, JobDefinitionError, MapOperator, Stage } from '../lib/index.js';
+import { FileSource, Job, JobDefinitionError, MapOperator, PrintSink, Stage } from '../lib/index.js';
 
 /** What a new user mistypes: each is refused at once, naming the option, the value and what is allowed. */
 const mistakes: [string, () => unknown, RegExp][] = [
@@ -24,6 +24,11 @@ for (const [what, make, message] of mistakes) {
   });
 }
 
+/** A PrintSink reading `upstream`: the job's end, so that it may run. */
+function printing(upstream: string): [Stage, string[]] {
+  return [new Stage('print', PrintSink, {}, 1), [upstream]];
+}
+
 test('a good Job and Stage are taken as they are', (t) => {
   const job = new Job({ jobId: 'ok', checkpointIntervalSecs: 0, supervision: { maxRestarts: 0, failover: 'job' }, deadLetter: { path: 'dead' } });
   job.addStage(new Stage('source', FileSource, { paths: 'in' }, [1, 4], { onError: 'skip', maxRetries: 2, splitTimeoutSecs: 0.5 }));
@@ -34,16 +39,16 @@ test('a good Job and Stage are taken as they are', (t) => {
 test('an operator config a stage cannot use fails the run before any actor starts, naming the stage and the option', async (t) => {
   const { FileSink, OperatorConfigError, KeyByOperator } = await import('../lib/index.js');
   const cases: [string, (job: Job) => void, RegExp][] = [
-    ['a misspelt CSV option', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', csv: { delimeter: ';' } as never }, 1)),
+    ['a misspelt CSV option', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', csv: { delimeter: ';' } as never }, 1)).addStage(...printing('read')),
       /^Stage 'read': FileSource csv: unknown option 'delimeter' \(did you mean 'delimiter'\?\)/],
-    ['an unknown format', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', format: 'xml' as never }, 1)), /^Stage 'read': FileSource format must be jsonl, csv or parquet, got 'xml'/],
+    ['an unknown format', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', format: 'xml' as never }, 1)).addStage(...printing('read')), /^Stage 'read': FileSource format must be jsonl, csv or parquet, got 'xml'/],
     ['an unknown Parquet compression', (job) => {
       job.addStage(new Stage('read', FileSource, { paths: 'in' }, 1));
       job.addStage(new Stage('write', FileSink, { path: 'out', parquet: { compression: 'foo' as never } }, 1), ['read']);
     }, /^Stage 'write': parquet\.compression must be 'uncompressed', 'snappy', 'gzip', 'zstd', 'lz4', got "foo"/],
     ['a misspelt row operator option', (job) => {
       job.addStage(new Stage('read', FileSource, { paths: 'in' }, 1));
-      job.addStage(new Stage('key', KeyByOperator, { fn: (row: { id: number }) => String(row.id), keyfield: 'k' } as never, 1), ['read']);
+      job.addStage(new Stage('key', KeyByOperator, { fn: (row: { id: number }) => String(row.id), keyfield: 'k' } as never, 1), ['read']).addStage(...printing('key'));
     }, /^Stage 'key': KeyByOperator: unknown option 'keyfield' \(did you mean 'keyField'\?\)/],
   ];
   for (const [what, build, message] of cases) {
@@ -56,7 +61,7 @@ test('an operator config a stage cannot use fails the run before any actor start
 test("a log level that does not exist is refused by name, not by pino's crash", async (t) => {
   const { ArgumentError } = await import('../lib/index.js');
   const job = new Job({ jobId: 'log-level' });
-  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1));
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1)).addStage(...printing('source'));
   const run = async () => job.createRunner({ logLevel: 'nope' as never }).run();
   await t.throwsAsync(run, { instanceOf: ArgumentError, message: /^logLevel must be 'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', got "nope"$/ });
 });
@@ -116,7 +121,7 @@ test('messages that say what to do: an unknown CSV column type, a map fn that re
 test('a file:// state location without an absolute path is refused, saying how to write it', async (t) => {
   const { StateLocationError } = await import('../lib/index.js');
   const job = new Job({ jobId: 'file-url' });
-  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1));
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1)).addStage(...printing('source'));
   await t.throwsAsync(job.createRunner({ stateBackend: 'file://relative/state' }).run(), {
     instanceOf: StateLocationError, message: /^State backend 'file:\/\/relative\/state': a file:\/\/ URL needs an absolute path, as in file:\/\/\/var\/solstice \(three slashes\)/,
   });
@@ -138,7 +143,7 @@ test('cluster.json and placements refuse keys they do not know and hosts that na
   await t.throwsAsync(cluster([{ host: '0.0.0.0' }]), { instanceOf: ClusterConfigError, message: /hosts\[0\]\.host must be an address the other hosts reach, not '0\.0\.0\.0'/ });
 
   const job = new Job({ jobId: 'placed' });
-  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1));
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1)).addStage(...printing('source'));
   await t.throwsAsync(job.createRunner({ placement: { Workers: { mode: 'forked' } } as never }).run(), {
     instanceOf: PlacementError, message: /the placement: unknown key 'Workers' \(did you mean 'Worker'\?\)/,
   });
