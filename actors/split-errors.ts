@@ -5,7 +5,7 @@ import type { BadRecord } from '../lib/operator.js';
 import type { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { ErrorPolicy } from '../lib/stage.js';
-import type { DeadLetterWriter } from './dead-letters.js';
+import type { DeadLetterWriter } from './dead-letter.js';
 
 /** What a stage did with one split, bad records set aside. */
 export interface SplitOutcome {

@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { parse, type Info, type Options } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { Table, type Vector } from 'apache-arrow';
@@ -6,7 +6,7 @@ import { columnNames, inferVector, type Row } from '../lib/arrow-rows.js';
 import { InputFormatError, OperatorConfigError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
-import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges, type ByteRange } from './line-range.js';
+import { cutByteRange, invalidUtf8Lines, lineNumberAt, openToRead, rangeSizing, readLinesInRange, sizedRanges, type ByteRange } from './line-range.js';
 
 /** How a CSV column's text becomes a value: text, a double, a 64-bit integer (bigint) or a boolean. Empty fields become null whatever the type. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
@@ -101,12 +101,24 @@ export async function readCsvLayout(path: string, options: CsvOptions = {}): Pro
   const sample = await readHead(path, SAMPLE_BYTES);
   const newline = sample.indexOf(0x0a);
   const complete = newline === -1 ? sample : sample.subarray(0, sample.lastIndexOf(0x0a) + 1);
-  let records: string[][];
+  const headerProblem = invalidUtf8Lines(complete.subarray(0, newline === -1 ? complete.length : newline)).get(0);
+  if (headerProblem !== undefined) throw new InputFormatError({ file: path, line: 1, record: lineText(complete, 1), reason: `header ${headerProblem}` });
+  // The records read before a parse error are enough to infer from: the error itself is a bad record of the split that reads it.
+  const records: string[][] = [];
   try {
-    records = parse(complete, { delimiter, quote, escape: quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true });
+    const options = {
+      delimiter, quote, escape: quote, relax_column_count: true, to_line: SAMPLE_ROWS + 1, skip_empty_lines: true, bom: true,
+      on_record: (record: string[]) => {
+        records.push(record);
+        return null;
+      },
+    };
+    parse(complete, options as unknown as Options);
   } catch (error) {
-    const line = (error as { lines?: number }).lines;
-    throw new InputFormatError({ file: path, line, record: lineText(complete, line), reason: parseFailure(error), cause: error });
+    if (records.length === 0) {
+      const line = (error as { lines?: number }).lines;
+      throw new InputFormatError({ file: path, line, record: lineText(complete, line), reason: parseFailure(error), cause: error });
+    }
   }
   const header = records[0];
   if (!header || header.length === 0) throw new InputFormatError({ file: path, line: 1, reason: 'no header line' });
@@ -151,7 +163,7 @@ function isPlainDecimal(text: string): boolean {
 }
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
+  const handle = await openToRead(path);
   try {
     const buffer = Buffer.allocUnsafe(bytes);
     const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
@@ -184,6 +196,7 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
   const { bytes, offset } = await readLinesInRange({ path: range.path, start, end: Math.max(range.end, start) });
   const { header, types } = layout;
   const inferred = new Set(layout.inferred ?? []);
+  const notUtf8 = invalidUtf8Lines(bytes);
   const converters = header.map((name) => (inferred.has(name) ? inferredConverterFor(types[name]!) : converterFor(types[name]!)));
   const typeNames = header.map((name) => types[name]!);
   const columns = header.map(() => [] as unknown[]);
@@ -191,10 +204,17 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
   // csv-parse cannot be stopped from on_record without throwing: without `report` the first problem is kept and later records are skipped.
   const problems: RecordProblem[] = [];
   let lastLine = 0;
+  // The file's line number of the range's first line: counted once, when a record is bad.
+  let rangeLine: number | undefined;
+  const errorAt = async (lines: number | undefined, reason: string, cause?: unknown) => {
+    rangeLine ??= await lineNumberAt(range.path, offset);
+    return new InputFormatError({ file: range.path, line: lines === undefined ? undefined : rangeLine + lines - 1, record: lineText(bytes, lines), reason, cause });
+  };
   const addRecord = (fields: string[], info: Info): null => {
     if (problems.length > 0 && !report) return null;
+    const firstLine = lastLine + 1;
     lastLine = info.lines;
-    const reason = addFields(fields, header, converters, typeNames, columns, records, inferred);
+    const reason = invalidUtf8In(notUtf8, firstLine, info.lines) ?? addFields(fields, header, converters, typeNames, columns, records, inferred);
     if (reason === undefined) records++;
     else problems.push({ lines: info.lines, reason });
     return null;
@@ -215,16 +235,15 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
     // A malformed record after the first problem is not what the user must fix first: the problem before it is reported.
     // Past bad quoting csv-parse cannot find where records start again: the rest of the range is one error.
     if (!report) {
-      if (problems.length === 0) throw await formatError(range.path, offset, bytes, (error as { lines?: number }).lines, parseFailure(error), error);
+      if (problems.length === 0) throw await errorAt((error as { lines?: number }).lines, parseFailure(error), error);
     } else {
       // The records before come first; then the rest of the range, from the line after the last record read, is one bad record: nothing is lost.
-      for (const problem of problems.splice(0)) report(await formatError(range.path, offset, bytes, problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
-      const malformed = await formatError(range.path, offset, bytes, lastLine + 1, parseFailure(error), error);
-      report(malformed, linesFrom(bytes, lastLine + 1));
+      for (const problem of problems.splice(0)) report(await errorAt(problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
+      report(await errorAt(lastLine + 1, parseFailure(error), error), linesFrom(bytes, lastLine + 1));
     }
   }
-  if (problems.length > 0 && !report) throw await formatError(range.path, offset, bytes, problems[0]!.lines, problems[0]!.reason);
-  for (const problem of problems) report!(await formatError(range.path, offset, bytes, problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
+  if (problems.length > 0 && !report) throw await errorAt(problems[0]!.lines, problems[0]!.reason);
+  for (const problem of problems) report!(await errorAt(problem.lines, problem.reason), lineText(bytes, problem.lines) ?? '');
   // A bad last record may have left values past the good ones.
   for (const column of columns) column.length = records;
   if (records === 0) return [];
@@ -235,19 +254,16 @@ export async function readCsvRange(range: ByteRange, layout: CsvLayout, report?:
   return new Table(vectors);
 }
 
-/** The InputFormatError for a problem at the 1-based `lines` of `bytes`, read from `offset` of `path`. */
-async function formatError(path: string, offset: number, bytes: Buffer, lines: number | undefined, reason: string, cause?: unknown): Promise<InputFormatError> {
-  const firstLine = await lineNumberAt(path, offset);
-  return new InputFormatError({
-    file: path,
-    line: lines === undefined ? undefined : firstLine + lines - 1,
-    record: lineText(bytes, lines),
-    reason,
-    cause,
-  });
+/** Why the record on lines `[first, last]` (1-based, of a range) is not UTF-8, if one of its lines is not (`invalid`: by 0-based index). */
+function invalidUtf8In(invalid: Map<number, string>, first: number, last: number): string | undefined {
+  if (invalid.size === 0) return undefined;
+  for (let line = first; line <= last; line++) {
+    const reason = invalid.get(line - 1);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
 }
 
-/** The text of the 1-based `line` of `bytes`, or undefined without one. */
 /** csv-parse's reason; a quote never closed may be a field that holds newlines, which needs multilineFields. */
 function parseFailure(error: unknown): string {
   const message = (error as Error).message;
@@ -266,6 +282,7 @@ function linesFrom(bytes: Buffer, line: number): string {
   return bytes.toString('utf8', start);
 }
 
+/** The text of the 1-based `line` of `bytes`, or undefined without one. */
 function lineText(bytes: Buffer, line: number | undefined): string | undefined {
   if (line === undefined || line < 1) return undefined;
   let start = 0;
@@ -320,12 +337,12 @@ function converterFor(type: CsvColumnType): Converter {
   }
 }
 
-/** The row with its bigints as decimal text. */
+/** The row with its bigints as decimal text and its Dates in ISO 8601, as JSON lines write them. */
 function csvSafeRow(row: Row): Row {
   const out: Row = {};
   for (const key in row) {
     const value = row[key];
-    out[key] = typeof value === 'bigint' ? value.toString() : value;
+    out[key] = typeof value === 'bigint' ? value.toString() : value instanceof Date ? value.toISOString() : value;
   }
   return out;
 }

@@ -3,9 +3,10 @@ import type { Row } from '../lib/arrow-rows.js';
 import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
+import { byteOrderMarkLength } from './byte-order-mark.js';
 import { decodeJsonLinesToTable } from './jsonl-columns.js';
 import { encodeTableAsJsonLines, jsonSafe } from './jsonl-encoder.js';
-import { cutByteRange, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
+import { cutByteRange, invalidUtf8Lines, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
 
 /** A byte range of a JSON lines file: the lines that start in it. */
 interface JsonLinesSplit extends FileSplit {
@@ -16,7 +17,7 @@ interface JsonLinesSplit extends FileSplit {
 /** JSON lines: one JSON object per line, split by byte ranges of about `batchRows` lines. */
 export const jsonLinesFormat: FileFormat = {
   name: 'jsonl',
-  extensions: ['.jsonl', '.ndjson', '.json'],
+  extensions: ['.jsonl', '.ndjson'],
 
   async planSplits(path, { splitBytes, batchRows }): Promise<JsonLinesSplit[]> {
     const { size } = await stat(path);
@@ -29,8 +30,11 @@ export const jsonLinesFormat: FileFormat = {
 
   async readSplit(split, report) {
     const { path, start, end } = split as JsonLinesSplit;
-    const { bytes, offset } = await readLinesInRange({ path, start, end });
-    return decodeJsonLinesToTable(bytes) ?? await parseJsonLines(path, bytes, offset, report);
+    const range = await readLinesInRange({ path, start, end });
+    // A byte order mark before the file's first line is no part of it.
+    const bytes = range.offset === 0 ? range.bytes.subarray(byteOrderMarkLength(range.bytes)) : range.bytes;
+    const invalid = invalidUtf8Lines(bytes);
+    return (invalid.size === 0 ? decodeJsonLinesToTable(bytes) : undefined) ?? await parseJsonLines(path, bytes, range.offset, invalid, report);
   },
 
   encode(payload: SplitPayload): Uint8Array | string {
@@ -39,10 +43,20 @@ export const jsonLinesFormat: FileFormat = {
   },
 };
 
-/** The JSON lines of `bytes`, which start at byte `offset` of the file at `path`, as rows; every non-blank line must hold one JSON object. */
-async function parseJsonLines(path: string, bytes: Buffer, offset: number, report: ReportBadRecord | undefined): Promise<Row[]> {
+/**
+ * The JSON lines of `bytes`, which start at byte `offset` of the file at
+ * `path`, as rows; every non-blank line must hold one JSON object, in UTF-8
+ * (`invalid`: the lines that are not, by index, with why).
+ */
+async function parseJsonLines(path: string, bytes: Buffer, offset: number, invalid: Map<number, string>, report: ReportBadRecord | undefined): Promise<Row[]> {
   const text = bytes.toString('utf8');
   const rows: Row[] = [];
+  // The file's line number of the range's first line: counted once, when a line is bad.
+  let firstLine: number | undefined;
+  const lineError = async (lineIndex: number, record: string, reason: string, cause?: unknown) => {
+    firstLine ??= await lineNumberAt(path, offset);
+    return new InputFormatError({ file: path, line: firstLine + lineIndex, record, reason, cause });
+  };
   let lineIndex = 0;
   let start = 0;
   while (start < text.length) {
@@ -52,13 +66,18 @@ async function parseJsonLines(path: string, bytes: Buffer, offset: number, repor
     if (line.trim().length > 0) {
       let value: unknown;
       let problem: InputFormatError | undefined;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        problem = await lineError(path, offset, lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
+      const notUtf8 = invalid.get(lineIndex);
+      if (notUtf8 !== undefined) {
+        problem = await lineError(lineIndex, line, notUtf8);
+      } else {
+        try {
+          value = JSON.parse(line);
+        } catch (error) {
+          problem = await lineError(lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
+        }
       }
       if (!problem && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-        problem = await lineError(path, offset, lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
+        problem = await lineError(lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
       }
       if (!problem) rows.push(value as Row);
       else if (report) report(problem, line);
@@ -70,11 +89,6 @@ async function parseJsonLines(path: string, bytes: Buffer, offset: number, repor
   return rows;
 }
 
-/** The error for the `lineIndex`-th line of a range that starts at byte `offset`. */
-async function lineError(path: string, offset: number, lineIndex: number, record: string, reason: string, cause?: unknown): Promise<InputFormatError> {
-  const line = (await lineNumberAt(path, offset)) + lineIndex;
-  return new InputFormatError({ file: path, line, record, reason, cause });
-}
 
 /**
  * Rows as JSON lines; a bigint becomes a number when it is a safe integer,

@@ -1,4 +1,6 @@
-import { open } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { open, type FileHandle } from 'node:fs/promises';
+import { InputFormatError } from '../lib/errors/index.js';
 
 /** Bytes `[start, end)` of a file, for a split that reads part of it. */
 export interface ByteRange {
@@ -28,7 +30,7 @@ export interface RangeSizing {
  * the same file. A file whose first MiB holds no newline gets `splitBytes`.
  */
 export async function rangeSizing(path: string, from: number, splitBytes: number, batchRows: number): Promise<RangeSizing> {
-  const handle = await open(path, 'r');
+  const handle = await openToRead(path);
   let sample: Buffer;
   try {
     const { size } = await handle.stat();
@@ -85,15 +87,18 @@ export function byteRanges(path: string, size: number, splitBytes: number): Byte
  * Returns the bytes and the file offset where they begin.
  */
 export async function readLinesInRange(range: ByteRange): Promise<{ bytes: Buffer; offset: number }> {
-  const handle = await open(range.path, 'r');
+  const handle = await openToRead(range.path);
   try {
     const { size } = await handle.stat();
     const end = Math.min(range.end, size);
     let first = range.start;
     if (first > 0) {
-      // The line containing byte start-1 belongs to the previous range: skip through its newline.
-      const skip = await findNewline(handle, first - 1, size);
-      first = skip === -1 ? size : skip + 1;
+      // The line containing byte start-1 belongs to the previous range: skip through its newline. Without a newline
+      // before `end`, no line starts in the range (it lies inside one long line), and the search stops there rather
+      // than read on to that line's end, which every such range of a 100 MB line would do again.
+      const skip = await findNewline(handle, first - 1, end);
+      if (skip === -1) return { bytes: Buffer.alloc(0), offset: end };
+      first = skip + 1;
     }
     if (first >= end) return { bytes: Buffer.alloc(0), offset: first };
     const lastNewline = end >= size ? size - 1 : await findNewline(handle, end - 1, size);
@@ -106,11 +111,11 @@ export async function readLinesInRange(range: ByteRange): Promise<{ bytes: Buffe
   }
 }
 
-/** Offset of the first newline at or after `from`, or -1. */
-async function findNewline(handle: import('node:fs/promises').FileHandle, from: number, size: number): Promise<number> {
+/** Offset of the first newline at or after `from` and before `limit`, or -1. */
+async function findNewline(handle: FileHandle, from: number, limit: number): Promise<number> {
   const chunk = Buffer.allocUnsafe(READ_AHEAD);
-  for (let position = from; position < size; position += READ_AHEAD) {
-    const { bytesRead } = await handle.read(chunk, 0, Math.min(READ_AHEAD, size - position), position);
+  for (let position = from; position < limit; position += READ_AHEAD) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(READ_AHEAD, limit - position), position);
     const index = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
     if (index !== -1) return position + index;
     if (bytesRead === 0) break;
@@ -118,7 +123,7 @@ async function findNewline(handle: import('node:fs/promises').FileHandle, from: 
   return -1;
 }
 
-async function readFully(handle: import('node:fs/promises').FileHandle, into: Buffer, position: number): Promise<void> {
+async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < into.length) {
     const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
@@ -129,7 +134,7 @@ async function readFully(handle: import('node:fs/promises').FileHandle, into: Bu
 
 /** 1-based number of the line that starts at byte `offset` (counts newlines before it). */
 export async function lineNumberAt(path: string, offset: number): Promise<number> {
-  const handle = await open(path, 'r');
+  const handle = await openToRead(path);
   try {
     const chunk = Buffer.allocUnsafe(READ_AHEAD);
     let lines = 1;
@@ -144,4 +149,77 @@ export async function lineNumberAt(path: string, offset: number): Promise<number
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Opens a file to read. A file that cannot be opened (no permission, a
+ * folder) raises InputFormatError naming it and the cause, as a file that
+ * cannot be parsed does.
+ */
+export async function openToRead(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    throw new InputFormatError({ file: path, reason: `cannot be read: ${(error as Error).message}`, cause: error });
+  }
+}
+
+/**
+ * The lines of `bytes` that are not valid UTF-8, by 0-based index, each with
+ * why: the first byte that breaks it and where in the line. Empty when all
+ * of `bytes` is valid, which is checked first, at memory speed.
+ */
+export function invalidUtf8Lines(bytes: Buffer): Map<number, string> {
+  const invalid = new Map<number, string>();
+  if (isUtf8(bytes)) return invalid;
+  for (let start = 0, index = 0; start <= bytes.length; index++) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) end = bytes.length;
+    const line = bytes.subarray(start, end);
+    if (!isUtf8(line)) {
+      const at = firstInvalidUtf8Byte(line);
+      invalid.set(index, `not valid UTF-8 at byte ${at + 1} of the line (0x${line[at]!.toString(16).padStart(2, '0')})`);
+    }
+    start = end + 1;
+  }
+  return invalid;
+}
+
+/**
+ * Index of the first byte of `bytes` where its UTF-8 breaks (RFC 3629: no
+ * overlong forms, surrogates or code points past U+10FFFF): a byte that
+ * starts no sequence, or the first byte of a sequence that is cut short or
+ * holds a byte it does not allow (a Latin-1 `é`, 0xe9, before a comma).
+ */
+function firstInvalidUtf8Byte(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    // The sequence length and the range its second byte must lie in.
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead === 0xe0) low = 0xa0;
+      if (lead === 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead === 0xf0) low = 0x90;
+      if (lead === 0xf4) high = 0x8f;
+    } else {
+      return i;
+    }
+    for (let k = 1; k < length; k++) {
+      const byte = bytes[i + k];
+      if (byte === undefined || byte < (k === 1 ? low : 0x80) || byte > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length;
+  }
+  return i;
 }

@@ -10,6 +10,7 @@ import * as pw from 'parquet-wasm';
 import { InputFormatError, OperatorConfigError, describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
+import { openToRead } from './line-range.js';
 import { readRowGroupRange } from './parquet-row-cursor.js';
 
 /**
@@ -39,6 +40,9 @@ export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
   extensions: ['.parquet', '.pq'],
 
   async planSplits(path, { splitBytes, batchRows }): Promise<ParquetSplit[]> {
+    // Opened here first: parquet-wasm reads files through a Blob, and a Blob it cannot read (no permission) makes its
+    // WebAssembly trap, an exception no caller can catch, instead of an error.
+    await (await openToRead(path)).close();
     let layout: ParquetLayout;
     try {
       layout = await readParquetLayout(path);

@@ -7,7 +7,7 @@ import {
   Binary, Bool, DataType, Field, Float64, Int64, List, Null, Struct, Schema, Table, TimestampMillisecond, Type, Utf8,
   makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow';
-import { SchemaInferenceError } from './errors/index.js';
+import { ColumnValueError, SchemaInferenceError } from './errors/index.js';
 
 export type Row = Record<string, unknown>;
 
@@ -247,6 +247,7 @@ function nestedVector(name: string, values: unknown[]): Vector {
     const value = values[i];
     if (value === null || value === undefined) continue;
     const shape = shapeOf(value);
+    if (shape === HOLDS_ITSELF) throw new ColumnValueError(name, i + 1, 'an object or array that holds itself, which no table can hold', { [name]: value });
     if (shape instanceof ShapeConflict) throw new SchemaInferenceError(name, i + 1, shape.types, value);
     const next = unify(merged, shape);
     if (next instanceof ShapeConflict) throw new SchemaInferenceError(name, i + 1, [describe(merged), describe(shape)], value);
@@ -300,23 +301,37 @@ class ShapeConflict {
   constructor(readonly types: [string, string]) {}
 }
 
-function shapeOf(value: unknown): Shape | ShapeConflict {
+/** The shape of a value that holds itself (a cycle): it has none, and walking it would never end. */
+const HOLDS_ITSELF = new ShapeConflict(['object', 'object']);
+
+/** The shape of `value`, found inside the objects and arrays of `ancestors` (to catch one that holds itself). */
+function shapeOf(value: unknown, ancestors: object[] = []): Shape | ShapeConflict {
   const kind = kindOf(value);
   if (kind !== 'other') return { kind };
-  if (Array.isArray(value)) {
-    let element: Shape = NULL_SHAPE;
-    for (const item of value) {
-      const shape = shapeOf(item);
-      if (shape instanceof ShapeConflict) return shape;
-      const next = unify(element, shape);
-      if (next instanceof ShapeConflict) return new ShapeConflict([describe(element), describe(shape)]);
-      element = next;
-    }
-    return { kind: 'list', element };
+  const object = value as object;
+  if (ancestors.includes(object)) return HOLDS_ITSELF;
+  ancestors.push(object);
+  const shape = Array.isArray(object) ? listShapeOf(object, ancestors) : structShapeOf(object, ancestors);
+  ancestors.pop();
+  return shape;
+}
+
+function listShapeOf(items: unknown[], ancestors: object[]): Shape | ShapeConflict {
+  let element: Shape = NULL_SHAPE;
+  for (const item of items) {
+    const shape = shapeOf(item, ancestors);
+    if (shape instanceof ShapeConflict) return shape;
+    const next = unify(element, shape);
+    if (next instanceof ShapeConflict) return new ShapeConflict([describe(element), describe(shape)]);
+    element = next;
   }
+  return { kind: 'list', element };
+}
+
+function structShapeOf(value: object, ancestors: object[]): Shape | ShapeConflict {
   const fields = new Map<string, Shape>();
-  for (const [key, item] of Object.entries(value as object)) {
-    const shape = shapeOf(item);
+  for (const [key, item] of Object.entries(value)) {
+    const shape = shapeOf(item, ancestors);
     if (shape instanceof ShapeConflict) return shape;
     fields.set(key, shape);
   }

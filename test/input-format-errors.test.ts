@@ -79,10 +79,10 @@ test('a CSV header naming a column twice: line 1 and the header', async (t) => {
   t.is(error.record, 'id,name,id');
 });
 
-test('a CSV quote that is never closed: the line csv-parse stopped at and its text', async (t) => {
+test('a CSV quote that is never closed: the line where it opens and its text', async (t) => {
   const error = await readError(t, 'quote.csv', 'id,name\n1,a\n2,"b\n3,c\n');
-  t.is(error.line, 4);
-  t.is(error.record, '3,c');
+  t.is(error.line, 3);
+  t.is(error.record, '2,"b');
   t.regex(error.reason, /Quote Not Closed/);
 });
 

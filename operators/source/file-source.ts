@@ -6,25 +6,34 @@ import { SourceOperator, type OperatorContext } from '../../lib/operator.js';
 import { refuseUnknownOptions } from '../transform/transform-config.js';
 import type { DataRange, Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
-import { CSV_COLUMN_TYPES, FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, formatOfPath, type CsvOptions, type FileFormat, type FileFormatName, type FileSplit } from '../../formats/index.js';
+import { CSV_COLUMN_TYPES, FORMAT_NAMES_TEXT, formatNamed, formatOptionsIn, formatOfFile, type CsvOptions, type FileFormat, type FileFormatName, type FileSplit } from '../../formats/index.js';
 
 export interface FileSourceConfig {
   /** Files, folders (every file below) or glob patterns; relative to the working directory. */
   paths: string | string[];
-  /** The files' format. Default: from each file's extension (.jsonl/.ndjson, .csv, .parquet). */
+  /**
+   * The files' format: `jsonl` (one JSON object per line), `json` (a file
+   * holding one JSON array of objects), `csv` or `parquet`. Default: from each
+   * file's extension: `.jsonl`/`.ndjson` JSON lines, `.csv`, `.parquet`/`.pq`,
+   * and `.json` by its first character: `json` when it is `[` (after a byte
+   * order mark and whitespace), else JSON lines.
+   */
   format?: FileFormatName;
   /**
-   * Target bytes per split. JSON lines and CSV files larger than this are read
-   * as several byte ranges; Parquet row groups are grouped up to it (uncompressed). Default 16 MiB.
+   * Target bytes per split. JSON lines, JSON array and CSV files larger than
+   * this are read as several byte ranges; Parquet row groups are grouped up
+   * to it (uncompressed). Default 16 MiB.
    */
   splitBytes?: number;
   /**
    * Most rows per split, whatever the file layout: Parquet row groups are
    * grouped up to it and a bigger group is cut into row ranges; JSON lines and
    * CSV byte ranges are sized to hold about this many lines, from the mean line
-   * length of each file's first MiB. Default 65536: a few MB of decoded rows,
-   * small enough that memory follows the batch, not the file, and large enough
-   * that per-split costs (messages, checkpoints) stay negligible.
+   * length of each file's first MiB; a JSON array's byte ranges hold at most
+   * this many elements, counted when planning. Default 65536: a few MB of
+   * decoded rows, small enough that memory follows the batch, not the file,
+   * and large enough that per-split costs (messages, checkpoints) stay
+   * negligible.
    */
   batchRows?: number;
   /** CSV dialect and column types. */
@@ -58,7 +67,7 @@ export class FileSource extends SourceOperator<FileSourceConfig> {
     const named = this.config.format === undefined ? undefined : sourceFormat(this.config.format);
     const splits: FileSplit[] = [];
     for (const path of files) {
-      const format = named ?? formatOf(path);
+      const format = named ?? (await formatOf(path));
       splits.push(...(await format.planSplits(path, { splitBytes, batchRows, options: formatOptionsIn(this.config, format) })));
     }
     return splits;
@@ -110,8 +119,8 @@ function staticBase(pattern: string): string {
   return segments.slice(0, first).join('/') || '.';
 }
 
-function formatOf(path: string): FileFormat {
-  const format = formatOfPath(path);
+async function formatOf(path: string): Promise<FileFormat> {
+  const format = await formatOfFile(path);
   if (!format) throw new OperatorConfigError(`Cannot tell the format of '${path}' from its extension; set FileSource's 'format'`);
   return format;
 }

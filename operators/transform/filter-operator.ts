@@ -5,7 +5,7 @@ import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachIndex, forEachRow } from './for-each-row.js';
-import { requireOneFunction, type BatchFunction } from './transform-config.js';
+import { describeValue, requireOneFunction, requireTable, type BatchFunction } from './transform-config.js';
 
 /** `In` is the row type `fn` sees (default: untyped rows): `FilterOperator<Priced>`. */
 export interface FilterConfig<In extends object = Row> {
@@ -25,10 +25,10 @@ export class FilterOperator<In extends object = Row> extends Operator<FilterConf
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
     if (this.config.batchFn) {
-      const kept = await this.config.batchFn(payload.toTable());
+      const kept = requireTable('FilterOperator', await this.config.batchFn(payload.toTable()));
       return kept.numRows === 0 ? null : SplitPayload.fromTable(kept, split.splitId);
     }
-    const fn = this.config.fn! as unknown as (row: Row) => boolean;
+    const fn = passes(this.config.fn! as unknown as (row: Row) => unknown);
     // An Arrow table not yet seen as rows is filtered through a row view: only the kept rows are ever built.
     if (payload.hasTable) return await filterTable(payload.toTable(), fn, split.splitId, this.context);
     const rows = payload.toRows();
@@ -38,6 +38,15 @@ export class FilterOperator<In extends object = Row> extends Operator<FilterConf
     }, this.context);
     return kept.length === 0 ? null : SplitPayload.fromRows(kept, split.splitId, payload.knownSchema);
   }
+}
+
+/** `fn` made to answer true or false: anything else (nothing returned, a promise) is the row function's error, not a no. */
+function passes(fn: (row: Row) => unknown): (row: Row) => boolean {
+  return (row) => {
+    const keep = fn(row);
+    if (typeof keep !== 'boolean') throw new TypeError(`FilterOperator fn must return true or false, got ${describeValue(keep)}`);
+    return keep;
+  };
 }
 
 /** The rows of `table` that pass `fn`, which sees each row through a reused, read-only view. */

@@ -3,8 +3,7 @@ import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachRow } from './for-each-row.js';
-import { describeValue } from './transform-config.js';
-import { requireOneFunction, type BatchFunction } from './transform-config.js';
+import { describeValue, isRow, isThenable, requireOneFunction, requireTable, type BatchFunction } from './transform-config.js';
 
 /** `In` and `Out` are the row types `fn` sees and yields (default: untyped rows). */
 export interface FlatMapConfig<In extends object = Row, Out extends object = Row> {
@@ -24,7 +23,7 @@ export class FlatMapOperator<In extends object = Row, Out extends object = Row> 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
     if (this.config.batchFn) {
-      const out = await this.config.batchFn(payload.toTable());
+      const out = requireTable('FlatMapOperator', await this.config.batchFn(payload.toTable()));
       return out.numRows === 0 ? null : SplitPayload.fromTable(out, split.splitId);
     }
     const fn = this.config.fn! as unknown as (row: Row) => Iterable<Row>;
@@ -32,12 +31,14 @@ export class FlatMapOperator<In extends object = Row, Out extends object = Row> 
     const out: Row[] = [];
     await forEachRow(rows, (row) => {
       const result = fn(row) as unknown;
-      if (result === null || typeof result !== 'object' || !(Symbol.iterator in result)) {
+      if (result === null || typeof result !== 'object' || !(Symbol.iterator in result) || isThenable(result)) {
         throw new TypeError(`FlatMapOperator fn must return an iterable of rows (an array, a generator), got ${describeValue(result)}`);
       }
       // All of a row's output or none: a row that throws halfway is set aside whole.
-      const produced = [...(result as Iterable<Row>)];
-      for (const one of produced) out.push(one);
+      const produced = [...(result as Iterable<unknown>)];
+      const notRow = produced.find((one) => !isRow(one));
+      if (notRow !== undefined) throw new TypeError(`FlatMapOperator fn must yield rows (objects), got ${describeValue(notRow)}`);
+      for (const one of produced) out.push(one as Row);
     }, this.context);
     return out.length === 0 ? null : SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }

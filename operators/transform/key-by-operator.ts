@@ -6,7 +6,7 @@ import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachIndex, forEachRow, payloadWithout } from './for-each-row.js';
-import { refuseUnknownOptions } from './transform-config.js';
+import { describeValue, refuseUnknownOptions } from './transform-config.js';
 
 export type Key = string | number | boolean | bigint;
 
@@ -38,9 +38,9 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
     const fn = this.config.fn as unknown as (row: Row) => Key;
     const keyField = this.keyField;
     const keyOf = (row: Row): Key => {
-      const key = fn(row);
-      if (key === null || key === undefined) throw new Error(`key function returned ${key}`);
-      return key;
+      const key = fn(row) as unknown;
+      if (!KEY_TYPES.includes(typeof key)) throw new TypeError(`KeyByOperator fn must return a key (a string, number, boolean or bigint), got ${describeValue(key)}`);
+      return key as Key;
     };
     // Arrow data keeps its columns: the key function reads each row through a view, and the keys become one more column.
     // Keys of mixed types make no column: those splits take the row path, as rows from JSON do.
@@ -57,6 +57,8 @@ export class KeyByOperator<In extends object = Row> extends Operator<KeyByConfig
     return SplitPayload.fromRows(out, split.splitId, payload.knownSchema);
   }
 }
+
+const KEY_TYPES: readonly string[] = ['string', 'number', 'boolean', 'bigint'];
 
 /** `table` with the key of each row in column `keyField`: in its place if the table has one, else last. */
 async function withKeyColumn(table: Table, keyField: string, keyOf: (row: Row) => Key, splitId: string, context: OperatorContext): Promise<SplitPayload> {

@@ -3,7 +3,7 @@ import type { Row } from '../../lib/arrow-rows.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachRow } from './for-each-row.js';
-import { describeValue, requireOneFunction, type BatchFunction } from './transform-config.js';
+import { describeValue, isRow, requireOneFunction, requireTable, type BatchFunction } from './transform-config.js';
 
 /**
  * `In` and `Out` are the row types `fn` sees and returns (plain objects; the
@@ -25,14 +25,14 @@ export class MapOperator<In extends object = Row, Out extends object = Row> exte
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
     if (!payload) return null;
-    if (this.config.batchFn) return SplitPayload.fromTable(await this.config.batchFn(payload.toTable()), split.splitId);
+    if (this.config.batchFn) return SplitPayload.fromTable(requireTable('MapOperator', await this.config.batchFn(payload.toTable())), split.splitId);
     // Rows are whatever the upstream produced; `In` and `Out` are the user's word for their shape.
     const fn = this.config.fn! as unknown as (row: Row) => Row;
     const rows = payload.toRows();
     const out: Row[] = [];
     const bad = await forEachRow(rows, (row) => {
       const mapped = fn(row) as unknown;
-      if (mapped === null || typeof mapped !== 'object' || Array.isArray(mapped)) throw new TypeError(`MapOperator fn must return a row (an object), got ${describeValue(mapped)}`);
+      if (!isRow(mapped)) throw new TypeError(`MapOperator fn must return a row (an object), got ${describeValue(mapped)}`);
       out.push(mapped as Row);
     }, this.context);
     // Rows set aside break the one-for-one mapping that lets unchanged columns be kept.

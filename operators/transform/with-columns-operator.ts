@@ -6,7 +6,7 @@ import { RowView } from '../../lib/row-view.js';
 import type { Split } from '../../lib/split.js';
 import { SplitPayload } from '../../lib/split-payload.js';
 import { forEachIndex, forEachRow, payloadWithout } from './for-each-row.js';
-import { refuseUnknownOptions } from './transform-config.js';
+import { describeValue, isThenable, refuseUnknownOptions } from './transform-config.js';
 
 /** `In` is the row type the column functions see (default: untyped rows): `WithColumnsOperator<Order>`. */
 export interface WithColumnsConfig<In extends object = Row> {
@@ -41,7 +41,7 @@ export class WithColumnsOperator<In extends object = Row> extends Operator<WithC
     for (const [name, fn] of Object.entries(columns)) {
       if (typeof fn !== 'function') throw new OperatorConfigError(`WithColumnsOperator column '${name}' must be a function of the row, got ${typeof fn}`);
     }
-    this.columns = Object.entries(columns) as [string, (row: Row) => unknown][];
+    this.columns = (Object.entries(columns) as [string, (row: Row) => unknown][]).map(([name, fn]) => [name, synchronous(name, fn)]);
   }
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<SplitPayload | null> {
@@ -78,4 +78,13 @@ export class WithColumnsOperator<In extends object = Row> extends Operator<WithC
     }, this.context);
     return out;
   }
+}
+
+/** A column function whose promise (an async function's) is its row's error, not a value of the column. */
+function synchronous(name: string, fn: (row: Row) => unknown): (row: Row) => unknown {
+  return (row) => {
+    const value = fn(row);
+    if (isThenable(value)) throw new TypeError(`WithColumnsOperator column '${name}' must return a value, got ${describeValue(value)}`);
+    return value;
+  };
 }
