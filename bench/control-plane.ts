@@ -20,7 +20,7 @@ interface Measurement {
 }
 
 const WORKER = fileURLToPath(new URL('./control-plane-worker.js', import.meta.url));
-/** The issue's goals (issue 13), in splits/s. */
+/** The project's goals, in splits/s. */
 const GOALS = { 'in-process': 10_000, forked: 2_000 } as const;
 
 function bestRate(what: 'pipeline' | 'transport', mode: 'in-process' | 'forked', count: number, fusion: 'fused' | 'unfused' = 'fused'): number {

@@ -3,7 +3,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
-/** Rows per row group: 3M rows make 11 groups of about 272k, as in the flights file of issue 13. */
+/** Rows per row group: 3M rows make 11 groups of about 272k, as in the real flights file the benchmark was set up with. */
 const ROW_GROUP_ROWS = 272_728;
 
 const CARRIERS = ['AA', 'AS', 'B6', 'DL', 'F9', 'G4', 'HA', 'MQ', 'NK', 'OO', 'UA', 'WN', 'YX', '9E'];

@@ -1,5 +1,5 @@
 /**
- * The flights job of bench/peers (issue 13), a workflow module run through
+ * The flights job of bench/peers, a workflow module run through
  * the CLI with `--workflow dist/bench/flights-workflow.js`: read flights (Parquet), keep those delayed more than an
  * hour, add `route = origin-dest`, write them as JSON lines.
  *

@@ -1,5 +1,5 @@
 /**
- * bench/peers: the two jobs of issue 13, each run by DuckDB (2 threads),
+ * bench/peers: the two peer jobs, each run by DuckDB (2 threads),
  * Polars and solstice-node's CLI (in-process, threaded and forked workers),
  * every run in its own process; wall time and peak RSS of each, outputs
  * checked against DuckDB's.

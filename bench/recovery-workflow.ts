@@ -1,5 +1,5 @@
 /**
- * The job of bench/recovery (issue 14), a workflow module run through the
+ * The recovery job of bench/recovery, a workflow module run through the
  * CLI with `--workflow dist/bench/recovery-workflow.js`: rows of
  * `{ id, value }` -> a row function that costs `costUs` microseconds of CPU
  * per row -> keep even ids -> JSON lines. Every call of the row function

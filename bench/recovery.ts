@@ -1,5 +1,5 @@
 /**
- * bench/recovery (issue 14): how much work a killed job redoes, and how long
+ * bench/recovery: how much work a killed job redoes, and how long
  * its checkpoints take while every core is busy. The job
  * (bench/recovery-workflow.ts: 20 JSON lines files of 10,000 rows -> a row
  * function of `costUs` µs per row -> filter -> JSON lines, parallelism 2,
