@@ -231,6 +231,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
       checkpointId: id,
       createdAt: new Date().toISOString(),
       final: acks.every((ack) => ack.final),
+      ...(this.params.spec.run ? { runId: this.params.spec.run.id } : {}),
       stages: Object.assign({}, ...acks.map((ack) => ack.snapshots)),
       inFlight: acks.flatMap((ack) => ack.inFlight),
     };

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { SerializedError } from '../lib/errors/index.js';
+import type { JobSpec } from '../lib/job-spec.js';
 import { CheckpointError, JobStoppedError, MasterLostError, serializeError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -62,12 +64,13 @@ export default class MetaService implements MetaServiceApi {
   async initialize(self: ComedySelf): Promise<void> {
     const context = actorContext<MetaServiceParams, never>(self);
     this.params = context.params;
-    const { spec } = this.params;
-    this.log = createLogger(spec.logLevel, { actor: 'MetaService', job: spec.jobId });
-    this.job = await loadJob(spec);
-    const store = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
-    const resumed = await checkpointToResume(store, spec.restore);
+    this.log = createLogger(this.params.spec.logLevel, { actor: 'MetaService', job: this.params.spec.jobId });
+    this.job = await loadJob(this.params.spec);
+    const store = new CheckpointStore(openStateBackend(this.params.spec.stateLocation), this.params.spec.jobId);
+    const resumed = await checkpointToResume(store, this.params.spec.restore);
     this.resumedFrom = resumed?.checkpointId;
+    // A restore goes on with the run its checkpoint belongs to; anything else is a new run.
+    const spec: JobSpec = { ...this.params.spec, run: { id: resumed?.runId ?? randomUUID(), ...(resumed ? { resumedFrom: resumed.checkpointId } : {}) } };
     const firstCheckpointId = (await store.highestId()) + 1;
     this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');

@@ -1,7 +1,4 @@
-import {
-  ActorExitedError, JobStoppedError, OutputLostError, WorkerLostError, describeCause, describeExit, serializeError, type ActorExit, type SerializedError,
-} from '../lib/errors/index.js';
-import { RestartBudget } from '../lib/supervision.js';
+import { ActorExitedError, JobStoppedError, OutputLostError, WorkerLostError, describeExit, serializeError, type SerializedError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { commitsTogetherClass, hasKeyGroupedState, isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
@@ -29,7 +26,7 @@ import { EpochCoordinator } from './stage/epoch-coordinator.js';
 import { OutputBuffer } from './stage/output-buffer.js';
 import { OutputLineage } from './stage/output-lineage.js';
 import { InputsMadeAgain } from './stage/inputs-made-again.js';
-import { WorkerHistory, type WorkerReplay } from './stage/worker-history.js';
+import { WorkerHistory } from './stage/worker-history.js';
 import { StageScaler } from './stage/stage-scaler.js';
 import { Utilization } from './stage/utilization.js';
 import { PlannedSourceInput, splitTargetMs } from './stage/source-input.js';
@@ -41,6 +38,7 @@ import { ChainCounts } from './stage/chain-counts.js';
 import { WorkerPool, type WorkerStartFailure } from './stage/worker-pool.js';
 import { SplitDispatcher } from './stage/split-dispatcher.js';
 import { SplitTimeouts } from './stage/split-timeouts.js';
+import { WorkerLosses } from './stage/worker-losses.js';
 
 /**
  * One per stage: the actor that hands its stage's splits to the workers that
@@ -50,13 +48,14 @@ import { SplitTimeouts } from './stage/split-timeouts.js';
  * output buffer read by downstream stages, the epoch coordinator (its part of
  * each checkpoint, see docs/checkpointing.md), the policies it asks
  * before handing out work or pulling input, the scaler of an elastic stage
- * (docs/autoscaling.md), and what recovers a lost worker alone (the lineage
- * of its outputs, the history of a stateful chain's workers, the inputs
- * made again: docs/supervision.md).
+ * (docs/autoscaling.md), and what answers a lost worker (WorkerLosses: a
+ * replacement alone, from the lineage of its outputs, the history of a
+ * stateful chain's workers and the inputs made again, or the stage fails:
+ * docs/supervision.md).
  *
  * Longer than our other modules: it holds the fourteen handlers of
- * StageMasterApi and the loop that ties the parts together, and decides how
- * a lost worker is answered; the parts do the work.
+ * StageMasterApi and the loop that ties the parts together; the parts do
+ * the work.
  */
 export default class StageMaster implements StageMasterApi {
   private params!: StageMasterParams;
@@ -76,17 +75,6 @@ export default class StageMaster implements StageMasterApi {
   private input: StageInput | undefined;
   private stateMaster!: ActorLink<GlobalStateMasterApi>;
   private readonly endedWorkers = new Set<number>();
-  /**
-   * A lost worker is replaced while the job runs, and the split it held
-   * handed out again, when nothing else was lost with it for good: the chain
-   * keeps no state and emits nothing at the end, and either has no
-   * downstream stage or can make its output again (lib/lineage.ts), so that
-   * the outputs of the lost worker that waited in its process to be fetched
-   * are made again when their consumers ask. Its split can be read again: a
-   * source's range, or an upstream payload, which its producer holds until
-   * the split is done. Otherwise the job restarts.
-   */
-  private replaceable = false;
   /** How each output was made, while a consumer may still ask for it again; only for a chain that can make its output again. */
   private lineage: OutputLineage | undefined;
   /** What each worker did since the last published checkpoint; only for a chain that keeps state. */
@@ -95,9 +83,8 @@ export default class StageMaster implements StageMasterApi {
   private statefulStages = new Set<string>();
   /** Splits whose input an upstream stage makes again. */
   private madeAgain!: InputsMadeAgain;
-  /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
-  private readonly replacedAt: number[] = [];
-  private readonly replacements = new RestartBudget();
+  /** How a lost worker is answered: replaced alone, or the stage fails. */
+  private losses!: WorkerLosses;
   private outcomeSettled = false;
   private splitTimeouts!: SplitTimeouts;
   private state: StageState = 'created';
@@ -150,7 +137,6 @@ export default class StageMaster implements StageMasterApi {
       this.dispatcher,
       (worker, reason) => this.workers.kill(worker, reason),
     );
-    this.replacements.record(this.stage.name, params.recentLosses ?? []);
     const reproducible = downstreams.length > 0 && isReproducible(this.job, this.chain[this.chain.length - 1]!);
     if (reproducible) this.lineage = new OutputLineage();
     this.madeAgain = new InputsMadeAgain({
@@ -163,9 +149,6 @@ export default class StageMaster implements StageMasterApi {
     const keyGrouped = [...this.statefulStages].every((stage) => hasKeyGroupedState(this.job.getStage(stage).operator));
     const stateRestored = this.chain.some((stage) => params.restore?.[stage]?.workers.some((worker) => worker?.stateKey));
     if (this.statefulStages.size > 0) this.history = new WorkerHistory(this.chain, params.restore, keyGrouped && stateRestored);
-    this.replaceable = this.job.supervisionOf(this.stage.name).failover === 'worker'
-      && (downstreams.length === 0 || reproducible)
-      && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object));
     this.epochs = new EpochCoordinator(
       {
         chain: this.chain, log: this.log, workers: this.workers, output: this.output,
@@ -195,6 +178,23 @@ export default class StageMaster implements StageMasterApi {
       atCheckpoint: this.statefulStages.size > 0,
       sharesThread: workerModeOf(params.placement, this.stage.name) === 'in-process',
     });
+    this.losses = new WorkerLosses({
+      stage: this.stage.name, job: this.job, log: this.log, history: this.history,
+      replaceable: this.job.supervisionOf(this.stage.name).failover === 'worker'
+        && (downstreams.length === 0 || reproducible)
+        && !operators.some((operator) => isStatefulOperatorClass(operator) || isFinishing(operator.prototype as object)),
+      remote: workerModeOf(params.placement, this.stage.name) === 'remote',
+      workers: this.workers, queue: this.queue, dispatcher: this.dispatcher, epochs: this.epochs, splitTimeouts: this.splitTimeouts, madeAgain: this.madeAgain,
+      running: () => this.state === 'running',
+      settled: () => this.outcomeSettled,
+      forget: (index) => this.scaler.lost(index),
+      inputDone: (item) => this.inputDone(item),
+      ended: (index) => this.endedWorkers.add(index),
+      fail: (error) => this.fail(error),
+      pump: () => this.pump(),
+      // A forked replacement adds its own exit listener; the lost one's is not removed.
+      reserveExitListener: () => this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0)),
+    }, params.recentLosses ?? []);
     const { failure } = await this.workers.add(workerCount);
     if (!failure) return;
     // A worker that failed to start for another reason (its operator would not open) fails the job as it is.
@@ -297,125 +297,8 @@ export default class StageMaster implements StageMasterApi {
     return new WorkerPool({
       create: this.creator,
       heartbeatTimeoutMs: job.supervisionOf(this.stage.name).heartbeatTimeoutSecs * 1000,
-      onLost: (index, exit, killedBecause) => this.workerLost(index, exit, killedBecause),
+      onLost: (index, exit, killedBecause) => this.losses.lost(index, exit, killedBecause),
       log: this.log,
-    });
-  }
-
-  private workerLost(index: number, exit: ActorExit, killedBecause: string | undefined): void {
-    // Exits after the stage has ended are its workers being shut down.
-    if (this.outcomeSettled) return;
-    this.scaler.lost(index);
-    if (this.replaceable && this.state === 'running' && this.takeReplacement()) {
-      void this.replaceWorker(index, exit, killedBecause);
-      return;
-    }
-    const recovery = this.statefulRecovery(index);
-    if (recovery && this.takeReplacement()) {
-      void this.replaceWorker(index, exit, killedBecause, recovery);
-      return;
-    }
-    const splitId = this.dispatcher.heldBy(index);
-    this.inputDone(this.dispatcher.takeBack(index));
-    const error = new WorkerLostError(this.stage.name, index, splitId, describeExit(exit, killedBecause));
-    this.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
-    // An idle worker's request for its next split is still open; Comedy destroys this master only once
-    // every request it is handling has been answered. The answer goes nowhere: the worker is gone.
-    this.dispatcher.end(index);
-    this.endedWorkers.add(index);
-    this.fail(serializeError(error));
-    this.pump();
-  }
-
-  /**
-   * Starts a worker in place of a lost one, at its index, and hands it the
-   * split the lost one held, with its epoch: a checkpoint of that epoch waits
-   * for it, and the replacement writes it where the lost one had begun to (a
-   * sink's staging folder is the worker index's), so nothing half-written of
-   * it is ever committed. What the lost worker finished stays done.
-   */
-  private async replaceWorker(
-    index: number, exit: ActorExit, killedBecause: string | undefined,
-    recovery?: WorkerReplay,
-  ): Promise<void> {
-    const timedOut = this.splitTimeouts.timedOut(index);
-    const item = this.dispatcher.takeBack(index);
-    this.log.warn(
-      {
-        worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause),
-        ...(recovery ? { restoredState: Object.keys(recovery.restore).length > 0 || recovery.regroupState !== undefined, replayed: recovery.replay.length } : {}),
-      },
-      recovery
-        ? 'worker lost; replacing it from the last checkpoint\'s state and running again the splits it finished since'
-        : 'worker lost; replacing it and handing its split out again',
-    );
-    // Its open request for a next split goes nowhere now.
-    this.dispatcher.end(index);
-    if (item) this.queue.pushFor(index, { ...item, redo: true, ...(timedOut === undefined ? {} : { timedOut }) });
-    for (const done of recovery?.replay ?? []) this.replay(index, done);
-    for (;;) {
-      this.replacedAt.push(Date.now());
-      // A forked replacement adds its own exit listener; the lost one's is not removed.
-      this.exitListenerReleases.push(reserveExitListeners(this.forkedWorkers ? 1 : 0));
-      try {
-        await this.workers.replace(index, recovery ? { restore: recovery.restore, ...(recovery.regroupState ? { regroupState: recovery.regroupState } : {}) } : {});
-        await this.workers.ask(index, 'start');
-        break;
-      } catch (error) {
-        // A replacement that dies while it starts is lost like any worker: another one starts, within the budget.
-        // Not on a host: one whose agent is gone refuses every replacement, and the job restarts on the hosts that answer.
-        const remote = workerModeOf(this.params.placement, this.stage.name) === 'remote';
-        if (error instanceof ActorExitedError && !remote && this.state === 'running'
-          && this.takeReplacement()) {
-          this.log.warn({ worker: index, why: error.message }, 'worker lost; replacing it again: its replacement died while starting');
-          continue;
-        }
-        this.endedWorkers.add(index);
-        this.fail(serializeError(new WorkerLostError(this.stage.name, index, item && splitIdOf(item.split), `its replacement could not start: ${describeCause(error)}`)));
-        break;
-      }
-    }
-    this.pump();
-  }
-
-  /** One more lost worker replaced alone, if the stage's restart budget allows it. */
-  private takeReplacement(): boolean {
-    return this.replacements.take(this.stage.name, this.job.supervisionOf(this.stage.name)).allowed;
-  }
-
-  /**
-   * How a lost worker of a stateful chain is replaced alone
-   * ({@link WorkerHistory}), or undefined if the job must restart: the stage
-   * runs, its end-of-input output is not under way, and every split the
-   * worker finished since the last published checkpoint can be read again.
-   */
-  private statefulRecovery(index: number): WorkerReplay | undefined {
-    if (!this.history || this.state !== 'running' || this.epochs.finishStarted) return undefined;
-    if (this.job.supervisionOf(this.stage.name).failover !== 'worker') return undefined;
-    const recovery = this.history.recover(index, (item) => (item.from ? isReproducible(this.job, item.from.stage) : item.input === undefined));
-    if ('refused' in recovery) {
-      this.log.info({ worker: index, why: recovery.refused }, 'the lost worker of a stateful chain cannot be replaced alone');
-      return undefined;
-    }
-    return recovery;
-  }
-
-  /**
-   * Queues a split the lost worker had finished since the last checkpoint for
-   * its replacement, pending in its epoch again so that no later checkpoint
-   * passes it: a source's range as it is, an upstream output made again by
-   * its stage (it was dropped once the split was done).
-   */
-  private replay(index: number, item: WorkItem): void {
-    this.epochs.ledger.add(item.split.epoch);
-    const again = { ...item, redo: true, replay: true };
-    if (!item.from) {
-      this.queue.pushFor(index, again);
-      return;
-    }
-    const splitId = splitIdOf(item.split);
-    this.madeAgain.makeAgain({ ...again, from: item.from }, (made) => this.queue.pushFor(index, made), (reason) => {
-      this.fail(serializeError(new WorkerLostError(this.stage.name, index, splitId, `the input of a split to run again on its replacement is lost: ${describeCause(reason)}`)));
     });
   }
 
@@ -644,7 +527,7 @@ export default class StageMaster implements StageMasterApi {
       splitsPlanned: stage === head ? this.input?.splitsPlanned : undefined,
       ...this.counts.of(stage),
       inFlight: this.dispatcher.inFlightCount,
-      ...(stage === head && this.replacedAt.length > 0 ? { replacedAt: [...this.replacedAt] } : {}),
+      ...(stage === head && this.losses.replacedAt.length > 0 ? { replacedAt: [...this.losses.replacedAt] } : {}),
       ...(stage === head ? { workerTime: this.utilization.totals() } : {}),
       ...(stage === head && this.policies.autoscaler.elastic
         ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, ...this.scaler.load, decisions: this.scaler.history() } }

@@ -5,7 +5,8 @@ import { commitsTogether, hasKeyedOutput, isFinishing, isStateful, isTransaction
 import { Split } from '../lib/split.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { JobSpec } from '../lib/job-spec.js';
-import { DeadLetterWriter } from './dead-letters.js';
+import type { DeadLetterWriter } from './dead-letter.js';
+import { deadLetterWriter } from './dead-letters.js';
 import { SplitErrors } from './split-errors.js';
 import { processPayloadStore, type LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
@@ -72,8 +73,8 @@ export default class Worker implements WorkerApi {
     for (const [index, stage] of chain.entries()) {
       const definition = job.getStage(stage);
       const { onError = 'fail', maxRetries = 0, splitTimeoutSecs } = definition.options;
-      const site = { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }) };
-      const deadLetters = onError === 'dead-letter' ? new DeadLetterWriter(deadLetterLocation(spec, stage), { ...site, badRecord: refuseBadRecord }) : undefined;
+      const site = { jobId: spec.jobId, stage, workerIndex, parallelism, logger: this.log.child({ stage }), ...(spec.run ? { run: spec.run } : {}) };
+      const deadLetters = onError === 'dead-letter' ? deadLetterWriter(deadLetterLocation(spec, stage), { ...site, badRecord: refuseBadRecord }) : undefined;
       const errors = new SplitErrors(stage, onError, maxRetries, deadLetters, site.logger, splitTimeoutSecs);
       const operator = new definition.operator(definition.config, { ...site, badRecord: errors.badRecord });
       if (index < chain.length - 1 && hasKeyedOutput(operator)) {
@@ -87,6 +88,7 @@ export default class Worker implements WorkerApi {
         ...(deadLetters ? { deadLetters } : {}),
       });
       await operator.open();
+      await deadLetters?.open();
     }
     await this.restore();
   }

@@ -1,3 +1,4 @@
+import { CheckpointCorruptError } from '../lib/errors/index.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
 import { describeFailure } from './run-command.js';
@@ -13,7 +14,14 @@ export async function listCheckpointsCommand(jobId: string, stateBackend: string
     }
     process.stdout.write('id  created                   final\n');
     for (const id of ids) {
-      const manifest = await store.load(id);
+      let manifest;
+      try {
+        manifest = await store.load(id);
+      } catch (error) {
+        if (!(error instanceof CheckpointCorruptError)) throw error;
+        process.stdout.write(`${String(id).padEnd(3)} damaged: ${error.reason}\n`);
+        continue;
+      }
       process.stdout.write(`${String(id).padEnd(3)} ${manifest.createdAt}  ${manifest.final ? 'yes (job complete)' : 'no'}\n`);
     }
     return 0;

@@ -123,7 +123,7 @@ function jobOptions<T>(y: Argv<T>) {
     })
     .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
     .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' })
-    .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files" })
+    .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files, or a Lance table when it ends in .lance" })
     .option('fail-on-dead-letters', { type: 'boolean', default: false, describe: 'Exit with code 3 when the job wrote dead letters (it exits 0 otherwise, with a warning)' });
 }
 

@@ -1,5 +1,5 @@
 export { Job } from '../runtime/job.js';
-export { JobGraph, type JobOptions, type DeadLetterOptions, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_CHECKPOINT_INTERVAL_SECS } from './job.js';
+export { JobGraph, type JobOptions, type DeadLetterOptions, type DeadLetterFormat, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_CHECKPOINT_INTERVAL_SECS } from './job.js';
 export { Stage, type StageOptions, type ErrorPolicy } from './stage.js';
 export type { Parallelism } from './parallelism.js';
 export { Operator, SourceOperator, SinkOperator, refuseBadRecord, type OperatorContext, type BadRecord, type OperatorClass, type KeyedOutput } from './operator.js';
@@ -11,7 +11,7 @@ export type { ClusterConfig, ClusterHost, PlacementConfig, WorkerMode, MasterPla
 export { HostAgent, type HostAgentOptions } from '../comedy-adapter/index.js';
 export { JobRunner } from '../runtime/runner.js';
 export type { RunnerOptions, JobSummary, StageSummary, RunnerState } from '../runtime/runner-options.js';
-export type { RestoreRequest } from './job-spec.js';
+export type { JobRun, RestoreRequest } from './job-spec.js';
 export type { StatefulOperator, TransactionalSink, CommittingTogetherSink, FinishingOperator, KeyGroupedState } from './operator.js';
 export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 export {
@@ -19,14 +19,14 @@ export {
   JobDefinitionError, WorkflowNotFoundError, WorkflowModuleRequiredError, StageNotFoundError, OperatorConfigError, PlacementError,
   InputNotFoundError, InputFormatError, SchemaInferenceError, ColumnValueError,
   OperatorError, RowFunctionError, SplitTimeoutError, JobStoppedError,
-  CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError,
+  CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError, CheckpointCorruptError,
   StateLocationError, StateKeyError, StateBackendError,
   FrameError, PayloadFetchError,
   ActorExitedError, WorkerLostError, MasterLostError, PayloadUnavailableError, OutputLostError, SupervisionError, type ActorExit,
   ClusterConfigError, ClusterSecretError, HandshakeError, HostUnavailableError, ClusterCapacityError, HostAgentRefusedError,
   ActorCreationError, HostAgentListenError,
   ArgumentError, RunnerStateError,
-  TableError, TableNotFoundError, TableCommitError,
+  TableError, TableNotFoundError, TableCommitError, OutputConflictError,
 } from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export { checkWorkflowConfig, type WorkflowConfig, type WorkflowOption, type WorkflowOptions } from './workflow-options.js';

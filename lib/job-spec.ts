@@ -18,8 +18,29 @@ export interface JobSpec {
   readonly stateLocation: string;
   /** Which checkpoint to resume from. */
   readonly restore: RestoreRequest;
-  /** Where dead letters go (an absolute folder), when a stage writes them. */
-  readonly deadLetter?: { path: string; format: 'jsonl' | 'csv' | 'parquet' };
+  /** Where dead letters go, when a stage writes them: an absolute folder, or a Lance table's path or URI (`format: 'lance'`). */
+  readonly deadLetter?: DeadLetterLocation;
+  /** Which run of the job this is: set by the MetaService once it knows whether the job resumes. */
+  readonly run?: JobRun;
+}
+
+/** Where a job's dead letters go, resolved. */
+export interface DeadLetterLocation {
+  readonly path: string;
+  readonly format: 'jsonl' | 'csv' | 'parquet' | 'lance';
+  readonly storageOptions?: Record<string, string>;
+}
+
+/**
+ * One run of a job: from a start without a checkpoint to its end, through
+ * every restore from its checkpoints. A sink tells its own earlier output
+ * from another run's by the run's id.
+ */
+export interface JobRun {
+  /** Made when the run starts; kept in its checkpoints, so a restore keeps it. */
+  readonly id: string;
+  /** The checkpoint this attempt of the run resumed from, if it did. */
+  readonly resumedFrom?: number;
 }
 
 /**

@@ -53,20 +53,30 @@ export interface JobOptions {
   readonly maxWorkers?: number;
   /**
    * Where the dead letters of stages with `onError: 'dead-letter'` go: a
-   * folder, which gets a folder per stage of JSON lines files (or `format`).
-   * Dead letters are committed with the checkpoints, exactly once. Default
-   * `dead-letters/<jobId>` under the working directory; the runner's
-   * `deadLetter` option overrides it. See docs/errors.md.
+   * folder, which gets a folder per stage of JSON lines files (or `format`),
+   * or a Lance table (a `uri` or `path` ending in `.lance`, local or on an
+   * object store), one row per dead letter. Dead letters are committed with
+   * the checkpoints, exactly once. Default `dead-letters/<jobId>` under the
+   * working directory; the runner's `deadLetter` option overrides it. See
+   * docs/errors.md.
    */
   readonly deadLetter?: DeadLetterOptions;
 }
 
-/** Where dead letters go, and as what. */
+/** Where dead letters go, and as what: `path` or `uri`, one of them. */
 export interface DeadLetterOptions {
-  path: string;
-  /** Default `jsonl`. */
-  format?: 'jsonl' | 'csv' | 'parquet';
+  /** A folder, or a Lance table's folder (ending in `.lance`). */
+  path?: string;
+  /** A Lance table on an object store (`s3://bucket/dead-letters.lance`), or a path. */
+  uri?: string;
+  /** Default `lance` for a location ending in `.lance`, else `jsonl`. */
+  format?: DeadLetterFormat;
+  /** A Lance table's object store options, as LanceSink takes them. */
+  storageOptions?: Record<string, string>;
 }
+
+/** How dead letters are written: files of a format FileSink writes, or rows of a Lance table. */
+export type DeadLetterFormat = 'jsonl' | 'csv' | 'parquet' | 'lance';
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
 

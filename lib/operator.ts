@@ -1,3 +1,4 @@
+import type { JobRun } from './job-spec.js';
 import type { Logger } from './logger.js';
 import type { DataRange, Split } from './split.js';
 import type { SplitPayload } from './split-payload.js';
@@ -30,6 +31,8 @@ export interface OperatorContext {
   /** How many workers the stage runs now. */
   readonly parallelism: number;
   readonly logger: Logger;
+  /** The run of the job this worker belongs to (absent where an operator is built outside a running job, as to check its config). */
+  readonly run?: JobRun;
   /**
    * Reports a record the operator cannot process, and goes on without it:
    * under the stage's `onError` `'fail'` (the default) this throws

@@ -33,9 +33,13 @@ export const jobOptionsSchema = z.strictObject({
   chain: z.boolean({ error: 'true or false' }).optional(),
   maxWorkers: count(1).optional(),
   deadLetter: z.strictObject({
-    path: z.string({ error: 'a folder' }).min(1, { error: 'a folder' }),
-    format: z.enum(['jsonl', 'csv', 'parquet'], { error: "'jsonl', 'csv' or 'parquet'" }).optional(),
-  }, { error: 'an object: { path, format? }' }).optional(),
+    path: z.string({ error: 'a folder' }).min(1, { error: 'a folder' }).optional(),
+    uri: z.string({ error: 'a Lance table\'s URI' }).min(1, { error: 'a Lance table\'s URI' }).optional(),
+    format: z.enum(['jsonl', 'csv', 'parquet', 'lance'], { error: "'jsonl', 'csv', 'parquet' or 'lance'" }).optional(),
+    storageOptions: z.record(z.string(), z.string(), { error: 'an object of strings' }).optional(),
+  }, { error: 'an object: { path | uri, format?, storageOptions? }' })
+    .refine((value) => (value.path === undefined) !== (value.uri === undefined), { error: 'an object with a path or a uri, one of them' })
+    .optional(),
 }, { error: 'an object of Job options' });
 
 export const stageOptionsSchema = z.strictObject({

@@ -32,7 +32,7 @@ export interface RunnerOptions {
    * 'remote' mode.
    */
   cluster?: ClusterConfig;
-  /** Where dead letters go (a folder; docs/errors.md); overrides the Job's `deadLetter` path. */
+  /** Where dead letters go (a folder, or a Lance table when it ends in `.lance`; docs/errors.md); overrides the Job's `deadLetter` location. */
   deadLetter?: string;
 }
 

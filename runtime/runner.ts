@@ -15,9 +15,9 @@ import {
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import { absoluteStateLocation, defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
-import type { JobGraph } from '../lib/job.js';
+import type { DeadLetterOptions, JobGraph } from '../lib/job.js';
 import { registerJob, unregisterJob } from '../lib/job-registry.js';
-import type { JobSpec, RestoreRequest } from '../lib/job-spec.js';
+import type { DeadLetterLocation, JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
 import { explainChains } from '../lib/chaining.js';
@@ -62,8 +62,7 @@ export class JobRunner {
   get deadLetter(): JobSpec['deadLetter'] {
     const writes = this.job.stageNames.some((name) => this.job.getStage(name).options.onError === 'dead-letter');
     if (!writes) return undefined;
-    const { deadLetter } = this.job.options;
-    return { path: resolve(this.options.deadLetter ?? deadLetter?.path ?? join('dead-letters', this.job.jobId)), format: deadLetter?.format ?? 'jsonl' };
+    return deadLetterLocation(this.job.options.deadLetter, this.options.deadLetter, this.job.jobId);
   }
 
   get stateLocation(): string {
@@ -98,6 +97,8 @@ export class JobRunner {
           'pass `workflowModule` (the path of the module exporting createJob) to createRunner(), or run every actor in-process',
       );
     }
+    // Before any actor starts: a state location that cannot be reached, or a checkpoint to resume whose manifest is damaged, fails here.
+    await checkpointToResume(new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId), this.restore);
     this.registryKey = registerJob(this.job);
     const metaServicePlace = masterPlacementOf(placement, 'MetaService');
     this.releaseExitListeners = reserveExitListeners(metaServicePlace.mode === 'forked' ? 1 : 0);
@@ -178,7 +179,7 @@ export class JobRunner {
         const deadLetters = this.deadLetter ? { path: this.deadLetter.path, count: outcome.stages.reduce((sum, stage) => sum + (stage.deadLetters ?? 0), 0) } : undefined;
         return {
           jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced,
-          warnings: [...errorOutputWarnings(this.job, outcome.stages), ...badRecordWarnings(outcome.stages, this.deadLetter?.path)],
+          warnings: [...errorOutputWarnings(this.job, outcome.stages), ...badRecordWarnings(outcome.stages, this.deadLetter)],
           ...(deadLetters ? { deadLetters } : {}),
         };
       }
@@ -325,10 +326,30 @@ function errorOutputWarnings(job: JobGraph, stages: readonly StageSummary[]): st
 }
 
 /** A warning for each stage that skipped bad records or wrote them to the dead letters. */
-function badRecordWarnings(stages: readonly StageSummary[], deadLetterPath: string | undefined): string[] {
+/**
+ * Where a job's dead letters go: the runner's `deadLetter` (the CLI's
+ * `--dead-letter`), else the Job's, else `dead-letters/<jobId>`; a Lance
+ * table when the location ends in `.lance` or the format says so. Only a
+ * Lance table may be on an object store: the files of the other formats are
+ * written by FileSink, to a folder.
+ */
+function deadLetterLocation(option: DeadLetterOptions | undefined, override: string | undefined, jobId: string): DeadLetterLocation {
+  const given = override ?? option?.uri ?? option?.path ?? join('dead-letters', jobId);
+  // The Job's format is its location's: a location given instead that does not end in .lance is a folder.
+  const declared = override !== undefined && option?.format === 'lance' ? undefined : option?.format;
+  const format = /\.lance\/?$/.test(given) ? 'lance' : declared ?? 'jsonl';
+  const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(given);
+  if (remote && format !== 'lance') {
+    throw new ArgumentError('deadLetter', given, `Dead letters at '${given}' must go to a Lance table (a URI ending in .lance): files of format ${format} go to a local folder`);
+  }
+  return { path: remote ? given : resolve(given), format, ...(option?.storageOptions ? { storageOptions: option.storageOptions } : {}) };
+}
+
+function badRecordWarnings(stages: readonly StageSummary[], deadLetter: DeadLetterLocation | undefined): string[] {
+  const where = (stage: string) => (deadLetter?.format === 'lance' ? `Lance table ${deadLetter.path} (stage = '${stage}')` : join(deadLetter!.path, stage));
   return stages.flatMap((stage) => [
     ...(stage.recordsSkipped ? [`${stage.recordsSkipped} bad record(s) skipped at stage '${stage.stage}'`] : []),
-    ...(stage.deadLetters ? [`${stage.deadLetters} bad record(s) of stage '${stage.stage}' written to the dead letters in ${join(deadLetterPath!, stage.stage)}`] : []),
+    ...(stage.deadLetters ? [`${stage.deadLetters} bad record(s) of stage '${stage.stage}' written to the dead letters in ${where(stage.stage)}`] : []),
   ]);
 }
 

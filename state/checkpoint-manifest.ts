@@ -37,6 +37,8 @@ export interface CheckpointManifest {
   createdAt: string;
   /** Taken when the job had read all its input: the job is complete. */
   final: boolean;
+  /** The run that took it (`JobRun.id`); absent in manifests written before runs had ids. */
+  runId?: string;
   stages: Record<string, StageSnapshot>;
   /** Split ids that were queued, in flight or buffered: they are read again from their sources on restore. */
   inFlight: string[];

@@ -1,4 +1,4 @@
-import { CheckpointError, CheckpointNotFoundError, CheckpointStateMissingError } from '../lib/errors/index.js';
+import { CheckpointCorruptError, CheckpointError, CheckpointNotFoundError, CheckpointStateMissingError } from '../lib/errors/index.js';
 import type { CheckpointManifest } from './checkpoint-manifest.js';
 import type { StateBackend } from './state-backend.js';
 
@@ -65,12 +65,26 @@ export class CheckpointStore {
   }
 
   async load(id: number): Promise<CheckpointManifest> {
-    const bytes = await this.backend.read(`${this.dir(id)}${MANIFEST}`);
+    const key = `${this.dir(id)}${MANIFEST}`;
+    const bytes = await this.backend.read(key);
     if (!bytes) {
       const known = await this.list();
       throw new CheckpointNotFoundError(this.jobId, id, this.backend.url, known);
     }
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as CheckpointManifest;
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch (error) {
+      throw await this.corrupt(id, key, `not JSON: ${(error as Error).message}`);
+    }
+    const problem = manifestProblem(manifest, this.jobId, id);
+    if (problem) throw await this.corrupt(id, key, problem);
+    return manifest as CheckpointManifest;
+  }
+
+  private async corrupt(id: number, key: string, reason: string): Promise<CheckpointCorruptError> {
+    const older = (await this.list()).filter((other) => other < id);
+    return new CheckpointCorruptError(this.jobId, id, this.backend.url, key, reason, older);
   }
 
   async latest(): Promise<CheckpointManifest | undefined> {
@@ -87,4 +101,16 @@ export class CheckpointStore {
       if (id < newest && !kept.has(id)) await this.backend.deletePrefix(this.dir(id));
     }
   }
+}
+
+/** What makes `value` no manifest of checkpoint `id` of `jobId`, if anything: the fields a restore reads. */
+function manifestProblem(value: unknown, jobId: string, id: number): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not an object';
+  const manifest = value as Partial<CheckpointManifest>;
+  if (manifest.version !== 1) return `version ${JSON.stringify(manifest.version)}, where 1 is known`;
+  if (manifest.jobId !== jobId) return `it names job ${JSON.stringify(manifest.jobId)}`;
+  if (manifest.checkpointId !== id) return `it names checkpoint ${JSON.stringify(manifest.checkpointId)}`;
+  if (manifest.stages === null || typeof manifest.stages !== 'object') return 'no stages';
+  if (!Array.isArray(manifest.inFlight)) return 'no list of splits in flight';
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { CheckpointNotFoundError, CheckpointTooOldError } from '../lib/errors/index.js';
+import { CheckpointCorruptError, CheckpointNotFoundError, CheckpointTooOldError } from '../lib/errors/index.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import type { CheckpointManifest } from './checkpoint-manifest.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -9,7 +9,7 @@ import type { CheckpointStore } from './checkpoint-store.js';
  */
 export async function checkpointToResume(store: CheckpointStore, request: RestoreRequest): Promise<CheckpointManifest | undefined> {
   if (request === 'none') return undefined;
-  const latest = await store.latest();
+  const latest = await latestBefore(store, request);
   if (request === 'auto') return latest && !latest.final ? latest : undefined;
   if (request === 'latest') {
     if (!latest) throw new CheckpointNotFoundError(store.jobId, 'latest', store.backend.url, []);
@@ -19,4 +19,15 @@ export async function checkpointToResume(store: CheckpointStore, request: Restor
     throw new CheckpointTooOldError(request, latest.checkpointId);
   }
   return store.load(request);
+}
+
+/** The latest completed checkpoint; when a restore names an older one, a latest whose manifest is damaged does not stand in its way. */
+async function latestBefore(store: CheckpointStore, request: RestoreRequest): Promise<CheckpointManifest | undefined> {
+  try {
+    return await store.latest();
+  } catch (error) {
+    if (!(error instanceof CheckpointCorruptError) || typeof request !== 'number' || request >= error.checkpointId) throw error;
+    // Every checkpoint from the damaged one on is passed over; the named one must be sound.
+    return undefined;
+  }
 }

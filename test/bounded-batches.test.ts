@@ -91,7 +91,8 @@ test('a Parquet row group without an offset index is cut into row ranges too, ea
   const { summary, seen } = await readThrough('parquet-no-index', rows, { paths: path, batchRows });
   everyRowOnce(t, seen, rows);
   t.true(Math.max(...seen.payloadRows) <= batchRows);
-  t.is(summary.stages[0]!.splitsPlanned, rows / batchRows);
+  // Planned as row ranges of batchRows; a slow machine may cut a long-running one in two as well (docs/checkpointing.md).
+  t.true(summary.stages[0]!.splitsPlanned! >= rows / batchRows, `${summary.stages[0]!.splitsPlanned} splits`);
 });
 
 test('small Parquet row groups are read together up to batchRows rows', async (t) => {

@@ -1,11 +1,12 @@
 import test from 'ava';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Job, JobDefinitionError } from '../lib/index.js';
+import { CheckpointCorruptError, FileSink, FileSource, Job, JobDefinitionError, Stage } from '../lib/index.js';
 import { checkWholeChaosOutput } from './support/chaos-expected.js';
 import { writeChaosInput } from './support/chaos-data.js';
 import { runCli, startCli, untilBeforeExit } from './support/cli.js';
-import { publishedCheckpointIds, tempDir } from './support/files.js';
+import { publishedCheckpointIds, readJsonLinesDir, tempDir } from './support/files.js';
 import { startWebHdfsServer, type WebHdfsServer } from './support/webhdfs-server.js';
 
 const TRACED_WORKFLOW = fileURLToPath(new URL('fixtures/traced_workflow.js', import.meta.url));
@@ -74,4 +75,37 @@ test('finalCheckpointRetrySecs must be a number of seconds', (t) => {
   t.throws(() => new Job({ jobId: 'j', finalCheckpointRetrySecs: -1 }), { instanceOf: JobDefinitionError, message: /finalCheckpointRetrySecs/ });
   t.throws(() => new Job({ jobId: 'j', finalCheckpointRetrySecs: Number.NaN }), { instanceOf: JobDefinitionError });
   t.notThrows(() => new Job({ jobId: 'j', finalCheckpointRetrySecs: 0 }));
+});
+
+test('a damaged checkpoint manifest is named on restore, with the older checkpoint to restore instead, which then gives every row once', async (t) => {
+  const dir = await tempDir('solstice-damaged-');
+  await mkdir(join(dir, 'in'));
+  await writeFile(join(dir, 'in', 'ids.jsonl'), Array.from({ length: 3000 }, (_, id) => JSON.stringify({ id })).join('\n'));
+  const state = join(dir, 'state');
+  const output = join(dir, 'out');
+  const job = () => {
+    const copy = new Job({ jobId: 'damaged', checkpointIntervalRecords: 500, checkpointIntervalSecs: 0, retainCheckpoints: 10 });
+    copy.addStage(new Stage('source', FileSource, { paths: join(dir, 'in'), batchRows: 250 }, 1));
+    copy.addStage(new Stage('sink', FileSink, { path: output, format: 'jsonl' }, 2), ['source']);
+    return copy;
+  };
+  await job().createRunner({ stateBackend: state }).run();
+  const ids = publishedCheckpointIds(join(state, 'damaged', 'checkpoints')).map(Number).sort((a, b) => a - b);
+  t.true(ids.length >= 3, `checkpoints ${ids.join(', ')}`);
+  const [older, damaged] = [ids.at(-2)!, ids.at(-1)!];
+  const manifest = join(state, 'damaged', 'checkpoints', String(damaged).padStart(10, '0'), 'MANIFEST.json');
+  await writeFile(manifest, (await readFile(manifest, 'utf8')).slice(0, 40));
+
+  const error = await t.throwsAsync(job().createRunner({ stateBackend: state, restore: 'latest' }).run(), { instanceOf: CheckpointCorruptError });
+  t.regex(error!.message, new RegExp(`^Checkpoint ${damaged} of job 'damaged' cannot be restored: its manifest damaged/checkpoints/${String(damaged).padStart(10, '0')}/MANIFEST.json in \\S+ is damaged \\(not JSON: .*\\); restore an older one with --restore ${older} \\(completed: ${ids.slice(0, -1).join(', ')}\\)`));
+  t.deepEqual(error!.older, ids.slice(0, -1));
+  const listing = await runCli(['checkpoints', 'list', '--job-id', 'damaged', '--state-backend', state]);
+  t.regex(listing.stdout, new RegExp(`^${damaged}\\s+damaged: not JSON`, 'm'));
+
+  await writeFile(manifest, '{"version": 1, "jobId": "other"}');
+  await t.throwsAsync(job().createRunner({ stateBackend: state, restore: 'latest' }).run(), { message: /is damaged \(it names job "other"\)/ });
+
+  const summary = await job().createRunner({ stateBackend: state, restore: older }).run();
+  t.is(summary.resumedFrom, older);
+  t.deepEqual((await readJsonLinesDir(output)).map((row) => Number(row.id)).sort((a, b) => a - b), Array.from({ length: 3000 }, (_, id) => id));
 });

@@ -7,6 +7,7 @@ import { FileSink, FileSource, Job, MapOperator, OperatorError, Stage, type Row 
 import { createJob, refused } from './fixtures/bad_records_workflow.js';
 import { runCli } from './support/cli.js';
 import { isolatedState, readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
+import { openLance, stagedTables } from './support/lance-tables.js';
 
 const WORKFLOW = fileURLToPath(new URL('./fixtures/bad_records_workflow.js', import.meta.url));
 const FILES = 4;
@@ -60,6 +61,35 @@ test('with onError dead-letter, every good record comes out once and every bad o
   t.is(byStage.check!.deadLetters, rejected.length);
   t.deepEqual(summary.deadLetters, { path: deadLetters, count: unreadable.length + rejected.length });
   t.true(summary.warnings.some((warning) => warning.includes(`${rejected.length} bad record(s) of stage 'check' written to the dead letters in ${join(deadLetters, 'check')}`)));
+});
+
+test('dead letters in a Lance table: one row per bad record with its job and run, and a second run adds its own beside them', async (t) => {
+  const dir = await tempDir();
+  const folder = await input(dir);
+  const table = join(dir, 'dead.lance');
+  const runs: Record<string, unknown>[][] = [];
+  for (const [n, jobId] of ['lance-dead', 'lance-dead-again'].entries()) {
+    const summary = await (await createJob(jobId, { input: folder, output: join(dir, `out${n}`) })).createRunner({ ...isolatedState(), deadLetter: table }).run();
+    t.deepEqual(ids(await readJsonLinesDir(join(dir, `out${n}`))), all.filter((id) => !malformed(id) && !refused(id)));
+    t.true(summary.warnings.some((warning) => warning.includes(`written to the dead letters in Lance table ${table} (stage = 'check')`)));
+    const rows = await (await openLance(table)).query().where(`job = '${jobId}'`).toArray();
+    runs.push(rows);
+    t.is(summary.deadLetters?.count, rows.length);
+  }
+  t.deepEqual(await stagedTables(table), [], 'nothing left staged');
+  for (const rows of runs) {
+    const unreadable = rows.filter((row) => row.stage === 'source');
+    t.deepEqual(unreadable.map((row) => Number(/\d+/.exec(String(row.record))![0])).sort((a, b) => a - b), all.filter(malformed));
+    for (const row of unreadable) {
+      const id = Number(/\d+/.exec(String(row.record))![0]);
+      t.like(row, { file: join(folder, `part-${Math.floor(id / PER_FILE)}.jsonl`), line: (id % PER_FILE) + 1, error: 'InputFormatError', attempts: 1 });
+    }
+    const rejected = rows.filter((row) => row.stage === 'check');
+    t.deepEqual(rejected.map((row) => JSON.parse(String(row.record)).id).sort((a: number, b: number) => a - b), all.filter((id) => refused(id) && !malformed(id)));
+    t.is(new Set(rows.map((row) => row.run)).size, 1, 'one run per job');
+    t.is(new Set(rows.map((row) => row.id)).size, rows.length);
+  }
+  t.not(runs[0]![0]!.run, runs[1]![0]!.run);
 });
 
 test('with onError skip the bad records are counted and dropped; with fail (the default) the first fails the job, naming file and line', async (t) => {
@@ -163,4 +193,16 @@ test('a forked worker in an endless loop past splitTimeoutSecs is killed and rep
   t.true(cut > 13 && cut <= 200, `the first split ends at ${cut}`);
   t.deepEqual(out, range(cut, 1000));
   t.regex(result.stdout, new RegExp(`^warning: ${cut} bad record\\(s\\) skipped at stage 'hang'$`, 'm'));
+});
+
+test('a dead letter location is a path or a uri, and only a Lance table may be on an object store', async (t) => {
+  const { ArgumentError, JobDefinitionError } = await import('../lib/index.js');
+  t.throws(() => new Job({ jobId: 'both', deadLetter: { path: 'dead', uri: 'dead.lance' } }), {
+    instanceOf: JobDefinitionError, message: /deadLetter must be an object with a path or a uri, one of them/,
+  });
+  const dir = await tempDir();
+  const job = await createJob('remote-files', { input: await input(dir), output: join(dir, 'out') });
+  await t.throwsAsync(job.createRunner({ ...isolatedState(), deadLetter: 's3://bucket/dead' }).run(), {
+    instanceOf: ArgumentError, message: "Dead letters at 's3://bucket/dead' must go to a Lance table (a URI ending in .lance): files of format jsonl go to a local folder",
+  });
 });

@@ -100,14 +100,19 @@ test.serial('LanceSink with two workers commits each checkpoint as one Lance ver
   const versions = await table.listVersions();
   // Version 1 is the empty table; every later one is one checkpoint's commit of both workers' rows.
   t.true(versions.length - 1 >= 2 && versions.length - 1 <= checkpoints, `${versions.length - 1} commits for ${checkpoints} checkpoints`);
-  const tags = Object.keys(await (await table.tags()).list());
-  t.is(tags.length, 1);
-  t.regex(tags[0]!, /^solstice-lance_create_[0-9a-f]{8}-sink$/, 'one tag, naming the version the job last committed');
+  const tags = Object.keys(await (await table.tags()).list()).sort();
+  t.is(tags.length, 2);
+  t.regex(tags[0]!, /^solstice-lance_create_[0-9a-f]{8}-sink$/, 'the job\'s tag, naming the version it last committed');
+  t.regex(tags[1]!, /^solstice-lance_create_[0-9a-f]{8}-sink-run-\w+$/, 'and its run\'s');
   t.is(await (await table.tags()).getVersion(tags[0]!), await table.version());
   t.deepEqual(await stagedTables(uri), [], 'nothing left staged');
 
   const again = await t.throwsAsync(sinkJob('lance-create-again', dir, { uri }).createRunner(isolatedState()).run(), { instanceOf: TableError });
-  t.regex(again!.message, /ids\.lance' exists and LanceSink's mode is 'create'/);
+  t.regex(again!.message, /ids\.lance' exists \(this job did not make it\) and LanceSink's mode is 'create'/);
+  // The same job run again (it completed, so it starts over) would add its rows to its earlier run's.
+  const rerun = await t.throwsAsync(sinkJob('lance-create', dir, { uri }).createRunner(state).run(), { instanceOf: TableError });
+  t.regex(rerun!.message, /ids\.lance' exists \(an earlier run of this job made it\)/);
+  t.deepEqual(await columnSorted(await openLance(uri), 'id'), range(0, 20_000));
 
   await sinkJob('lance-append', dir, { uri, mode: 'append' }).createRunner(isolatedState()).run();
   table = await openLance(uri);

@@ -41,7 +41,7 @@ test('an operator config a stage cannot use fails the run before any actor start
   const cases: [string, (job: Job) => void, RegExp][] = [
     ['a misspelt CSV option', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', csv: { delimeter: ';' } as never }, 1)).addStage(...printing('read')),
       /^Stage 'read': FileSource csv: unknown option 'delimeter' \(did you mean 'delimiter'\?\)/],
-    ['an unknown format', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', format: 'xml' as never }, 1)).addStage(...printing('read')), /^Stage 'read': FileSource format must be jsonl, csv or parquet, got 'xml'/],
+    ['an unknown format', (job) => job.addStage(new Stage('read', FileSource, { paths: 'in', format: 'xml' as never }, 1)).addStage(...printing('read')), /^Stage 'read': FileSource format must be jsonl, json, csv or parquet, got 'xml'/],
     ['an unknown Parquet compression', (job) => {
       job.addStage(new Stage('read', FileSource, { paths: 'in' }, 1));
       job.addStage(new Stage('write', FileSink, { path: 'out', parquet: { compression: 'foo' as never } }, 1), ['read']);
@@ -151,4 +151,18 @@ test('cluster.json and placements refuse keys they do not know and hosts that na
   const listed = await runCli(['run', '--workflow', 'simple_etl', '--job-id', 'placed', '--placement', join(dir, 'placement.json')], { cwd: dir });
   t.is(listed.code, 1);
   t.regex(listed.stderr, /the placement must be an object with Worker, MetaService, GlobalStateMaster, StageMaster, stages, hosts, got \[1,2\]/);
+});
+
+test('a state location that cannot be reached fails the run before any actor starts, naming it', async (t) => {
+  const { StateBackendError, FileSink } = await import('../lib/index.js');
+  const { tempDir } = await import('./support/files.js');
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = await tempDir();
+  const job = new Job({ jobId: 'unreachable' });
+  job.addStage(new Stage('source', FileSource, { paths: 'in' }, 1)).addStage(new Stage('sink', FileSink, { path: join(dir, 'out') }, 1), ['source']);
+  const runner = job.createRunner({ stateBackend: 'webhdfs://127.0.0.1:9/solstice?user=solstice' });
+  await t.throwsAsync(runner.run(), { instanceOf: StateBackendError, message: /^WebHDFS 127\.0\.0\.1:9: list \/solstice\/unreachable\/checkpoints failed: .*ECONNREFUSED/ });
+  t.is((await runner.status()).runner, 'created', 'no actor was started');
+  t.false(existsSync(join(dir, 'out')));
 });

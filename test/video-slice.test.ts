@@ -65,7 +65,7 @@ videoTest('video_slice cuts each video into its scenes in a Lance table, and rec
     t.is(row.sha256, createHash('sha256').update(bytes).digest('hex'), label);
     t.true(Math.abs((await probedSecs(dir, bytes)) - (end! - start!)) <= FRAME + 1e-6, `${label}: the stored slice plays for its scene's length`);
   }
-  const errors = await readJsonLinesDir(join(dir, 'out', 'errors'));
+  const errors = await readJsonLinesDir(join(dir, 'out', 'slices-errors'));
   t.is(errors.length, 1);
   t.is(errors[0]!.video, join(videos, 'broken.mp4'));
   t.is(errors[0]!.scene, -1);

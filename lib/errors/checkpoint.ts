@@ -65,6 +65,29 @@ export class CheckpointTooOldError extends SolsticeError {
 }
 
 /**
+ * The manifest of checkpoint `checkpointId` of job `jobId` cannot be read
+ * (`key` in state location `location`): not JSON, or not a manifest.
+ * `older` lists the job's earlier completed checkpoints, which a restore may
+ * name instead.
+ */
+export class CheckpointCorruptError extends CheckpointError {
+  override readonly name: string = 'CheckpointCorruptError';
+
+  constructor(readonly jobId: string, readonly checkpointId: number, readonly location: string, readonly key: string, readonly reason: string, readonly older: number[]) {
+    super(
+      `Checkpoint ${checkpointId} of job '${jobId}' cannot be restored: its manifest ${key} in ${location} is damaged (${reason}); ` +
+        (older.length > 0
+          ? `restore an older one with --restore ${older.at(-1)} (completed: ${older.join(', ')}), which runs the splits after it again, or start over with --restore none`
+          : 'the job has no older checkpoint: start over with --restore none'),
+    );
+  }
+
+  override details(): Record<string, unknown> {
+    return { jobId: this.jobId, checkpointId: this.checkpointId, location: this.location, key: this.key, reason: this.reason, older: this.older };
+  }
+}
+
+/**
  * Job `jobId` has no completed checkpoint `checkpointId` (`'latest'`: none at
  * all) in state location `location`; `completed` lists the ones it has.
  */
@@ -100,4 +123,6 @@ export class CheckpointStateMissingError extends SolsticeError {
   }
 }
 
-registerErrorClasses({ CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError });
+registerErrorClasses({
+  CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError, CheckpointCorruptError,
+});

@@ -8,7 +8,9 @@ export {
 } from './job-definition.js';
 export { InputNotFoundError, InputFormatError, RECORD_TEXT_LIMIT, SchemaInferenceError, ColumnValueError } from './input.js';
 export { OperatorError, RowFunctionError, SplitTimeoutError, JobStoppedError } from './execution.js';
-export { CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError } from './checkpoint.js';
+export {
+  CheckpointError, RestoreRefusedError, KeyGroupsChangedError, CheckpointTooOldError, CheckpointNotFoundError, CheckpointStateMissingError, CheckpointCorruptError,
+} from './checkpoint.js';
 export { StateLocationError, StateKeyError, StateBackendError } from './state.js';
 export { FrameError, PayloadFetchError } from './dataplane.js';
 export {
@@ -20,3 +22,4 @@ export {
 } from './cluster.js';
 export { ArgumentError, RunnerStateError } from './usage.js';
 export { TableError, TableNotFoundError, TableCommitError } from './table.js';
+export { OutputConflictError } from './output.js';

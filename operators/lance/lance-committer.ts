@@ -1,6 +1,7 @@
 import type * as lancedb from '@lancedb/lancedb';
 import { Schema, type Table } from 'apache-arrow';
 import { TableCommitError, TableError, describeCause } from '../../lib/errors/index.js';
+import type { JobRun } from '../../lib/job-spec.js';
 import type { Logger } from '../../lib/logger.js';
 import { concatToSchema } from './lance-arrow.js';
 import { connectTo, namePart, openTableAt, type LanceLocation } from './lance-location.js';
@@ -23,6 +24,8 @@ export type LanceWriteMode = 'create' | 'append' | 'overwrite';
  */
 export class LanceCommitter {
   private readonly ownerTag: string;
+  /** Marks the table as written by this run of the job: its restores may go on with it in mode `create`, a new run may not. */
+  private readonly runTag: string | undefined;
   /** In overwrite mode, staged parts of epochs up to this wait for the job's final commit. */
   keptUpTo = Number.NEGATIVE_INFINITY;
 
@@ -33,8 +36,10 @@ export class LanceCommitter {
     jobId: string,
     stage: string,
     private readonly log: Logger,
+    private readonly run?: JobRun,
   ) {
     this.ownerTag = `solstice-${namePart(jobId)}-${namePart(stage)}`;
+    this.runTag = run ? `${this.ownerTag}-run-${namePart(run.id)}` : undefined;
   }
 
   /**
@@ -81,14 +86,19 @@ export class LanceCommitter {
   }
 
   /**
-   * Mode `create` takes a table only if there is none, or it is this job's
-   * (a restored job's, or one it created and had not committed to yet).
+   * Mode `create` takes a table only if there is none, or it is this run's
+   * (a restored run's, or one it created and had not committed to yet): a
+   * new run of the job does not add its rows to an earlier run's.
    */
   async checkCreatable(): Promise<void> {
     if (this.mode !== 'create') return;
     const table = await openTableAt(this.location);
-    if (!table || (await this.owns(table))) return;
-    throw new TableError(this.location.uri, `Lance table '${this.location.uri}' exists and LanceSink's mode is 'create'; use mode 'append' or 'overwrite' to write to it`);
+    if (!table || (await this.createdEmpty(table))) return;
+    const tags = await (await table.tags()).list();
+    // A restore of a checkpoint from before runs were tagged goes on with the job's table.
+    if (tags[this.ownerTag] && (this.runTag === undefined || tags[this.runTag] || (this.run?.resumedFrom !== undefined && !Object.keys(tags).some((tag) => tag.startsWith(`${this.ownerTag}-run-`))))) return;
+    const by = tags[this.ownerTag] ? 'an earlier run of this job made it' : 'this job did not make it';
+    throw new TableError(this.location.uri, `Lance table '${this.location.uri}' exists (${by}) and LanceSink's mode is 'create'; use mode 'append' or 'overwrite' to write to it, or write elsewhere`);
   }
 
   /**
@@ -162,13 +172,14 @@ export class LanceCommitter {
   private async markOwned(table: lancedb.Table): Promise<void> {
     const tags = await table.tags();
     const version = await table.version();
-    if ((await tags.list())[this.ownerTag]) await tags.update(this.ownerTag, version);
+    const listed = await tags.list();
+    if (listed[this.ownerTag]) await tags.update(this.ownerTag, version);
     else await tags.create(this.ownerTag, version);
+    if (this.runTag && !listed[this.runTag]) await tags.create(this.runTag, version);
   }
 
-  private async owns(table: lancedb.Table): Promise<boolean> {
-    if ((await (await table.tags()).list())[this.ownerTag]) return true;
-    // Created empty by this job, which was stopped before it tagged it.
+  /** Created empty by a job stopped before it tagged it. */
+  private async createdEmpty(table: lancedb.Table): Promise<boolean> {
     return (await table.version()) === 1 && (await table.countRows()) === 0;
   }
 

@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { OperatorConfigError } from '../../lib/errors/index.js';
 import { SinkOperator, type OperatorContext, type TransactionalSink } from '../../lib/operator.js';
 import { refuseUnknownOptions } from '../transform/transform-config.js';
+import { checkOutputFolder, claimOutputFolder, type OutputClaimant } from './output-claim.js';
 import type { Split } from '../../lib/split.js';
 import type { SplitPayload } from '../../lib/split-payload.js';
 import { FORMAT_NAMES_TEXT, checkParquetWriteOptions, formatNamed, formatOptionsIn, writePayloadFile, type FileFormat, type FileFormatName, type ParquetWriteOptions } from '../../formats/index.js';
@@ -39,6 +40,9 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   private readonly stagingDir: string;
   private readonly format: FileFormat;
   private readonly formatOptions: unknown;
+  /** What the folder is, for messages. */
+  protected readonly what: string = 'FileSink output folder';
+  private claimed = false;
 
   constructor(config: FileSinkConfig, context: OperatorContext) {
     super(config, context);
@@ -54,6 +58,12 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
     this.formatOptions = formatOptionsIn(config, format);
     this.dir = resolve(config.path);
     this.stagingDir = join(this.dir, STAGING_DIR, `${context.stage}-w${context.workerIndex}`);
+  }
+
+  /** Refuses an output folder holding another run's files (`OutputConflictError`) before any split runs: this run would write beside them. */
+  override async open(): Promise<void> {
+    const claimant = this.claimant();
+    if (claimant) await checkOutputFolder(this.dir, claimant);
   }
 
   async beginTransaction(epoch: number): Promise<void> {
@@ -80,6 +90,11 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
 
   /** Renames the staged files into place; a file already moved by an earlier commit is skipped. */
   async commit(transaction: FileSinkTransaction): Promise<void> {
+    const claimant = this.claimant();
+    if (claimant && transaction.files.length > 0 && !this.claimed) {
+      await claimOutputFolder(this.dir, claimant);
+      this.claimed = true;
+    }
     const emptied = new Set<string>();
     for (const file of transaction.files) {
       const staged = join(this.dir, file);
@@ -118,6 +133,12 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
     }
     await rmdir(this.stagingDir).catch(ignoreNotEmpty);
     await rmdir(join(this.dir, STAGING_DIR)).catch(ignoreNotEmpty);
+  }
+
+  /** Who writes the folder: this run of the job, when the sink runs in one. */
+  private claimant(): OutputClaimant | undefined {
+    const { run, jobId, stage } = this.context;
+    return run ? { jobId, stage, run, what: this.what } : undefined;
   }
 
   private epochDir(epoch: number): string {

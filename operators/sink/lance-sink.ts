@@ -11,7 +11,7 @@ export interface LanceSinkConfig {
   uri: string;
   /**
    * `create` (the default): a new table, an error if one is there that this
-   * job did not make; `append`: adds to the table, creating it if missing;
+   * run of the job did not make (its restores go on with it); `append`: adds to the table, creating it if missing;
    * `overwrite`: replaces the table's rows, at once, when the job ends.
    */
   mode?: LanceWriteMode;
@@ -47,7 +47,7 @@ export class LanceSink extends SinkOperator<LanceSinkConfig> implements Committi
     const mode = config.mode ?? 'create';
     if (!MODES.includes(mode)) throw new OperatorConfigError(`LanceSink mode must be ${MODES.map((m) => `'${m}'`).join(', ')}, got '${String(mode)}'`);
     this.staging = new LanceStaging(location, context.jobId, context.stage);
-    this.committer = new LanceCommitter(location, this.staging, mode, context.jobId, context.stage, context.logger);
+    this.committer = new LanceCommitter(location, this.staging, mode, context.jobId, context.stage, context.logger, context.run);
   }
 
   override async open(): Promise<void> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { RUN_MARKER } from '../../operators/sink/output-claim.js';
 import type { Row } from '../../lib/arrow-rows.js';
 
 /** The repository root (tests run from dist/test/). */
@@ -62,11 +63,15 @@ export function isolatedState(): { stateBackend: string } {
   return { stateBackend: mkdtempSync(join(tmpdir(), 'solstice-state-')) };
 }
 
-/** Every line of every file under `dir`, sorted: the output as bytes, independent of which worker wrote what. */
+/**
+ * Every line of every file under `dir` but the sinks' run markers, sorted:
+ * the output as bytes, independent of which worker wrote what (a file left
+ * staged shows as lines that should not be there).
+ */
 export async function sortedLines(dir: string): Promise<string[]> {
   const lines: string[] = [];
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
+    if (!entry.isFile() || entry.name === RUN_MARKER) continue;
     const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
     lines.push(...text.split('\n').filter(Boolean).map((line) => `${entry.parentPath.slice(dir.length)}: ${line}`));
   }

@@ -28,7 +28,7 @@ export const options = {
   sink: { type: 'string', choices: ['lance', 'file'], default: 'lance', describe: 'Where slices go: a Lance table, or Parquet files' },
   mode: { type: 'string', choices: ['create', 'append', 'overwrite'], default: 'create', describe: 'The LanceSink\'s mode' },
   onError: { type: 'string', choices: ['record', 'fail'], default: 'record', describe: 'A video or scene ffmpeg cannot read: record it in --errors and go on, or fail the job' },
-  errors: { type: 'string', describe: 'Where unreadable videos and scenes are recorded (JSON lines). Default: errors/ beside --output' },
+  errors: { type: 'string', describe: 'Where unreadable videos and scenes are recorded (JSON lines). Default: --output without .lance, plus -errors (out/slices-errors)' },
   timeoutSecs: { type: 'number', min: 0.001, default: 600, describe: 'Longest an ffmpeg or ffprobe run may take, in seconds' },
   checkpointIntervalSecs: { type: 'number', min: 0, describe: 'Seconds between checkpoints (default the Job\'s, 5)' },
 } as const satisfies WorkflowOptions;
@@ -73,7 +73,7 @@ export async function createJob(jobId: string, given: VideoSliceConfig = {}): Pr
     ? new Stage('sink', LanceSink, { uri: output, mode: config.mode }, 2)
     : new Stage('sink', FileSink, { path: output, format: 'parquet' }, 2), ['hash']);
   job.addStage(new Stage('errors', FilterOperator<SliceRow>, { fn: (row) => row.error !== null }, 1), ['slice']);
-  job.addStage(new Stage('errors-sink', FileSink, { path: resolve(config.errors ?? join(dirname(output), 'errors')), format: 'jsonl' }, 1, { errorOutput: true }), ['errors']);
+  job.addStage(new Stage('errors-sink', FileSink, { path: resolve(config.errors ?? `${output.replace(/\.lance$/, '')}-errors`), format: 'jsonl' }, 1, { errorOutput: true }), ['errors']);
   return job;
 }
 
