@@ -1,16 +1,19 @@
 /**
  * Parquet through parquet-wasm (the Rust `parquet` crate compiled to
  * WebAssembly), which reads into and writes from Arrow directly. Its Node
- * build loads the WebAssembly module synchronously on import.
+ * build loads the WebAssembly module synchronously on import. Footers are
+ * read here; data is read in the Parquet reader thread
+ * (parquet-reader-thread.ts), where a damaged page cannot crash the process.
  */
 import { openAsBlob } from 'node:fs';
-import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { tableToIPC, type Table } from 'apache-arrow';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import * as pw from 'parquet-wasm';
 import { InputFormatError, OperatorConfigError, describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit } from './file-format.js';
 import { openToRead } from './line-range.js';
+import { parquetReader } from './parquet-reader-thread.js';
 import { readRowGroupRange } from './parquet-row-cursor.js';
 
 /**
@@ -32,8 +35,9 @@ interface ParquetSplit extends FileSplit {
  * consecutive row groups are read together up to `batchRows` rows and
  * `splitBytes` (uncompressed) bytes, and a row group of more than `batchRows`
  * rows is cut into row ranges of equal size. The library's errors are plain
- * `Error`s; they are raised as InputFormatError with the file's name and the
- * row groups or rows that were being read.
+ * `Error`s, and a crash of its reader on damaged data is ParquetReaderCrash;
+ * they are raised as InputFormatError with the file's name and the row groups
+ * or rows that were being read.
  */
 export const parquetFormat: FileFormat<never, ParquetWriteOptions> = {
   name: 'parquet',
@@ -143,28 +147,16 @@ export async function readParquetLayout(path: string): Promise<ParquetLayout> {
 }
 
 /** Reads the given row groups of a Parquet file. */
-export async function readParquetRowGroups(path: string, rowGroups: number[]): Promise<Table> {
-  const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
-  try {
-    const table = await file.read({ rowGroups, batchSize: READ_BATCH_ROWS });
-    return tableFromIPC(table.intoIPCStream());
-  } finally {
-    file.free();
-  }
+export function readParquetRowGroups(path: string, rowGroups: number[]): Promise<Table> {
+  return parquetReader.read(path, { rowGroups, batchSize: READ_BATCH_ROWS });
 }
 
 /**
  * Rows `[start, end)` of one row group that has an offset index: the reader
  * finds the pages that hold them from the index and decodes only those.
  */
-export async function readParquetRows(path: string, rowGroup: number, start: number, end: number): Promise<Table> {
-  const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
-  try {
-    const table = await file.read({ rowGroups: [rowGroup], offset: start, limit: end - start, batchSize: READ_BATCH_ROWS });
-    return tableFromIPC(table.intoIPCStream());
-  } finally {
-    file.free();
-  }
+export function readParquetRows(path: string, rowGroup: number, start: number, end: number): Promise<Table> {
+  return parquetReader.read(path, { rowGroups: [rowGroup], offset: start, limit: end - start, batchSize: READ_BATCH_ROWS });
 }
 
 export interface ParquetWriteOptions {

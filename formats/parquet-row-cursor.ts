@@ -8,12 +8,11 @@
  * of the same process instead, and the next range continues where the last
  * one stopped: the group is decoded once per process. parquet-wasm's stream
  * decodes the whole group before its first batch, so an open cursor holds the
- * decoded group in WebAssembly memory (Arrow columns, not row objects) until
- * its last range is read or it is evicted.
+ * decoded group in the WebAssembly memory of the Parquet reader thread (Arrow
+ * columns, not row objects) until its last range is read or it is evicted.
  */
-import { openAsBlob } from 'node:fs';
-import { tableFromIPC, type Table } from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import type { Table } from 'apache-arrow';
+import { parquetReader, type ParquetBatchStream } from './parquet-reader-thread.js';
 
 /** Open cursors kept per process, each holding one decoded row group. */
 const MAX_OPEN_CURSORS = 2;
@@ -23,27 +22,17 @@ class RowGroupCursor {
   position = 0;
   private buffered: Table | undefined;
 
-  private constructor(
-    private readonly file: pw.ParquetFile,
-    private readonly reader: ReadableStreamDefaultReader<pw.RecordBatch>,
-  ) {}
+  private constructor(private readonly stream: ParquetBatchStream) {}
 
   static async open(path: string, group: number, batchSize: number): Promise<RowGroupCursor> {
-    const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
-    try {
-      const stream = (await file.stream({ rowGroups: [group], batchSize })) as ReadableStream<pw.RecordBatch>;
-      return new RowGroupCursor(file, stream.getReader());
-    } catch (error) {
-      file.free();
-      throw error;
-    }
+    return new RowGroupCursor(await parquetReader.openStream(path, group, batchSize));
   }
 
   /** Rows `[start, end)` of the group; `start` must not be before `position`. */
   async take(start: number, end: number): Promise<Table> {
     const parts: Table[] = [];
     while (this.position < end) {
-      const batch = this.buffered ?? (await this.next());
+      const batch = this.buffered ?? (await this.stream.next());
       this.buffered = undefined;
       if (!batch) throw new Error(`the row group ended at row ${this.position}, before row ${end}`);
       const batchStart = this.position;
@@ -61,18 +50,8 @@ class RowGroupCursor {
     return parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));
   }
 
-  private async next(): Promise<Table | undefined> {
-    const { done, value } = await this.reader.read();
-    if (done) return undefined;
-    return tableFromIPC(value.intoIPCStream());
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.reader.cancel();
-    } finally {
-      this.file.free();
-    }
+  close(): Promise<void> {
+    return this.stream.close();
   }
 }
 

@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { InputFormatError, InputNotFoundError, MapOperator, OperatorError, type Row } from '../../lib/index.js';
 import {
@@ -205,6 +206,23 @@ export const sourceCases: BadInputCase[] = [
     cli: { stderr: (input) => [literally(`${input.source}: not a readable Parquet file`)] },
   },
   {
+    name: 'Parquet with corrupt data pages',
+    input: async (dir) => {
+      // Three row groups of 100 rows, one split each; a data page of the second is damaged, its footer intact.
+      const bytes = withDamagedPage(parquetOfGroups(range(0, 300), 100), 1, 'name');
+      const source = await fileOf(dir, 'damaged.parquet', bytes);
+      const split = { path: source, format: 'parquet', rowGroups: [1], rows: 100 };
+      return {
+        source,
+        good: [...range(0, 100), ...range(200, 300)].map(goodRow),
+        bad: [{ stage: 'source', file: source, line: null, row: null, record: JSON.stringify(split), error: 'InputFormatError', message: DAMAGED_GROUP }],
+      };
+    },
+    job: (run) => pipeline(run, { source: { batchRows: 100 } }),
+    fails: (input) => unreadableRecord(DAMAGED_GROUP, { file: input.source }),
+    cli: { stderr: (input) => [literally(`${input.source}: cannot read row groups 1: `), /snappy: corrupt input/] },
+  },
+  {
     name: 'binary garbage named .parquet',
     input: async (dir) => ({ source: await fileOf(dir, 'garbage.parquet', garbage(300, 7)), good: [], bad: [] }),
     job: (run) => pipeline(run),
@@ -263,6 +281,30 @@ export const sourceCases: BadInputCase[] = [
     child: { unprivileged: true },
   },
 ];
+
+/** What reading the damaged row group of 'Parquet with corrupt data pages' fails with: the file, the group and the decoder's error. */
+const DAMAGED_GROUP = /damaged\.parquet: cannot read row groups 1: .*snappy: corrupt input/;
+
+/** A Parquet file of rows `ids`, as `parquetOf` writes them, in row groups of `groupRows` rows. */
+function parquetOfGroups(ids: number[], groupRows: number): Buffer {
+  return Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'id', data: Int32Array.from(ids), type: 'INT32' },
+      { name: 'name', data: ids.map((id) => `n${id}`), type: 'STRING' },
+      { name: 'price', data: Float64Array.from(ids, (id) => id * 0.25), type: 'DOUBLE' },
+    ],
+    rowGroupSize: groupRows,
+  }));
+}
+
+/** `bytes` with 12 bytes of garbage in the middle of the data of `column` in row group `group` (past its page header); the footer is left as it was. */
+function withDamagedPage(bytes: Buffer, group: number, column: string): Buffer {
+  const chunk = parquetMetadata(bytes).row_groups[group]!.columns.find((candidate) => candidate.meta_data?.path_in_schema.join('.') === column)!.meta_data!;
+  const at = Number(chunk.data_page_offset) + Math.floor(Number(chunk.total_compressed_size) / 2);
+  const damaged = Buffer.from(bytes);
+  garbage(12, 7).copy(damaged, at);
+  return damaged;
+}
 
 /** MiB of the long line's name. */
 const LONG_NAME_MIB = 100;
