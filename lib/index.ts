@@ -26,7 +26,7 @@ export {
   ClusterConfigError, ClusterSecretError, HandshakeError, HostUnavailableError, ClusterCapacityError, HostAgentRefusedError,
   ActorCreationError, HostAgentListenError,
   ArgumentError, RunnerStateError,
-  TableError, TableNotFoundError, TableCommitError, OutputConflictError,
+  TableError, TableNotFoundError, TableCommitError, TableSchemaError, OutputConflictError,
 } from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export { checkWorkflowConfig, type WorkflowConfig, type WorkflowOption, type WorkflowOptions } from './workflow-options.js';
@@ -44,6 +44,6 @@ export { LanceTableSource, type LanceTableSourceConfig, type LanceRange } from '
 export { FileSink, type FileSinkConfig, type FileSinkFormat } from '../operators/sink/file-sink.js';
 export { PrintSink, type PrintSinkConfig } from '../operators/sink/print-sink.js';
 export { LanceSink, type LanceSinkConfig, type LanceSinkTransaction } from '../operators/sink/lance-sink.js';
-export type { LanceWriteMode } from '../operators/lance/lance-committer.js';
+export type { LanceWriteMode } from '../operators/lance/lance-write-mode.js';
 export type { StorageOptions } from '../operators/lance/lance-location.js';
 export type { FileFormat, FileFormatName, CsvOptions, CsvColumnType, ParquetWriteOptions } from '../formats/index.js';

@@ -1,9 +1,11 @@
 import test from 'ava';
 import * as lancedb from '@lancedb/lancedb';
-import { tableFromArrays } from 'apache-arrow';
+import { Field, Float64, Null, Schema, Utf8, makeData, makeVector, tableFromArrays, vectorFromArray, Table as ArrowTable } from 'apache-arrow';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  FileSource, Job, LanceSink, LanceTableSource, Stage, TableCommitError, TableError, TableNotFoundError, type LanceRange, type LanceSinkConfig,
+  FileSource, Job, LanceSink, LanceTableSource, OperatorError, Stage, TableCommitError, TableError, TableNotFoundError, TableSchemaError,
+  type ErrorPolicy, type LanceRange, type LanceSinkConfig,
 } from '../lib/index.js';
 import { createLogger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
@@ -12,8 +14,10 @@ import { openStateBackend } from '../state/open-state-backend.js';
 import { lanceLocation } from '../operators/lance/lance-location.js';
 import { LanceStaging } from '../operators/lance/lance-staging.js';
 import { LanceCommitter } from '../operators/lance/lance-committer.js';
+import { concatToSchema } from '../operators/lance/lance-arrow.js';
+import { LanceTargetSchema } from '../operators/lance/lance-target-schema.js';
 import { CollectSink, collected } from './support/collect-sink.js';
-import { isolatedState, tempDir, writeIdFiles } from './support/files.js';
+import { isolatedState, readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
 import { columnSorted, itemRows, openLance, range, stagedTables } from './support/lance-tables.js';
 
 const context = (stage: string) => ({ jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn'), badRecord: refuseBadRecord });
@@ -80,11 +84,23 @@ test('LanceTableSource plans the same ranges each time, none overlapping, each i
   t.regex(error!.message, /none\.lance/);
 });
 
-function sinkJob(jobId: string, input: string, sink: LanceSinkConfig, options: { parallelism?: number; everyRecords?: number } = {}): Job {
+function sinkJob(jobId: string, input: string, sink: LanceSinkConfig, options: { parallelism?: number; everyRecords?: number; onError?: ErrorPolicy } = {}): Job {
   const job = new Job({ jobId, checkpointIntervalRecords: options.everyRecords ?? 4000, checkpointIntervalSecs: 0 });
   job.addStage(new Stage('source', FileSource, { paths: join(input, 'in'), format: 'jsonl', batchRows: 1000 }, 1));
-  job.addStage(new Stage('sink', LanceSink, sink, options.parallelism ?? 2), ['source']);
+  job.addStage(new Stage('sink', LanceSink, sink, options.parallelism ?? 2, options.onError ? { onError: options.onError } : {}), ['source']);
   return job;
+}
+
+const PER_FILE = 1000;
+
+/** `files` JSON lines files of `{ id, score }`, score id / 2, except in file `stringScores`, where score is a string. */
+async function scoreFiles(dir: string, files: number, stringScores?: number): Promise<void> {
+  await mkdir(join(dir, 'in'), { recursive: true });
+  for (let f = 0; f < files; f++) {
+    const ids = range(f * PER_FILE, (f + 1) * PER_FILE);
+    const lines = ids.map((id) => JSON.stringify({ id, score: f === stringScores ? `s${id}` : id / 2 }));
+    await writeFile(join(dir, 'in', `part-${f}.jsonl`), `${lines.join('\n')}\n`);
+  }
 }
 
 test.serial('LanceSink with two workers commits each checkpoint as one Lance version; create, append and overwrite', async (t) => {
@@ -128,7 +144,7 @@ test.serial('LanceSink with two workers commits each checkpoint as one Lance ver
 
 test('the committer of a commit cut short knows from the table whether its add landed, and adds the rows once', async (t) => {
   const logger = createLogger('warn');
-  const part = (ids: number[]) => tableFromArrays({ id: Int32Array.from(ids) });
+  const part = (ids: number[]) => tableFromArrays({ id: Float64Array.from(ids) });
   for (const cut of ['before its add', 'after its add', 'while it dropped the staged parts'] as const) {
     const landed = cut !== 'before its add';
     const location = lanceLocation(join(await tempDir(), 'cut.lance'), undefined, 'test');
@@ -159,4 +175,88 @@ test('the committer of a commit cut short knows from the table whether its add l
   const error = await t.throwsAsync(new LanceCommitter(location, staging, 'append', 'job', 'sink', logger).commit(3, false, []), { instanceOf: TableCommitError });
   t.regex(error!.message, /another writer changed the table/);
   t.deepEqual((await staging.list()).map((p) => p.epoch), [3], 'the staged rows are kept');
+});
+
+test.serial('a split with a column of another type than the table\'s is refused as the sink processes it: under onError fail the job fails at once, naming the table, the column and both types', async (t) => {
+  const dir = await tempDir();
+  await scoreFiles(dir, 6, 5);
+  const uri = join(dir, 'out', 'scores.lance');
+  const error = await t.throwsAsync(sinkJob('lance-mixed', dir, { uri }).createRunner(isolatedState()).run(), { instanceOf: OperatorError });
+  t.regex(error!.message, /^Stage 'sink' failed on split '[^']+': The rows of split '[^']+' cannot go into Lance table '[^']*scores\.lance'/);
+  t.regex(error!.message, /column 'score' is Utf8 in them, where the table has Float64/);
+  t.true(error!.cause instanceof TableSchemaError, 'the cause, rebuilt from the worker, is TableSchemaError');
+  t.like(error!.cause, { uri, column: 'score', tableType: 'Float64', rowsType: 'Utf8' });
+});
+
+test.serial('under onError dead-letter on the sink, a split of another schema becomes dead letters and every other row is in the table once', async (t) => {
+  const dir = await tempDir();
+  await scoreFiles(dir, 6, 5);
+  const uri = join(dir, 'out', 'scores.lance');
+  const deadLetters = join(dir, 'dead');
+  const summary = await sinkJob('lance-mixed-dead', dir, { uri }, { onError: 'dead-letter' }).createRunner({ ...isolatedState(), deadLetter: deadLetters }).run();
+
+  const rows = await (await openLance(uri)).query().toArray();
+  t.deepEqual(rows.map((row) => Number(row.id)).sort((a, b) => a - b), range(0, 5 * PER_FILE), 'the rows of the good files, each once');
+  t.true(rows.every((row) => row.score === Number(row.id) / 2));
+  const letters = await readJsonLinesDir(join(deadLetters, 'sink'));
+  t.deepEqual(letters.map((letter) => Number(JSON.parse(String(letter.record)).id)).sort((a, b) => a - b), range(5 * PER_FILE, 6 * PER_FILE), 'the rows of the file with string scores');
+  t.true(letters.every((letter) => letter.error === 'TableSchemaError' && /column 'score' is Utf8 in them, where the table has Float64/.test(String(letter.message))));
+  t.is(summary.stages.find((stage) => stage.stage === 'sink')!.deadLetters, PER_FILE);
+  t.deepEqual(await stagedTables(uri), [], 'nothing left staged');
+});
+
+test.serial('appending to a table of another schema: a column missing but nullable in the table fits; a column of another type fails the job at once and leaves the table as it was', async (t) => {
+  const dir = await tempDir();
+  const uri = join(dir, 'out', 'items.lance');
+  const db = await lancedb.connect(join(dir, 'out'));
+  const schema = new Schema([new Field('id', new Float64(), false), new Field('name', new Utf8(), true), new Field('score', new Float64(), true)]);
+  const table = await db.createEmptyTable('items', schema);
+  await table.add(itemRows(100_000, 10));
+
+  // No `name` in the input.
+  await scoreFiles(dir, 2);
+  await sinkJob('lance-append-fits', dir, { uri, mode: 'append' }).createRunner(isolatedState()).run();
+  const rows = await (await openLance(uri)).query().where('id < 100000').toArray();
+  t.deepEqual(rows.map((row) => Number(row.id)).sort((a, b) => a - b), range(0, 2 * PER_FILE));
+  t.true(rows.every((row) => row.name === null && row.score === Number(row.id) / 2));
+
+  const other = await tempDir();
+  await scoreFiles(other, 3, 1);
+  const version = await (await openLance(uri)).version();
+  const error = await t.throwsAsync(sinkJob('lance-append-other', other, { uri, mode: 'append' }).createRunner(isolatedState()).run(), { instanceOf: OperatorError });
+  t.like(error!.cause, { uri, column: 'score', tableType: 'Float64', rowsType: 'Utf8', createdFrom: undefined });
+  t.regex(error!.message, /cannot go into Lance table '[^']*items\.lance': column 'score' is Utf8 in them, where the table has Float64$/);
+  t.is(await (await openLance(uri)).version(), version, 'nothing committed');
+});
+
+test('what a Lance table can take, checked against an existing table and one the first commit will create, is what concatToSchema builds', async (t) => {
+  const dir = await tempDir();
+  const location = lanceLocation(join(dir, 'items.lance'), undefined, 'test');
+  const staging = new LanceStaging(location, 'job', 'sink');
+  const schema = new Schema([new Field('id', new Float64(), false), new Field('name', new Utf8(), true), new Field('score', new Float64(), true)]);
+  await (await lancedb.connect(dir)).createEmptyTable('items', schema);
+  const nulls = (length: number) => makeVector(makeData({ type: new Null(), length, nullCount: length }));
+  const ids = vectorFromArray([1, 2], new Float64());
+
+  const existing = new LanceTargetSchema(location, staging, 'append');
+  const fits = new ArrowTable({ id: ids, score: nulls(2) });
+  await existing.check(fits, 'fits', 1);
+  t.deepEqual(concatToSchema([{ name: 'fits', table: fits }], schema).toArray().map((row) => row.toJSON()), [{ id: 1, name: null, score: null }, { id: 2, name: null, score: null }], 'a Null column and a missing nullable one are nulls');
+  const refused = async (rows: ArrowTable, fields: Record<string, unknown>) => {
+    const error = await t.throwsAsync(existing.check(rows, 'x', 1), { instanceOf: TableSchemaError });
+    t.like(error, { uri: location.uri, rows: "split 'x'", ...fields });
+    t.throws(() => concatToSchema([{ name: 'x', table: rows }], schema), { instanceOf: TypeError });
+    return error!.message;
+  };
+  t.regex(await refused(new ArrowTable({ id: ids, tag: vectorFromArray(['a', 'b'], new Utf8()) }), { column: 'tag', tableType: undefined, rowsType: 'Utf8' }), /they have column 'tag' \(Utf8\), which the table has not/);
+  t.regex(await refused(new ArrowTable({ score: vectorFromArray([1, 2], new Float64()) }), { column: 'id', rowsType: undefined }), /they have no column 'id', and the table's \(Float64\) is not nullable/);
+  t.regex(await refused(new ArrowTable({ id: vectorFromArray([1, null], new Float64()) }), { column: 'id' }), /column 'id' has nulls, and the table's \(Float64\) is not nullable/);
+
+  // No table yet: it will take the columns of the first split, a Null column the type of the first split with a value in it.
+  const created = new LanceTargetSchema(lanceLocation(join(dir, 'new.lance'), undefined, 'test'), new LanceStaging(lanceLocation(join(dir, 'new.lance'), undefined, 'test'), 'job', 'sink'), 'create');
+  await created.check(new ArrowTable({ id: ids, score: nulls(2) }), 'first', 1);
+  await created.check(new ArrowTable({ id: ids, score: vectorFromArray(['a', 'b'], new Utf8()) }), 'second', 1);
+  await created.check(new ArrowTable({ id: ids }), 'third', 1);
+  const error = await t.throwsAsync(created.check(new ArrowTable({ id: ids, score: vectorFromArray([1, 2], new Float64()) }), 'fourth', 1), { instanceOf: TableSchemaError });
+  t.regex(error!.message, /^The rows of split 'fourth' cannot go into Lance table '[^']*new\.lance' \(not created yet: it takes the columns of split 'first'\): column 'score' is Float64 in them, where the table has Utf8$/);
 });

@@ -21,5 +21,5 @@ export {
   ActorCreationError, HostAgentListenError,
 } from './cluster.js';
 export { ArgumentError, RunnerStateError } from './usage.js';
-export { TableError, TableNotFoundError, TableCommitError } from './table.js';
+export { TableError, TableNotFoundError, TableCommitError, TableSchemaError } from './table.js';
 export { OutputConflictError } from './output.js';

@@ -1,14 +1,14 @@
 import type * as lancedb from '@lancedb/lancedb';
-import { Schema, type Table } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
 import { TableCommitError, TableError, describeCause } from '../../lib/errors/index.js';
 import type { JobRun } from '../../lib/job-spec.js';
 import type { Logger } from '../../lib/logger.js';
-import { concatToSchema } from './lance-arrow.js';
+import { concatToSchema, fromLanceSchema, unifiedSchema } from './lance-arrow.js';
 import { connectTo, namePart, openTableAt, type LanceLocation } from './lance-location.js';
 import type { LanceStaging, StagedPart } from './lance-staging.js';
+import type { LanceWriteMode } from './lance-write-mode.js';
+import { refuseMisfit } from './lance-target-schema.js';
 
-/** How a LanceSink's commits change its table. */
-export type LanceWriteMode = 'create' | 'append' | 'overwrite';
 
 /**
  * Commits a LanceSink's staged rows to its table, one Lance commit per
@@ -63,7 +63,10 @@ export class LanceCommitter {
     if (table) staged = await this.settleIntents(table, checkpointId, staged);
     if (staged.length === 0) return;
     const parts = await Promise.all(staged.map(async (part) => ({ name: `staged part '${part.name}'`, table: await this.staging.read(part) })));
-    const data = concatToSchema(parts, unifiedSchema(parts.map((part) => part.table)));
+    // The workers checked each split (LanceTargetSchema); parts staged at once by several, before the table was, may still differ.
+    const schema = table && this.mode !== 'overwrite' ? fromLanceSchema(await table.schema()) : unifiedSchema(parts.map((part) => part.table.schema));
+    for (const part of parts) refuseMisfit(this.location.uri, part.name, part.table, schema);
+    const data = concatToSchema(parts, schema);
     table ??= await this.createEmpty(data.schema);
     const tags = await table.tags();
     await table.checkoutLatest();
@@ -186,15 +189,4 @@ export class LanceCommitter {
   private intentTag(checkpointId: number): string {
     return `${this.ownerTag}-c${checkpointId}`;
   }
-}
-
-/** The schema of parts staged by different splits: a column that is Null in some takes its type from the others. */
-function unifiedSchema(tables: readonly Table[]): Schema {
-  const first = tables[0]!.schema;
-  const fields = first.fields.map((field) => {
-    if (field.typeId !== 0) return field;
-    const typed = tables.map((table) => table.schema.fields.find((other) => other.name === field.name)).find((other) => other && other.typeId !== 0);
-    return typed ?? field;
-  });
-  return new Schema(fields, first.metadata);
 }

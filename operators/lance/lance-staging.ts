@@ -1,7 +1,7 @@
 import type * as lancedb from '@lancedb/lancedb';
-import type { Table } from 'apache-arrow';
+import type { Schema, Table } from 'apache-arrow';
 import { connectTo, namePart, tableNamesOf, type LanceLocation } from './lance-location.js';
-import { fromLanceTable } from './lance-arrow.js';
+import { fromLanceSchema, fromLanceTable } from './lance-arrow.js';
 
 /** One split's rows, staged as a table of its own until a checkpoint commits them. */
 export interface StagedPart {
@@ -65,6 +65,16 @@ export class LanceStaging {
       return await (await (await this.connection()).openTable(part.name)).countRows();
     } catch (error) {
       if (/could not be loaded|not found/i.test((error as Error).message)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The columns of a part, or undefined if it is gone (a commit took it). */
+  async schema(part: StagedPart): Promise<Schema | undefined> {
+    try {
+      return fromLanceSchema(await (await (await this.connection()).openTable(part.name)).schema());
+    } catch (error) {
+      if (/could not be loaded|not found|does not exist/i.test((error as Error).message)) return undefined;
       throw error;
     }
   }

@@ -2,9 +2,11 @@ import { OperatorConfigError } from '../../lib/errors/index.js';
 import { SinkOperator, type CommittingTogetherSink, type OperatorContext } from '../../lib/operator.js';
 import type { Split } from '../../lib/split.js';
 import type { SplitPayload } from '../../lib/split-payload.js';
-import { LanceCommitter, type LanceWriteMode } from '../lance/lance-committer.js';
+import { LanceCommitter } from '../lance/lance-committer.js';
+import type { LanceWriteMode } from '../lance/lance-write-mode.js';
 import { lanceLocation, type StorageOptions } from '../lance/lance-location.js';
 import { LanceStaging } from '../lance/lance-staging.js';
+import { LanceTargetSchema } from '../lance/lance-target-schema.js';
 
 export interface LanceSinkConfig {
   /** The table's location: a path or an object store URI ending in its folder (`out/slices.lance`, `s3://bucket/slices.lance`). */
@@ -34,11 +36,14 @@ const MODES: readonly LanceWriteMode[] = ['create', 'append', 'overwrite'];
  * commit (`LanceCommitter`), so readers see whole checkpoints, and a commit
  * repeated after a crash is recognised and not applied twice. Nothing is
  * held in memory between splits, so nothing is lost at close: the job's
- * final checkpoint commits the last splits.
+ * final checkpoint commits the last splits. A split whose rows the table
+ * cannot take (`LanceTargetSchema`) is refused as it is processed, with
+ * TableSchemaError, so the stage's `onError` applies to it.
  */
 export class LanceSink extends SinkOperator<LanceSinkConfig> implements CommittingTogetherSink<LanceSinkTransaction> {
   private readonly staging: LanceStaging;
   private readonly committer: LanceCommitter;
+  private readonly target: LanceTargetSchema;
   private commits: Promise<void> = Promise.resolve();
 
   constructor(config: LanceSinkConfig, context: OperatorContext) {
@@ -48,6 +53,7 @@ export class LanceSink extends SinkOperator<LanceSinkConfig> implements Committi
     if (!MODES.includes(mode)) throw new OperatorConfigError(`LanceSink mode must be ${MODES.map((m) => `'${m}'`).join(', ')}, got '${String(mode)}'`);
     this.staging = new LanceStaging(location, context.jobId, context.stage);
     this.committer = new LanceCommitter(location, this.staging, mode, context.jobId, context.stage, context.logger, context.run);
+    this.target = new LanceTargetSchema(location, this.staging, mode);
   }
 
   override async open(): Promise<void> {
@@ -58,7 +64,9 @@ export class LanceSink extends SinkOperator<LanceSinkConfig> implements Committi
 
   async processSplit(split: Split, payload?: SplitPayload): Promise<null> {
     if (!payload || payload.numRows === 0) return null;
-    await this.staging.write(this.context.workerIndex, split.epoch, split.lineage, payload.toTable());
+    const rows = payload.toTable();
+    await this.target.check(rows, split.splitId, split.epoch);
+    await this.staging.write(this.context.workerIndex, split.epoch, split.lineage, rows);
     return null;
   }
 
