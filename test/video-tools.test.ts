@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { killRunningTools, runTool, VideoToolError } from '../workflows/video_slice/ffmpeg-process.js';
+import { runTool, VideoToolError } from '../workflows/video_slice/ffmpeg-process.js';
 import { keyframeTimes, probeVideo } from '../workflows/video_slice/probe.js';
 import { detectCuts, mergeScenes } from '../workflows/video_slice/scenes.js';
 import { cutScene } from '../workflows/video_slice/slice.js';
@@ -21,7 +21,6 @@ import { needing } from './support/requirements.js';
 
 const unavailable = ffmpegUnavailableReason();
 const videoTest = needing(unavailable, test);
-const videoTestSerial = needing(unavailable, test.serial);
 
 const run = promisify(execFile);
 const FPS = 25;
@@ -346,17 +345,6 @@ videoTest('an aborted run kills its tool and rejects with the abort reason as ca
   t.is(error!.failure, 'aborted');
   t.is(error!.cause, reason);
   t.true(await eventually(async () => (await liveFfmpegPids(marker)).length === 0, 5), 'ffmpeg is gone');
-});
-
-// Serial: killRunningTools kills every run of this process, and serial tests run before the concurrent ones.
-videoTestSerial('killRunningTools kills the tools that run and their runs reject', async (t) => {
-  const marker = `kill-${process.pid}-${Date.now()}`;
-  const running = runTool('ffmpeg', slowFfmpegArgs(marker), { timeoutSecs: 60, file: 'lavfi testsrc' });
-  t.true(await eventually(async () => (await liveFfmpegPids(marker)).length > 0, 10), 'ffmpeg started');
-  killRunningTools();
-  const error = await t.throwsAsync(running, { instanceOf: VideoToolError });
-  t.is(error!.failure, 'killed');
-  t.true(await eventually(async () => (await liveFfmpegPids(marker)).length === 0, 5), 'ffmpeg is gone, not orphaned');
 });
 
 videoTest('a tool whose Node process is SIGKILLed still dies at its timeoutSecs', async (t) => {

@@ -21,7 +21,7 @@ export type VideoToolFailure =
   | 'timedOut'
   /** The caller's AbortSignal fired. */
   | 'aborted'
-  /** {@link killRunningTools} killed it, or something else sent it a signal. */
+  /** Something else sent it a signal (the OOM killer, a user). */
   | 'killed'
   /** The tool ran but its output makes no sense for the video (no video stream, say). */
   | 'badOutput'
@@ -92,25 +92,6 @@ const STDERR_TAIL_LINES = 20;
 const TIMEOUT_STATUS = 124;
 const KILLED_STATUS = 137;
 
-interface LiveRun {
-  child: ChildProcess;
-  killedByUs: boolean;
-}
-
-const liveRuns = new Set<LiveRun>();
-
-/**
- * SIGKILLs every tool started by {@link runTool} that is still running (the
- * `timeout` wrapper and the tool under it); their runs reject with a
- * {@link VideoToolError} whose `failure` is `'killed'`. For an operator's close().
- */
-export function killRunningTools(): void {
-  for (const run of liveRuns) {
-    run.killedByUs = true;
-    killGroup(run.child);
-  }
-}
-
 /**
  * Runs `tool args...` under `timeout --signal=KILL timeoutSecs`, ffmpeg with
  * `-nostdin -hide_banner -nostats` first. Resolves with everything it wrote;
@@ -135,8 +116,6 @@ export function runTool(tool: VideoTool, args: string[], options: RunToolOptions
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    const run: LiveRun = { child, killedByUs: false };
-    liveRuns.add(run);
 
     const stdoutChunks: Buffer[] = [];
     const stderrChunks: Buffer[] = [];
@@ -154,7 +133,6 @@ export function runTool(tool: VideoTool, args: string[], options: RunToolOptions
     const finish = (outcome: { error: Error } | { output: ToolOutput }): void => {
       if (settled) return;
       settled = true;
-      liveRuns.delete(run);
       signal?.removeEventListener('abort', onAbort);
       if ('error' in outcome) reject(outcome.error);
       else resolve(outcome.output);
@@ -193,7 +171,7 @@ export function runTool(tool: VideoTool, args: string[], options: RunToolOptions
         return;
       }
       const elapsedMs = performance.now() - startedAt;
-      finish({ error: exitError(tool, file, code, killSignal, tail, run.killedByUs, elapsedMs, timeoutSecs) });
+      finish({ error: exitError(tool, file, code, killSignal, tail, elapsedMs, timeoutSecs) });
     });
   });
 }
@@ -213,16 +191,12 @@ function exitError(
   code: number | null,
   killSignal: NodeJS.Signals | null,
   tail: string,
-  killedByUs: boolean,
   elapsedMs: number,
   timeoutSecs: number,
 ): VideoToolError {
   // As a shell reports it: 128 + the signal's number for a process killed by a signal.
   const status = code ?? 128 + (killSignal === null ? 0 : (constants.signals[killSignal] ?? 0));
   const fields = { tool, file, exitCode: status, stderrTail: tail };
-  if (killedByUs) {
-    return new VideoToolError({ ...fields, failure: 'killed', message: `${tool} on ${file} was killed by killRunningTools()` });
-  }
   // At its deadline `timeout` SIGKILLs its whole process group, itself included, so we see it die of SIGKILL (137).
   // Someone else (the OOM killer, say) may SIGKILL it too: only a run that lasted its deadline timed out.
   const timedOut = status === TIMEOUT_STATUS || (status === KILLED_STATUS && elapsedMs >= timeoutSecs * 1000 - 5);
