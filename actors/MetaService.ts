@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SerializedError } from '../lib/errors/index.js';
-import type { JobSpec } from '../lib/job-spec.js';
+import type { JobRun, JobSpec } from '../lib/job-spec.js';
 import { CheckpointError, JobStoppedError, MasterLostError, serializeError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -49,6 +49,8 @@ export default class MetaService implements MetaServiceApi {
   private firstError: SerializedError | undefined;
   private resumedFrom: number | undefined;
   private firstCheckpointId = 1;
+  /** The run this attempt belongs to: decided in initialize(), reported by status(). */
+  private run!: JobRun;
   private log!: Logger;
   /** Masters (by chain head, or GlobalStateMaster) whose process or thread has ended; a promise per stage master that resolves then. */
   private readonly lostMasters = new Set<string>();
@@ -70,7 +72,8 @@ export default class MetaService implements MetaServiceApi {
     const resumed = await checkpointToResume(store, this.params.spec.restore);
     this.resumedFrom = resumed?.checkpointId;
     // A restore goes on with the run its checkpoint belongs to; anything else is a new run.
-    const spec: JobSpec = { ...this.params.spec, run: { id: resumed?.runId ?? randomUUID(), ...(resumed ? { resumedFrom: resumed.checkpointId } : {}) } };
+    this.run = { id: resumed?.runId ?? randomUUID(), ...(resumed ? { resumedFrom: resumed.checkpointId } : {}) };
+    const spec: JobSpec = { ...this.params.spec, run: this.run };
     const firstCheckpointId = (await store.highestId()) + 1;
     this.firstCheckpointId = firstCheckpointId;
     if (resumed) this.log.info({ checkpointId: resumed.checkpointId }, 'resuming from checkpoint');
@@ -313,6 +316,7 @@ export default class MetaService implements MetaServiceApi {
       state: this.state,
       stages: await this.metrics(),
       sources: this.lostMasters.has('GlobalStateMaster') ? { splitsDone: 0, records: 0 } : await this.stateMaster.ask('progress'),
+      run: this.run,
     };
   }
 

@@ -1,7 +1,9 @@
 import { ArgumentError, JobStoppedError, SolsticeError } from '../lib/errors/index.js';
 import type { LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
-import { formatProgress, formatSummary } from '../runtime/progress-reporter.js';
+import { formatSummary, ProgressLines, type ProgressView } from '../runtime/progress-reporter.js';
+import { StageProgressBars } from '../runtime/progress-bars.js';
+import type { StageMetrics } from '../protocol/messages.js';
 import { JobRunner } from '../runtime/runner.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 import type { WorkerMode } from '../lib/placement-config.js';
@@ -9,12 +11,13 @@ import { placementFromOptions } from './placement-option.js';
 import { readClusterConfig } from '../cluster/cluster-config.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'quiet', 'json', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
   jobId: string;
-  progressIntervalSecs: number;
+  /** `--progress-interval`: seconds between progress updates, 0 for none; absent, {@link DEFAULT_PROGRESS_SECONDS}. */
+  progressIntervalSecs?: number;
   logLevel?: LogLevel;
   stateBackend?: string;
   /** The `--restore` value as typed. */
@@ -32,7 +35,16 @@ export interface RunCommand {
   deadLetter?: string;
   /** `--fail-on-dead-letters`: exit 3 when there are dead letters. */
   failOnDeadLetters?: boolean;
+  /** `--quiet`: no progress and no summary; errors still on stderr. */
+  quiet?: boolean;
+  /** `--json`: the summary, or the failure, as one JSON document on stdout instead of the table. */
+  json?: boolean;
 }
+
+/** Seconds between progress updates by default: bars redrawn in a terminal, lines written elsewhere (a log, a pipe). */
+const DEFAULT_PROGRESS_SECONDS = { bars: 0.5, lines: 2 };
+/** How far back the bars' rows/s looks, at least: a split landing between two close polls would make it jump. */
+const RATE_WINDOW_MS = 2000;
 
 /** The exit code of a job that ended with dead letters under `--fail-on-dead-letters`. */
 export const DEAD_LETTERS_EXIT_CODE = 3;
@@ -49,7 +61,7 @@ export function parseRestore(value: string | undefined): RestoreRequest {
 /** `solstice-node run`: returns the process exit code. */
 export async function runWorkflowCommand(command: RunCommand): Promise<number> {
   const started = Date.now();
-  let progress: NodeJS.Timeout | undefined;
+  let progress: ProgressWatch | undefined;
   try {
     const restore = parseRestore(command.restore);
     const workflowModule = resolveWorkflowPath(command.workflow);
@@ -66,28 +78,87 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
       return 0;
     }
     await runner.initialize();
-    stopOnSignals(runner);
-    if (command.progressIntervalSecs > 0) {
-      progress = setInterval(() => {
-        runner.metrics().then(
-          (stages) => process.stderr.write(`${formatProgress(Date.now() - started, stages)}\n`),
-          (error: unknown) => process.stderr.write(`progress unavailable: ${(error as Error).message}\n`),
-        );
-      }, command.progressIntervalSecs * 1000);
-    }
+    progress = watchProgress(runner, command, started);
+    stopOnSignals(runner, (line) => (progress ? progress.view.note(line) : process.stderr.write(`${line}\n`)));
     const summary = await runner.run();
-    process.stdout.write(`${formatSummary(summary)}\n`);
+    progress?.stop(summary.stages);
+    if (command.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else if (!command.quiet) process.stdout.write(`${formatSummary(summary)}\n`);
     if (summary.deadLetters && summary.deadLetters.count > 0) {
       process.stderr.write(`${summary.deadLetters.count} dead letter(s) in ${summary.deadLetters.path}\n`);
       if (command.failOnDeadLetters) return DEAD_LETTERS_EXIT_CODE;
     }
     return 0;
   } catch (error) {
+    progress?.stop();
     process.stderr.write(`${describeFailure(error)}\n`);
+    if (command.json) process.stdout.write(`${JSON.stringify({ error: errorJson(error) }, null, 2)}\n`);
     return error instanceof JobStoppedError ? 130 : 1;
-  } finally {
-    if (progress) clearInterval(progress);
   }
+}
+
+/** A running job's progress view, fed by a poll of the runner's figures until stopped. */
+interface ProgressWatch {
+  view: ProgressView;
+  /** Stops the polls and closes the view, on the job's last figures when it finished; figures of a poll still in flight are dropped. */
+  stop(lastStages?: readonly StageMetrics[]): void;
+}
+
+/**
+ * Log levels at which the framework's log lines (JSON on stderr, from every
+ * process of the job) come often enough to scroll bars apart: progress is
+ * lines then.
+ */
+const CHATTY_LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(['info', 'debug', 'trace']);
+
+/**
+ * Polls the runner's figures into bars when stderr is a terminal (and the log
+ * is not chatty), into lines otherwise; none under `--quiet` or an interval of 0.
+ */
+function watchProgress(runner: { metrics(): Promise<StageMetrics[]> }, command: RunCommand, started: number): ProgressWatch | undefined {
+  // The level as createLogger resolves it.
+  const logLevel = command.logLevel ?? process.env['SOLSTICE_LOG_LEVEL'] ?? 'warn';
+  const bars = process.stderr.isTTY === true && process.env['TERM'] !== 'dumb' && !CHATTY_LOG_LEVELS.has(logLevel);
+  const seconds = command.progressIntervalSecs ?? (bars ? DEFAULT_PROGRESS_SECONDS.bars : DEFAULT_PROGRESS_SECONDS.lines);
+  if (command.quiet || seconds <= 0) return undefined;
+  const view = bars ? new StageProgressBars(process.stderr, Math.max(RATE_WINDOW_MS, seconds * 1000)) : new ProgressLines(process.stderr);
+  let stopped = false;
+  const timer = setInterval(() => {
+    runner.metrics().then(
+      (stages) => {
+        if (!stopped) view.show(Date.now() - started, stages);
+      },
+      (error: unknown) => {
+        if (!stopped) view.note(`progress unavailable: ${(error as Error).message}`);
+      },
+    );
+  }, seconds * 1000);
+  return {
+    view,
+    stop(lastStages) {
+      stopped = true;
+      clearInterval(timer);
+      view.close(Date.now() - started, lastStages);
+    },
+  };
+}
+
+/** A failure as `--json` prints it: the error's class, message and fields (SolsticeError.details()), then its cause, and so on. */
+export interface ErrorJson {
+  class: string;
+  message: string;
+  details?: Record<string, unknown>;
+  cause?: ErrorJson;
+}
+
+export function errorJson(error: unknown): ErrorJson {
+  if (!(error instanceof Error)) return { class: typeof error, message: String(error) };
+  return {
+    class: error.name,
+    message: error.message,
+    ...(error instanceof SolsticeError ? { details: error.details() } : {}),
+    ...(error.cause === undefined ? {} : { cause: errorJson(error.cause) }),
+  };
 }
 
 /** The error and its causes, one per line; stack traces only for errors that are not ours. */
@@ -112,13 +183,13 @@ export function describeFailure(error: unknown): string {
 }
 
 /** First SIGINT/SIGTERM: stop the job after the splits in flight (exit 130); a second one exits at once. */
-function stopOnSignals(runner: { stop(): Promise<void> }): void {
+function stopOnSignals(runner: { stop(): Promise<void> }, say: (line: string) => void): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`${signal}: stopping the job after the splits in flight (again to exit now)\n`);
-    runner.stop().catch((error: unknown) => process.stderr.write(`${describeFailure(error)}\n`));
+    say(`${signal}: stopping the job after the splits in flight (again to exit now)`);
+    runner.stop().catch((error: unknown) => say(describeFailure(error)));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { WORKER_MODES } from '../lib/placement-config.js';
 import { ArgumentError } from '../lib/errors/index.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
+import { jobsCommand } from './jobs-command.js';
 import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 import { runHostAgentCommand } from './node-command.js';
 import { importVideosCommand } from './videos-command.js';
@@ -78,6 +79,25 @@ await yargs(args)
     },
   )
   .command(
+    'jobs <action> [job]',
+    'What happened to the jobs of a state location: their runs, attempts, checkpoints and summaries (see docs/observability.md)',
+    (y) =>
+      y
+        .positional('action', { choices: ['list', 'show'] as const, demandOption: true, describe: 'list: every job in the location, with its last run and latest checkpoint; show: the runs of <job>, newest first' })
+        .positional('job', { type: 'string', describe: 'The job id (show)' })
+        .option('state-backend', { type: 'string', alias: 'state', describe: 'The state location, as given to run (default .solstice under the working directory); a job\'s runs are under <location>/<job id>/runs/' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the same as one JSON document' })
+        .check((argv) => {
+          if (argv.action === 'show' && !argv.job) throw new ArgumentError('job', '', 'jobs show needs the job id: solstice-node jobs show <job>');
+          return true;
+        })
+        .example('$0 jobs list --state-backend .solstice', 'Every job there, with the status of its last run')
+        .example('$0 jobs show nightly', 'The runs of job nightly: attempts, checkpoints, summary'),
+    async (argv) => {
+      process.exitCode = await jobsCommand({ action: argv.action, jobId: argv.job, stateBackend: argv['state-backend'], json: argv.json });
+    },
+  )
+  .command(
     'videos <action> <dir> <table>',
     'Build the Lance table of a folder\'s videos that the video_slice workflow reads (one row per video: video, name, size)',
     (y) =>
@@ -90,7 +110,7 @@ await yargs(args)
       process.exitCode = await importVideosCommand(argv.dir, argv.table);
     },
   )
-  .demandCommand(1, 'Name a command: run, start, node, checkpoints, videos')
+  .demandCommand(1, 'Name a command: run, start, node, checkpoints, jobs, videos')
   .strictCommands()
   .showHelpOnFail(false, 'Run with --help for the options')
   .recommendCommands()
@@ -114,7 +134,7 @@ function jobOptions<T>(y: Argv<T>) {
     .option('state-backend', { type: 'string', alias: 'state', describe: 'Where checkpoints live: a path, file:// URL, s3://bucket/prefix?endpoint=... or webhdfs://namenode:port/path?user=...; the job\'s checkpoints go under <location>/<job id>/checkpoints/ (default .solstice under the working directory)' })
     .option('restore', { type: 'string', describe: "Resume from 'latest', a checkpoint id, or 'none' to start over. Default: the latest checkpoint of an unfinished job" })
     .option('progress-interval', {
-      type: 'string', default: '2', describe: 'Seconds between progress lines on stderr; 0 turns them off',
+      type: 'string', describe: 'Seconds between progress updates on stderr: live bars per stage when stderr is a terminal (default 0.5), plain lines otherwise (default 2); 0 turns them off',
       coerce: (text: string): number => {
         const value = Number(text);
         if (text.trim() === '' || !(Number.isFinite(value) && value >= 0)) throw new ArgumentError('--progress-interval', text, `--progress-interval takes a number of seconds, 0 or more, got '${text}'`);
@@ -124,12 +144,14 @@ function jobOptions<T>(y: Argv<T>) {
     .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
     .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' })
     .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files, or a Lance table when it ends in .lance" })
-    .option('fail-on-dead-letters', { type: 'boolean', default: false, describe: 'Exit with code 3 when the job wrote dead letters (it exits 0 otherwise, with a warning)' });
+    .option('fail-on-dead-letters', { type: 'boolean', default: false, describe: 'Exit with code 3 when the job wrote dead letters (it exits 0 otherwise, with a warning)' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'Print no progress and no summary; errors (and the dead letters note) still go to stderr, and the exit code is the same' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the summary on stdout as one JSON document instead of the table; a failure as {"error": {class, message, details, cause}} besides the text on stderr' });
 }
 
 function jobCommand(argv: ArgumentsCamelCase<{
-  workflow: string; 'job-id': string; 'progress-interval': number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean;
-  'dead-letter'?: string; 'fail-on-dead-letters': boolean;
+  workflow: string; 'job-id': string; 'progress-interval'?: number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean;
+  'dead-letter'?: string; 'fail-on-dead-letters': boolean; quiet: boolean; json: boolean;
 }>) {
   return {
     workflow: argv.workflow,
@@ -141,6 +163,8 @@ function jobCommand(argv: ArgumentsCamelCase<{
     restore: argv.restore,
     deadLetter: argv['dead-letter'],
     failOnDeadLetters: argv['fail-on-dead-letters'],
+    quiet: argv.quiet,
+    json: argv.json,
     config: workflowConfig(argv),
   };
 }

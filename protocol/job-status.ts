@@ -3,7 +3,7 @@
  * plain JSON, like every message (see messages.ts).
  */
 import type { SerializedError } from '../lib/errors/index.js';
-import type { JobSpec } from '../lib/job-spec.js';
+import type { JobRun, JobSpec } from '../lib/job-spec.js';
 import type { PlacementConfig } from '../lib/placement-config.js';
 import type { StageMetrics } from './messages.js';
 
@@ -58,4 +58,10 @@ export interface JobStatus {
   state: JobState;
   stages: StageMetrics[];
   sources: SourceProgress;
+  /**
+   * The run this attempt belongs to (a new one, or the run of the checkpoint
+   * it resumed from), as the MetaService decided when it started; the runner
+   * names the attempt's run record by it. Absent only before an attempt started.
+   */
+  run?: JobRun;
 }

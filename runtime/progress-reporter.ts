@@ -15,6 +15,34 @@ export function formatProgress(elapsedMs: number, stages: readonly StageMetrics[
   return `[${(elapsedMs / 1000).toFixed(1)}s] ${parts.length > 0 ? parts.join(' | ') : 'starting'}`;
 }
 
+/**
+ * Where a running job's progress goes: plain lines ({@link ProgressLines}) or
+ * live bars in a terminal (StageProgressBars, runtime/progress-bars.ts).
+ */
+export interface ProgressView {
+  /** The figures of one poll, `elapsedMs` after the job started. */
+  show(elapsedMs: number, stages: readonly StageMetrics[]): void;
+  /** A line that is not progress (a signal noticed, figures unavailable), printed without breaking the view. */
+  note(line: string): void;
+  /** The job ended: shows its last figures when it has them, and leaves the output ready for the summary. */
+  close(elapsedMs: number, lastStages?: readonly StageMetrics[]): void;
+}
+
+/** Progress as one {@link formatProgress} line per poll: for logs, pipes and files. */
+export class ProgressLines implements ProgressView {
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  show(elapsedMs: number, stages: readonly StageMetrics[]): void {
+    this.out.write(`${formatProgress(elapsedMs, stages)}\n`);
+  }
+
+  note(line: string): void {
+    this.out.write(`${line}\n`);
+  }
+
+  close(): void {}
+}
+
 /** The end-of-job table: one row per stage. */
 export function formatSummary(summary: JobSummary): string {
   const header = ['stage', 'workers', 'splits in', 'splits out', 'rows in', 'rows out', 'max buffered', 'worker-s'];

@@ -21,7 +21,9 @@ import type { DeadLetterLocation, JobSpec, RestoreRequest } from '../lib/job-spe
 import { createLogger, type Logger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
 import { explainChains } from '../lib/chaining.js';
+import { RunRecordStore } from '../state/run-records.js';
 import type { JobSummary, RunnerOptions, RunnerState, StageSummary } from './runner-options.js';
+import { AttemptRecorder, describePlacement, type AttemptStart } from './attempt-recorder.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { WorkerHost } from '../lib/placement-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
@@ -144,11 +146,20 @@ export class JobRunner {
     let restarts = 0;
     let workersReplaced = 0;
     let resumedFrom: number | undefined;
+    // Each attempt leaves a run record in the state location (docs/observability.md#job-history).
+    const recorder = new AttemptRecorder(
+      new RunRecordStore(openStateBackend(this.stateLocation), this.job.jobId),
+      describePlacement(validatePlacement(this.placement(), this.job.stageNames), this.job.stageNames),
+      this.log,
+    );
     for (;;) {
+      await recorder.started(() => this.attemptStart());
       if (this.stopRequested) {
         this.state = 'stopped';
         await this.shutdown();
-        throw new JobStoppedError(`Job '${this.job.jobId}' was stopped ${restarts > 0 ? 'while it restarted' : 'before it ran'}`);
+        const stopped = new JobStoppedError(`Job '${this.job.jobId}' was stopped ${restarts > 0 ? 'while it restarted' : 'before it ran'}`);
+        await recorder.ended('stopped', undefined, stopped);
+        throw stopped;
       }
       this.state = 'running';
       let outcome: JobOutcome;
@@ -169,25 +180,25 @@ export class JobRunner {
           }
         }
         this.log.debug({ error: outcome.error?.message }, 'job attempt ended; shutting its actors down');
+      } catch (error) {
+        await recorder.ended('failed', undefined, error);
+        throw error;
       } finally {
         await this.shutdown();
       }
       resumedFrom ??= outcome.resumedFrom;
+      const summary = this.summaryOf(outcome, { wallTimeMs: restarts === 0 ? outcome.wallTimeMs : Date.now() - started, resumedFrom, restarts, workersReplaced });
       if (!outcome.error) {
         this.state = 'finished';
-        const wallTimeMs = restarts === 0 ? outcome.wallTimeMs : Date.now() - started;
-        const deadLetters = this.deadLetter ? { path: this.deadLetter.path, count: outcome.stages.reduce((sum, stage) => sum + (stage.deadLetters ?? 0), 0) } : undefined;
-        return {
-          jobId: this.job.jobId, wallTimeMs, stages: outcome.stages, resumedFrom, restarts, workersReplaced,
-          warnings: [...errorOutputWarnings(this.job, outcome.stages), ...badRecordWarnings(outcome.stages, this.deadLetter)],
-          ...(deadLetters ? { deadLetters } : {}),
-        };
+        await recorder.ended('completed', summary);
+        return recorder.withWarnings(summary);
       }
       const error = deserializeError(outcome.error);
       if (!this.stopRequested && isWorkerLoss(error)) {
         const { stage, policy } = this.lossPolicy(error as WorkerLostError | MasterLostError | PayloadUnavailableError);
         const { allowed, failures } = budget.take(stage, policy);
         if (allowed) {
+          await recorder.ended('failed', summary, error);
           restarts++;
           this.restore = await this.restartPoint(outcome);
           this.log.warn(
@@ -199,11 +210,32 @@ export class JobRunner {
           continue;
         }
         this.state = 'failed';
-        throw new SupervisionError(stage, (error as WorkerLostError).splitId, failures, policy.withinSecs, error);
+        const exhausted = new SupervisionError(stage, (error as WorkerLostError).splitId, failures, policy.withinSecs, error);
+        await recorder.ended('failed', summary, exhausted);
+        throw exhausted;
       }
-      this.state = error.name === 'JobStoppedError' ? 'stopped' : 'failed';
+      const stopped = error.name === 'JobStoppedError';
+      this.state = stopped ? 'stopped' : 'failed';
+      await recorder.ended(stopped ? 'stopped' : 'failed', summary, error);
       throw error;
     }
+  }
+
+  /** The run the attempt just initialized belongs to, as its MetaService decided, and where it resumed. */
+  private async attemptStart(): Promise<AttemptStart> {
+    const { run } = await this.metaService!.ask('status');
+    if (!run) throw new Error(`the MetaService of job '${this.job.jobId}' reported no run`);
+    return { runId: run.id, resumedFrom: this.attempt!.resumedFrom, firstCheckpointId: this.attempt!.firstCheckpointId };
+  }
+
+  /** What `run()` resolves with, of an attempt's outcome; also what the attempt's run record keeps. */
+  private summaryOf(outcome: JobOutcome, run: Pick<JobSummary, 'wallTimeMs' | 'resumedFrom' | 'restarts' | 'workersReplaced'>): JobSummary {
+    const deadLetters = this.deadLetter ? { path: this.deadLetter.path, count: outcome.stages.reduce((sum, stage) => sum + (stage.deadLetters ?? 0), 0) } : undefined;
+    return {
+      jobId: this.job.jobId, wallTimeMs: run.wallTimeMs, stages: outcome.stages, resumedFrom: run.resumedFrom, restarts: run.restarts, workersReplaced: run.workersReplaced,
+      warnings: [...errorOutputWarnings(this.job, outcome.stages), ...badRecordWarnings(outcome.stages, this.deadLetter)],
+      ...(deadLetters ? { deadLetters } : {}),
+    };
   }
 
   /**

@@ -67,7 +67,7 @@ test("every option in cli.md's run table is one that `run --help` lists, and `st
 
 test("each command's synopsis in cli.md names options its --help lists", async (t) => {
   const synopses = codeBlocks('docs/cli.md', '').map((block) => block.code).filter((code) => code.startsWith('solstice-node ') && !isWorkflowSynopsis(code));
-  t.is(synopses.length, 5, synopses.join('\n'));
+  t.is(synopses.length, 7, synopses.join('\n'));
   for (const synopsis of synopses) {
     const command = synopsis.split(' ').slice(1).filter((word) => /^[a-z]+$/.test(word));
     const help = await runCli([...command, '--help']);
