@@ -4,7 +4,8 @@ import type { GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StateMasterW
 import type { ActorLink } from '../protocol/actor-link.js';
 import { CheckpointError, deserializeError, serializeError, type SerializedError } from '../lib/errors/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import type { GlobalStateMasterParams, SourceProgress } from '../protocol/job-status.js';
+import type { CheckpointHistoryReport, GlobalStateMasterParams, SourceProgress } from '../protocol/job-status.js';
+import { CheckpointHistory } from './checkpoint-history.js';
 import type { CheckpointManifest } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
@@ -53,6 +54,8 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
   private firstFinalFailure = 0;
   /** Settles when the checkpoint being taken has been written or dropped. */
   private taking: Promise<void> = Promise.resolve();
+  /** The checkpoints of this attempt, for the job's status. */
+  private readonly history = new CheckpointHistory();
 
   initialize(self: ComedySelf): void {
     const context = actorContext<GlobalStateMasterParams, MetaServiceApi>(self);
@@ -129,6 +132,10 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
     return { ...this.progressCounts };
   }
 
+  checkpoints(): CheckpointHistoryReport {
+    return this.history.report();
+  }
+
   /**
    * MetaService -> state master: the job's stages have all ended. A checkpoint
    * still waiting for acks is dropped (they will not come); one being written
@@ -162,6 +169,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
     this.finalRequested = false;
     this.recordCheckpointDue = false;
     const id = this.nextId++;
+    this.history.begin(id, final);
     const taking = this.take(id);
     this.taking = taking.then(() => undefined, () => undefined);
     try {
@@ -170,6 +178,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
       if (manifest.final) this.halt();
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error as Error);
+      this.history.failed(id, this.finished ? 'abandoned' : 'failed', (error as Error).message);
       if (this.finished) {
         this.running = false;
         return;
@@ -235,7 +244,8 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
       stages: Object.assign({}, ...acks.map((ack) => ack.snapshots)),
       inFlight: acks.flatMap((ack) => ack.inFlight),
     };
-    await this.store.publish(manifest);
+    const manifestBytes = await this.store.publish(manifest);
+    this.history.completed(id, manifest.final, manifestBytes);
     // From closing the epoch to the manifest: how long the stages took to drain it and save their parts.
     this.log.info({ checkpointId: id, final: manifest.final, latencyMs: Date.now() - startedAt }, 'checkpoint published');
     // Before the commit: the final commit ends the job, and nothing may still be deleting then.

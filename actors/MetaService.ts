@@ -315,9 +315,16 @@ export default class MetaService implements MetaServiceApi {
       jobId: this.params.spec.jobId,
       state: this.state,
       stages: await this.metrics(),
-      sources: this.lostMasters.has('GlobalStateMaster') ? { splitsDone: 0, records: 0 } : await this.stateMaster.ask('progress'),
+      ...(await this.stateMasterReport()),
       run: this.run,
     };
+  }
+
+  /** How far the sources have read and the checkpoints taken, as the GlobalStateMaster knows; nothing of the latter once it is lost. */
+  private async stateMasterReport(): Promise<Pick<JobStatus, 'sources' | 'checkpoints'>> {
+    if (this.lostMasters.has('GlobalStateMaster')) return { sources: { splitsDone: 0, records: 0 } };
+    const [sources, checkpoints] = await Promise.all([this.stateMaster.ask('progress'), this.stateMaster.ask('checkpoints')]);
+    return { sources, checkpoints };
   }
 
   /** Every stage's metrics, in stage order; `final` holds the masters' outcomes once they have ended. */

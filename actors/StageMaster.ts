@@ -38,6 +38,7 @@ import { ChainCounts } from './stage/chain-counts.js';
 import { WorkerPool, type WorkerStartFailure } from './stage/worker-pool.js';
 import { SplitDispatcher } from './stage/split-dispatcher.js';
 import { SplitTimeouts } from './stage/split-timeouts.js';
+import { SplitLatency } from './stage/split-latency.js';
 import { WorkerLosses } from './stage/worker-losses.js';
 
 /**
@@ -93,6 +94,8 @@ export default class StageMaster implements StageMasterApi {
   private scaler!: StageScaler;
   private creator!: WorkerCreator;
   private readonly utilization = new Utilization();
+  /** How long the splits took, handed out to their result, this attempt. */
+  private readonly splitLatency = new SplitLatency();
   /** The last checkpoint published: a draining worker whose sink writes it covers may end. */
   private committedEpoch = Number.NEGATIVE_INFINITY;
   /** The chain writes a transactional sink: a draining worker ends only once a checkpoint has committed its writes. */
@@ -370,7 +373,9 @@ export default class StageMaster implements StageMasterApi {
   splitDone(result: SplitResult): void {
     const splitId = splitIdOf(result.split);
     const worker = this.dispatcher.workerOf(splitId);
-    const item = this.dispatcher.done(splitId);
+    const resulted = this.dispatcher.resulted(splitId);
+    const item = resulted?.item;
+    if (resulted) this.splitLatency.record(resulted.heldMs);
     this.inputDone(item);
     if (item?.reproduce) {
       this.reproduced(result);
@@ -528,7 +533,7 @@ export default class StageMaster implements StageMasterApi {
       ...this.counts.of(stage),
       inFlight: this.dispatcher.inFlightCount,
       ...(stage === head && this.losses.replacedAt.length > 0 ? { replacedAt: [...this.losses.replacedAt] } : {}),
-      ...(stage === head ? { workerTime: this.utilization.totals() } : {}),
+      ...(stage === head ? { workerTime: this.utilization.totals(), splitLatency: this.splitLatency.histogram() } : {}),
       ...(stage === head && this.policies.autoscaler.elastic
         ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, ...this.scaler.load, decisions: this.scaler.history() } }
         : {}),

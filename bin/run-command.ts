@@ -5,13 +5,14 @@ import { formatSummary, ProgressLines, type ProgressView } from '../runtime/prog
 import { StageProgressBars } from '../runtime/progress-bars.js';
 import type { StageMetrics } from '../protocol/messages.js';
 import { JobRunner } from '../runtime/runner.js';
+import type { Dashboard } from '../runtime/runner-options.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 import type { WorkerMode } from '../lib/placement-config.js';
 import { placementFromOptions } from './placement-option.js';
 import { readClusterConfig } from '../cluster/cluster-config.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'quiet', 'json', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'quiet', 'json', 'dashboard', 'dashboardHost', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
@@ -39,7 +40,12 @@ export interface RunCommand {
   quiet?: boolean;
   /** `--json`: the summary, or the failure, as one JSON document on stdout instead of the table. */
   json?: boolean;
+  /** `--dashboard [PORT]` and `--dashboard-host`: serve the job's metrics and status there, until Ctrl-C after the job ends. */
+  dashboard?: { port: number; host?: string };
 }
+
+/** The port of `--dashboard` given without one. */
+export const DEFAULT_DASHBOARD_PORT = 6180;
 
 /** Seconds between progress updates by default: bars redrawn in a terminal, lines written elsewhere (a log, a pipe). */
 const DEFAULT_PROGRESS_SECONDS = { bars: 0.5, lines: 2 };
@@ -58,10 +64,26 @@ export function parseRestore(value: string | undefined): RestoreRequest {
   return id;
 }
 
-/** `solstice-node run`: returns the process exit code. */
+/**
+ * `solstice-node run`: returns the process exit code. Under `--dashboard`,
+ * once the job has ended, the dashboard goes on serving its final figures
+ * until SIGINT or SIGTERM.
+ */
 export async function runWorkflowCommand(command: RunCommand): Promise<number> {
+  const served: { dashboard?: Dashboard } = {};
+  const code = await runJob(command, served);
+  const { dashboard } = served;
+  if (!dashboard) return code;
+  process.stderr.write(`the job has ended; the dashboard at ${dashboard.url} serves its final figures until Ctrl-C\n`);
+  await untilSignal();
+  await dashboard.close();
+  return code;
+}
+
+async function runJob(command: RunCommand, served: { dashboard?: Dashboard }): Promise<number> {
   const started = Date.now();
   let progress: ProgressWatch | undefined;
+  let releaseSignals: (() => void) | undefined;
   try {
     const restore = parseRestore(command.restore);
     const workflowModule = resolveWorkflowPath(command.workflow);
@@ -77,9 +99,13 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
       process.stdout.write(`${runner.explain()}\n`);
       return 0;
     }
+    if (command.dashboard) {
+      served.dashboard = await runner.serveDashboard(command.dashboard);
+      process.stderr.write(`dashboard: ${served.dashboard.url}\n`);
+    }
     await runner.initialize();
     progress = watchProgress(runner, command, started);
-    stopOnSignals(runner, (line) => (progress ? progress.view.note(line) : process.stderr.write(`${line}\n`)));
+    releaseSignals = stopOnSignals(runner, (line) => (progress ? progress.view.note(line) : process.stderr.write(`${line}\n`)));
     const summary = await runner.run();
     progress?.stop(summary.stages);
     if (command.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -94,7 +120,22 @@ export async function runWorkflowCommand(command: RunCommand): Promise<number> {
     process.stderr.write(`${describeFailure(error)}\n`);
     if (command.json) process.stdout.write(`${JSON.stringify({ error: errorJson(error) }, null, 2)}\n`);
     return error instanceof JobStoppedError ? 130 : 1;
+  } finally {
+    releaseSignals?.();
   }
+}
+
+/** Resolves at the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }
 
 /** A running job's progress view, fed by a poll of the runner's figures until stopped. */
@@ -182,8 +223,8 @@ export function describeFailure(error: unknown): string {
   return lines.join('\n');
 }
 
-/** First SIGINT/SIGTERM: stop the job after the splits in flight (exit 130); a second one exits at once. */
-function stopOnSignals(runner: { stop(): Promise<void> }, say: (line: string) => void): void {
+/** First SIGINT/SIGTERM: stop the job after the splits in flight (exit 130); a second one exits at once. Returns what removes the handlers. */
+function stopOnSignals(runner: { stop(): Promise<void> }, say: (line: string) => void): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
@@ -193,4 +234,8 @@ function stopOnSignals(runner: { stop(): Promise<void> }, say: (line: string) =>
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }

@@ -5,7 +5,7 @@ import { WORKER_MODES } from '../lib/placement-config.js';
 import { ArgumentError } from '../lib/errors/index.js';
 import { listCheckpointsCommand } from './checkpoints-command.js';
 import { jobsCommand } from './jobs-command.js';
-import { runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
+import { DEFAULT_DASHBOARD_PORT, runWorkflowCommand, RUN_OPTION_NAMES } from './run-command.js';
 import { runHostAgentCommand } from './node-command.js';
 import { importVideosCommand } from './videos-command.js';
 import { declaredWorkflowOptions, refuseUndeclaredFlags, withWorkflowFlags } from './workflow-flags.js';
@@ -146,12 +146,26 @@ function jobOptions<T>(y: Argv<T>) {
     .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files, or a Lance table when it ends in .lance" })
     .option('fail-on-dead-letters', { type: 'boolean', default: false, describe: 'Exit with code 3 when the job wrote dead letters (it exits 0 otherwise, with a warning)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'Print no progress and no summary; errors (and the dead letters note) still go to stderr, and the exit code is the same' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the summary on stdout as one JSON document instead of the table; a failure as {"error": {class, message, details, cause}} besides the text on stderr' });
+    .option('json', { type: 'boolean', default: false, describe: 'Print the summary on stdout as one JSON document instead of the table; a failure as {"error": {class, message, details, cause}} besides the text on stderr' })
+    .option('dashboard', {
+      type: 'string', describe: `Serve the job's metrics (/metrics, Prometheus text format) and status (/api/status, /api/events) on this port (${DEFAULT_DASHBOARD_PORT} when no port is given, 0 for any free one), printing the URL on stderr; it keeps serving the final figures after the job ends, until Ctrl-C`,
+      coerce: dashboardPort,
+    })
+    .option('dashboard-host', { type: 'string', describe: 'The address the dashboard binds to (default 127.0.0.1, this host only)' });
+}
+
+/** `--dashboard` alone takes the default port; `--dashboard PORT` that port, 0 any free one. */
+function dashboardPort(text: string | string[]): number {
+  if (Array.isArray(text)) throw new ArgumentError('--dashboard', text.join(', '), `--dashboard is given ${text.length} times: give it once`);
+  if (text === '') return DEFAULT_DASHBOARD_PORT;
+  const port = Number(text);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ArgumentError('--dashboard', text, `--dashboard takes a port, 0 to 65535, got '${text}'`);
+  return port;
 }
 
 function jobCommand(argv: ArgumentsCamelCase<{
   workflow: string; 'job-id': string; 'progress-interval'?: number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean;
-  'dead-letter'?: string; 'fail-on-dead-letters': boolean; quiet: boolean; json: boolean;
+  'dead-letter'?: string; 'fail-on-dead-letters': boolean; quiet: boolean; json: boolean; dashboard?: number; 'dashboard-host'?: string;
 }>) {
   return {
     workflow: argv.workflow,
@@ -165,6 +179,7 @@ function jobCommand(argv: ArgumentsCamelCase<{
     failOnDeadLetters: argv['fail-on-dead-letters'],
     quiet: argv.quiet,
     json: argv.json,
+    ...(argv.dashboard === undefined ? {} : { dashboard: { port: argv.dashboard, host: argv['dashboard-host'] } }),
     config: workflowConfig(argv),
   };
 }

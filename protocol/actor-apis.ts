@@ -9,7 +9,7 @@ import type { WorkerHost } from '../lib/placement-config.js';
 import type { SerializedError } from '../lib/errors/index.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import type { ActorLink, ChildActor, ChildOptions } from './actor-link.js';
-import type { GlobalStateMasterParams, JobOutcome, JobStatus, MetaServiceParams, SourceProgress } from './job-status.js';
+import type { GlobalStateMasterParams, JobOutcome, JobStatus, MetaServiceParams, SourceProgress, CheckpointHistoryReport } from './job-status.js';
 import type {
   NextSplitReply, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, WorkerParams, KeyGroupSpread,
 } from './messages.js';
@@ -93,6 +93,8 @@ export interface GlobalStateMasterApi extends Pingable {
   sourceExhausted(stage: string): void;
   stageAck(ack: StageAck): void;
   progress(): SourceProgress;
+  /** The checkpoints of this attempt: the newest ones and the totals. */
+  checkpoints(): CheckpointHistoryReport;
   stop(): Promise<void>;
 }
 

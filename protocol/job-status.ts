@@ -64,4 +64,36 @@ export interface JobStatus {
    * names the attempt's run record by it. Absent only before an attempt started.
    */
   run?: JobRun;
+  /** The attempt's checkpoints, as its GlobalStateMaster took them; absent when that master was lost. */
+  checkpoints?: CheckpointHistoryReport;
 }
+
+/** How a checkpoint ended: published, failed (a stage could not save its part, the manifest could not be written), abandoned (the job ended first), or still being taken. */
+export type CheckpointOutcome = 'in-progress' | 'completed' | 'failed' | 'abandoned';
+
+/** One checkpoint the attempt took, or tried to. */
+export interface CheckpointRecord {
+  id: number;
+  /** When the epoch was closed (ms since the epoch). */
+  startedAt: number;
+  /** From closing the epoch to the manifest published (or the failure); absent while in progress. */
+  durationMs?: number;
+  /** Taken after the sources had read everything (a completed one is the job's last). */
+  final: boolean;
+  outcome: CheckpointOutcome;
+  /** Bytes of its manifest (JSON, UTF-8); the state files the workers wrote are not counted. Completed checkpoints only. */
+  manifestBytes?: number;
+  /** Why it failed. */
+  error?: string;
+}
+
+/** The checkpoints of an attempt: the newest ones (up to CHECKPOINT_HISTORY_SIZE), and how many ended each way in all. */
+export interface CheckpointHistoryReport {
+  recent: CheckpointRecord[];
+  completed: number;
+  failed: number;
+  abandoned: number;
+}
+
+/** How many checkpoint records a GlobalStateMaster keeps. */
+export const CHECKPOINT_HISTORY_SIZE = 100;

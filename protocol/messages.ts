@@ -219,6 +219,27 @@ export interface StageMetrics {
    * the count.
    */
   scaling?: { target: number; reason: string; busy?: number; queued?: number; decisions: ScalingRecord[] };
+  /**
+   * How long the chain's splits took, from being handed to a worker to its
+   * result (splits that failed, or whose worker was lost, are not counted),
+   * since the stage started in this attempt. On the chain's first stage.
+   */
+  splitLatency?: LatencyHistogram;
+}
+
+/** Upper bounds (ms) of the split latency histogram's buckets; a last bucket (+Inf) takes the rest. */
+export const SPLIT_LATENCY_BUCKETS_MS: readonly number[] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000];
+
+/**
+ * A histogram of durations: `counts[i]` is how many took at most
+ * `bucketsMs[i]` ms and more than the bound before it (not cumulative);
+ * the one extra count at the end is those above the last bound.
+ */
+export interface LatencyHistogram {
+  bucketsMs: readonly number[];
+  counts: number[];
+  count: number;
+  sumMs: number;
 }
 
 /** One decision of an elastic stage's autoscaler that changed its worker count (docs/autoscaling.md). */

@@ -2,6 +2,7 @@ import type { LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import type { ClusterConfig, PlacementConfig } from '../lib/placement-config.js';
 import type { StageMetrics } from '../protocol/messages.js';
+import type { JobStatus } from '../protocol/job-status.js';
 
 export interface RunnerOptions {
   /**
@@ -57,3 +58,28 @@ export interface JobSummary {
 }
 
 export type RunnerState = 'created' | 'initialized' | 'running' | 'finished' | 'failed' | 'stopped';
+
+/** What `runner.status()` resolves with: the job's status, with the runner's state and its restarts. */
+export type RunnerStatus = JobStatus & {
+  runner: RunnerState;
+  /** How often the job restarted from a checkpoint after losing a worker, in this `run()`. */
+  restarts: number;
+};
+
+/** Where `runner.serveDashboard()` listens. */
+export interface DashboardOptions {
+  /** Default 0: any free port (the URL says which). */
+  port?: number;
+  /** Default 127.0.0.1: this host only. */
+  host?: string;
+  /** How often `/api/events` sends the status, in ms; default 1000. */
+  intervalMs?: number;
+}
+
+/** A dashboard server: where it listens, and how to stop it. */
+export interface Dashboard {
+  /** `http://host:port/`. */
+  readonly url: string;
+  /** Stops listening and ends the open event streams. */
+  close(): Promise<void>;
+}

@@ -22,7 +22,8 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
 import { explainChains } from '../lib/chaining.js';
 import { RunRecordStore } from '../state/run-records.js';
-import type { JobSummary, RunnerOptions, RunnerState, StageSummary } from './runner-options.js';
+import type { Dashboard, DashboardOptions, JobSummary, RunnerOptions, RunnerState, RunnerStatus, StageSummary } from './runner-options.js';
+import { serveDashboard } from './dashboard-server.js';
 import { AttemptRecorder, describePlacement, type AttemptStart } from './attempt-recorder.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { WorkerHost } from '../lib/placement-config.js';
@@ -41,6 +42,8 @@ export class JobRunner {
   private state: RunnerState = 'created';
   private lastStatus: JobStatus | undefined;
   private stopRequested = false;
+  /** Restarts after a lost worker in the current `run()`. */
+  private restarts = 0;
 
   private restore: RestoreRequest;
   /** The losses of this run so far, by stage: job restarts and workers replaced. */
@@ -144,6 +147,7 @@ export class JobRunner {
     const budget = new RestartBudget();
     this.budget = budget;
     let restarts = 0;
+    this.restarts = 0;
     let workersReplaced = 0;
     let resumedFrom: number | undefined;
     // Each attempt leaves a run record in the state location (docs/observability.md#job-history).
@@ -200,6 +204,7 @@ export class JobRunner {
         if (allowed) {
           await recorder.ended('failed', summary, error);
           restarts++;
+          this.restarts = restarts;
           this.restore = await this.restartPoint(outcome);
           this.log.warn(
             { err: error, stage, restart: restarts, restore: this.restore, failures, maxRestarts: policy.maxRestarts, withinSecs: policy.withinSecs },
@@ -267,16 +272,30 @@ export class JobRunner {
     return outcome.resumedFrom ?? 'none';
   }
 
-  /** The job's state and per-stage figures, while it runs and after. */
-  async status(): Promise<JobStatus & { runner: RunnerState }> {
+  /** The job's state and per-stage figures, its checkpoints and restarts, while it runs and after. */
+  async status(): Promise<RunnerStatus> {
     const status = this.metaService && this.state === 'running' ? await this.metaService.ask('status') : this.lastStatus;
     return {
       runner: this.state,
+      restarts: this.restarts,
       jobId: this.job.jobId,
       state: status?.state ?? 'initialized',
       stages: status?.stages ?? [],
       sources: status?.sources ?? { splitsDone: 0, records: 0 },
+      ...(status?.run ? { run: status.run } : {}),
+      ...(status?.checkpoints ? { checkpoints: status.checkpoints } : {}),
     };
+  }
+
+  /**
+   * Serves the job's metrics (Prometheus text format at `/metrics`), its
+   * status (`/api/status`) and a stream of it (`/api/events`) over HTTP, on
+   * 127.0.0.1 and any free port by default (docs/observability.md#dashboard-server).
+   * It answers with the final figures after the job has ended, until closed:
+   * the caller closes it.
+   */
+  serveDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+    return serveDashboard(this, options);
   }
 
   /** Per-stage figures (splits, rows, buffering). */

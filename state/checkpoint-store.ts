@@ -33,10 +33,12 @@ export class CheckpointStore {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   }
 
-  /** Publishes a checkpoint. Fails if that id was published before. */
-  async publish(manifest: CheckpointManifest): Promise<void> {
-    const written = await this.backend.writeIfAbsent(`${this.dir(manifest.checkpointId)}${MANIFEST}`, JSON.stringify(manifest));
+  /** Publishes a checkpoint; resolves with the bytes of its manifest. Fails if that id was published before. */
+  async publish(manifest: CheckpointManifest): Promise<number> {
+    const text = JSON.stringify(manifest);
+    const written = await this.backend.writeIfAbsent(`${this.dir(manifest.checkpointId)}${MANIFEST}`, text);
     if (!written) throw new CheckpointError(`Checkpoint ${manifest.checkpointId} of job '${this.jobId}' exists already`);
+    return Buffer.byteLength(text);
   }
 
   /** Ids of every checkpoint directory, complete or not, ascending. */

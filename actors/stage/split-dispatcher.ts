@@ -41,9 +41,19 @@ export class SplitDispatcher {
 
   /** A worker finished the split it held; returns what it was given. */
   done(splitId: string): WorkItem | undefined {
+    return this.release(splitId)?.item;
+  }
+
+  /** A worker gave the result of the split it held: what it was given, and how long (ms) it held it. */
+  resulted(splitId: string): { item: WorkItem; heldMs: number } | undefined {
+    const held = this.release(splitId);
+    return held && { item: held.item, heldMs: Date.now() - held.since };
+  }
+
+  private release(splitId: string): { worker: number; item: WorkItem; since: number } | undefined {
     const held = this.inFlight.get(splitId);
     this.inFlight.delete(splitId);
-    return held?.item;
+    return held;
   }
 
   /** The worker holding split `splitId`, if it is in flight. */
