@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { JobMetrics } from './job-metrics.js';
 import type { Dashboard, DashboardOptions, RunnerState, RunnerStatus } from './runner-options.js';
 
@@ -19,7 +23,8 @@ const DEFAULT_INTERVAL_MS = 1000;
  * Serves a job's figures over HTTP (docs/observability.md#dashboard-server):
  * `/metrics` (Prometheus text format), `/api/status` (the status as JSON),
  * `/api/events` (Server-Sent Events: the status every interval, then an
- * `end` event with the final status, and the stream closes). Every answer is
+ * `end` event with the final status, and the stream closes), and at `/` the
+ * page that draws them (docs/observability.md#dashboard). Every answer is
  * read from the runner at the time it is asked, so after the job has ended
  * they give its final figures, until `close()`.
  */
@@ -27,8 +32,9 @@ export async function serveDashboard(source: StatusSource, options: DashboardOpt
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
   const feed = new StatusFeed(source, options.intervalMs ?? DEFAULT_INTERVAL_MS);
   const metrics = new JobMetrics();
+  const files = await loadPageFiles();
   const server = createServer((request, response) => {
-    route(request, response, feed, metrics).catch((error: unknown) => {
+    route(request, response, feed, metrics, files).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       response.end(`${(error as Error).message}\n`);
     });
@@ -47,7 +53,32 @@ export async function serveDashboard(source: StatusSource, options: DashboardOpt
   };
 }
 
-async function route(request: IncomingMessage, response: ServerResponse, feed: StatusFeed, metrics: JobMetrics): Promise<void> {
+/** A file the page loads, as served. */
+interface PageFile {
+  type: string;
+  body: Buffer;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The page and what it loads, by route: its own files from the package's
+ * `dashboard/` folder and uPlot's from node_modules, read once, so the page
+ * works with no network beyond this server.
+ */
+async function loadPageFiles(): Promise<Map<string, PageFile>> {
+  const sources: [route: string, path: string, type: string][] = [
+    ['/', join(PACKAGE_ROOT, 'dashboard', 'index.html'), 'text/html; charset=utf-8'],
+    ['/dashboard.js', join(PACKAGE_ROOT, 'dashboard', 'dashboard.js'), 'text/javascript; charset=utf-8'],
+    ['/dashboard.css', join(PACKAGE_ROOT, 'dashboard', 'dashboard.css'), 'text/css; charset=utf-8'],
+    ['/assets/uplot.iife.min.js', require.resolve('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+    ['/assets/uplot.min.css', require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
+  ];
+  const files = await Promise.all(sources.map(async ([route, path, type]) => [route, { type, body: await readFile(path) }] as const));
+  return new Map(files);
+}
+
+async function route(request: IncomingMessage, response: ServerResponse, feed: StatusFeed, metrics: JobMetrics, files: Map<string, PageFile>): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -65,11 +96,14 @@ async function route(request: IncomingMessage, response: ServerResponse, feed: S
     case '/api/events':
       feed.subscribe(response);
       return;
-    case '/':
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(INDEX_PAGE);
-      return;
-    default:
+    default: {
+      const file = files.get(path);
+      if (file) {
+        response.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(file.body);
+        return;
+      }
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`Not found: ${path}\n`);
+    }
   }
 }
 
@@ -134,16 +168,3 @@ class StatusFeed {
     response.end();
   }
 }
-
-/** Until the dashboard's page comes: where the figures are. */
-const INDEX_PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>Solstice-node job</title></head>
-<body>
-<h1>Solstice-node job</h1>
-<ul>
-<li><a href="/metrics">/metrics</a>: Prometheus text format</li>
-<li><a href="/api/status">/api/status</a>: the job's status as JSON</li>
-<li><a href="/api/events">/api/events</a>: the status as Server-Sent Events, every second</li>
-</ul>
-</body></html>
-`;

@@ -64,7 +64,16 @@ export type RunnerStatus = JobStatus & {
   runner: RunnerState;
   /** How often the job restarted from a checkpoint after losing a worker, in this `run()`. */
   restarts: number;
+  /** The job's stages in stage order, with the stages each reads and the chain it is fused into: the plan the dashboard draws. */
+  graph: StageNode[];
 };
+
+/** A stage of the job's plan: what it reads, and the stages fused with it (itself alone when it fuses with none), upstream first. */
+export interface StageNode {
+  stage: string;
+  upstreams: string[];
+  chain: string[];
+}
 
 /** Where `runner.serveDashboard()` listens. */
 export interface DashboardOptions {

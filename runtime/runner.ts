@@ -20,9 +20,9 @@ import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { DeadLetterLocation, JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
-import { explainChains } from '../lib/chaining.js';
+import { chainOf, explainChains, planChains, type StageChain } from '../lib/chaining.js';
 import { RunRecordStore } from '../state/run-records.js';
-import type { Dashboard, DashboardOptions, JobSummary, RunnerOptions, RunnerState, RunnerStatus, StageSummary } from './runner-options.js';
+import type { Dashboard, DashboardOptions, JobSummary, RunnerOptions, RunnerState, RunnerStatus, StageNode, StageSummary } from './runner-options.js';
 import { serveDashboard } from './dashboard-server.js';
 import { AttemptRecorder, describePlacement, type AttemptStart } from './attempt-recorder.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
@@ -284,7 +284,27 @@ export class JobRunner {
       sources: status?.sources ?? { splitsDone: 0, records: 0 },
       ...(status?.run ? { run: status.run } : {}),
       ...(status?.checkpoints ? { checkpoints: status.checkpoints } : {}),
+      graph: this.stageGraph(),
     };
+  }
+
+  /**
+   * The stages, their upstreams and chains, planned as `run()` plans them.
+   * A placement that does not validate fails `run()`, not the status: its
+   * stages are then drawn unfused.
+   */
+  private stageGraph(): StageNode[] {
+    let chains: StageChain[] | undefined;
+    try {
+      chains = planChains(this.job, validatePlacement(this.placement(), this.job.stageNames));
+    } catch {
+      chains = undefined;
+    }
+    return this.job.stageNames.map((stage) => ({
+      stage,
+      upstreams: [...this.job.upstreamsOf(stage)],
+      chain: chains ? [...chainOf(chains, stage).stages] : [stage],
+    }));
   }
 
   /**
