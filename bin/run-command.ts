@@ -1,5 +1,5 @@
 import { ArgumentError, JobStoppedError, SolsticeError } from '../lib/errors/index.js';
-import type { LogLevel } from '../lib/logger.js';
+import { logLevelOf, type LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import { formatSummary, ProgressLines, type ProgressView } from '../runtime/progress-reporter.js';
 import { StageProgressBars } from '../runtime/progress-bars.js';
@@ -157,9 +157,7 @@ const CHATTY_LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(['info', 'debug
  * is not chatty), into lines otherwise; none under `--quiet` or an interval of 0.
  */
 function watchProgress(runner: { metrics(): Promise<StageMetrics[]> }, command: RunCommand, started: number): ProgressWatch | undefined {
-  // The level as createLogger resolves it.
-  const logLevel = command.logLevel ?? process.env['SOLSTICE_LOG_LEVEL'] ?? 'warn';
-  const bars = process.stderr.isTTY === true && process.env['TERM'] !== 'dumb' && !CHATTY_LOG_LEVELS.has(logLevel);
+  const bars = process.stderr.isTTY === true && process.env['TERM'] !== 'dumb' && !CHATTY_LOG_LEVELS.has(logLevelOf(command.logLevel));
   const seconds = command.progressIntervalSecs ?? (bars ? DEFAULT_PROGRESS_SECONDS.bars : DEFAULT_PROGRESS_SECONDS.lines);
   if (command.quiet || seconds <= 0) return undefined;
   const view = bars ? new StageProgressBars(process.stderr, Math.max(RATE_WINDOW_MS, seconds * 1000)) : new ProgressLines(process.stderr);

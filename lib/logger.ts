@@ -11,10 +11,15 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
  * read them), level from the option, else `SOLSTICE_LOG_LEVEL`, else `warn`.
  */
 export function createLogger(level?: LogLevel, bindings: Record<string, unknown> = {}): Logger {
+  return pino({ level: logLevelOf(level), base: { pid: process.pid, ...bindings } }, pino.destination(2));
+}
+
+/** The level a logger given `level` logs at: it, else `SOLSTICE_LOG_LEVEL`, else `warn`; one that does not exist is an ArgumentError. */
+export function logLevelOf(level?: LogLevel): LogLevel {
   const resolved = level ?? (process.env.SOLSTICE_LOG_LEVEL as LogLevel | undefined) ?? 'warn';
   if (!LOG_LEVELS.includes(resolved)) {
     const where = level === undefined ? 'SOLSTICE_LOG_LEVEL' : 'logLevel';
     throw new ArgumentError(where, String(resolved), `${where} must be ${LOG_LEVELS.map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(resolved)}`);
   }
-  return pino({ level: resolved, base: { pid: process.pid, ...bindings } }, pino.destination(2));
+  return resolved;
 }

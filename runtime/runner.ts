@@ -44,6 +44,8 @@ export class JobRunner {
   private stopRequested = false;
   /** Restarts after a lost worker in the current `run()`. */
   private restarts = 0;
+  /** The stages as the status draws them ({@link stageGraph}). */
+  private graph: StageNode[] | undefined;
 
   private restore: RestoreRequest;
   /** The losses of this run so far, by stage: job restarts and workers replaced. */
@@ -294,17 +296,20 @@ export class JobRunner {
    * stages are then drawn unfused.
    */
   private stageGraph(): StageNode[] {
+    // The job and its placement do not change: planned once.
+    if (this.graph) return this.graph;
     let chains: StageChain[] | undefined;
     try {
       chains = planChains(this.job, validatePlacement(this.placement(), this.job.stageNames));
     } catch {
       chains = undefined;
     }
-    return this.job.stageNames.map((stage) => ({
+    this.graph = this.job.stageNames.map((stage) => ({
       stage,
       upstreams: [...this.job.upstreamsOf(stage)],
       chain: chains ? [...chainOf(chains, stage).stages] : [stage],
     }));
+    return this.graph;
   }
 
   /**
