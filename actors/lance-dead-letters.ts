@@ -4,7 +4,7 @@ import type { DeadLetterLocation } from '../lib/job-spec.js';
 import type { BadRecord, OperatorContext } from '../lib/operator.js';
 import type { Split } from '../lib/split.js';
 import { concatToSchema } from '../operators/lance/lance-arrow.js';
-import { connectTo, lanceLocation, openTableAt, type LanceLocation } from '../operators/lance/lance-location.js';
+import { createEmptyTableAt, lanceLocation, openTableAt, type LanceLocation } from '../operators/lance/lance-location.js';
 import { LanceStaging, type StagedPart } from '../operators/lance/lance-staging.js';
 import { deadLettersOf, type DeadLetter, type DeadLetterWriter } from './dead-letter.js';
 
@@ -76,17 +76,7 @@ export class LanceDeadLetters implements DeadLetterWriter {
   async close(): Promise<void> {}
 
   private async table(): Promise<lancedb.Table> {
-    const existing = await openTableAt(this.location);
-    if (existing) return existing;
-    const db = await connectTo(this.location.database, this.location.storageOptions);
-    try {
-      return await db.createEmptyTable(this.location.name, DEAD_LETTER_SCHEMA, { mode: 'create' });
-    } catch (error) {
-      // Another worker created it first.
-      const created = await openTableAt(this.location);
-      if (!created) throw error;
-      return created;
-    }
+    return (await openTableAt(this.location)) ?? createEmptyTableAt(this.location, DEAD_LETTER_SCHEMA);
   }
 }
 

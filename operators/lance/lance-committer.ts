@@ -4,7 +4,7 @@ import { TableCommitError, TableError, describeCause } from '../../lib/errors/in
 import type { JobRun } from '../../lib/job-spec.js';
 import type { Logger } from '../../lib/logger.js';
 import { concatToSchema, fromLanceSchema, unifiedSchema } from './lance-arrow.js';
-import { connectTo, namePart, openTableAt, type LanceLocation } from './lance-location.js';
+import { connectTo, createEmptyTableAt, namePart, openTableAt, type LanceLocation } from './lance-location.js';
 import type { LanceStaging, StagedPart } from './lance-staging.js';
 import type { LanceWriteMode } from './lance-write-mode.js';
 import { refuseMisfit } from './lance-target-schema.js';
@@ -158,16 +158,8 @@ export class LanceCommitter {
   }
 
   private async createEmpty(schema: Schema): Promise<lancedb.Table> {
-    const db = await connectTo(this.location.database, this.location.storageOptions);
-    let table: lancedb.Table;
-    try {
-      table = await db.createEmptyTable(this.location.name, schema, { mode: 'create' });
-    } catch (error) {
-      // Another try created it first.
-      const existing = await openTableAt(this.location);
-      if (!existing) throw error;
-      table = existing;
-    }
+    // Another try may have created it first.
+    const table = await createEmptyTableAt(this.location, schema);
     await this.markOwned(table);
     return table;
   }

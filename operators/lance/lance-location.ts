@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
+import type { Schema } from 'apache-arrow';
 import { OperatorConfigError } from '../../lib/errors/index.js';
 
 /** Credentials and endpoint of an object store, as Lance takes them (`aws_access_key_id`, `aws_endpoint`, `allow_http`, ...). */
@@ -52,6 +53,18 @@ export async function openTableAt(location: LanceLocation): Promise<lancedb.Tabl
   } catch (error) {
     if (/not found|does not exist/i.test((error as Error).message)) return undefined;
     throw error;
+  }
+}
+
+/** Creates the empty table at `location` with `schema`, or, if another writer created it first, opens theirs. */
+export async function createEmptyTableAt(location: LanceLocation, schema: Schema): Promise<lancedb.Table> {
+  const db = await connectTo(location.database, location.storageOptions);
+  try {
+    return await db.createEmptyTable(location.name, schema, { mode: 'create' });
+  } catch (error) {
+    const existing = await openTableAt(location);
+    if (!existing) throw error;
+    return existing;
   }
 }
 
