@@ -6,6 +6,7 @@ import { refuseUnknownOptions } from '../transform/transform-config.js';
 import { checkOutputFolder, claimOutputFolder, type OutputClaimant } from './output-claim.js';
 import type { Split } from '../../lib/split.js';
 import type { SplitPayload } from '../../lib/split-payload.js';
+import { namesIn } from './names-in.js';
 import { FORMAT_NAMES_TEXT, checkParquetWriteOptions, formatNamed, formatOptionsIn, writePayloadFile, type FileFormat, type FileFormatName, type ParquetWriteOptions } from '../../formats/index.js';
 
 /** The formats FileSink writes: every format FileSource reads. */
@@ -80,7 +81,7 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   /** Every file staged in epochs up to `epoch`. */
   async preCommit(epoch: number): Promise<FileSinkTransaction> {
     const files: string[] = [];
-    for (const name of await readdir(this.stagingDir).catch(ignoreMissing)) {
+    for (const name of await namesIn(this.stagingDir)) {
       const staged = /^e(\d+)$/.exec(name);
       if (!staged || Number(staged[1]) > epoch) continue;
       for (const file of await readdir(join(this.stagingDir, name))) files.push(relative(this.dir, join(this.stagingDir, name, file)));
@@ -118,7 +119,7 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
     await rm(this.stagingDir, { recursive: true, force: true });
     const { stage, workerIndex, parallelism } = this.context;
     const pattern = new RegExp(`^${escapeRegExp(stage)}-w(\\d+)$`);
-    for (const name of await readdir(join(this.dir, STAGING_DIR)).catch(ignoreMissing)) {
+    for (const name of await namesIn(join(this.dir, STAGING_DIR))) {
       const index = Number(pattern.exec(name)?.[1] ?? Number.NaN);
       if (index >= parallelism && index % parallelism === workerIndex) await rm(join(this.dir, STAGING_DIR, name), { recursive: true, force: true });
     }
@@ -128,7 +129,7 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   override async close(): Promise<void> {
     // Staged files of a failed run stay until a restore commits or aborts them; only empty folders go,
     // an epoch's folder emptied by a worker lost before it removed it too.
-    for (const name of await readdir(this.stagingDir).catch(ignoreMissing)) {
+    for (const name of await namesIn(this.stagingDir)) {
       if (/^e\d+$/.test(name)) await rmdir(join(this.stagingDir, name)).catch(ignoreNotEmpty);
     }
     await rmdir(this.stagingDir).catch(ignoreNotEmpty);
@@ -146,10 +147,6 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   }
 }
 
-function ignoreMissing(error: NodeJS.ErrnoException): string[] {
-  if (error.code === 'ENOENT') return [];
-  throw error;
-}
 
 function ignoreNotEmpty(error: NodeJS.ErrnoException): void {
   if (error.code !== 'ENOTEMPTY' && error.code !== 'ENOENT' && error.code !== 'EEXIST') throw error;

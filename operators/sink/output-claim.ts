@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputConflictError } from '../../lib/errors/index.js';
+import { namesIn } from './names-in.js';
 import type { JobRun } from '../../lib/job-spec.js';
 
 /** The file, in a FileSink's output folder, naming the run that writes there. */
@@ -37,7 +38,7 @@ export async function checkOutputFolder(dir: string, claimant: OutputClaimant): 
   const { run, jobId } = claimant;
   // The folder first, then the marker: a worker of this run writes the marker before its first file, so
   // files seen here are of a run whose marker is seen below, though another worker committed in between.
-  const data = (await readdir(dir).catch(ignoreMissing)).filter((name) => !/^[_.]/.test(name)).sort();
+  const data = (await namesIn(dir)).filter((name) => !/^[_.]/.test(name)).sort();
   const marker = await readMarker(dir);
   if (marker && marker.jobId === jobId && marker.runId === run.id) return true;
   if (data.length > 0 && (marker || run.resumedFrom === undefined)) {
@@ -82,7 +83,3 @@ async function readMarker(dir: string): Promise<OutputOwner | undefined> {
   throw new OutputConflictError(dir, `${join(dir, RUN_MARKER)} does not say which run writes '${dir}' (it should hold {"jobId", "runId", ...}); remove it if the folder's files may be replaced`);
 }
 
-function ignoreMissing(error: NodeJS.ErrnoException): string[] {
-  if (error.code === 'ENOENT') return [];
-  throw error;
-}
