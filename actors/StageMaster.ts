@@ -14,7 +14,7 @@ import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
 import type { ActorContext, GlobalStateMasterApi, MetaServiceApi, StageMasterApi, StageWiring } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import type {
-  KeyGroupSpread, NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem,
+  KeyGroupSpread, NextSplitReply, PullReply, SplitResult, StageMasterParams, StageMetrics, StageOutcome, StageState, WorkItem, WorkerPlace,
 } from '../protocol/messages.js';
 import { workerModeOf, type WorkerHost } from '../lib/placement-config.js';
 import { workerCreator, type WorkerCreator, type WorkerStart } from './stage/worker-creation.js';
@@ -533,6 +533,8 @@ export default class StageMaster implements StageMasterApi {
       ...this.counts.of(stage),
       inFlight: this.dispatcher.inFlightCount,
       ...(stage === head && this.losses.replacedAt.length > 0 ? { replacedAt: [...this.losses.replacedAt] } : {}),
+      ...(stage === head && this.losses.lostWorkers.length > 0 ? { lostWorkers: this.losses.lostWorkers } : {}),
+      ...(stage === head ? { workerPlaces: this.workerPlaces() } : {}),
       ...(stage === head ? { workerTime: this.utilization.totals(), splitLatency: this.splitLatency.histogram() } : {}),
       ...(stage === head && this.policies.autoscaler.elastic
         ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, ...this.scaler.load, decisions: this.scaler.history() } }
@@ -542,6 +544,14 @@ export default class StageMaster implements StageMasterApi {
       maxBuffered: stage === tail ? this.output.maxBuffered : 0,
       bufferCapacity: stage === tail ? this.capacity : 0,
     }));
+  }
+
+  private workerPlaces(): WorkerPlace[] {
+    const mode = workerModeOf(this.context.params.placement, this.chain[0]!);
+    return this.workers.indexes.map((worker) => {
+      const host = this.creator.hostOf(worker);
+      return { worker, mode, ...(host ? { host: `${host.host}:${host.port}` } : {}) };
+    });
   }
 
   /**

@@ -21,6 +21,17 @@ const number = (value) => (value === undefined ? '' : Number(value).toLocaleStri
 const time = (ms) => new Date(ms).toLocaleTimeString('en-GB');
 const bytes = (n) => (n === undefined ? '' : n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
 const seconds = (ms) => (ms === undefined ? '' : `${(ms / 1000).toFixed(3)} s`);
+const percent = (share) => (share === undefined ? '' : `${Math.round(100 * share)}%`);
+
+/** Where the stage's workers run: "forked ×2", or on a cluster each host agent with its count. */
+function placesOf(stage) {
+  const counts = new Map();
+  for (const place of stage.workerPlaces ?? []) {
+    const where = place.host ? `${place.mode} on ${place.host}` : place.mode;
+    counts.set(where, (counts.get(where) ?? 0) + 1);
+  }
+  return [...counts].map(([where, count]) => `${where} ×${count}`).join(', ');
+}
 
 /** Each stage's column: the longest path from a source to it. */
 function levelsOf(graph) {
@@ -161,7 +172,7 @@ function renderStages(stages) {
     const busy = stage.workerTime && stage.workerTime.workersMs > 0 ? `${Math.round((100 * stage.workerTime.busyMs) / stage.workerTime.workersMs)}%` : '';
     return el('tr', { 'data-stage': stage.stage },
       el('td', {}, stage.stage), el('td', { class: 'text' }, stage.state), el('td', { class: 'workers' }, workersOf(stage)),
-      el('td', {}, number(stage.inFlight)), el('td', { class: 'queued' }, number(stage.queued)),
+      el('td', { class: 'places text' }, placesOf(stage)), el('td', {}, number(stage.inFlight)), el('td', { class: 'queued' }, number(stage.queued)),
       el('td', {}, `${stage.buffered} / ${stage.bufferCapacity} (${stage.maxBuffered})`),
       el('td', {}, `${stage.splitsIn} / ${stage.splitsOut} / ${stage.splitsPlanned ?? '?'}`),
       el('td', { class: 'rows-in' }, number(stage.rowsIn)), el('td', { class: 'rows-out' }, number(stage.rowsOut)), el('td', {}, busy),
@@ -178,20 +189,44 @@ function renderCheckpoints(report) {
     el('td', {}, record.final ? 'yes' : ''), el('td', { class: 'outcome' }, record.outcome), el('td', { class: 'text' }, record.error ?? ''))));
 }
 
-/** Restarts, failed stages, failed checkpoints and the errors outputs' samples: what went wrong, with its text. */
+/** The autoscalers' decisions that changed a stage's worker count, newest first. */
+function renderScaling(stages) {
+  const decisions = stages.flatMap((stage) => (stage.scaling?.decisions ?? []).map((decision) => ({ stage: stage.stage, ...decision })));
+  decisions.sort((a, b) => b.at - a.at);
+  document.querySelector('#scaling tbody').replaceChildren(...decisions.map((decision) => el('tr', { 'data-stage': decision.stage },
+    el('td', {}, time(decision.at)), el('td', {}, decision.stage), el('td', { class: 'change' }, `${decision.from} → ${decision.to}`),
+    el('td', {}, percent(decision.busy)), el('td', {}, percent(decision.blocked)), el('td', {}, percent(decision.starved)), el('td', {}, number(decision.queued)),
+    el('td', { class: 'text' }, decision.reason))));
+}
+
+/** An error and its causes: the first line, then one line per cause. */
+function errorText(error) {
+  const lines = [el('span', {}, `${error.name}: ${error.message}`)];
+  for (let cause = error.cause; cause; cause = cause.cause) lines.push(el('span', { class: 'cause' }, `caused by ${cause.name}: ${cause.message}`));
+  return lines;
+}
+
+/** Failed attempts with their errors, failed stages and checkpoints, the errors outputs' samples: what went wrong, with its text. */
 function renderFailures(status) {
   const items = [];
   if (status.restarts > 0) items.push(el('li', { class: 'restarts' }, `${status.restarts} restart(s) from a checkpoint after losing a worker`));
+  for (const failure of status.failures ?? []) {
+    const answer = { restarted: 'the job restarted from its last completed checkpoint', failed: 'the job failed', stopped: 'the job was stopped' }[failure.answer];
+    items.push(el('li', { class: `failure attempt-${failure.answer}` }, `${time(failure.at)} attempt ${failure.attempt}: ${answer}. `, ...errorText(failure.error)));
+  }
   for (const stage of status.stages) {
     if (stage.state === 'failed') items.push(el('li', { class: 'failure' }, `stage ${stage.stage} failed`));
-    if (stage.replacedAt?.length) items.push(el('li', {}, `stage ${stage.stage}: ${stage.replacedAt.length} lost worker(s) replaced, last at ${time(stage.replacedAt.at(-1))}`));
     for (const sample of stage.errorSamples ?? []) items.push(el('li', { class: 'failure' }, `stage ${stage.stage} errors output: ${sample}`));
   }
   for (const record of status.checkpoints?.recent ?? []) {
     if (record.outcome === 'failed') items.push(el('li', { class: 'failure' }, `checkpoint ${record.id} failed: ${record.error ?? ''}`));
   }
-  if (status.state === 'failed' || status.runner === 'failed') items.push(el('li', { class: 'failure' }, `the job failed (${status.runner}); see the runner's log for its error`));
   document.getElementById('failures').replaceChildren(...(items.length > 0 ? items : [el('li', {}, 'none')]));
+  const lost = status.stages.flatMap((stage) => (stage.lostWorkers ?? []).map((record) => ({ stage: stage.stage, ...record })));
+  lost.sort((a, b) => b.at - a.at);
+  document.querySelector('#lost-workers tbody').replaceChildren(...lost.map((record) => el('tr', { 'data-stage': record.stage, class: `answer-${record.answer}` },
+    el('td', {}, time(record.at)), el('td', {}, record.stage), el('td', {}, record.worker), el('td', { class: 'text' }, record.splitId ?? ''),
+    el('td', { class: 'answer' }, record.answer), el('td', { class: 'text' }, record.why))));
 }
 
 function renderSummary(status) {
@@ -217,6 +252,7 @@ function render(status) {
   plan.update(status.stages);
   chart?.add(Date.now(), status.stages);
   renderStages(status.stages);
+  renderScaling(status.stages);
   renderCheckpoints(status.checkpoints);
   renderFailures(status);
 }

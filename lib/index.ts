@@ -10,7 +10,7 @@ export { readClusterConfig } from '../cluster/cluster-config.js';
 export type { ClusterConfig, ClusterHost, PlacementConfig, WorkerMode, MasterPlacement } from './placement-config.js';
 export { HostAgent, type HostAgentOptions } from '../comedy-adapter/index.js';
 export { JobRunner } from '../runtime/runner.js';
-export type { RunnerOptions, JobSummary, StageSummary, RunnerState, RunnerStatus, Dashboard, DashboardOptions } from '../runtime/runner-options.js';
+export type { RunnerOptions, JobSummary, StageSummary, RunnerState, RunnerStatus, AttemptFailure, StageNode, Dashboard, DashboardOptions } from '../runtime/runner-options.js';
 export type { JobRun, RestoreRequest } from './job-spec.js';
 export type { StatefulOperator, TransactionalSink, CommittingTogetherSink, FinishingOperator, KeyGroupedState } from './operator.js';
 export type { CheckpointManifest } from '../state/checkpoint-manifest.js';
@@ -31,7 +31,7 @@ export {
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export { checkWorkflowConfig, type WorkflowConfig, type WorkflowOption, type WorkflowOptions } from './workflow-options.js';
 export type { LogLevel, Logger } from './logger.js';
-export type { StageMetrics, LatencyHistogram } from '../protocol/messages.js';
+export type { StageMetrics, LatencyHistogram, LostWorkerRecord, ScalingRecord, WorkerPlace } from '../protocol/messages.js';
 export type { JobStatus, JobState, CheckpointRecord, CheckpointOutcome, CheckpointHistoryReport } from '../protocol/job-status.js';
 export { MapOperator, type MapConfig } from '../operators/transform/map-operator.js';
 export { FilterOperator, type FilterConfig } from '../operators/transform/filter-operator.js';

@@ -202,6 +202,10 @@ export interface StageMetrics {
   queued: number;
   /** When each of the stage's lost workers was replaced while the job ran (ms since the epoch), this run. */
   replacedAt?: number[];
+  /** The chain's lost workers, newest last (up to LOST_WORKERS_KEPT): why each was lost and how the stage answered. On the chain's first stage. */
+  lostWorkers?: LostWorkerRecord[];
+  /** Where each of the chain's workers runs now. On the chain's first stage. */
+  workerPlaces?: WorkerPlace[];
   /** Finished splits held for downstream stages now, and the most ever held. */
   buffered: number;
   maxBuffered: number;
@@ -254,6 +258,28 @@ export interface ScalingRecord {
   blocked: number;
   starved: number;
   queued: number;
+}
+
+/** How many lost workers a stage's metrics describe (the newest). */
+export const LOST_WORKERS_KEPT = 20;
+
+/** A worker of the stage that was lost: when, why, the split it held, and whether a replacement took its place or the stage failed. */
+export interface LostWorkerRecord {
+  /** ms since the epoch. */
+  at: number;
+  worker: number;
+  /** Why it was lost: its exit (code, signal) or why it was killed (a missed heartbeat, a split past its timeout). */
+  why: string;
+  splitId?: string;
+  /** `replaced`: a new worker took its place and the job went on; `failed`: the stage failed (the job restarts from a checkpoint if supervision allows). */
+  answer: 'replaced' | 'failed';
+}
+
+/** Where a worker runs: its placement mode, and on a cluster the host agent (`host:port`). */
+export interface WorkerPlace {
+  worker: number;
+  mode: string;
+  host?: string;
 }
 
 export interface StageFailure {

@@ -3,6 +3,7 @@ import type { RestoreRequest } from '../lib/job-spec.js';
 import type { ClusterConfig, PlacementConfig } from '../lib/placement-config.js';
 import type { StageMetrics } from '../protocol/messages.js';
 import type { JobStatus } from '../protocol/job-status.js';
+import type { RecordedError } from '../state/run-records.js';
 
 export interface RunnerOptions {
   /**
@@ -64,9 +65,21 @@ export type RunnerStatus = JobStatus & {
   runner: RunnerState;
   /** How often the job restarted from a checkpoint after losing a worker, in this `run()`. */
   restarts: number;
+  /** The attempts of this `run()` that ended with an error, oldest first, with the error and its causes. */
+  failures: AttemptFailure[];
   /** The job's stages in stage order, with the stages each reads and the chain it is fused into: the plan the dashboard draws. */
   graph: StageNode[];
 };
+
+/** An attempt that ended with an error, and how the runner answered: restarted the job from its last completed checkpoint, or failed or stopped it. */
+export interface AttemptFailure {
+  /** Of this `run()`'s failed attempts, counted from 1. */
+  attempt: number;
+  /** ms since the epoch. */
+  at: number;
+  error: RecordedError;
+  answer: 'restarted' | 'failed' | 'stopped';
+}
 
 /** A stage of the job's plan: what it reads, and the stages fused with it (itself alone when it fuses with none), upstream first. */
 export interface StageNode {

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
 import type { MetaServiceApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
+import { LOST_WORKERS_KEPT, type LostWorkerRecord, type StageMetrics } from '../protocol/messages.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
 import { crossesProcesses, validatePlacement } from '../actors/placement.js';
 import { DEFAULT_PLACEMENT, masterPlacementOf, type PlacementConfig } from '../lib/placement-config.js';
@@ -22,14 +23,17 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
 import { chainOf, explainChains, planChains, type StageChain } from '../lib/chaining.js';
 import { RunRecordStore } from '../state/run-records.js';
-import type { Dashboard, DashboardOptions, JobSummary, RunnerOptions, RunnerState, RunnerStatus, StageNode, StageSummary } from './runner-options.js';
+import type { AttemptFailure, Dashboard, DashboardOptions, JobSummary, RunnerOptions, RunnerState, RunnerStatus, StageNode, StageSummary } from './runner-options.js';
 import { serveDashboard } from './dashboard-server.js';
-import { AttemptRecorder, describePlacement, type AttemptStart } from './attempt-recorder.js';
+import { AttemptRecorder, describePlacement, recordedError, type AttemptStart } from './attempt-recorder.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { WorkerHost } from '../lib/placement-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { liveHosts } from '../cluster/worker-hosts.js';
+
+/** How many failed attempts the status describes (the newest). */
+const ATTEMPT_FAILURES_KEPT = 20;
 
 /**
  * Runs a job on an actor system it owns: `initialize()` builds the actors,
@@ -44,6 +48,10 @@ export class JobRunner {
   private stopRequested = false;
   /** Restarts after a lost worker in the current `run()`. */
   private restarts = 0;
+  /** The attempts of the current `run()` that ended with an error, oldest first. */
+  private failures: AttemptFailure[] = [];
+  /** The workers lost in the attempts of the current `run()` before this one, by stage, oldest first. */
+  private earlierLostWorkers = new Map<string, LostWorkerRecord[]>();
   /** The stages as the status draws them ({@link stageGraph}). */
   private graph: StageNode[] | undefined;
 
@@ -150,6 +158,8 @@ export class JobRunner {
     this.budget = budget;
     let restarts = 0;
     this.restarts = 0;
+    this.failures = [];
+    this.earlierLostWorkers.clear();
     let workersReplaced = 0;
     let resumedFrom: number | undefined;
     // Each attempt leaves a run record in the state location (docs/observability.md#job-history).
@@ -164,6 +174,7 @@ export class JobRunner {
         this.state = 'stopped';
         await this.shutdown();
         const stopped = new JobStoppedError(`Job '${this.job.jobId}' was stopped ${restarts > 0 ? 'while it restarted' : 'before it ran'}`);
+        this.failed(stopped, 'stopped');
         await recorder.ended('stopped', undefined, stopped);
         throw stopped;
       }
@@ -187,6 +198,7 @@ export class JobRunner {
         }
         this.log.debug({ error: outcome.error?.message }, 'job attempt ended; shutting its actors down');
       } catch (error) {
+        this.failed(error, 'failed');
         await recorder.ended('failed', undefined, error);
         throw error;
       } finally {
@@ -204,6 +216,8 @@ export class JobRunner {
         const { stage, policy } = this.lossPolicy(error as WorkerLostError | MasterLostError | PayloadUnavailableError);
         const { allowed, failures } = budget.take(stage, policy);
         if (allowed) {
+          this.failed(error, 'restarted');
+          this.keepLostWorkers(outcome.stages);
           await recorder.ended('failed', summary, error);
           restarts++;
           this.restarts = restarts;
@@ -218,14 +232,36 @@ export class JobRunner {
         }
         this.state = 'failed';
         const exhausted = new SupervisionError(stage, (error as WorkerLostError).splitId, failures, policy.withinSecs, error);
+        this.failed(exhausted, 'failed');
         await recorder.ended('failed', summary, exhausted);
         throw exhausted;
       }
       const stopped = error.name === 'JobStoppedError';
       this.state = stopped ? 'stopped' : 'failed';
+      this.failed(error, stopped ? 'stopped' : 'failed');
       await recorder.ended(stopped ? 'stopped' : 'failed', summary, error);
       throw error;
     }
+  }
+
+  private keepLostWorkers(stages: readonly StageMetrics[]): void {
+    for (const stage of stages) {
+      if (stage.lostWorkers) this.earlierLostWorkers.set(stage.stage, [...(this.earlierLostWorkers.get(stage.stage) ?? []), ...stage.lostWorkers].slice(-LOST_WORKERS_KEPT));
+    }
+  }
+
+  /** The stages' figures, with the workers lost in earlier attempts of this run before those of the current one. */
+  private withEarlierLosses(stages: StageMetrics[]): StageMetrics[] {
+    if (this.earlierLostWorkers.size === 0) return stages;
+    return stages.map((stage) => {
+      const earlier = this.earlierLostWorkers.get(stage.stage);
+      return earlier ? { ...stage, lostWorkers: [...earlier, ...(stage.lostWorkers ?? [])].slice(-LOST_WORKERS_KEPT) } : stage;
+    });
+  }
+
+  private failed(error: unknown, answer: AttemptFailure['answer']): void {
+    this.failures.push({ attempt: this.restarts + 1, at: Date.now(), error: recordedError(error), answer });
+    if (this.failures.length > ATTEMPT_FAILURES_KEPT) this.failures.shift();
   }
 
   /** The run the attempt just initialized belongs to, as its MetaService decided, and where it resumed. */
@@ -280,9 +316,10 @@ export class JobRunner {
     return {
       runner: this.state,
       restarts: this.restarts,
+      failures: [...this.failures],
       jobId: this.job.jobId,
       state: status?.state ?? 'initialized',
-      stages: status?.stages ?? [],
+      stages: this.withEarlierLosses(status?.stages ?? []),
       sources: status?.sources ?? { splitsDone: 0, records: 0 },
       ...(status?.run ? { run: status.run } : {}),
       ...(status?.checkpoints ? { checkpoints: status.checkpoints } : {}),

@@ -4,7 +4,7 @@ import { isReproducible } from '../../lib/lineage.js';
 import type { Logger } from '../../lib/logger.js';
 import { splitIdOf } from '../../lib/split.js';
 import { RestartBudget } from '../../lib/supervision.js';
-import type { WorkItem } from '../../protocol/messages.js';
+import { LOST_WORKERS_KEPT, type LostWorkerRecord, type WorkItem } from '../../protocol/messages.js';
 import type { EpochCoordinator } from './epoch-coordinator.js';
 import type { InputsMadeAgain } from './inputs-made-again.js';
 import type { SplitDispatcher } from './split-dispatcher.js';
@@ -65,6 +65,7 @@ export interface WorkerLossContext {
 export class WorkerLosses {
   /** When lost workers were replaced, this run; replacements take from the stage's restart budget. */
   readonly replacedAt: number[] = [];
+  private readonly lostRecords: LostWorkerRecord[] = [];
   private readonly replacements = new RestartBudget();
 
   constructor(private readonly context: WorkerLossContext, recentLosses: readonly number[]) {
@@ -86,6 +87,7 @@ export class WorkerLosses {
     }
     const splitId = context.dispatcher.heldBy(index);
     context.inputDone(context.dispatcher.takeBack(index));
+    this.note(index, describeExit(exit, killedBecause), splitId, 'failed');
     const error = new WorkerLostError(context.stage, index, splitId, describeExit(exit, killedBecause));
     context.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
     // An idle worker's request for its next split is still open; Comedy destroys the master only once
@@ -107,6 +109,7 @@ export class WorkerLosses {
     const { context } = this;
     const timedOut = context.splitTimeouts.timedOut(index);
     const item = context.dispatcher.takeBack(index);
+    this.note(index, describeExit(exit, killedBecause), item && splitIdOf(item.split), 'replaced');
     context.log.warn(
       {
         worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause),
@@ -132,14 +135,26 @@ export class WorkerLosses {
         // Not on a host: one whose agent is gone refuses every replacement, and the job restarts on the hosts that answer.
         if (error instanceof ActorExitedError && !context.remote && context.running() && this.takeReplacement()) {
           context.log.warn({ worker: index, why: error.message }, 'worker lost; replacing it again: its replacement died while starting');
+          this.note(index, `its replacement died while starting: ${error.message}`, item && splitIdOf(item.split), 'replaced');
           continue;
         }
         context.ended(index);
+        this.note(index, `its replacement could not start: ${describeCause(error)}`, item && splitIdOf(item.split), 'failed');
         context.fail(serializeError(new WorkerLostError(context.stage, index, item && splitIdOf(item.split), `its replacement could not start: ${describeCause(error)}`)));
         break;
       }
     }
     context.pump();
+  }
+
+  /** The newest lost workers, oldest first. */
+  get lostWorkers(): LostWorkerRecord[] {
+    return [...this.lostRecords];
+  }
+
+  private note(worker: number, why: string, splitId: string | undefined, answer: LostWorkerRecord['answer']): void {
+    this.lostRecords.push({ at: Date.now(), worker, why, ...(splitId === undefined ? {} : { splitId }), answer });
+    if (this.lostRecords.length > LOST_WORKERS_KEPT) this.lostRecords.shift();
   }
 
   /** One more lost worker replaced alone, if the stage's restart budget allows it. */
