@@ -5,7 +5,7 @@ import { formatSummary, ProgressLines, type ProgressView } from '../runtime/prog
 import { StageProgressBars } from '../runtime/progress-bars.js';
 import type { StageMetrics } from '../protocol/messages.js';
 import { JobRunner } from '../runtime/runner.js';
-import type { Dashboard } from '../runtime/runner-options.js';
+import type { Dashboard, StopOptions } from '../runtime/runner-options.js';
 import { createJobFromWorkflow, resolveWorkflowPath } from '../lib/workflow-loader.js';
 import type { WorkerMode } from '../lib/placement-config.js';
 import { placementFromOptions } from './placement-option.js';
@@ -222,13 +222,13 @@ export function describeFailure(error: unknown): string {
 }
 
 /** First SIGINT/SIGTERM: stop the job after the splits in flight (exit 130); a second one exits at once. Returns what removes the handlers. */
-function stopOnSignals(runner: { stop(): Promise<void> }, say: (line: string) => void): () => void {
+function stopOnSignals(runner: { stop(options?: StopOptions): Promise<void> }, say: (line: string) => void): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
     say(`${signal}: stopping the job after the splits in flight (again to exit now)`);
-    runner.stop().catch((error: unknown) => say(describeFailure(error)));
+    runner.stop({ reason: signal }).catch((error: unknown) => say(describeFailure(error)));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

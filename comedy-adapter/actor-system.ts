@@ -39,6 +39,28 @@ export function startActorSystem(): ActorSystem {
 }
 
 /**
+ * The actors of one job attempt as children of an application's own Comedy
+ * system (`createRunner({ system })`): its root actor is their parent. The
+ * application's system is left as it is: destroying this destroys only the
+ * job's actors, and their threads and processes.
+ */
+export function attachToActorSystem(host: ComedySystem): ActorSystem {
+  installComedyPatches();
+  const created: ComedyActor<unknown>[] = [];
+  return {
+    async createActor(actor, options) {
+      const root = await host.rootActor();
+      const child = await createComedyChild(root, actor, options);
+      created.push(child as ComedyActor<unknown>);
+      return child;
+    },
+    async destroy() {
+      await Promise.all(created.splice(0).map((child) => child.destroy()));
+    },
+  };
+}
+
+/**
  * Comedy installs SIGINT and SIGTERM handlers that exit the process with code
  * 0, which would end an embedding application, and make a stopped job look
  * successful. Signals are the application's (the CLI stops the job on them).

@@ -5,6 +5,7 @@
  * replace this folder and nothing else.
  */
 export { actorContext, type ComedySelf } from './actor-context.js';
-export { startActorSystem, type ActorSystem } from './actor-system.js';
+export { startActorSystem, attachToActorSystem, type ActorSystem } from './actor-system.js';
+export type { ActorSystem as ComedyActorSystem } from 'comedy';
 export { actorModulePath } from './actor-modules.js';
 export { HostAgent, type HostAgentOptions } from './host-agent.js';

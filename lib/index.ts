@@ -10,7 +10,11 @@ export { readClusterConfig } from '../cluster/cluster-config.js';
 export type { ClusterConfig, ClusterHost, PlacementConfig, WorkerMode, MasterPlacement } from './placement-config.js';
 export { HostAgent, type HostAgentOptions } from '../comedy-adapter/index.js';
 export { JobRunner } from '../runtime/runner.js';
-export type { RunnerOptions, JobSummary, StageSummary, RunnerState, RunnerStatus, AttemptFailure, StageNode, Dashboard, DashboardOptions } from '../runtime/runner-options.js';
+export { listJobs, getJob, type RunningJob, type JobControl } from '../runtime/running-jobs.js';
+export type {
+  RunnerEventMap, RunnerEvent, RunnerEventName, ScaleEvent, WorkerReplacedEvent, DeadLetterEvent, DoneEvent,
+} from '../runtime/runner-events.js';
+export type { RunnerOptions, RunOptions, StopOptions, JobSummary, StageSummary, RunnerState, RunnerStatus, AttemptFailure, StageNode, Dashboard, DashboardOptions } from '../runtime/runner-options.js';
 export type { JobRun, RestoreRequest } from './job-spec.js';
 export type { StatefulOperator, TransactionalSink, CommittingTogetherSink, FinishingOperator, KeyGroupedState } from './operator.js';
 export type { CheckpointManifest } from '../state/checkpoint-manifest.js';

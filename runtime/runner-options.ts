@@ -1,3 +1,4 @@
+import type { ComedyActorSystem } from '../comedy-adapter/index.js';
 import type { LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import type { ClusterConfig, PlacementConfig } from '../lib/placement-config.js';
@@ -34,8 +35,35 @@ export interface RunnerOptions {
    * 'remote' mode.
    */
   cluster?: ClusterConfig;
+  /**
+   * An actor system of the application's own (Comedy's `createSystem()`):
+   * the job's actors become children of its root actor, and the runner
+   * leaves the system running when the job ends (docs/embedding.md). Without
+   * it, each attempt runs on a system the runner creates and destroys.
+   */
+  system?: ComedyActorSystem;
+  /** How often the status is read for the runner's events (`progress` and those read off the status), in ms; default 1000. */
+  eventIntervalMs?: number;
   /** Where dead letters go (a folder, or a Lance table when it ends in `.lance`; docs/errors.md); overrides the Job's `deadLetter` location. */
   deadLetter?: string;
+}
+
+/** What `run()` is given. */
+export interface RunOptions {
+  /** Aborting it stops the job as `stop()` does; `run()` then rejects with JobStoppedError carrying `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** What `stop()` is given. */
+export interface StopOptions {
+  /**
+   * Take and commit a checkpoint before stopping, so that everything read
+   * before the stop lands in the outputs; default false: cancel at once,
+   * leaving what was written since the last completed checkpoint uncommitted.
+   */
+  drain?: boolean;
+  /** Why: `JobStoppedError.reason`. */
+  reason?: unknown;
 }
 
 /** Per-stage figures: splits and rows in and out, workers, buffering. */

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
+import { EventEmitter } from 'node:events';
+import { attachToActorSystem, startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
 import type { MetaServiceApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
 import { LOST_WORKERS_KEPT, type LostWorkerRecord, type StageMetrics } from '../protocol/messages.js';
@@ -23,8 +24,12 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { refuseBadRecord } from '../lib/operator.js';
 import { chainOf, explainChains, planChains, type StageChain } from '../lib/chaining.js';
 import { RunRecordStore } from '../state/run-records.js';
-import type { AttemptFailure, Dashboard, DashboardOptions, JobSummary, RunnerOptions, RunnerState, RunnerStatus, StageNode, StageSummary } from './runner-options.js';
+import type { AttemptFailure, Dashboard, DashboardOptions, JobSummary, RunOptions, StopOptions, RunnerOptions, RunnerState, RunnerStatus, StageNode, StageSummary } from './runner-options.js';
 import { serveDashboard } from './dashboard-server.js';
+import { claimJobId } from './running-jobs.js';
+import type { RunnerEvent, RunnerEventMap } from './runner-events.js';
+import { eventIterator } from './event-iterator.js';
+import { DEFAULT_EVENT_INTERVAL_MS, StatusWatcher } from './status-watcher.js';
 import { AttemptRecorder, describePlacement, recordedError, type AttemptStart } from './attempt-recorder.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { WorkerHost } from '../lib/placement-config.js';
@@ -39,13 +44,17 @@ const ATTEMPT_FAILURES_KEPT = 20;
  * Runs a job on an actor system it owns: `initialize()` builds the actors,
  * `run()` drives the job to its end and then shuts the actors down.
  */
-export class JobRunner {
+export class JobRunner extends EventEmitter<RunnerEventMap> {
   private system: ActorSystem | undefined;
   private metaService: ChildActor<MetaServiceApi> | undefined;
   private registryKey: string | undefined;
-  private state: RunnerState = 'created';
+  private runState: RunnerState = 'created';
   private lastStatus: JobStatus | undefined;
   private stopRequested = false;
+  /** What `stop()` was given (an aborted signal's reason). */
+  private stopReason: unknown;
+  /** The checkpoint a draining stop took. */
+  private drainCheckpoint: number | undefined;
   /** Restarts after a lost worker in the current `run()`. */
   private restarts = 0;
   /** The attempts of the current `run()` that ended with an error, oldest first. */
@@ -67,12 +76,17 @@ export class JobRunner {
   private attempt: { resumedFrom?: number; firstCheckpointId: number } | undefined;
 
   constructor(readonly job: JobGraph, private readonly options: RunnerOptions = {}) {
+    super();
     job.validate();
     this.restore = options.restore ?? 'auto';
     this.log = createLogger(options.logLevel, { actor: 'JobRunner', job: job.jobId });
   }
 
-  /** Where this job's checkpoints live. */
+  /** Where the runner is: `created`, `initialized`, `running`, `finished`, `failed` or `stopped`. */
+  get state(): RunnerState {
+    return this.runState;
+  }
+
   /** Where dead letters go, when a stage of the job writes them. */
   get deadLetter(): JobSpec['deadLetter'] {
     const writes = this.job.stageNames.some((name) => this.job.getStage(name).options.onError === 'dead-letter');
@@ -80,6 +94,7 @@ export class JobRunner {
     return deadLetterLocation(this.job.options.deadLetter, this.options.deadLetter, this.job.jobId);
   }
 
+  /** Where this job's checkpoints live. */
   get stateLocation(): string {
     return this.options.stateBackend ?? this.job.options.stateBackend ?? defaultStateLocation();
   }
@@ -102,7 +117,7 @@ export class JobRunner {
 
   /** Creates the actors: MetaService, GlobalStateMaster, a StageMaster per chain of stages and their workers. */
   async initialize(): Promise<void> {
-    if (this.state !== 'created') return;
+    if (this.runState !== 'created') return;
     const placement = validatePlacement(this.placement(), this.job.stageNames);
     checkOperatorConfigs(this.job);
     if (crossesProcesses(placement, this.job.stageNames) && !this.options.workflowModule) {
@@ -129,7 +144,7 @@ export class JobRunner {
       ...(this.deadLetter ? { deadLetter: this.deadLetter } : {}),
     };
     const params: MetaServiceParams = { spec, placement, recentLosses: this.budget?.snapshot() };
-    this.system = startActorSystem();
+    this.system = this.options.system ? attachToActorSystem(this.options.system) : startActorSystem();
     try {
       const metaService = await this.system.createActor('MetaService', {
         mode: metaServicePlace.mode, name: 'MetaService', params, ...(await this.metaServiceHost(placement)),
@@ -141,18 +156,53 @@ export class JobRunner {
       await this.shutdown();
       throw error;
     }
-    this.state = 'initialized';
+    this.runState = 'initialized';
   }
 
   /**
    * Runs the job to its end. A lost worker restarts the job from its last
    * completed checkpoint, as the stage's supervision policy allows. Rejects
    * with the first error (an OperatorError names stage and split; a
-   * SupervisionError the stage whose workers kept failing).
+   * SupervisionError the stage whose workers kept failing); with
+   * JobStoppedError, carrying the abort reason, when `signal` aborts. Emits
+   * the {@link RunnerEventMap} events meanwhile, `done` last.
    */
-  async run(): Promise<JobSummary> {
+  async run(options: RunOptions = {}): Promise<JobSummary> {
+    const { signal } = options;
+    const release = claimJobId(this);
+    const watcher = new StatusWatcher(this, this.options.eventIntervalMs ?? DEFAULT_EVENT_INTERVAL_MS);
+    const abort = () => {
+      this.stop({ reason: signal!.reason }).catch((error: unknown) => this.log.error({ err: error }, 'could not stop the job its signal aborted'));
+    };
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const summary = await this.runAttempts(watcher);
+      await watcher.stop();
+      this.emit('done', { outcome: 'finished', summary });
+      return summary;
+    } catch (thrown) {
+      await watcher.stop();
+      const error = this.withStopReason(thrown);
+      this.emit('done', { outcome: error instanceof JobStoppedError ? 'stopped' : 'failed', error });
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      release();
+    }
+  }
+
+  /** A JobStoppedError carries what the stop was given (the signal's reason) and the checkpoint a draining stop took. */
+  private withStopReason(thrown: unknown): Error {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    if (!(error instanceof JobStoppedError) || (this.stopReason === undefined && this.drainCheckpoint === undefined)) return error;
+    const drained = this.drainCheckpoint === undefined ? '' : `; it resumes from checkpoint ${this.drainCheckpoint}, which holds all it had read before the stop`;
+    return new JobStoppedError(`${error.message}${drained}`, { reason: this.stopReason, checkpointId: this.drainCheckpoint, cause: error });
+  }
+
+  private async runAttempts(watcher: StatusWatcher): Promise<JobSummary> {
     await this.initialize();
-    if (this.state !== 'initialized') throw new RunnerStateError('run', this.state, `run() needs an initialized runner, this one is ${this.state}`);
+    if (this.runState !== 'initialized') throw new RunnerStateError('run', this.runState, `run() needs an initialized runner, this one is ${this.runState}`);
     const started = Date.now();
     const budget = new RestartBudget();
     this.budget = budget;
@@ -171,14 +221,15 @@ export class JobRunner {
     for (;;) {
       await recorder.started(() => this.attemptStart());
       if (this.stopRequested) {
-        this.state = 'stopped';
+        this.runState = 'stopped';
         await this.shutdown();
         const stopped = new JobStoppedError(`Job '${this.job.jobId}' was stopped ${restarts > 0 ? 'while it restarted' : 'before it ran'}`);
         this.failed(stopped, 'stopped');
         await recorder.ended('stopped', undefined, stopped);
         throw stopped;
       }
-      this.state = 'running';
+      this.runState = 'running';
+      watcher.start();
       let outcome: JobOutcome;
       try {
         // A MetaService that is lost never answers; its loss is the attempt's outcome.
@@ -207,7 +258,7 @@ export class JobRunner {
       resumedFrom ??= outcome.resumedFrom;
       const summary = this.summaryOf(outcome, { wallTimeMs: restarts === 0 ? outcome.wallTimeMs : Date.now() - started, resumedFrom, restarts, workersReplaced });
       if (!outcome.error) {
-        this.state = 'finished';
+        this.runState = 'finished';
         await recorder.ended('completed', summary);
         return recorder.withWarnings(summary);
       }
@@ -226,18 +277,18 @@ export class JobRunner {
             { err: error, stage, restart: restarts, restore: this.restore, failures, maxRestarts: policy.maxRestarts, withinSecs: policy.withinSecs },
             'worker lost; restarting the job from its last completed checkpoint',
           );
-          this.state = 'created';
+          this.runState = 'created';
           await this.initialize();
           continue;
         }
-        this.state = 'failed';
+        this.runState = 'failed';
         const exhausted = new SupervisionError(stage, (error as WorkerLostError).splitId, failures, policy.withinSecs, error);
         this.failed(exhausted, 'failed');
         await recorder.ended('failed', summary, exhausted);
         throw exhausted;
       }
       const stopped = error.name === 'JobStoppedError';
-      this.state = stopped ? 'stopped' : 'failed';
+      this.runState = stopped ? 'stopped' : 'failed';
       this.failed(error, stopped ? 'stopped' : 'failed');
       await recorder.ended(stopped ? 'stopped' : 'failed', summary, error);
       throw error;
@@ -260,8 +311,10 @@ export class JobRunner {
   }
 
   private failed(error: unknown, answer: AttemptFailure['answer']): void {
-    this.failures.push({ attempt: this.restarts + 1, at: Date.now(), error: recordedError(error), answer });
+    const failure: AttemptFailure = { attempt: this.restarts + 1, at: Date.now(), error: recordedError(error), answer };
+    this.failures.push(failure);
     if (this.failures.length > ATTEMPT_FAILURES_KEPT) this.failures.shift();
+    this.emit('failure', failure);
   }
 
   /** The run the attempt just initialized belongs to, as its MetaService decided, and where it resumed. */
@@ -312,9 +365,9 @@ export class JobRunner {
 
   /** The job's state and per-stage figures, its checkpoints and restarts, while it runs and after. */
   async status(): Promise<RunnerStatus> {
-    const status = this.metaService && this.state === 'running' ? await this.metaService.ask('status') : this.lastStatus;
+    const status = this.metaService && this.runState === 'running' ? await this.metaService.ask('status') : this.lastStatus;
     return {
-      runner: this.state,
+      runner: this.runState,
       restarts: this.restarts,
       failures: [...this.failures],
       jobId: this.job.jobId,
@@ -360,23 +413,43 @@ export class JobRunner {
     return serveDashboard(this, options);
   }
 
+  /** The runner's events as an async iterator, from now until `done`: `for await (const event of runner.events())`. */
+  events(): AsyncIterableIterator<RunnerEvent> {
+    return eventIterator(this);
+  }
+
   /** Per-stage figures (splits, rows, buffering). */
   async metrics(): Promise<StageSummary[]> {
     return (await this.status()).stages;
   }
 
   /**
-   * Stops the job after the splits in flight; `run()` then rejects with
-   * JobStoppedError. Called before the job runs, `run()` rejects at once.
+   * Stops the job; `run()` then rejects with JobStoppedError, carrying
+   * `reason`. By default it cancels: the splits in flight end, and what the
+   * job wrote since its last completed checkpoint stays uncommitted (never
+   * visible; a resume redoes it). With `drain`, a checkpoint is taken first
+   * and committed: everything read before the stop lands in the outputs, and
+   * the job resumes from that checkpoint (`JobStoppedError.checkpointId`).
+   * Called before the job runs, `run()` rejects at once.
    */
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     this.stopRequested = true;
-    if (this.state === 'running') await this.metaService!.ask('stop');
+    if (options.reason !== undefined) this.stopReason ??= options.reason;
+    const metaService = this.metaService;
+    if (this.runState !== 'running' || !metaService) return;
+    if (options.drain) {
+      try {
+        this.drainCheckpoint = await metaService.ask('triggerCheckpoint');
+      } catch (error) {
+        this.log.warn({ err: error }, 'the draining stop could not take its checkpoint; the job stops at its last completed one');
+      }
+    }
+    if (this.metaService === metaService && this.runState === 'running') await metaService.ask('stop');
   }
 
   /** Takes a checkpoint of the running job now; resolves with its id once it is complete. */
   async triggerCheckpoint(): Promise<string> {
-    if (this.state !== 'running') throw new CheckpointError(`triggerCheckpoint() needs a running job; this one is ${this.state}`);
+    if (this.runState !== 'running') throw new CheckpointError(`triggerCheckpoint() needs a running job; this one is ${this.runState}`);
     return String(await this.metaService!.ask('triggerCheckpoint'));
   }
 
@@ -387,8 +460,8 @@ export class JobRunner {
 
   /** Makes the next `run()` resume from checkpoint `id` (or `'latest'`). */
   async restoreFromCheckpoint(id: string): Promise<void> {
-    if (this.state !== 'created') {
-      throw new RunnerStateError('restoreFromCheckpoint', this.state, `restoreFromCheckpoint() must come before initialize() or run(); this runner is ${this.state}`);
+    if (this.runState !== 'created') {
+      throw new RunnerStateError('restoreFromCheckpoint', this.runState, `restoreFromCheckpoint() must come before initialize() or run(); this runner is ${this.runState}`);
     }
     const request: RestoreRequest = id === 'latest' ? 'latest' : Number(id);
     if (request !== 'latest' && !(Number.isInteger(request) && request > 0)) throw new ArgumentError('id', id, `'${id}' is not a checkpoint id`);

@@ -50,9 +50,26 @@ export class SplitTimeoutError extends SolsticeError {
   }
 }
 
-/** The job was stopped by `runner.stop()` before it finished. */
+/**
+ * The job was stopped before it finished: by `runner.stop()`, an aborted
+ * `run({ signal })`, SIGINT or SIGTERM. `reason` is what the stop was given
+ * (the signal's abort reason); `checkpointId` the checkpoint a draining stop
+ * took, from which the job resumes with all it had read before the stop.
+ */
 export class JobStoppedError extends SolsticeError {
   override readonly name: string = 'JobStoppedError';
+  readonly reason?: unknown;
+  readonly checkpointId?: number;
+
+  constructor(message: string, options: { reason?: unknown; checkpointId?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.reason !== undefined) this.reason = options.reason;
+    if (options.checkpointId !== undefined) this.checkpointId = options.checkpointId;
+  }
+
+  override details(): Record<string, unknown> {
+    return this.checkpointId === undefined ? {} : { checkpointId: this.checkpointId };
+  }
 }
 
 registerErrorClasses({ OperatorError, RowFunctionError, SplitTimeoutError, JobStoppedError });
