@@ -61,9 +61,11 @@ export async function appFolder(prefix: string): Promise<string> {
   const app = await tempDir(prefix);
   await mkdir(join(app, 'node_modules'), { recursive: true });
   await symlink(REPO_ROOT, join(app, 'node_modules', 'solstice-node'), 'dir');
-  // npm hoists the package's dependencies next to it: an application reads a LanceSink's table with LanceDB.
+  // npm hoists the package's dependencies next to it: an application reads a LanceSink's table with LanceDB...
   await mkdir(join(app, 'node_modules', '@lancedb'));
   await symlink(join(REPO_ROOT, 'node_modules', '@lancedb', 'lancedb'), join(app, 'node_modules', '@lancedb', 'lancedb'), 'dir');
+  // ...and builds its own Comedy actor system to run jobs under (docs/embedding.md).
+  await symlink(join(REPO_ROOT, 'node_modules', 'comedy'), join(app, 'node_modules', 'comedy'), 'dir');
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'docs-reader', type: 'module', dependencies: { 'solstice-node': '*' } }));
   return app;
 }
