@@ -61,7 +61,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
     const context = actorContext<GlobalStateMasterParams, MetaServiceApi>(self);
     this.params = context.params;
     this.parent = context.parent;
-    this.log = createLogger(this.params.spec.logLevel, { actor: 'GlobalStateMaster', job: this.params.spec.jobId });
+    this.log = createLogger(this.params.spec, { actor: 'GlobalStateMaster', job: this.params.spec.jobId });
     this.store = new CheckpointStore(openStateBackend(this.params.spec.stateLocation), this.params.spec.jobId);
     this.nextId = this.params.firstCheckpointId;
   }
@@ -116,7 +116,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
   stageAck(ack: StageAck): void {
     const pending = this.pending;
     if (!pending || ack.checkpointId !== pending.id) {
-      this.log.warn({ ack: ack.checkpointId, pending: pending?.id }, 'ack for a checkpoint not in progress');
+      this.log.warn({ stage: ack.stage, ack: ack.checkpointId, pending: pending?.id }, 'ack for a checkpoint not in progress');
       return;
     }
     pending.acks.set(ack.stage, ack);

@@ -66,7 +66,7 @@ export default class MetaService implements MetaServiceApi {
   async initialize(self: ComedySelf): Promise<void> {
     const context = actorContext<MetaServiceParams, never>(self);
     this.params = context.params;
-    this.log = createLogger(this.params.spec.logLevel, { actor: 'MetaService', job: this.params.spec.jobId });
+    this.log = createLogger(this.params.spec, { actor: 'MetaService', job: this.params.spec.jobId });
     this.job = await loadJob(this.params.spec);
     const store = new CheckpointStore(openStateBackend(this.params.spec.stateLocation), this.params.spec.jobId);
     const resumed = await checkpointToResume(store, this.params.spec.restore);

@@ -114,7 +114,7 @@ export default class StageMaster implements StageMasterApi {
     const params = this.context.params;
     this.params = params;
     this.chain = params.chain;
-    this.log = createLogger(params.spec.logLevel, { actor: 'StageMaster', job: params.spec.jobId, stage: chainName({ stages: params.chain }) });
+    this.log = createLogger(params.spec, { actor: 'StageMaster', job: params.spec.jobId, stage: chainName({ stages: params.chain }) });
     this.job = await loadJob(params.spec);
     this.stage = this.job.getStage(this.chain[0]!);
     this.counts = new ChainCounts(this.chain);
@@ -404,9 +404,10 @@ export default class StageMaster implements StageMasterApi {
 
   /** Worker -> master: the operator threw; the stage, and so the job, fails. */
   splitFailed(workerIndex: number, error: SerializedError): void {
-    this.inputDone(this.dispatcher.takeBack(workerIndex));
+    const item = this.dispatcher.takeBack(workerIndex);
+    this.inputDone(item);
     // The error reaches the caller through run(); the log keeps the stage's view of it.
-    this.log.info({ worker: workerIndex, error }, 'split failed');
+    this.log.info({ worker: workerIndex, splitId: item && splitIdOf(item.split), error }, 'split failed');
     this.fail(error);
     this.pump();
   }

@@ -65,7 +65,7 @@ export default class Worker implements WorkerApi {
     this.store = processPayloadStore();
     if (this.params.servePayloads) await this.store.serve();
     const { spec, chain, workerIndex, parallelism } = this.params;
-    this.log = createLogger(spec.logLevel, { actor: 'Worker', job: spec.jobId, stage: chain.join('+'), worker: workerIndex });
+    this.log = createLogger(spec, { actor: 'Worker', job: spec.jobId, stage: chain.join('+'), worker: workerIndex });
     this.checkpoints = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
     const job = await loadJob(spec);
     // A producer may keep its event loop, and so its payload server, busy for up to its stage's heartbeat timeout.

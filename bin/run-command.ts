@@ -1,5 +1,5 @@
 import { ArgumentError, JobStoppedError, SolsticeError } from '../lib/errors/index.js';
-import { logLevelOf, type LogLevel } from '../lib/logger.js';
+import { logLevelOf, type LogFormat, type LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import { formatSummary, ProgressLines, type ProgressView } from '../runtime/progress-reporter.js';
 import { StageProgressBars } from '../runtime/progress-bars.js';
@@ -12,7 +12,7 @@ import { placementFromOptions } from './placement-option.js';
 import { readClusterConfig } from '../cluster/cluster-config.js';
 
 /** Options of `run` that are the command's own, not the workflow's config. */
-export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'quiet', 'json', 'dashboard', 'dashboardHost', 'help', 'version', 'h']);
+export const RUN_OPTION_NAMES = new Set(['workflow', 'jobId', 'progressInterval', 'logLevel', 'logFormat', 'stateBackend', 'state', 'restore', 'workers', 'placement', 'hosts', 'explain', 'deadLetter', 'failOnDeadLetters', 'quiet', 'json', 'dashboard', 'dashboardHost', 'help', 'version', 'h']);
 
 export interface RunCommand {
   workflow: string;
@@ -20,6 +20,8 @@ export interface RunCommand {
   /** `--progress-interval`: seconds between progress updates, 0 for none; absent, {@link DEFAULT_PROGRESS_SECONDS}. */
   progressIntervalSecs?: number;
   logLevel?: LogLevel;
+  /** `--log-format`: json or pretty lines, from every actor of the job. */
+  logFormat?: LogFormat;
   stateBackend?: string;
   /** The `--restore` value as typed. */
   restore?: string;
@@ -92,7 +94,7 @@ async function runJob(command: RunCommand, served: { dashboard?: Dashboard }): P
     const placement = command.clusterFile && !command.placementFile ? undefined : await placementFromOptions(command.workers, command.placementFile);
     const cluster = command.clusterFile ? await readClusterConfig(command.clusterFile) : undefined;
     const runner = new JobRunner(job, {
-      workflowModule, config: command.config, logLevel: command.logLevel, stateBackend: command.stateBackend, restore, placement, cluster,
+      workflowModule, config: command.config, logLevel: command.logLevel, logFormat: command.logFormat, stateBackend: command.stateBackend, restore, placement, cluster,
       ...(command.deadLetter === undefined ? {} : { deadLetter: command.deadLetter }),
     });
     if (command.explain) {
@@ -146,7 +148,7 @@ interface ProgressWatch {
 }
 
 /**
- * Log levels at which the framework's log lines (JSON on stderr, from every
+ * Log levels at which the framework's log lines (on stderr, from every
  * process of the job) come often enough to scroll bars apart: progress is
  * lines then.
  */

@@ -9,7 +9,7 @@ import { DEFAULT_DASHBOARD_PORT, runWorkflowCommand, RUN_OPTION_NAMES } from './
 import { runHostAgentCommand } from './node-command.js';
 import { importVideosCommand } from './videos-command.js';
 import { declaredWorkflowOptions, refuseUndeclaredFlags, withWorkflowFlags } from './workflow-flags.js';
-import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../lib/logger.js';
 
 const LOCAL_WORKER_MODES = WORKER_MODES.filter((mode) => mode !== 'remote');
 const args = hideBin(process.argv);
@@ -58,7 +58,7 @@ await yargs(args)
       y
         .option('listen', { type: 'string', demandOption: true, describe: 'HOST:PORT to listen on (port default 6161); every port the agent and its workers open binds to HOST' })
         .option('secret-file', { type: 'string', demandOption: true, describe: 'File holding the cluster\'s shared secret (at least 16 bytes), the same on every host and in cluster.json' })
-        .option('log-level', { choices: LOG_LEVELS, describe: 'Log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
+        .option('log-level', { choices: LOG_LEVELS, describe: 'Log level (on stderr; its format as SOLSTICE_LOG_FORMAT says, else readable at a terminal, JSON lines otherwise); default SOLSTICE_LOG_LEVEL or warn' })
         .example('$0 node --listen 10.0.0.2:6161 --secret-file /etc/solstice/cluster.secret', 'Serve this host to the cluster'),
     async (argv) => {
       process.exitCode = await runHostAgentCommand({ listen: argv.listen, secretFile: argv['secret-file'], logLevel: argv['log-level'] });
@@ -141,7 +141,8 @@ function jobOptions<T>(y: Argv<T>) {
         return value;
       },
     })
-    .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (JSON lines on stderr); default SOLSTICE_LOG_LEVEL or warn' })
+    .option('log-level', { choices: LOG_LEVELS, describe: 'Framework log level (on stderr); default SOLSTICE_LOG_LEVEL or warn' })
+    .option('log-format', { choices: LOG_FORMATS, describe: 'How the framework\'s logs are written, by every actor of the job: json lines, or pretty (readable) lines; default SOLSTICE_LOG_FORMAT, else pretty when stderr is a terminal, json otherwise' })
     .option('explain', { type: 'boolean', default: false, describe: 'Print the plan (which stages are fused into chains, their parallelism and placement, and why adjacent ones are not fused) and exit without running' })
     .option('dead-letter', { type: 'string', describe: "Where the bad records of stages with onError: 'dead-letter' go: a folder (default dead-letters/<job id>), one folder per stage of JSON lines files, or a Lance table when it ends in .lance" })
     .option('fail-on-dead-letters', { type: 'boolean', default: false, describe: 'Exit with code 3 when the job wrote dead letters (it exits 0 otherwise, with a warning)' })
@@ -164,7 +165,7 @@ function dashboardPort(text: string | string[]): number {
 }
 
 function jobCommand(argv: ArgumentsCamelCase<{
-  workflow: string; 'job-id': string; 'progress-interval'?: number; 'log-level'?: LogLevel; 'state-backend'?: string; restore?: string; explain: boolean;
+  workflow: string; 'job-id': string; 'progress-interval'?: number; 'log-level'?: LogLevel; 'log-format'?: LogFormat; 'state-backend'?: string; restore?: string; explain: boolean;
   'dead-letter'?: string; 'fail-on-dead-letters': boolean; quiet: boolean; json: boolean; dashboard?: number; 'dashboard-host'?: string;
 }>) {
   return {
@@ -173,6 +174,7 @@ function jobCommand(argv: ArgumentsCamelCase<{
     jobId: argv['job-id'],
     progressIntervalSecs: argv['progress-interval'],
     logLevel: argv['log-level'],
+    logFormat: argv['log-format'],
     stateBackend: argv['state-backend'],
     restore: argv.restore,
     deadLetter: argv['dead-letter'],

@@ -55,7 +55,7 @@ export class HostAgent {
   private readonly log: Logger;
 
   private constructor(private readonly server: Server, private readonly options: HostAgentOptions) {
-    this.log = createLogger(options.logLevel, { actor: 'HostAgent', host: options.host, port: options.port });
+    this.log = createLogger(options, { actor: 'HostAgent', host: options.host, port: options.port });
     server.on('connection', (socket) => this.accept(socket));
   }
 

@@ -1,5 +1,5 @@
 export { Job } from '../runtime/job.js';
-export { JobGraph, type JobOptions, type DeadLetterOptions, type DeadLetterFormat, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_CHECKPOINT_INTERVAL_SECS } from './job.js';
+export { JobGraph, type JobOptions, type DeadLetterOptions, type DeadLetterFormat, DEFAULT_RETAINED_CHECKPOINTS, DEFAULT_RETAINED_RUNS, DEFAULT_CHECKPOINT_INTERVAL_SECS } from './job.js';
 export { Stage, type StageOptions, type ErrorPolicy } from './stage.js';
 export type { Parallelism } from './parallelism.js';
 export { Operator, SourceOperator, SinkOperator, refuseBadRecord, type OperatorContext, type BadRecord, type OperatorClass, type KeyedOutput } from './operator.js';
@@ -34,7 +34,7 @@ export {
 } from './errors/index.js';
 export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
 export { checkWorkflowConfig, type WorkflowConfig, type WorkflowOption, type WorkflowOptions } from './workflow-options.js';
-export type { LogLevel, Logger } from './logger.js';
+export type { LogFormat, LogLevel, Logger } from './logger.js';
 export type { StageMetrics, LatencyHistogram, LostWorkerRecord, ScalingRecord, WorkerPlace } from '../protocol/messages.js';
 export type { JobStatus, JobState, CheckpointRecord, CheckpointOutcome, CheckpointHistoryReport } from '../protocol/job-status.js';
 export { MapOperator, type MapConfig } from '../operators/transform/map-operator.js';

@@ -1,4 +1,4 @@
-import type { LogLevel } from './logger.js';
+import type { LogFormat, LogLevel } from './logger.js';
 
 /**
  * How any process rebuilds the job: import `workflowModule` and call
@@ -14,6 +14,7 @@ export interface JobSpec {
   /** Key of the Job object in this process's registry (set for in-process runs). */
   readonly registryKey?: string;
   readonly logLevel?: LogLevel;
+  readonly logFormat?: LogFormat;
   /** Where checkpoints live: a URL or a path (see state/open-state-backend.ts). */
   readonly stateLocation: string;
   /** Which checkpoint to resume from. */

@@ -31,6 +31,12 @@ export interface JobOptions {
   /** How many completed checkpoints to keep. Default 3. */
   readonly retainCheckpoints?: number;
   /**
+   * How many runs of the job keep their run records (every attempt of each;
+   * docs/observability.md#job-history): the newest, and always the one in
+   * progress. Default {@link DEFAULT_RETAINED_RUNS}.
+   */
+  readonly retainRuns?: number;
+  /**
    * How long the final checkpoint is retried (seconds), with pauses growing
    * from 250 ms to 5 s, before the job fails with `CheckpointError`. Default 60.
    */
@@ -79,6 +85,7 @@ export interface DeadLetterOptions {
 export type DeadLetterFormat = 'jsonl' | 'csv' | 'parquet' | 'lance';
 
 export const DEFAULT_RETAINED_CHECKPOINTS = 3;
+export const DEFAULT_RETAINED_RUNS = 20;
 
 /**
  * Seconds between checkpoints when a job sets none. A checkpoint of a

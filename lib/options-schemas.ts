@@ -28,6 +28,7 @@ export const jobOptionsSchema = z.strictObject({
   maxBufferedSplits: count(1).optional(),
   stateBackend: z.string({ error: 'a path or URL' }).min(1, { error: 'a path or URL' }).optional(),
   retainCheckpoints: count(1).optional(),
+  retainRuns: count(1).optional(),
   finalCheckpointRetrySecs: seconds(true).optional(),
   supervision: supervisionSchema.optional(),
   chain: z.boolean({ error: 'true or false' }).optional(),

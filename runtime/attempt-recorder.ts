@@ -17,7 +17,8 @@ export interface AttemptStart {
  * when the attempt starts, and again, whole, when it ends. A record that
  * cannot be written does not fail the job, and is not passed over either:
  * the recorder logs a warning with the cause and keeps it for the job's
- * summary ({@link withWarnings}).
+ * summary ({@link withWarnings}). When an attempt has ended, the records
+ * of runs older than the newest `retainRuns` are removed.
  */
 export class AttemptRecorder {
   private record: RunRecord<JobSummary> | undefined;
@@ -26,7 +27,12 @@ export class AttemptRecorder {
   /** The records that could not be written, as warnings for the summary. */
   private readonly problems: string[] = [];
 
-  constructor(private readonly store: RunRecordStore<JobSummary>, private readonly placement: string, private readonly log: Logger) {}
+  constructor(
+    private readonly store: RunRecordStore<JobSummary>,
+    private readonly retainRuns: number,
+    private readonly placement: string,
+    private readonly log: Logger,
+  ) {}
 
   /** An attempt has started: records it. `attempt` asks its MetaService which run it belongs to. */
   async started(attempt: () => Promise<AttemptStart>): Promise<void> {
@@ -58,7 +64,16 @@ export class AttemptRecorder {
       ...(error === undefined ? {} : { error: recordedError(error) }),
       ...(summary ? { summary: this.withWarnings(summary) } : {}),
     };
-    await this.save();
+    if (await this.save()) await this.removeOldRuns(record.runId);
+  }
+
+  /** Old runs' records that cannot be removed stay, as old checkpoints do: the log says why, the job goes on. */
+  private async removeOldRuns(current: string): Promise<void> {
+    try {
+      await this.store.retain(this.retainRuns, current);
+    } catch (error) {
+      this.log.warn({ err: error, stateLocation: this.store.backend.url }, 'could not remove the run records of old runs');
+    }
   }
 
   /** The summary with a warning for each record that could not be written. */
@@ -66,7 +81,8 @@ export class AttemptRecorder {
     return this.problems.length === 0 ? summary : { ...summary, warnings: [...summary.warnings, ...this.problems] };
   }
 
-  private async save(): Promise<void> {
+  /** Writes the record; false when it could not (a warning then says why). */
+  private async save(): Promise<boolean> {
     const record = this.record!;
     try {
       if (!this.key) {
@@ -74,9 +90,11 @@ export class AttemptRecorder {
         this.key = this.store.keyOf(record);
       }
       await this.store.write(this.key, record);
+      return true;
     } catch (error) {
       const what = record.end ? 'its end' : 'its start';
       this.problem(`the run record of attempt ${record.attempt || '?'} of run ${record.runId} was not written (${what}): ${(error as Error).message}`, error);
+      return false;
     }
   }
 

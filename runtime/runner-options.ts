@@ -1,5 +1,5 @@
 import type { ComedyActorSystem } from '../comedy-adapter/index.js';
-import type { LogLevel } from '../lib/logger.js';
+import type { LogFormat, LogLevel } from '../lib/logger.js';
 import type { RestoreRequest } from '../lib/job-spec.js';
 import type { ClusterConfig, PlacementConfig } from '../lib/placement-config.js';
 import type { StageMetrics } from '../protocol/messages.js';
@@ -15,8 +15,14 @@ export interface RunnerOptions {
   workflowModule?: string;
   /** The config `createJob` was called with, passed again to it in other processes. */
   config?: Record<string, unknown>;
-  /** Framework log level (JSON logs on stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
+  /** Framework log level (logs go to stderr). Default: SOLSTICE_LOG_LEVEL, else 'warn'. */
   logLevel?: LogLevel;
+  /**
+   * How the framework's logs are written, by every actor of the job: 'json'
+   * lines or 'pretty' (readable) lines. Default: SOLSTICE_LOG_FORMAT, else
+   * 'pretty' when stderr is a terminal, 'json' when it is not.
+   */
+  logFormat?: LogFormat;
   /** Where checkpoints live (path or URL); overrides the Job's `stateBackend`. */
   stateBackend?: string;
   /**

@@ -17,7 +17,7 @@ import {
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { checkpointToResume } from '../state/checkpoint-to-resume.js';
 import { absoluteStateLocation, defaultStateLocation, openStateBackend } from '../state/open-state-backend.js';
-import type { DeadLetterOptions, JobGraph } from '../lib/job.js';
+import { DEFAULT_RETAINED_RUNS, type DeadLetterOptions, type JobGraph } from '../lib/job.js';
 import { registerJob, unregisterJob } from '../lib/job-registry.js';
 import type { DeadLetterLocation, JobSpec, RestoreRequest } from '../lib/job-spec.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -79,7 +79,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     super();
     job.validate();
     this.restore = options.restore ?? 'auto';
-    this.log = createLogger(options.logLevel, { actor: 'JobRunner', job: job.jobId });
+    this.log = createLogger(options, { actor: 'JobRunner', job: job.jobId });
   }
 
   /** Where the runner is: `created`, `initialized`, `running`, `finished`, `failed` or `stopped`. */
@@ -138,6 +138,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
       config: this.options.config ?? {},
       registryKey: this.registryKey,
       logLevel: this.options.logLevel,
+      logFormat: this.options.logFormat,
       // Actors in other processes and on other hosts open it too: a relative path would mean their working directory.
       stateLocation: absoluteStateLocation(this.stateLocation),
       restore: this.restore,
@@ -215,6 +216,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     // Each attempt leaves a run record in the state location (docs/observability.md#job-history).
     const recorder = new AttemptRecorder(
       new RunRecordStore(openStateBackend(this.stateLocation), this.job.jobId),
+      this.job.options.retainRuns ?? DEFAULT_RETAINED_RUNS,
       describePlacement(validatePlacement(this.placement(), this.job.stageNames), this.job.stageNames),
       this.log,
     );
@@ -553,7 +555,7 @@ function badRecordWarnings(stages: readonly StageSummary[], deadLetter: DeadLett
 function checkOperatorConfigs(job: JobGraph): void {
   for (const name of job.stageNames) {
     const stage = job.getStage(name);
-    const context = { jobId: job.jobId, stage: name, workerIndex: 0, parallelism: stage.bounds.min, logger: createLogger('silent'), badRecord: refuseBadRecord };
+    const context = { jobId: job.jobId, stage: name, workerIndex: 0, parallelism: stage.bounds.min, logger: createLogger({ logLevel: 'silent' }), badRecord: refuseBadRecord };
     try {
       new stage.operator(stage.config, context);
     } catch (error) {

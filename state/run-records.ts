@@ -7,7 +7,8 @@
  *
  * A record is written, whole, when its attempt starts, and written again,
  * whole, with its end; an attempt whose process was killed keeps the record
- * of its start alone. Keys sort by the time the attempt started. The summary
+ * of its start alone. Keys sort by the time the attempt started. The records
+ * of the newest runs are kept ({@link RunRecordStore.retain}). The summary
  * an attempt ended with is the runner's (`JobSummary`): this layer keeps it
  * as JSON, typed by the `Summary` parameter.
  */
@@ -96,6 +97,22 @@ export class RunRecordStore<Summary = unknown> {
       if (match) keys.push({ key, runId: match[2]!, attempt: Number(match[3]) });
     }
     return keys;
+  }
+
+  /**
+   * Keeps the records of the newest `keep` runs, every attempt of each, and
+   * of run `current` (the one in progress) whatever its place; removes the
+   * others. A run is as new as its latest attempt's start, as `jobs show`
+   * orders them: a run resumed today is newer than one started yesterday.
+   */
+  async retain(keep: number, current: string): Promise<void> {
+    const keys = await this.keys();
+    // Newest attempt first: each run first appears at its latest attempt.
+    const runsNewestFirst = [...new Set(keys.map((key) => key.runId).reverse())];
+    const kept = new Set([current, ...runsNewestFirst.slice(0, keep)]);
+    for (const { key, runId } of keys) {
+      if (!kept.has(runId)) await this.backend.deletePrefix(key);
+    }
   }
 
   /** How many attempts of run `runId` have a record. */

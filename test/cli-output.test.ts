@@ -6,14 +6,13 @@
  * its exit.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobSummary } from '../runtime/runner-options.js';
 import type { ErrorJson } from '../bin/run-command.js';
-import { runCli } from './support/cli.js';
-import { CLI, tempDir } from './support/files.js';
+import { runCli, runCliInTerminal } from './support/cli.js';
+import { tempDir } from './support/files.js';
 import { expectedOrders } from './support/orders-expected.js';
 
 const BUSY_WORKFLOW = fileURLToPath(new URL('./fixtures/busy_workflow.js', import.meta.url));
@@ -28,27 +27,6 @@ async function badOrders(dir: string): Promise<string> {
   const input = join(dir, 'bad.jsonl');
   await writeFile(input, '{"order_id":1,"customer_id":1,"price":10,"qty":20}\n{"order_id":2,"price":\n');
   return input;
-}
-
-/**
- * Runs the CLI under a pseudo-terminal, as at a terminal 200 columns wide: `script -qfec` gives it one for stdout
- * and stderr, whose output comes back as one stream. Returns it cut into what the terminal would show between
- * cursor moves: each bar's text, each line of the summary.
- */
-function runCliInTerminal(args: string[], cwd: string): Promise<{ code: number; fragments: string[]; raw: string }> {
-  // A pseudo-terminal of script's own has no size (without one the bars' library assumes 80 columns).
-  const command = `stty cols 200 rows 50 && exec ${[process.execPath, CLI, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ')}`;
-  return new Promise((resolve, reject) => {
-    execFile('script', ['-qfec', command, '/dev/null'], { cwd, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout) => {
-      if (error?.killed) {
-        reject(new Error(`solstice-node ${args.join(' ')} under script was still running after 120 s; its output:\n${stdout.slice(-4000)}`));
-        return;
-      }
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      const fragments = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '\n').split(/[\r\n]+/).map((text) => text.trimEnd()).filter(Boolean);
-      resolve({ code, fragments, raw: stdout });
-    });
-  });
 }
 
 test('--json prints the summary as one JSON document whose per-stage rows match the generated orders', async (t) => {

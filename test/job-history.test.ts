@@ -18,6 +18,8 @@ import { LocalDirectoryBackend } from '../state/local-directory-backend.js';
 import { RunRecordStore, type RunRecord } from '../state/run-records.js';
 import { readJobHistory, type JobHistory } from '../runtime/job-history.js';
 import type { JobSummary } from '../runtime/runner-options.js';
+import { FileSource, Job, Stage } from '../lib/index.js';
+import { CollectSink } from './support/collect-sink.js';
 
 /** Orders of the run that is killed: enough that it is still reading long after its first checkpoint. */
 const BIG = 2_000_000;
@@ -224,4 +226,69 @@ test('on WebHDFS the records go through the backend: jobs list and jobs show rea
   t.deepEqual(rowsByStage(history.runs[0]!.attempts[0]!.end?.summary), {
     source: [SMALL, SMALL], transform: [SMALL, SMALL], filter: [SMALL, keptOrders(SMALL)], sink: [keptOrders(SMALL), 0],
   });
+});
+
+/** The runs whose records are in `runs/`, by the ids in their file names, and how many attempts each. */
+async function recordedRuns(runsFolder: string): Promise<Record<string, number>> {
+  const runs: Record<string, number> = {};
+  for (const name of await readdir(runsFolder)) {
+    const runId = /^\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z-(.+)-a\d+\.json$/.exec(name)?.[1];
+    if (runId) runs[runId] = (runs[runId] ?? 0) + 1;
+  }
+  return runs;
+}
+
+test('only the newest runs keep their records: a job run four times with retainRuns 2 keeps its last two, and jobs list and jobs show tell of them', async (t) => {
+  const cwd = await tempDir('solstice-history-');
+  const input = join(cwd, 'orders.jsonl');
+  await writeFile(input, [...sampleOrders(50, 3)].map((order) => `${JSON.stringify(order)}\n`).join(''));
+  const state = join(cwd, 'state');
+  const runIds: string[] = [];
+  for (let n = 1; n <= 4; n++) {
+    const job = new Job({ jobId: 'pruned', retainRuns: 2 });
+    job.addStage(new Stage('source', FileSource, { paths: input }, 1));
+    job.addStage(new Stage('sink', CollectSink, { name: `pruned-${n}` }, 1), ['source']);
+    const runner = job.createRunner({ stateBackend: state });
+    const summary = await runner.run();
+    t.is(summary.stages.find((stage) => stage.stage === 'sink')?.rowsIn, 50);
+    const { run } = await runner.status();
+    runIds.push(run!.id);
+    // Each run completed, so the next one is a new run; after each, the newest two have their records.
+    t.deepEqual(await recordedRuns(join(state, 'pruned', 'runs')), Object.fromEntries(runIds.slice(-2).map((id) => [id, 1])), `after run ${n}`);
+  }
+  t.is(new Set(runIds).size, 4);
+
+  const list = await runCli(['jobs', 'list', '--state-backend', state], { cwd });
+  t.is(list.code, 0, list.stderr);
+  t.regex(list.stdout, new RegExp(`^pruned +${runIds[3]!.slice(0, 8)} +completed `, 'm'));
+  const shown = await runCli(['jobs', 'show', 'pruned', '--json', '--state-backend', state], { cwd });
+  t.is(shown.code, 0, shown.stderr);
+  const history = JSON.parse(shown.stdout) as JobHistory;
+  t.deepEqual(history.runs.map((run) => run.runId), [runIds[3], runIds[2]]);
+  t.true(history.runs.every((run) => run.status === 'completed'));
+});
+
+test('a run is kept with all its attempts, as new as its latest one; the run in progress is kept whatever its place', async (t) => {
+  const state = await tempDir('solstice-state-');
+  const store = new RunRecordStore<JobSummary>(new LocalDirectoryBackend(state), 'kept');
+  const attempt = (runId: string, attempt: number, startedAt: string): RunRecord<JobSummary> => ({
+    version: 1, jobId: 'kept', runId, attempt, startedAt, firstCheckpointId: attempt,
+    placement: 'workers in-process; masters in-process', host: 'etl-01', pid: 1, command: 'test',
+  });
+  // Run a was killed, b ran after it, then a was resumed; c is the newest.
+  const records = [
+    attempt('run-a', 1, '2030-01-01T01:00:00.000Z'), attempt('run-b', 1, '2030-01-01T02:00:00.000Z'),
+    attempt('run-a', 2, '2030-01-01T03:00:00.000Z'), attempt('run-c', 1, '2030-01-01T04:00:00.000Z'),
+  ];
+  for (const record of records) await store.write(store.keyOf(record), record);
+  await writeFile(join(state, 'kept', 'runs', 'notes.txt'), 'not a record');
+
+  await store.retain(2, 'run-c');
+  t.deepEqual(await recordedRuns(join(state, 'kept', 'runs')), { 'run-a': 2, 'run-c': 1 });
+  t.true(existsSync(join(state, 'kept', 'runs', 'notes.txt')), 'what is not a record stays');
+
+  await store.retain(1, 'run-a');
+  t.deepEqual(await recordedRuns(join(state, 'kept', 'runs')), { 'run-a': 2, 'run-c': 1 }, 'the newest run, and the one in progress');
+  await store.retain(1, 'run-c');
+  t.deepEqual(await recordedRuns(join(state, 'kept', 'runs')), { 'run-c': 1 });
 });

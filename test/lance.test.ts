@@ -20,7 +20,7 @@ import { CollectSink, collected } from './support/collect-sink.js';
 import { isolatedState, readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
 import { columnSorted, itemRows, openLance, range, stagedTables } from './support/lance-tables.js';
 
-const context = (stage: string) => ({ jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger('warn'), badRecord: refuseBadRecord });
+const context = (stage: string) => ({ jobId: 'plan', stage, workerIndex: 0, parallelism: 1, logger: createLogger({ logLevel: 'warn' }), badRecord: refuseBadRecord });
 
 /** A table of 8500 items in three fragments (3000, 5000 and 500 rows), every 7th id deleted. */
 async function itemsTable(dir: string): Promise<string> {
@@ -143,7 +143,7 @@ test.serial('LanceSink with two workers commits each checkpoint as one Lance ver
 });
 
 test('the committer of a commit cut short knows from the table whether its add landed, and adds the rows once', async (t) => {
-  const logger = createLogger('warn');
+  const logger = createLogger({ logLevel: 'warn' });
   const part = (ids: number[]) => tableFromArrays({ id: Float64Array.from(ids) });
   for (const cut of ['before its add', 'after its add', 'while it dropped the staged parts'] as const) {
     const landed = cut !== 'before its add';

@@ -9,6 +9,7 @@ const mistakes: [string, () => unknown, RegExp][] = [
   ['an interval given as text', () => new Job({ jobId: 'j', checkpointIntervalSecs: 'abc' as never }), /^Job 'j': checkpointIntervalSecs must be a number of seconds, 0 or more, got "abc"$/],
   ['a misspelt supervision option', () => new Job({ jobId: 'j', supervision: { maxRestart: 5 } as never }), /unknown option 'supervision\.maxRestart' \(did you mean 'maxRestarts'\?\); the options of supervision are maxRestarts, /],
   ['retainCheckpoints 0', () => new Job({ jobId: 'j', retainCheckpoints: 0 }), /retainCheckpoints must be a whole number, 1 or more, got 0/],
+  ['retainRuns 0', () => new Job({ jobId: 'j', retainRuns: 0 }), /retainRuns must be a whole number, 1 or more, got 0/],
   ['a job id that would make folders', () => new Job({ jobId: 'a/b' }), /jobId must be a name without '\/'/],
   ['an empty job id', () => new Job({ jobId: '' }), /jobId must be a non-empty string, got ""/],
   ['unknown Stage options', () => new Stage('s', MapOperator, { fn: (row) => row }, 1, { maxBuffered: 3, foo: 1 } as never),

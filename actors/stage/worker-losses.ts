@@ -89,7 +89,7 @@ export class WorkerLosses {
     context.inputDone(context.dispatcher.takeBack(index));
     this.note(index, describeExit(exit, killedBecause), splitId, 'failed');
     const error = new WorkerLostError(context.stage, index, splitId, describeExit(exit, killedBecause));
-    context.log.warn({ worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
+    context.log.warn({ worker: index, workerPid: exit.pid, code: exit.code, signal: exit.signal, splitId }, 'worker lost');
     // An idle worker's request for its next split is still open; Comedy destroys the master only once
     // every request it is handling has been answered. The answer goes nowhere: the worker is gone.
     context.dispatcher.end(index);
@@ -112,7 +112,7 @@ export class WorkerLosses {
     this.note(index, describeExit(exit, killedBecause), item && splitIdOf(item.split), 'replaced');
     context.log.warn(
       {
-        worker: index, pid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause),
+        worker: index, workerPid: exit.pid, code: exit.code, signal: exit.signal, splitId: item && splitIdOf(item.split), why: describeExit(exit, killedBecause),
         ...(recovery ? { restoredState: Object.keys(recovery.restore).length > 0 || recovery.regroupState !== undefined, replayed: recovery.replay.length } : {}),
       },
       recovery
