@@ -245,7 +245,7 @@ export default class GlobalStateMaster implements GlobalStateMasterApi {
       inFlight: acks.flatMap((ack) => ack.inFlight),
     };
     const manifestBytes = await this.store.publish(manifest);
-    this.history.completed(id, manifest.final, manifestBytes);
+    this.history.completed(id, manifest.final, { manifestBytes, stateBytes: acks.reduce((sum, ack) => sum + (ack.stateBytes ?? 0), 0) });
     // From closing the epoch to the manifest: how long the stages took to drain it and save their parts.
     this.log.info({ checkpointId: id, final: manifest.final, latencyMs: Date.now() - startedAt }, 'checkpoint published');
     // Before the commit: the final commit ends the job, and nothing may still be deleting then.

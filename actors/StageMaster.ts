@@ -8,6 +8,7 @@ import { splitIdOf } from '../lib/split.js';
 import type { Stage } from '../lib/stage.js';
 import { processPayloadStore } from '../dataplane/local-payload-store.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
+import type { TransferredBytes } from '../dataplane/payload-transfer.js';
 import type { StageSnapshot } from '../state/checkpoint-manifest.js';
 import type { OperatorClass } from '../lib/operator.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
@@ -96,6 +97,8 @@ export default class StageMaster implements StageMasterApi {
   private readonly utilization = new Utilization();
   /** How long the splits took, handed out to their result, this attempt. */
   private readonly splitLatency = new SplitLatency();
+  /** Bytes of input payloads the workers fetched from other processes, this attempt. */
+  private readonly inputBytes: TransferredBytes = { socket: 0, sharedMemory: 0 };
   /** The last checkpoint published: a draining worker whose sink writes it covers may end. */
   private committedEpoch = Number.NEGATIVE_INFINITY;
   /** The chain writes a transactional sink: a draining worker ends only once a checkpoint has committed its writes. */
@@ -376,6 +379,7 @@ export default class StageMaster implements StageMasterApi {
     const resulted = this.dispatcher.resulted(splitId);
     const item = resulted?.item;
     if (resulted) this.splitLatency.record(resulted.heldMs);
+    if (result.inputTransfer) this.inputBytes[result.inputTransfer.transport] += result.inputTransfer.bytes;
     this.inputDone(item);
     if (item?.reproduce) {
       this.reproduced(result);
@@ -537,6 +541,7 @@ export default class StageMaster implements StageMasterApi {
       ...(stage === head && this.losses.lostWorkers.length > 0 ? { lostWorkers: this.losses.lostWorkers } : {}),
       ...(stage === head ? { workerPlaces: this.workerPlaces() } : {}),
       ...(stage === head ? { workerTime: this.utilization.totals(), splitLatency: this.splitLatency.histogram() } : {}),
+      ...(stage === head ? { dataPlaneBytes: { ...this.inputBytes } } : {}),
       ...(stage === head && this.policies.autoscaler.elastic
         ? { scaling: { target: this.scaler.targetWorkers, reason: this.scaler.reason, ...this.scaler.load, decisions: this.scaler.history() } }
         : {}),

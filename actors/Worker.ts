@@ -13,7 +13,10 @@ import type { WorkerSnapshot } from '../state/checkpoint-manifest.js';
 import { CheckpointStore } from '../state/checkpoint-store.js';
 import { openStateBackend } from '../state/open-state-backend.js';
 import { loadJob } from './job-loading.js';
-import { ERROR_SAMPLES, type KeyGroupSpread, type OutputPart, type SplitResult, type StageSplitCount, type WorkItem, type WorkerParams } from '../protocol/messages.js';
+import type { FetchedPayload } from '../dataplane/payload-transfer.js';
+import {
+  ERROR_SAMPLES, type KeyGroupSpread, type OutputPart, type SplitResult, type StageSplitCount, type WorkItem, type WorkerParams, type WorkerSnapshots,
+} from '../protocol/messages.js';
 import type { StageMasterApi, WorkerApi } from '../protocol/actor-apis.js';
 import type { ActorLink } from '../protocol/actor-link.js';
 import { actorContext, type ComedySelf } from '../comedy-adapter/index.js';
@@ -166,18 +169,21 @@ export default class Worker implements WorkerApi {
   }
 
   /** Saves what checkpoint `epoch` needs from each operator: its state, its pre-committed sink transaction. */
-  async snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>> {
-    const snapshots: Record<string, WorkerSnapshot> = {};
+  async snapshot(epoch: number): Promise<WorkerSnapshots> {
+    const stages: Record<string, WorkerSnapshot> = {};
+    let stateBytes = 0;
     for (const { stage, operator, deadLetters } of this.chain) {
       const snapshot: WorkerSnapshot = {};
       if (isStateful(operator)) {
-        snapshot.stateKey = await this.checkpoints.writeState(epoch, stage, this.params.workerIndex, await operator.snapshotState());
+        const saved = await this.checkpoints.writeState(epoch, stage, this.params.workerIndex, await operator.snapshotState());
+        snapshot.stateKey = saved.key;
+        stateBytes += saved.bytes;
       }
       if (isTransactionalSink(operator)) snapshot.transaction = await operator.preCommit(epoch);
       if (deadLetters) snapshot.deadLetters = await deadLetters.preCommit(epoch);
-      snapshots[stage] = snapshot;
+      stages[stage] = snapshot;
     }
-    return snapshots;
+    return { stages, stateBytes };
   }
 
   /** Makes pre-committed sink transactions visible (their checkpoint is published), by stage. */
@@ -243,22 +249,25 @@ export default class Worker implements WorkerApi {
    */
   private async process(item: WorkItem): Promise<SplitResult | 'input lost' | undefined> {
     const split = Split.fromJSON(item.split);
-    let input: SplitPayload | undefined;
+    let input: FetchedPayload | undefined;
     try {
       // Held by its producer until the stage master says this split is done with it: a replacement may read it again.
-      input = item.input ? await this.store.read(item.input) : undefined;
+      input = item.input ? await this.store.readWithTransfer(item.input) : undefined;
     } catch (error) {
       await this.master.ask('inputLost', this.params.workerIndex, split.splitId, serializeError(error));
       return 'input lost';
     }
     let run: ChainRun;
     try {
-      run = await this.runChain(0, split, input ?? null, !item.input, item.timedOut);
+      run = await this.runChain(0, split, input?.payload ?? null, !item.input, item.timedOut);
     } catch (error) {
       await this.master.ask('splitFailed', this.params.workerIndex, serializeError(error));
       return undefined;
     }
-    return { split: item.split, output: run.outputSplit.toJSON(), parts: this.storeOutput(run.outputSplit, run.output), stages: run.stages };
+    return {
+      split: item.split, output: run.outputSplit.toJSON(), parts: this.storeOutput(run.outputSplit, run.output), stages: run.stages,
+      ...(input?.transfer ? { inputTransfer: input.transfer } : {}),
+    };
   }
 
   /**

@@ -19,7 +19,17 @@ function el(tag, attributes = {}, ...children) {
 
 const number = (value) => (value === undefined ? '' : Number(value).toLocaleString('en-US'));
 const time = (ms) => new Date(ms).toLocaleTimeString('en-GB');
-const bytes = (n) => (n === undefined ? '' : n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
+const bytes = (n) => {
+  if (n === undefined) return '';
+  if (n < 1024) return `${n} B`;
+  const unit = Math.min(BYTE_UNITS.length, Math.floor(Math.log2(n) / 10));
+  return `${(n / 1024 ** unit).toFixed(1)} ${BYTE_UNITS[unit - 1]}`;
+};
+/** A checkpoint's size: its manifest and the state files its workers wrote (completed ones only). */
+const checkpointBytes = (record) => (record.manifestBytes === undefined ? undefined : record.manifestBytes + (record.stateBytes ?? 0));
+/** Bytes of input the stage's workers fetched over the data plane, every transport (the chain's first stage). */
+const dataPlaneBytes = (stage) => (stage.dataPlaneBytes ? stage.dataPlaneBytes.socket + stage.dataPlaneBytes.sharedMemory : undefined);
 const seconds = (ms) => (ms === undefined ? '' : `${(ms / 1000).toFixed(3)} s`);
 const percent = (share) => (share === undefined ? '' : `${Math.round(100 * share)}%`);
 
@@ -177,7 +187,7 @@ function renderStages(stages) {
       el('td', {}, `${stage.splitsIn} / ${stage.splitsOut} / ${stage.splitsPlanned ?? '?'}`),
       el('td', { class: 'rows-in' }, number(stage.rowsIn)), el('td', { class: 'rows-out' }, number(stage.rowsOut)), el('td', {}, busy),
       el('td', {}, number(stage.recordsSkipped ?? 0)), el('td', { class: 'dead-letters' }, number(stage.deadLetters ?? 0)),
-      el('td', {}, number(stage.replacedAt?.length ?? 0)));
+      el('td', {}, number(stage.replacedAt?.length ?? 0)), el('td', { class: 'dataplane-bytes' }, bytes(dataPlaneBytes(stage))));
   }));
 }
 
@@ -185,7 +195,7 @@ function renderCheckpoints(report) {
   const recent = report ? [...report.recent].reverse() : [];
   document.getElementById('checkpoint-totals').textContent = report ? `(${report.completed} completed, ${report.failed} failed, ${report.abandoned} abandoned)` : '';
   document.querySelector('#checkpoints tbody').replaceChildren(...recent.map((record) => el('tr', { 'data-checkpoint': record.id, class: `outcome-${record.outcome}` },
-    el('td', {}, record.id), el('td', {}, time(record.startedAt)), el('td', {}, seconds(record.durationMs)), el('td', {}, bytes(record.manifestBytes)),
+    el('td', {}, record.id), el('td', {}, time(record.startedAt)), el('td', {}, seconds(record.durationMs)), el('td', { class: 'size' }, bytes(checkpointBytes(record))),
     el('td', {}, record.final ? 'yes' : ''), el('td', { class: 'outcome' }, record.outcome), el('td', { class: 'text' }, record.error ?? ''))));
 }
 

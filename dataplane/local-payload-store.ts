@@ -5,6 +5,7 @@ import { agentHost } from '../cluster/actor-process-env.js';
 import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { PayloadClient, type PayloadClientStats } from './payload-client.js';
 import type { PayloadRef } from './payload-ref.js';
+import type { FetchedPayload } from './payload-transfer.js';
 import { PayloadServer } from './payload-server.js';
 import type { PayloadStore } from './payload-store.js';
 import { defaultSharedMemoryLimit, SharedMemoryPool } from './shared-memory-pool.js';
@@ -82,8 +83,13 @@ export class LocalPayloadStore implements PayloadStore {
   }
 
   async read(ref: PayloadRef): Promise<SplitPayload> {
-    if (ref.store === this.storeId) return this.readLocal(ref.id, ref.splitId);
-    return this.client.read(ref);
+    return (await this.readWithTransfer(ref)).payload;
+  }
+
+  /** Reads like {@link read}, and says what crossed from another process for it: nothing for a payload of this store. */
+  async readWithTransfer(ref: PayloadRef): Promise<FetchedPayload> {
+    if (ref.store === this.storeId) return { payload: this.readLocal(ref.id, ref.splitId) };
+    return this.client.readWithTransfer(ref);
   }
 
   done(ref: PayloadRef): void {

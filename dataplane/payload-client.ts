@@ -7,6 +7,7 @@ import { requireClusterSecret } from '../cluster/shared-secret.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import { connectOptions } from './payload-address.js';
 import type { PayloadRef } from './payload-ref.js';
+import type { FetchedPayload, PayloadTransport } from './payload-transfer.js';
 import { mapPeerSegment, sharedMemoryUnavailable } from './shared-memory.js';
 
 /** A payload the server copied into one of its shared memory segments, lent to this connection. */
@@ -27,7 +28,7 @@ export interface PayloadClientStats {
 
 interface Pending {
   ref: PayloadRef;
-  resolve(payload: SplitPayload): void;
+  resolve(fetched: FetchedPayload): void;
   reject(error: Error): void;
 }
 
@@ -88,7 +89,7 @@ class PayloadConnection {
   }
 
   /** Fetches a payload: `take` counts this reader off, `read` keeps it held until `done`. */
-  fetch(ref: PayloadRef, op: 'take' | 'read'): Promise<SplitPayload> {
+  fetch(ref: PayloadRef, op: 'take' | 'read'): Promise<FetchedPayload> {
     return new Promise((resolve, reject) => {
       const requestId = this.nextRequestId++;
       this.pending.set(requestId, { ref, resolve, reject });
@@ -177,17 +178,17 @@ class PayloadConnection {
       }
       this.settled();
       this.stats.sharedMemory++;
-      this.decode(request, bytes);
+      this.decode(request, bytes, 'sharedMemory');
       return;
     }
     this.settled();
     this.stats.socket++;
-    this.decode(request, frame.body ?? new Uint8Array(0));
+    this.decode(request, frame.body ?? new Uint8Array(0), 'socket');
   }
 
-  private decode(request: Pending, bytes: Uint8Array): void {
+  private decode(request: Pending, bytes: Uint8Array, transport: PayloadTransport): void {
     try {
-      request.resolve(payloadFromIpc(bytes, request.ref.splitId));
+      request.resolve({ payload: payloadFromIpc(bytes, request.ref.splitId), transfer: { transport, bytes: bytes.byteLength } });
     } catch (error) {
       request.reject(this.fetchError(request.ref, error as Error));
     }
@@ -243,12 +244,17 @@ export class PayloadClient {
     return { ...this.counts };
   }
 
-  take(ref: PayloadRef): Promise<SplitPayload> {
-    return this.connection(ref).fetch(ref, 'take');
+  async take(ref: PayloadRef): Promise<SplitPayload> {
+    return (await this.connection(ref).fetch(ref, 'take')).payload;
   }
 
   /** Fetches a payload that its holder keeps for this reader until {@link done}. */
-  read(ref: PayloadRef): Promise<SplitPayload> {
+  async read(ref: PayloadRef): Promise<SplitPayload> {
+    return (await this.readWithTransfer(ref)).payload;
+  }
+
+  /** Fetches like {@link read}, and says how many bytes crossed for the payload, and how. */
+  readWithTransfer(ref: PayloadRef): Promise<FetchedPayload> {
     return this.connection(ref).fetch(ref, 'read');
   }
 

@@ -7,11 +7,11 @@
 import type { PayloadRef } from '../dataplane/payload-ref.js';
 import type { WorkerHost } from '../lib/placement-config.js';
 import type { SerializedError } from '../lib/errors/index.js';
-import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
+import type { StageSnapshot } from '../state/checkpoint-manifest.js';
 import type { ActorLink, ChildActor, ChildOptions } from './actor-link.js';
 import type { GlobalStateMasterParams, JobOutcome, JobStatus, MetaServiceParams, SourceProgress, CheckpointHistoryReport } from './job-status.js';
 import type {
-  NextSplitReply, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, WorkerParams, KeyGroupSpread,
+  NextSplitReply, PullReply, SplitResult, StageAck, StageMasterParams, StageMetrics, StageOutcome, WorkerParams, KeyGroupSpread, WorkerSnapshots,
 } from './messages.js';
 
 /** Every actor answers a heartbeat whenever its event loop is free. */
@@ -24,7 +24,7 @@ export interface WorkerApi extends Pingable {
   /** Starts the worker's pull loop (it asks its master for splits); returns at once. */
   start(): void;
   /** Saves what checkpoint `epoch` needs from each of the worker's operators, by stage: state, pre-committed sink transaction. */
-  snapshot(epoch: number): Promise<Record<string, WorkerSnapshot>>;
+  snapshot(epoch: number): Promise<WorkerSnapshots>;
   /** Makes pre-committed sink transactions, and dead letters, visible, by stage. */
   commit(transactions: Record<string, unknown>, deadLetters?: Record<string, unknown>): Promise<void>;
   /** Makes the pre-committed transactions of every worker of a sink that commits together visible in one commit. */

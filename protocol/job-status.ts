@@ -5,7 +5,7 @@
 import type { SerializedError } from '../lib/errors/index.js';
 import type { JobRun, JobSpec } from '../lib/job-spec.js';
 import type { PlacementConfig } from '../lib/placement-config.js';
-import type { StageMetrics } from './messages.js';
+import type { LatencyHistogram, StageMetrics } from './messages.js';
 
 export interface MetaServiceParams {
   spec: JobSpec;
@@ -81,8 +81,10 @@ export interface CheckpointRecord {
   /** Taken after the sources had read everything (a completed one is the job's last). */
   final: boolean;
   outcome: CheckpointOutcome;
-  /** Bytes of its manifest (JSON, UTF-8); the state files the workers wrote are not counted. Completed checkpoints only. */
+  /** Bytes of its manifest (JSON, UTF-8). Completed checkpoints only. */
   manifestBytes?: number;
+  /** Bytes of the state files its workers wrote (stateful operators' state). Completed checkpoints only. */
+  stateBytes?: number;
   /** Why it failed. */
   error?: string;
 }
@@ -93,7 +95,12 @@ export interface CheckpointHistoryReport {
   completed: number;
   failed: number;
   abandoned: number;
+  /** How long every completed checkpoint of the attempt took (those dropped from `recent` included), in the buckets of CHECKPOINT_DURATION_BUCKETS_MS. */
+  durations: LatencyHistogram;
 }
 
 /** How many checkpoint records a GlobalStateMaster keeps. */
 export const CHECKPOINT_HISTORY_SIZE = 100;
+
+/** Upper bounds (ms) of the checkpoint duration histogram's buckets; a last bucket (+Inf) takes the rest. */
+export const CHECKPOINT_DURATION_BUCKETS_MS: readonly number[] = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 600_000];

@@ -6,6 +6,7 @@
 import type { SerializedError } from '../lib/errors/index.js';
 import type { SplitJSON } from '../lib/split.js';
 import type { PayloadRef } from '../dataplane/payload-ref.js';
+import type { PayloadTransfer, TransferredBytes } from '../dataplane/payload-transfer.js';
 import type { JobSpec } from '../lib/job-spec.js';
 import type { PlacementConfig, WorkerHost } from '../lib/placement-config.js';
 import type { StageSnapshot, WorkerSnapshot } from '../state/checkpoint-manifest.js';
@@ -137,6 +138,8 @@ export interface SplitResult {
   parts: OutputPart[];
   /** Each stage of the chain that ran on the split, in chain order (a stage whose input was empty did not run). */
   stages: StageSplitCount[];
+  /** How the split's input crossed from the process that held it; absent when the worker's own process held it, or it had none. */
+  inputTransfer?: PayloadTransfer;
 }
 
 /** A finished split waiting in a stage's output buffer. */
@@ -169,6 +172,14 @@ export interface StageAck {
   error?: SerializedError;
   /** The stage has handed on all its output: this was its last epoch. */
   final: boolean;
+  /** Bytes of the state files the master's workers wrote for it. */
+  stateBytes?: number;
+}
+
+/** Worker -> StageMaster `snapshot` reply: what the worker saved for a checkpoint, by stage, and the bytes of the state files it wrote. */
+export interface WorkerSnapshots {
+  stages: Record<string, WorkerSnapshot>;
+  stateBytes: number;
 }
 
 /** StageMaster -> MetaService: how a master's stages ended. */
@@ -229,6 +240,13 @@ export interface StageMetrics {
    * since the stage started in this attempt. On the chain's first stage.
    */
   splitLatency?: LatencyHistogram;
+  /**
+   * Bytes of the input payloads (Arrow IPC streams) the chain's workers
+   * fetched from other processes, threads or hosts, by transport, since the
+   * stage started in this attempt. Payloads of the worker's own process pass
+   * by reference and count nothing. On the chain's first stage.
+   */
+  dataPlaneBytes?: TransferredBytes;
 }
 
 /** Upper bounds (ms) of the split latency histogram's buckets; a last bucket (+Inf) takes the rest. */

@@ -1,9 +1,13 @@
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import type { PayloadTransport } from '../dataplane/payload-transfer.js';
 import type { LatencyHistogram, StageMetrics } from '../protocol/messages.js';
 import type { CheckpointRecord } from '../protocol/job-status.js';
 import type { RunnerStatus } from './runner-options.js';
 
 type StageLabel = 'job' | 'stage';
+
+/** The `transport` label of each data plane transport. */
+const TRANSPORT_LABELS: [PayloadTransport, string][] = [['socket', 'socket'], ['sharedMemory', 'shared_memory']];
 
 /**
  * A job's figures in the Prometheus text format, as prom-client writes it
@@ -16,13 +20,15 @@ export class JobMetrics {
   private readonly stageCounters: [keyof StageCounts, Counter<StageLabel>][];
   private readonly stageGauges: [keyof StageGauges, Gauge<StageLabel>][];
   private readonly busyRatio: Gauge<StageLabel>;
-  private readonly splitLatency: PresetHistogram;
+  private readonly splitLatency: PresetHistogram<StageLabel>;
+  private readonly dataPlaneBytes: Counter<StageLabel | 'transport'>;
   private readonly jobState: Gauge<'job' | 'state' | 'runner'>;
   private readonly restarts: Counter<'job'>;
   private readonly sourceSplits: Counter<'job'>;
   private readonly sourceRecords: Counter<'job'>;
   private readonly checkpoints: Counter<'job' | 'outcome'>;
   private readonly lastCheckpoint: [keyof LastCheckpoint, Gauge<'job'>][];
+  private readonly checkpointDuration: PresetHistogram<'job'>;
 
   constructor() {
     const registers = [this.registry];
@@ -49,6 +55,11 @@ export class JobMetrics {
     this.busyRatio = gauge('solstice_stage_busy_ratio', 'Share of the chain\'s worker time spent processing splits since the stage started (the chain\'s first stage)', stage);
     this.splitLatency = new PresetHistogram('solstice_stage_split_latency_seconds', 'Time from a split handed to a worker to its result (the chain\'s first stage), this attempt');
     this.registry.registerMetric(this.splitLatency as unknown as Metric);
+    this.dataPlaneBytes = counter(
+      'solstice_dataplane_bytes_total',
+      'Bytes of input payloads (Arrow IPC) the chain\'s workers fetched from other processes, threads or hosts, by transport (the chain\'s first stage)',
+      ['job', 'stage', 'transport'] as const,
+    );
     this.jobState = gauge('solstice_job_state', 'The job\'s state (1 on the current one), with the runner\'s', ['job', 'state', 'runner'] as const);
     this.restarts = counter('solstice_job_restarts_total', 'Restarts from a checkpoint after losing a worker', ['job'] as const);
     this.sourceSplits = counter('solstice_source_splits_done_total', 'Source splits read whole, this attempt', ['job'] as const);
@@ -57,9 +68,13 @@ export class JobMetrics {
     this.lastCheckpoint = [
       ['id', gauge('solstice_checkpoint_last_id', 'Id of the last completed checkpoint', ['job'] as const)],
       ['durationSeconds', gauge('solstice_checkpoint_last_duration_seconds', 'From closing its epoch to its manifest published, of the last completed checkpoint', ['job'] as const)],
-      ['manifestBytes', gauge('solstice_checkpoint_last_manifest_bytes', 'Bytes of the last completed checkpoint\'s manifest (state files not counted)', ['job'] as const)],
+      ['manifestBytes', gauge('solstice_checkpoint_last_manifest_bytes', 'Bytes of the last completed checkpoint\'s manifest', ['job'] as const)],
+      ['stateBytes', gauge('solstice_checkpoint_last_state_bytes', 'Bytes of the state files the workers wrote for the last completed checkpoint', ['job'] as const)],
+      ['sizeBytes', gauge('solstice_checkpoint_last_size_bytes', 'Bytes of the last completed checkpoint: its manifest and its state files', ['job'] as const)],
       ['finishedAt', gauge('solstice_checkpoint_last_completed_timestamp_seconds', 'When the last completed checkpoint was published (Unix time)', ['job'] as const)],
     ];
+    this.checkpointDuration = new PresetHistogram('solstice_checkpoint_duration_seconds', 'From closing its epoch to its manifest published, of each completed checkpoint, this attempt');
+    this.registry.registerMetric(this.checkpointDuration as unknown as Metric);
   }
 
   get contentType(): string {
@@ -80,6 +95,7 @@ export class JobMetrics {
       for (const outcome of ['completed', 'failed', 'abandoned'] as const) this.checkpoints.inc({ job, outcome }, checkpoints[outcome]);
       const last = checkpoints.recent.findLast((record) => record.outcome === 'completed');
       if (last) for (const [field, gauge] of this.lastCheckpoint) setIfKnown(gauge, { job }, lastCheckpointOf(last)[field]);
+      this.checkpointDuration.set({ job }, checkpoints.durations);
     }
     return this.registry.metrics();
   }
@@ -97,16 +113,22 @@ export class JobMetrics {
     const time = stage.workerTime;
     if (time && time.workersMs > 0) this.busyRatio.set(labels, time.busyMs / time.workersMs);
     if (stage.splitLatency) this.splitLatency.set(labels, stage.splitLatency);
+    const bytes = stage.dataPlaneBytes;
+    if (bytes) for (const [transport, label] of TRANSPORT_LABELS) this.dataPlaneBytes.inc({ ...labels, transport: label }, bytes[transport]);
   }
 }
 
 type StageCounts = Record<'splitsIn' | 'splitsOut' | 'rowsIn' | 'rowsOut' | 'replaced' | 'skipped' | 'deadLetters', number>;
 type StageGauges = Record<'workers' | 'inFlight' | 'queued' | 'buffered' | 'bufferCapacity' | 'splitsPlanned', number | undefined>;
-type LastCheckpoint = Record<'id' | 'durationSeconds' | 'manifestBytes' | 'finishedAt', number | undefined>;
+type LastCheckpoint = Record<'id' | 'durationSeconds' | 'manifestBytes' | 'stateBytes' | 'sizeBytes' | 'finishedAt', number | undefined>;
 
 function lastCheckpointOf(record: CheckpointRecord): LastCheckpoint {
   const durationMs = record.durationMs ?? 0;
-  return { id: record.id, durationSeconds: durationMs / 1000, manifestBytes: record.manifestBytes, finishedAt: (record.startedAt + durationMs) / 1000 };
+  const { manifestBytes, stateBytes } = record;
+  return {
+    id: record.id, durationSeconds: durationMs / 1000, manifestBytes, stateBytes,
+    sizeBytes: manifestBytes === undefined ? undefined : manifestBytes + (stateBytes ?? 0), finishedAt: (record.startedAt + durationMs) / 1000,
+  };
 }
 
 function setIfKnown<L extends string>(gauge: Gauge<L>, labels: Partial<Record<L, string>>, value: number | undefined): void {
@@ -114,20 +136,20 @@ function setIfKnown<L extends string>(gauge: Gauge<L>, labels: Partial<Record<L,
 }
 
 /**
- * A histogram whose buckets are counted elsewhere (a StageMaster's
- * {@link LatencyHistogram}, in ms) and only written out here, in seconds:
- * prom-client's Histogram can only observe values one by one, so this is a
- * metric of its own that the registry reads through the `get()` every
- * prom-client metric has.
+ * A histogram whose buckets are counted elsewhere (a {@link LatencyHistogram}
+ * of a StageMaster or of the GlobalStateMaster, in ms) and only written out
+ * here, in seconds: prom-client's Histogram can only observe values one by
+ * one, so this is a metric of its own that the registry reads through the
+ * `get()` every prom-client metric has.
  */
-class PresetHistogram {
+class PresetHistogram<L extends string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { labels: Record<StageLabel, string>; histogram: LatencyHistogram }>();
+  private readonly series = new Map<string, { labels: Record<L, string>; histogram: LatencyHistogram }>();
 
   constructor(readonly name: string, readonly help: string) {}
 
-  set(labels: Record<StageLabel, string>, histogram: LatencyHistogram): void {
+  set(labels: Record<L, string>, histogram: LatencyHistogram): void {
     this.series.set(JSON.stringify(labels), { labels, histogram });
   }
 

@@ -21,10 +21,12 @@ export class CheckpointStore {
     return `${this.root}${idKey(id)}/`;
   }
 
-  async writeState(id: number, stage: string, worker: number, state: unknown): Promise<string> {
+  /** Saves a worker's state for checkpoint `id`; resolves with its key and the bytes written. */
+  async writeState(id: number, stage: string, worker: number, state: unknown): Promise<{ key: string; bytes: number }> {
     const key = `${this.dir(id)}state/${stage}/${worker}.json`;
-    await this.backend.write(key, JSON.stringify(state));
-    return key;
+    const text = JSON.stringify(state);
+    await this.backend.write(key, text);
+    return { key, bytes: Buffer.byteLength(text) };
   }
 
   async readState(key: string): Promise<unknown> {

@@ -83,6 +83,8 @@ needing(chromiumUnavailableReason())('the dashboard page draws a running job liv
     t.is(await page.locator(`#dag [data-stage="${stage}"] .state`).textContent(), 'finished');
   }
   t.is(await page.locator('#checkpoints tr.outcome-completed').filter({ hasText: 'yes' }).count(), 1, 'the final checkpoint, completed');
+  t.is(await page.locator('#stages tr[data-stage="spin"] .dataplane-bytes').textContent(), '0 B', 'in-process workers pass payloads by reference');
+  t.regex(await page.locator('#checkpoints tr.outcome-completed .size').first().textContent() ?? '', /^\d+(\.\d)? (B|KiB)$/, 'its manifest and state files');
   t.true(await page.locator('#throughput .u-series').count() >= STAGES.length + 1, 'a chart series per stage');
 
   const output = join(REPO_ROOT, 'dist', 'test', 'output');

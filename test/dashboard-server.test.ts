@@ -4,17 +4,25 @@
  * final, after the job has ended.
  */
 import test from 'ava';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { readdir, stat } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
+import { SHARED_MEMORY_MIN_BYTES } from '../dataplane/shared-memory-pool.js';
+import {
+  AggregateOperator, createJobFromWorkflow, Job, KeyByOperator, SinkOperator, SourceOperator, SplitPayload, Stage, type DataRange, type Split,
+} from '../lib/index.js';
 import { JobRunner } from '../runtime/runner.js';
 import type { RunnerStatus } from '../runtime/runner-options.js';
 import { createJob } from './fixtures/busy_workflow.js';
 import { startCli, untilLogged } from './support/cli.js';
-import { tempDir } from './support/files.js';
+import { isolatedState, tempDir } from './support/files.js';
 import { until } from './support/until.js';
 
 const WORKFLOW = fileURLToPath(new URL('./fixtures/busy_workflow.js', import.meta.url));
+const ARROW_SPLITS_WORKFLOW = fileURLToPath(new URL('./fixtures/arrow_splits_workflow.js', import.meta.url));
 const STAGES = ['source', 'spin', 'sink'];
 
 async function get(url: string): Promise<{ status: number; type: string; body: string }> {
@@ -171,4 +179,109 @@ test('run --dashboard 0 prints the URL, serves the running job, and keeps servin
   t.false(cli.ended(), 'still serving after the job ended');
   cli.child.kill('SIGINT');
   t.is(await cli.exited, 0);
+});
+
+test('a stage\'s data plane bytes are the Arrow IPC streams of the splits it fetched from other threads or processes, and none in-process', async (t) => {
+  // The last split is over the size that may cross in shared memory; the others always cross the socket.
+  const rows = [1000, 3000, 300_000];
+  const streams = rows.map((count) => tableToIPC(tableFromArrays({ n: Int32Array.from({ length: count }, (_, n) => n) }), 'stream').byteLength);
+  const total = streams.reduce((sum, bytes) => sum + bytes, 0);
+  const overSocketAlways = streams.filter((bytes) => bytes < SHARED_MEMORY_MIN_BYTES).reduce((sum, bytes) => sum + bytes, 0);
+  t.true(streams.at(-1)! >= SHARED_MEMORY_MIN_BYTES);
+  for (const mode of ['forked', 'threaded', 'in-process'] as const) {
+    const jobId = `bytes-${mode}`;
+    const config = { rows: rows.join(',') };
+    const runner = new JobRunner(await createJobFromWorkflow(ARROW_SPLITS_WORKFLOW, jobId, config), {
+      ...isolatedState(), restore: 'none', workflowModule: ARROW_SPLITS_WORKFLOW, config, placement: { Worker: { mode } },
+    });
+    const dashboard = await runner.serveDashboard({ port: 0 });
+    t.teardown(() => dashboard.close());
+    await runner.run();
+    const scraped = await scrape(dashboard.url);
+    const bytesOf = (stage: string) => ({
+      socket: valueOf(scraped, 'solstice_dataplane_bytes_total', { job: jobId, stage, transport: 'socket' }),
+      sharedMemory: valueOf(scraped, 'solstice_dataplane_bytes_total', { job: jobId, stage, transport: 'shared_memory' }),
+    });
+    const sink = bytesOf('sink');
+    t.log(`${mode}: the sink fetched ${JSON.stringify(sink)} bytes`);
+    t.deepEqual(bytesOf('source'), { socket: 0, sharedMemory: 0 }, `${mode}: a source fetches no payload`);
+    t.deepEqual((await statusOf(dashboard.url)).stages.find((stage) => stage.stage === 'sink')!.dataPlaneBytes, sink, `${mode}: /metrics says what the status says`);
+    if (mode === 'in-process') {
+      t.deepEqual(sink, { socket: 0, sharedMemory: 0 }, 'in-process payloads pass by reference');
+      continue;
+    }
+    t.is(sink.socket! + sink.sharedMemory!, total, `${mode}: every split's stream, once`);
+    t.true(sink.socket! >= overSocketAlways, `${mode}: the small splits crossed the socket`);
+  }
+});
+
+const KEYED_SPLITS = 6;
+const KEYED_ROWS = 200;
+
+class KeyedRowsSource extends SourceOperator<Record<string, never>> {
+  planSplits(): DataRange[] {
+    return Array.from({ length: KEYED_SPLITS }, () => ({ rows: KEYED_ROWS }));
+  }
+
+  processSplit(split: Split): SplitPayload {
+    return SplitPayload.fromRows(Array.from({ length: KEYED_ROWS }, (_, n) => ({ key: `k${n % 13}`, n })), split.splitId);
+  }
+}
+
+class DropSink extends SinkOperator<Record<string, never>> {
+  processSplit(): null {
+    return null;
+  }
+}
+
+/** The bytes of every file under `dir`, recursively. */
+async function bytesUnder(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((entry) => entry.isFile()).map(async (entry) => (await stat(join(entry.parentPath, entry.name))).size));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
+test('each checkpoint\'s size is its manifest and the state files in its folder, and its duration is counted in a histogram over every completed checkpoint', async (t) => {
+  const state = await tempDir('solstice-dashboard-checkpoints-');
+  const job = new Job({ jobId: 'counts', checkpointIntervalRecords: KEYED_ROWS, retainCheckpoints: 1000, supervision: { maxRestarts: 0 } });
+  job.addStage(new Stage('source', KeyedRowsSource, {}, 1));
+  job.addStage(new Stage('by-key', KeyByOperator, { fn: (row) => String(row.key) }, 2), ['source']);
+  job.addStage(new Stage('count', AggregateOperator, { aggregations: { n: { op: 'count' } } }, 2), ['by-key']);
+  job.addStage(new Stage('sink', DropSink, {}, 1), ['count']);
+  const runner = new JobRunner(job, { stateBackend: state, restore: 'none' });
+  const dashboard = await runner.serveDashboard({ port: 0 });
+  t.teardown(() => dashboard.close());
+  await runner.run();
+  const scraped = await scrape(dashboard.url);
+  const report = (await statusOf(dashboard.url)).checkpoints!;
+  const completed = report.recent.filter((record) => record.outcome === 'completed');
+  t.true(completed.length >= 2, `${completed.length} completed checkpoints`);
+  t.is(completed.length, report.completed, 'every completed checkpoint is among the recent ones');
+
+  // The sizes, against the files the local state backend holds.
+  for (const record of completed) {
+    const folder = join(state, 'counts', 'checkpoints', String(record.id).padStart(10, '0'));
+    t.is(record.manifestBytes, (await stat(join(folder, 'MANIFEST.json'))).size, `manifest of checkpoint ${record.id}`);
+    t.is(record.stateBytes, await bytesUnder(join(folder, 'state')), `state files of checkpoint ${record.id}`);
+    t.true(record.stateBytes! > 0);
+  }
+  const last = completed.at(-1)!;
+  t.is(valueOf(scraped, 'solstice_checkpoint_last_id', { job: 'counts' }), last.id);
+  t.is(valueOf(scraped, 'solstice_checkpoint_last_manifest_bytes', { job: 'counts' }), last.manifestBytes);
+  t.is(valueOf(scraped, 'solstice_checkpoint_last_state_bytes', { job: 'counts' }), last.stateBytes);
+  t.is(valueOf(scraped, 'solstice_checkpoint_last_size_bytes', { job: 'counts' }), last.manifestBytes! + last.stateBytes!);
+
+  // The histogram: cumulative buckets, sum and count, from the durations the status reports.
+  const durationsMs = completed.map((record) => record.durationMs!);
+  const histogram = histogramOf(scraped, 'solstice_checkpoint_duration_seconds', { job: 'counts' });
+  t.is(histogram.type, 'HISTOGRAM');
+  const series = histogram.metrics[0]!;
+  t.is(Number(series.count), completed.length);
+  t.is(Number(series.sum), durationsMs.reduce((sum, ms) => sum + ms, 0) / 1000);
+  const buckets = Object.entries(series.buckets!);
+  t.true(buckets.length > 2, JSON.stringify(series.buckets));
+  for (const [le, count] of buckets) {
+    const expected = le === '+Inf' ? completed.length : durationsMs.filter((ms) => ms <= Math.round(Number(le) * 1000)).length;
+    t.is(Number(count), expected, `bucket le=${le}`);
+  }
 });

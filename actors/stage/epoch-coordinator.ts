@@ -167,13 +167,14 @@ export class EpochCoordinator {
       // By worker index: an elastic stage's indexes need not run from 0 (a drained worker's is gone, a new one's is higher).
       const byIndex = (stage: string) => {
         const snapshots: WorkerSnapshot[] = [];
-        indexes.forEach((workerIndex, i) => (snapshots[workerIndex] = workers[i]![stage] ?? {}));
+        indexes.forEach((workerIndex, i) => (snapshots[workerIndex] = workers[i]!.stages[stage] ?? {}));
         return Array.from(snapshots, (snapshot) => snapshot ?? {});
       };
       ack.snapshots = Object.fromEntries(context.chain.map((stage, index) => [
         stage,
         { workers: byIndex(stage), finished, ...(index === 0 ? inputPart : {}), ...(this.keyGroups === undefined ? {} : { keyGroups: this.keyGroups }) } satisfies StageSnapshot,
       ]));
+      ack.stateBytes = workers.reduce((sum, worker) => sum + worker.stateBytes, 0);
     } catch (error) {
       ack.error = serializeError(error);
       context.log.warn({ checkpointId: epoch, err: error }, 'could not save the stage for checkpoint');
