@@ -182,7 +182,7 @@ function renderStages(stages) {
     const busy = stage.workerTime && stage.workerTime.workersMs > 0 ? `${Math.round((100 * stage.workerTime.busyMs) / stage.workerTime.workersMs)}%` : '';
     return el('tr', { 'data-stage': stage.stage },
       el('td', {}, stage.stage), el('td', { class: 'text' }, stage.state), el('td', { class: 'workers' }, workersOf(stage)),
-      el('td', { class: 'places text' }, placesOf(stage)), el('td', {}, number(stage.inFlight)), el('td', { class: 'queued' }, number(stage.queued)),
+      el('td', { class: 'places' }, placesOf(stage)), el('td', {}, number(stage.inFlight)), el('td', { class: 'queued' }, number(stage.queued)),
       el('td', {}, `${stage.buffered} / ${stage.bufferCapacity} (${stage.maxBuffered})`),
       el('td', {}, `${stage.splitsIn} / ${stage.splitsOut} / ${stage.splitsPlanned ?? '?'}`),
       el('td', { class: 'rows-in' }, number(stage.rowsIn)), el('td', { class: 'rows-out' }, number(stage.rowsOut)), el('td', {}, busy),
