@@ -170,7 +170,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
    */
   async run(options: RunOptions = {}): Promise<JobSummary> {
     const { signal } = options;
-    const release = claimJobId(this);
+    const release = claimJobId(this, absoluteStateLocation(this.stateLocation));
     const watcher = new StatusWatcher(this, this.options.eventIntervalMs ?? DEFAULT_EVENT_INTERVAL_MS);
     const abort = () => {
       this.stop({ reason: signal!.reason }).catch((error: unknown) => this.log.error({ err: error }, 'could not stop the job its signal aborted'));

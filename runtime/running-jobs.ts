@@ -16,41 +16,54 @@ export interface JobControl extends EventEmitter<RunnerEventMap> {
 /** A job running in this process, as `listJobs()` describes it. */
 export interface RunningJob {
   jobId: string;
+  /** Where its checkpoints live (absolute). */
+  stateLocation: string;
   state: RunnerState;
   /** When its `run()` began (ms since the epoch). */
   startedAt: number;
   runner: JobControl;
 }
 
-const running = new Map<string, { runner: JobControl; startedAt: number }>();
+/** The running jobs, by state location and job id. */
+const running = new Map<string, RunningJob>();
+const keyOf = (jobId: string, stateLocation: string) => `${stateLocation}\n${jobId}`;
 
 /**
  * The jobs whose `run()` has begun in this process and not yet settled
- * (docs/embedding.md#several-jobs): each with its runner, to inspect
+ * (docs/embedding.md#several-jobs-at-once): each with its runner, to inspect
  * (`status()`), checkpoint or stop.
  */
 export function listJobs(): RunningJob[] {
-  return [...running].map(([jobId, { runner, startedAt }]) => ({ jobId, state: runner.state, startedAt, runner }));
-}
-
-/** The runner of job `jobId` if it runs in this process. */
-export function getJob(jobId: string): JobControl | undefined {
-  return running.get(jobId)?.runner;
+  return [...running.values()].map((job) => ({ ...job, state: job.runner.state }));
 }
 
 /**
- * Takes the job's id for the time its `run()` runs. A second job of the same
- * id at once in one process would share its checkpoints and outputs: it is
- * refused. Returns the release.
+ * The runner of job `jobId` if it runs in this process. The same id may run
+ * at once against two state locations: `stateLocation` then says which, and
+ * without it the call is refused with ArgumentError.
  */
-export function claimJobId(runner: JobControl): () => void {
-  const { jobId } = runner.job;
-  const holder = running.get(jobId);
-  if (holder && holder.runner !== runner) {
-    throw new ArgumentError('jobId', jobId, `Job '${jobId}' is already running in this process; a job id runs once at a time (give the other run another id)`);
+export function getJob(jobId: string, stateLocation?: string): JobControl | undefined {
+  const matching = [...running.values()].filter((job) => job.jobId === jobId && (stateLocation === undefined || job.stateLocation === stateLocation));
+  if (matching.length > 1) {
+    throw new ArgumentError('jobId', jobId, `Job '${jobId}' runs against ${matching.length} state locations in this process (${matching.map((job) => job.stateLocation).join(', ')}); name one: getJob(jobId, stateLocation)`);
   }
-  running.set(jobId, { runner, startedAt: Date.now() });
+  return matching[0]?.runner;
+}
+
+/**
+ * Takes the job's id in its state location for the time its `run()` runs.
+ * A second run of the same job there at once would write the same
+ * checkpoints and outputs: it is refused. Returns the release.
+ */
+export function claimJobId(runner: JobControl, stateLocation: string): () => void {
+  const { jobId } = runner.job;
+  const key = keyOf(jobId, stateLocation);
+  const holder = running.get(key);
+  if (holder && holder.runner !== runner) {
+    throw new ArgumentError('jobId', jobId, `Job '${jobId}' is already running in this process against the state location ${stateLocation}; a job runs once at a time there (give the other run another id or state location)`);
+  }
+  running.set(key, { jobId, stateLocation, state: runner.state, startedAt: Date.now(), runner });
   return () => {
-    if (running.get(jobId)?.runner === runner) running.delete(jobId);
+    if (running.get(key)?.runner === runner) running.delete(key);
   };
 }

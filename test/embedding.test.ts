@@ -207,8 +207,12 @@ test.serial('three jobs at once: listJobs() shows them while they run, getJob(id
   t.true(listJobs().every((job) => job.state === 'running'));
   t.is(getJob('import-b'), runners[1]);
   t.is(getJob('no-such-job'), undefined);
-  const twin = idJob('import-a', join(dir, 'twin'), 2, []).createRunner({ stateBackend: join(dir, 'twin-state') });
-  await t.throwsAsync(twin.run(), { instanceOf: ArgumentError, message: /'import-a' is already running in this process/ });
+  // The same job against the same state location is refused; against another one it is another job.
+  const twin = idJob('import-a', join(dir, 'twin'), 2, []).createRunner({ stateBackend: join(dir, 'import-a', 'state') });
+  await t.throwsAsync(twin.run(), { instanceOf: ArgumentError, message: /'import-a' is already running in this process against the state location/ });
+  const elsewhere = idJob('import-a', join(dir, 'elsewhere', 'out'), 2, []).createRunner({ stateBackend: join(dir, 'elsewhere', 'state') });
+  await elsewhere.run();
+  t.is((await wholeSplits(t, join(dir, 'elsewhere', 'out'))).size, 2);
   const stopped = getJob('import-b')!.stop({ reason: 'not needed' });
   for (const hold of holds) hold.open();
   await stopped;
