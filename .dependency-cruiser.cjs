@@ -91,6 +91,27 @@ module.exports = {
       to: { path: '^bin/' },
     },
     {
+      name: 'examples-through-the-entry',
+      comment: 'An example uses the package as a user does: through its entry, lib/index.ts, and nothing else of the package.',
+      severity: 'error',
+      from: { path: '^examples/' },
+      to: { path: '^(lib|actors|runtime|dataplane|state|cluster|comedy-adapter|operators|formats|protocol|bin|workflows|bench|test)/', pathNot: '^lib/index\\.ts$' },
+    },
+    {
+      name: 'examples-on-top',
+      comment: 'Only tests import an example, to drive it as its users would.',
+      severity: 'error',
+      from: { pathNot: '^(examples|test)/' },
+      to: { path: '^examples/' },
+    },
+    {
+      name: 'examples-apart',
+      comment: 'Each example stands alone: it imports none of the others.',
+      severity: 'error',
+      from: { path: '^examples/([^/]+)/' },
+      to: { path: '^examples/', pathNot: '^examples/$1/' },
+    },
+    {
       name: 'actors-below-runtime',
       comment: 'The runtime (the runner) drives the actors; the actors never reach back into it.',
       severity: 'error',
