@@ -7,11 +7,19 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
+ * Where every logger of this process (or worker thread) writes. One
+ * destination each would be a stream per actor of every job, each
+ * registered to be flushed when the process exits.
+ */
+let stderr: ReturnType<typeof pino.destination> | undefined;
+
+/**
  * The framework's logger: JSON lines on stderr (pipe through `pino-pretty` to
  * read them), level from the option, else `SOLSTICE_LOG_LEVEL`, else `warn`.
  */
 export function createLogger(level?: LogLevel, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level: logLevelOf(level), base: { pid: process.pid, ...bindings } }, pino.destination(2));
+  stderr ??= pino.destination(2);
+  return pino({ level: logLevelOf(level), base: { pid: process.pid, ...bindings } }, stderr);
 }
 
 /** The level a logger given `level` logs at: it, else `SOLSTICE_LOG_LEVEL`, else `warn`; one that does not exist is an ArgumentError. */
