@@ -60,13 +60,14 @@ export default class Worker implements WorkerApi {
   private checkpoints!: CheckpointStore;
   private log!: Logger;
   private closed = false;
+  /** Whether this worker serves its process's payloads to other processes ({@link LocalPayloadStore.serve}). */
+  private serving = false;
 
   async initialize(self: ComedySelf): Promise<void> {
     const context = actorContext<WorkerParams, StageMasterApi>(self);
     this.params = context.params;
     this.master = context.parent;
     this.store = processPayloadStore();
-    if (this.params.servePayloads) await this.store.serve();
     const { spec, chain, workerIndex, parallelism } = this.params;
     this.log = createLogger(spec, { actor: 'Worker', job: spec.jobId, stage: chain.join('+'), worker: workerIndex });
     this.checkpoints = new CheckpointStore(openStateBackend(spec.stateLocation), spec.jobId);
@@ -94,6 +95,11 @@ export default class Worker implements WorkerApi {
       await deadLetters?.open();
     }
     await this.restore();
+    // Last: a worker that fails to start is never destroyed, and would keep the server running.
+    if (this.params.servePayloads) {
+      await this.store.serve();
+      this.serving = true;
+    }
   }
 
   /**
@@ -339,7 +345,12 @@ export default class Worker implements WorkerApi {
 
   /** Comedy calls this when the actor is destroyed; a worker that never ran still closes its operators. */
   async destroy(): Promise<void> {
-    await this.closeOperators();
+    try {
+      await this.closeOperators();
+    } finally {
+      if (this.serving) await this.store.stopServing();
+      this.serving = false;
+    }
   }
 
   /** Closes every operator, in chain order; throws the first failure as an OperatorError after trying them all. */

@@ -9,7 +9,7 @@ import { installComedyPatches } from './patches.js';
 /** The actors of one job attempt, from the job's process: where its top actor is created, and how they all end. */
 export interface ActorSystem {
   createActor<A extends ActorName>(actor: A, options: ChildOptions<Actors[A]['params']>): Promise<ChildActor<Actors[A]['api']>>;
-  /** Destroys every actor, and waits for the threads Comedy would leave running. */
+  /** Destroys every actor, and waits until the threads and processes of its actors have ended. */
   destroy(): Promise<void>;
 }
 
@@ -32,8 +32,8 @@ export function startActorSystem(): ActorSystem {
     },
     async destroy() {
       await system.destroy();
-      // Comedy leaves a destroyed threaded actor's thread running.
-      await Promise.all(created.map((child) => child.thread?.terminate()));
+      // Comedy leaves a destroyed threaded actor's thread running, and resolves a forked actor's destruction before its process has exited.
+      await Promise.all(created.map((child) => child.ended()));
     },
   };
 }

@@ -107,13 +107,17 @@ export class ComedyActor<Api> implements ChildActor<Api> {
       if ((await Promise.race([this.ref.destroy(), overdue])) === 'overdue') this.process?.kill('SIGKILL');
     } finally {
       clearTimeout(timer);
-      await this.thread?.terminate();
-      await this.processEnd(graceMs);
+      await this.ended(graceMs);
     }
   }
 
-  /** Waits until the process of a forked actor has exited; kills it after `graceMs`. */
-  private async processEnd(graceMs: number): Promise<void> {
+  /**
+   * Waits until the thread or process of a destroyed actor has ended: a
+   * thread is terminated (Comedy leaves it running), a process that has not
+   * exited `graceMs` after is killed (SIGKILL).
+   */
+  async ended(graceMs = ACTOR_END_GRACE_MS): Promise<void> {
+    await this.thread?.terminate();
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -9,12 +9,14 @@ import { comedyModule, type PatchableClass } from './internals.js';
  * its operator) leaves Comedy's `createChild()` pending forever. The patched
  * creation rejects with an {@link ActorExitedError} instead, and stops the
  * timer Comedy started for the actor, which would otherwise keep the process
- * alive.
+ * alive. A forked actor's process 'exit' listener goes when its process ends.
  */
 interface CreatingActor {
   workerProcess?: ChildProcess;
   worker?: WorkerThread;
   timeoutWorkerInterval?: NodeJS.Timeout;
+  /** A forked actor's process 'exit' listener, which kills the actor's process when this one exits. */
+  exitHandler?: () => void;
 }
 
 type CreateMethod = (this: CreatingActor) => PromiseLike<void>;
@@ -46,14 +48,14 @@ function failCreationOnExit(
   prototype: Record<string | symbol, unknown>,
   method: string,
   key: 'workerProcess' | 'worker',
-  watch: (created: ChildProcess & WorkerThread, fail: (error: ActorExitedError) => void) => () => void,
+  watch: (created: ChildProcess & WorkerThread, fail: (error: ActorExitedError) => void, actor: CreatingActor) => () => void,
 ): void {
   const create = prototype[method] as CreateMethod;
   prototype[method] = async function patchedCreate(this: CreatingActor): Promise<void> {
     let fail!: (error: ActorExitedError) => void;
     const exited = new Promise<never>((_, reject) => (fail = reject));
     let unwatch = () => {};
-    onAssign(this, key, (created: ChildProcess & WorkerThread) => (unwatch = watch(created, fail)));
+    onAssign(this, key, (created: ChildProcess & WorkerThread) => (unwatch = watch(created, fail, this)));
     try {
       await Promise.race([Promise.resolve(create.call(this)), exited]);
     } catch (error) {
@@ -69,8 +71,11 @@ function failCreationOnExit(
 export function patchActorCreation(): void {
   const ForkedActorParent = comedyModule<PatchableClass>('forked-actor-parent.js');
   const ThreadedActorParent = comedyModule<PatchableClass>('threaded-actor-parent.js');
-  failCreationOnExit(ForkedActorParent.prototype, '_createForkedWorker', 'workerProcess', (child, fail) => {
+  failCreationOnExit(ForkedActorParent.prototype, '_createForkedWorker', 'workerProcess', (child, fail, actor) => {
     const pid = child.pid;
+    // Comedy removes its 'exit' listener only once the actor's destruction is confirmed: the listener of an actor
+    // killed, crashed or ended before it was created stayed, holding the actor, for as long as this process lived.
+    child.once('exit', () => process.removeListener('exit', actor.exitHandler!));
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(new ActorExitedError({ pid, code, signal }));
     child.once('exit', onExit);
     return () => child.off('exit', onExit);

@@ -12,7 +12,8 @@ import { patchRemoteActorParent } from './remote-actor-parent-patch.js';
  * agents and their actor processes. They hold also when Solstice-node is
  * installed as a dependency, where an install-time patch of node_modules
  * (patch-package) does not reach. docs/architecture.md lists them:
- * - creation fails when an actor's process or thread ends before it is created (creation-patch.ts);
+ * - creation fails when an actor's process or thread ends before it is created, and a forked actor's process
+ *   'exit' listener goes when its process ends (creation-patch.ts);
  * - the job's side of a remote actor authenticates with the cluster secret and reports a host it cannot
  *   reach as an ActorExitedError (remote-actor-parent-patch.ts);
  * - remote-mode messages are framed by byte length (message-socket-patch.ts).

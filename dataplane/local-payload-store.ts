@@ -30,12 +30,15 @@ interface Entry {
  * hand payloads over by reference, with no copy and no serialization. Once
  * `serve()` has been called, other processes fetch its payloads through its
  * {@link PayloadServer}, and it fetches theirs with a {@link PayloadClient}.
+ * Its server runs while any of those that called `serve()` still serves.
  */
 export class LocalPayloadStore implements PayloadStore {
   readonly storeId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly entries = new Map<string, Entry>();
   private nextId = 0;
   private server: Promise<PayloadServer> | undefined;
+  /** Callers of {@link serve} that have not called {@link stopServing}. */
+  private serving = 0;
   private address: string | undefined;
   private readonly client = new PayloadClient();
   private readonly sharedMemoryBytes: number | undefined;
@@ -47,22 +50,46 @@ export class LocalPayloadStore implements PayloadStore {
 
   /** Starts serving this store's payloads to other processes; refs made from now on carry the server's address. */
   async serve(): Promise<void> {
+    this.serving++;
     const served = {
       takeLocal: (id: string) => this.takeLocal(id),
       readLocal: (id: string) => this.readLocal(id),
       doneLocal: (id: string) => this.doneLocal(id),
       discardLocal: (id: string) => this.discardLocal(id),
     };
-    // An actor process of a host agent serves other hosts, on TCP at the agent's address.
-    const host = agentHost();
-    if (host) {
-      this.server ??= PayloadServer.listenTcp(host, served, requireClusterSecret('the payload server'));
-    } else {
-      const limit = sharedMemoryUnavailable() === undefined ? this.sharedMemoryBytes ?? defaultSharedMemoryLimit() : 0;
-      if (limit > 0) this.sharedMemory ??= new SharedMemoryPool(limit);
-      this.server ??= PayloadServer.listenLocal(served, this.sharedMemory);
+    try {
+      // An actor process of a host agent serves other hosts, on TCP at the agent's address.
+      const host = agentHost();
+      if (host) {
+        this.server ??= PayloadServer.listenTcp(host, served, requireClusterSecret('the payload server'));
+      } else {
+        const limit = sharedMemoryUnavailable() === undefined ? this.sharedMemoryBytes ?? defaultSharedMemoryLimit() : 0;
+        if (limit > 0) this.sharedMemory ??= new SharedMemoryPool(limit);
+        this.server ??= PayloadServer.listenLocal(served, this.sharedMemory);
+      }
+      this.address = (await this.server).address;
+    } catch (error) {
+      await this.stopServing();
+      throw error;
     }
-    this.address = (await this.server).address;
+  }
+
+  /**
+   * One caller of {@link serve} (a worker that ends) serves no longer. The
+   * last one closes the server, and the shared memory it lent from, unless
+   * payloads still await readers (then the next last one does): a process
+   * that runs job after job holds no socket between them. The next `serve()`
+   * starts another server.
+   */
+  async stopServing(): Promise<void> {
+    this.serving--;
+    if (this.serving > 0 || this.entries.size > 0 || !this.server) return;
+    const server = this.server;
+    this.server = undefined;
+    this.address = undefined;
+    this.sharedMemory?.close();
+    this.sharedMemory = undefined;
+    await server.then((listening) => listening.close(), () => undefined);
   }
 
   put(payload: SplitPayload, readers: number): PayloadRef {

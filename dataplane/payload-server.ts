@@ -35,11 +35,17 @@ export interface ServedPayloads {
  * the segment, or by closing its connection.
  */
 export class PayloadServer {
-  private constructor(private readonly server: Server, readonly address: PayloadAddress) {}
+  private constructor(
+    private readonly server: Server,
+    readonly address: PayloadAddress,
+    private readonly connections: Set<Socket>,
+    private readonly removeSocketFile?: () => void,
+  ) {}
 
   static async listenLocal(payloads: ServedPayloads, sharedMemory?: SharedMemoryPool): Promise<PayloadServer> {
     const path = join(tmpdir(), `solstice-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
-    const server = createServer((socket) => serveConnection(socket, payloads, { sharedMemory }));
+    const connections = new Set<Socket>();
+    const server = createServer((socket) => serveConnection(tracked(connections, socket), payloads, { sharedMemory }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => {
@@ -49,12 +55,17 @@ export class PayloadServer {
     });
     // Serving must not keep a process alive that has nothing else to do.
     server.unref();
-    process.once('exit', () => rmSync(path, { force: true }));
-    return new PayloadServer(server, `unix:${path}`);
+    const removeSocketFile = () => rmSync(path, { force: true });
+    process.once('exit', removeSocketFile);
+    return new PayloadServer(server, `unix:${path}`, connections, () => {
+      process.off('exit', removeSocketFile);
+      removeSocketFile();
+    });
   }
 
   static async listenTcp(host: string, payloads: ServedPayloads, secret: Buffer): Promise<PayloadServer> {
-    const server = createServer((socket) => serveConnection(socket, payloads, { secret }));
+    const connections = new Set<Socket>();
+    const server = createServer((socket) => serveConnection(tracked(connections, socket), payloads, { secret }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, host, () => {
@@ -64,12 +75,22 @@ export class PayloadServer {
     });
     server.unref();
     const { port } = server.address() as AddressInfo;
-    return new PayloadServer(server, `tcp:${host.includes(':') ? `[${host}]` : host}:${port}`);
+    return new PayloadServer(server, `tcp:${host.includes(':') ? `[${host}]` : host}:${port}`, connections);
   }
 
+  /** Stops listening and ends the open connections, and with them their readers' leases; the socket file goes. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.connections) socket.destroy();
+    await closed;
+    this.removeSocketFile?.();
   }
+}
+
+function tracked(connections: Set<Socket>, socket: Socket): Socket {
+  connections.add(socket);
+  socket.once('close', () => connections.delete(socket));
+  return socket;
 }
 
 /** Requests carry no body; their headers are small. */

@@ -42,13 +42,14 @@ export class SharedMemoryPool {
   private totalBytes = 0;
   private nextLeaseId = 1;
   private warned = false;
+  private closed = false;
   private readonly headroomBytes = HEADROOM_FRACTION * sharedMemorySizeBytes();
 
   constructor(readonly limitBytes: number) {}
 
   /** A segment of at least `bytes` bytes for one reader, or undefined if the pool cannot lend one now. */
   lease(bytes: number): Lease | undefined {
-    if (bytes < SHARED_MEMORY_MIN_BYTES || bytes > MAX_SEGMENT_BYTES) return undefined;
+    if (this.closed || bytes < SHARED_MEMORY_MIN_BYTES || bytes > MAX_SEGMENT_BYTES) return undefined;
     const size = segmentSize(bytes);
     let segment = this.takeIdle(bytes, size);
     if (!segment) {
@@ -75,6 +76,7 @@ export class SharedMemoryPool {
     if (!segment) return;
     this.leased.delete(id);
     this.idle.push(segment);
+    if (this.closed) this.closeIdleUntil(0);
   }
 
   /** Bytes of shared memory the pool holds, lent out or idle. */
@@ -86,8 +88,9 @@ export class SharedMemoryPool {
     return this.leased.size;
   }
 
-  /** Closes the idle segments; leased ones stay until released. */
+  /** Closes the idle segments, and each leased one once it is released; the pool lends nothing more. */
   close(): void {
+    this.closed = true;
     this.closeIdleUntil(0);
   }
 

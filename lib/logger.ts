@@ -1,5 +1,5 @@
 import { isatty } from 'node:tty';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { ArgumentError } from './errors/index.js';
 import { prettyLogDestination } from './pretty-log-destination.js';
 
@@ -24,8 +24,23 @@ export interface LogOptions {
  * JSON lines when it is not (docs/observability.md#logs).
  */
 export function createLogger(options: LogOptions = {}, bindings: Record<string, unknown> = {}): Logger {
-  const destination = logFormatOf(options.logFormat) === 'pretty' ? prettyLogDestination() : pino.destination(2);
-  return pino({ level: logLevelOf(options.logLevel), base: { pid: process.pid, ...bindings } }, destination);
+  return pino({ level: logLevelOf(options.logLevel), base: { pid: process.pid, ...bindings } }, stderrAs(logFormatOf(options.logFormat)));
+}
+
+/**
+ * Where every logger of this process (or worker thread) writes, by format.
+ * One destination each would be a stream per actor of every job, each
+ * registered to be flushed when the process exits.
+ */
+const destinations = new Map<LogFormat, DestinationStream>();
+
+function stderrAs(format: LogFormat): DestinationStream {
+  let destination = destinations.get(format);
+  if (!destination) {
+    destination = format === 'pretty' ? prettyLogDestination() : pino.destination(2);
+    destinations.set(format, destination);
+  }
+  return destination;
 }
 
 /** The level a logger given `level` logs at: it, else `SOLSTICE_LOG_LEVEL`, else `warn`; one that does not exist is an ArgumentError. */

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { tableFromArrays } from 'apache-arrow';
 import { LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import { PayloadClient } from '../dataplane/payload-client.js';
@@ -32,4 +33,24 @@ test('payloads of every size cross the socket whole, pipelined, in any order of 
   } finally {
     client.close();
   }
+});
+
+test('the last worker to stop serving closes the server and its socket file goes, unless a payload still awaits its reader', async (t) => {
+  const holder = new LocalPayloadStore();
+  await holder.serve();
+  await holder.serve();
+  const waiting = holder.put(payloadOf(10, 'waiting'), 1);
+  const socketFile = waiting.address!.slice('unix:'.length);
+  await holder.stopServing();
+  await holder.stopServing();
+  t.true(existsSync(socketFile), 'a payload awaits its reader: the server stays');
+  const client = new PayloadClient();
+  try {
+    t.is((await client.take(waiting)).numRows, 10);
+  } finally {
+    client.close();
+  }
+  await holder.serve();
+  await holder.stopServing();
+  t.false(existsSync(socketFile), 'no payload awaits a reader: the last worker to stop closed the server');
 });

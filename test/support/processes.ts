@@ -1,14 +1,24 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-/** The processes that `pid` started (its children), as `ps` lists them now. */
+/**
+ * The processes that `pid` started (its children, those that have exited but
+ * were not yet waited for included), from /proc: also for this process, which
+ * a `ps` it ran would count among its children.
+ */
 export function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
-  } catch {
-    // ps exits 1 when the process has no children.
-    return [];
-  }
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch (error) {
+      // Gone since the listing.
+      if (['ENOENT', 'ESRCH'].includes((error as NodeJS.ErrnoException).code ?? '')) return [];
+      throw error;
+    }
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return ppid === pid ? [Number(name)] : [];
+  });
 }
 
 /** The processes whose working directory is `dir` now (a job's actors inherit the job's), from /proc. */
