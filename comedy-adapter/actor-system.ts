@@ -22,20 +22,11 @@ export function startActorSystem(): ActorSystem {
   installComedyPatches();
   const system = createSystem({ test: true, config: {} });
   releaseSignals(system);
-  const created: ComedyActor<unknown>[] = [];
-  return {
-    async createActor(actor, options) {
-      const root = await system.rootActor();
-      const child = await createComedyChild(root, actor, options);
-      created.push(child as ComedyActor<unknown>);
-      return child;
-    },
-    async destroy() {
-      await system.destroy();
-      // Comedy leaves a destroyed threaded actor's thread running, and resolves a forked actor's destruction before its process has exited.
-      await Promise.all(created.map((child) => child.ended()));
-    },
-  };
+  return actorsUnder(system, async (created) => {
+    await system.destroy();
+    // Comedy leaves a destroyed threaded actor's thread running, and resolves a forked actor's destruction before its process has exited.
+    await Promise.all(created.map((child) => child.ended()));
+  });
 }
 
 /**
@@ -46,17 +37,21 @@ export function startActorSystem(): ActorSystem {
  */
 export function attachToActorSystem(host: ComedySystem): ActorSystem {
   installComedyPatches();
+  return actorsUnder(host, async (created) => {
+    await Promise.all(created.map((child) => child.destroy()));
+  });
+}
+
+/** Actors created under the system's root actor; `destroy` ends those created. */
+function actorsUnder(system: ComedySystem, destroy: (created: ComedyActor<unknown>[]) => Promise<void>): ActorSystem {
   const created: ComedyActor<unknown>[] = [];
   return {
     async createActor(actor, options) {
-      const root = await host.rootActor();
-      const child = await createComedyChild(root, actor, options);
+      const child = await createComedyChild(await system.rootActor(), actor, options);
       created.push(child as ComedyActor<unknown>);
       return child;
     },
-    async destroy() {
-      await Promise.all(created.splice(0).map((child) => child.destroy()));
-    },
+    destroy: () => destroy(created.splice(0)),
   };
 }
 
