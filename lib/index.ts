@@ -32,7 +32,8 @@ export {
   ArgumentError, RunnerStateError,
   TableError, TableNotFoundError, TableCommitError, TableSchemaError, OutputConflictError,
 } from './errors/index.js';
-export { resolveWorkflowPath, createJobFromWorkflow, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
+export { resolveWorkflowPath, builtInWorkflows, type WorkflowModule } from './workflow-loader.js';
+export { createJobFromWorkflow } from '../runtime/workflow-job.js';
 export { checkWorkflowConfig, type WorkflowConfig, type WorkflowOption, type WorkflowOptions } from './workflow-options.js';
 export type { LogFormat, LogLevel, Logger } from './logger.js';
 export type { StageMetrics, LatencyHistogram, LostWorkerRecord, ScalingRecord, WorkerPlace } from '../protocol/messages.js';

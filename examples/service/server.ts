@@ -146,7 +146,7 @@ class JobService {
     try {
       const workflowModule = this.catalog.modulePath(workflow);
       const job = await createJobFromWorkflow(workflowModule, jobId, config);
-      return new JobRunner(job, {
+      return job.createRunner({
         workflowModule, config, restore, stateBackend: this.options.stateDir, eventIntervalMs: this.options.eventIntervalMs, logLevel: this.options.logLevel,
       });
     } catch (error) {
