@@ -5,13 +5,12 @@
  * `JSON.parse` on its own text, as a line of JSON lines is. Only the element
  * being read is held, besides the rows.
  */
-import { isUtf8 } from 'node:buffer';
 import type { Row } from '../lib/arrow-rows.js';
 import { InputFormatError } from '../lib/errors/index.js';
 import type { ReportBadRecord } from './file-format.js';
 import { SCAN_CHUNK_BYTES, type JsonArraySplit } from './json-array-plan.js';
 import { byteOrderMarkLength } from './byte-order-mark.js';
-import { openToRead } from './line-range.js';
+import { openToRead, utf8Problem } from './line-range.js';
 import { JsonArrayScanner, PROBLEM_REASONS, type ArrayEnd, type ArrayProblem, type ArrayScanListener } from './json-array-scanner.js';
 
 /** Bytes read at a time past the split's end, where usually only the next element's first byte is needed. */
@@ -124,8 +123,9 @@ class SplitReader implements ArrayScanListener {
     const bytes = this.bytes(open.offset, offset);
     const text = bytes.toString('utf8');
     // Decoding would turn bytes that are not UTF-8 into U+FFFD: the element is refused instead, as a JSON line is.
-    if (!isUtf8(bytes)) {
-      this.bad(open.line, text.trim(), 'not valid UTF-8');
+    const notUtf8 = utf8Problem(bytes.subarray(leadingWhitespace(bytes)), 'element');
+    if (notUtf8) {
+      this.bad(open.line, text.trim(), notUtf8);
       return;
     }
     let value: unknown;
@@ -186,4 +186,11 @@ function trailingNewlines(bytes: Buffer): number {
     else if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) break;
   }
   return newlines;
+}
+
+/** How many bytes of JSON whitespace `bytes` begin with. */
+function leadingWhitespace(bytes: Buffer): number {
+  let at = 0;
+  while (at < bytes.length && (bytes[at] === 0x20 || bytes[at] === 0x0a || bytes[at] === 0x0d || bytes[at] === 0x09)) at++;
+  return at;
 }

@@ -175,14 +175,18 @@ export function invalidUtf8Lines(bytes: Buffer): Map<number, string> {
   for (let start = 0, index = 0; start <= bytes.length; index++) {
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1) end = bytes.length;
-    const line = bytes.subarray(start, end);
-    if (!isUtf8(line)) {
-      const at = firstInvalidUtf8Byte(line);
-      invalid.set(index, `not valid UTF-8 at byte ${at + 1} of the line (0x${line[at]!.toString(16).padStart(2, '0')})`);
-    }
+    const problem = utf8Problem(bytes.subarray(start, end), 'line');
+    if (problem) invalid.set(index, problem);
     start = end + 1;
   }
   return invalid;
+}
+
+/** Why `bytes`, a `unit` of a file (a line, a JSON array's element), are not valid UTF-8: the first byte that breaks them and where; undefined when they are valid. */
+export function utf8Problem(bytes: Uint8Array, unit: string): string | undefined {
+  if (isUtf8(bytes)) return undefined;
+  const at = firstInvalidUtf8Byte(bytes);
+  return `not valid UTF-8 at byte ${at + 1} of the ${unit} (0x${bytes[at]!.toString(16).padStart(2, '0')})`;
 }
 
 /**

@@ -283,7 +283,9 @@ test('an element whose bytes are not UTF-8 is a bad record, not text with replac
   const [split] = await formatNamed('json')!.planSplits(input, { splitBytes: 1 << 20, batchRows: 1000, options: undefined });
   const rows = await formatNamed('json')!.readSplit(split!, (error, text) => records.push([error.line, `${error.reason}: ${text}`]));
   t.deepEqual(rows, [{ id: 0, name: 'ok' }, { id: 2 }]);
-  t.deepEqual(records, [[3, 'not valid UTF-8: {"id": 1, "name": "caf\ufffd"}']]);
+  // The byte's place in the element, counted from its first byte ('{').
+  const at = Buffer.byteLength('{"id": 1, "name": "caf') + 1;
+  t.deepEqual(records, [[3, `not valid UTF-8 at byte ${at} of the element (0xe9): {"id": 1, "name": "caf\ufffd"}`]]);
 });
 
 test('a string never closed inside an element: the elements it runs over are one bad record holding their text, and no element is lost', async (t) => {
