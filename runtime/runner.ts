@@ -3,7 +3,6 @@ import { EventEmitter } from 'node:events';
 import { attachToActorSystem, startActorSystem, type ActorSystem } from '../comedy-adapter/index.js';
 import type { MetaServiceApi } from '../protocol/actor-apis.js';
 import type { ChildActor } from '../protocol/actor-link.js';
-import { LOST_WORKERS_KEPT, type LostWorkerRecord, type StageMetrics } from '../protocol/messages.js';
 import type { JobOutcome, JobStatus, MetaServiceParams } from '../protocol/job-status.js';
 import { crossesProcesses, validatePlacement } from '../actors/placement.js';
 import { DEFAULT_PLACEMENT, masterPlacementOf, type PlacementConfig } from '../lib/placement-config.js';
@@ -30,15 +29,13 @@ import { claimJobId } from './running-jobs.js';
 import type { RunnerEvent, RunnerEventMap } from './runner-events.js';
 import { eventIterator } from './event-iterator.js';
 import { DEFAULT_EVENT_INTERVAL_MS, StatusWatcher } from './status-watcher.js';
-import { AttemptRecorder, describePlacement, recordedError, type AttemptStart } from './attempt-recorder.js';
+import { AttemptRecorder, describePlacement, type AttemptStart } from './attempt-recorder.js';
+import { RunIncidents } from './run-incidents.js';
 import { resolveSupervision, RestartBudget, type ResolvedSupervision } from '../lib/supervision.js';
 import type { WorkerHost } from '../lib/placement-config.js';
 import { setClusterSecret } from '../cluster/shared-secret.js';
 import { MasterHostPicker } from '../cluster/master-hosts.js';
 import { liveHosts } from '../cluster/worker-hosts.js';
-
-/** How many failed attempts the status describes (the newest). */
-const ATTEMPT_FAILURES_KEPT = 20;
 
 /**
  * Runs a job on an actor system it owns: `initialize()` builds the actors,
@@ -57,10 +54,8 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
   private drainCheckpoint: number | undefined;
   /** Restarts after a lost worker in the current `run()`. */
   private restarts = 0;
-  /** The attempts of the current `run()` that ended with an error, oldest first. */
-  private failures: AttemptFailure[] = [];
-  /** The workers lost in the attempts of the current `run()` before this one, by stage, oldest first. */
-  private earlierLostWorkers = new Map<string, LostWorkerRecord[]>();
+  /** What went wrong in the current `run()`: failed attempts, workers lost in earlier attempts. */
+  private incidents = new RunIncidents();
   /** The stages as the status draws them ({@link stageGraph}). */
   private graph: StageNode[] | undefined;
 
@@ -209,8 +204,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     this.budget = budget;
     let restarts = 0;
     this.restarts = 0;
-    this.failures = [];
-    this.earlierLostWorkers.clear();
+    this.incidents = new RunIncidents();
     let workersReplaced = 0;
     let resumedFrom: number | undefined;
     // Each attempt leaves a run record in the state location (docs/observability.md#job-history).
@@ -270,7 +264,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
         const { allowed, failures } = budget.take(stage, policy);
         if (allowed) {
           this.failed(error, 'restarted');
-          this.keepLostWorkers(outcome.stages);
+          this.incidents.attemptEnded(outcome.stages);
           await recorder.ended('failed', summary, error);
           restarts++;
           this.restarts = restarts;
@@ -297,26 +291,8 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     }
   }
 
-  private keepLostWorkers(stages: readonly StageMetrics[]): void {
-    for (const stage of stages) {
-      if (stage.lostWorkers) this.earlierLostWorkers.set(stage.stage, [...(this.earlierLostWorkers.get(stage.stage) ?? []), ...stage.lostWorkers].slice(-LOST_WORKERS_KEPT));
-    }
-  }
-
-  /** The stages' figures, with the workers lost in earlier attempts of this run before those of the current one. */
-  private withEarlierLosses(stages: StageMetrics[]): StageMetrics[] {
-    if (this.earlierLostWorkers.size === 0) return stages;
-    return stages.map((stage) => {
-      const earlier = this.earlierLostWorkers.get(stage.stage);
-      return earlier ? { ...stage, lostWorkers: [...earlier, ...(stage.lostWorkers ?? [])].slice(-LOST_WORKERS_KEPT) } : stage;
-    });
-  }
-
   private failed(error: unknown, answer: AttemptFailure['answer']): void {
-    const failure: AttemptFailure = { attempt: this.restarts + 1, at: Date.now(), error: recordedError(error), answer };
-    this.failures.push(failure);
-    if (this.failures.length > ATTEMPT_FAILURES_KEPT) this.failures.shift();
-    this.emit('failure', failure);
+    this.emit('failure', this.incidents.attemptFailed(this.restarts + 1, error, answer));
   }
 
   /** The run the attempt just initialized belongs to, as its MetaService decided, and where it resumed. */
@@ -371,10 +347,10 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     return {
       runner: this.runState,
       restarts: this.restarts,
-      failures: [...this.failures],
+      failures: this.incidents.failures,
       jobId: this.job.jobId,
       state: status?.state ?? 'initialized',
-      stages: this.withEarlierLosses(status?.stages ?? []),
+      stages: this.incidents.withEarlierLosses(status?.stages ?? []),
       sources: status?.sources ?? { splitsDone: 0, records: 0 },
       ...(status?.run ? { run: status.run } : {}),
       ...(status?.checkpoints ? { checkpoints: status.checkpoints } : {}),
