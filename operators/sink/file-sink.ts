@@ -93,7 +93,7 @@ export class FileSink extends SinkOperator<FileSinkConfig> implements Transactio
   async commit(transaction: FileSinkTransaction): Promise<void> {
     const claimant = this.claimant();
     if (claimant && transaction.files.length > 0 && !this.claimed) {
-      await claimOutputFolder(this.dir, claimant);
+      await claimOutputFolder(this.dir, claimant, this.stagingDir);
       this.claimed = true;
     }
     const emptied = new Set<string>();

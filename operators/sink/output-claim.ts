@@ -55,13 +55,17 @@ export async function checkOutputFolder(dir: string, claimant: OutputClaimant): 
  * Makes `dir` this run's output folder (its marker names the run), or
  * refuses it as checkOutputFolder does; called before the run's first
  * files land there, so a run that fails before it commits leaves nothing.
+ * The marker is written whole in `scratch` (a folder of the writer's own on
+ * the same file system, removed when its writes are aborted), then renamed
+ * into place: a reader never sees half a marker, and a process killed in
+ * between leaves nothing in `dir`.
  */
-export async function claimOutputFolder(dir: string, claimant: OutputClaimant): Promise<void> {
+export async function claimOutputFolder(dir: string, claimant: OutputClaimant, scratch: string): Promise<void> {
   if (await checkOutputFolder(dir, claimant)) return;
   await mkdir(dir, { recursive: true });
+  await mkdir(scratch, { recursive: true });
   const mine: OutputOwner = { jobId: claimant.jobId, runId: claimant.run.id, stage: claimant.stage, startedAt: new Date().toISOString() };
-  // Written whole, then renamed: a reader never sees half a marker.
-  const temporary = join(dir, `.${RUN_MARKER}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+  const temporary = join(scratch, `.${RUN_MARKER}.${process.pid}.${Math.random().toString(36).slice(2)}`);
   await writeFile(temporary, `${JSON.stringify(mine)}\n`);
   await rename(temporary, join(dir, RUN_MARKER));
 }
