@@ -28,6 +28,12 @@ function actorNameOf(pid: number): string {
   }
 }
 
+/** The newest progress line shows the source with under a tenth of its splits left to read. */
+function sourceNearlyRead(stdout: string): boolean {
+  const progress = [...stdout.matchAll(/source (\d+)\/(\d+) splits/g)].at(-1);
+  return progress !== undefined && Number(progress[1]) >= 0.9 * Number(progress[2]);
+}
+
 /**
  * Workers of the chaos job's stateless chains: a loss replaces them alone (their lost outputs are made again for
  * the stages that read them). A worker of the stateful 'totals' chain is replaced alone too, from the last
@@ -37,6 +43,9 @@ const REPLACED_ALONE = /^Worker-(source|slow\+key|records)-\d+$/;
 const REPLACING = /"msg":"worker lost; replacing it and handing its split out again"/;
 const REPLACING_FROM_STATE = /"msg":"worker lost; replacing it from the last checkpoint's state and running again the splits it finished since"/;
 const REPLACING_ANY = /"msg":"worker lost; replacing it/;
+/** How a lost worker is answered: replaced, or the job restarted. */
+const ANSWER = /"msg":"worker lost; (replacing it|restarting the job)/;
+const FOLLOW_UP = /its replacement died while starting|its replacement could not start|to run again on its replacement is lost/;
 
 test('worker processes killed with SIGKILL mid-job are replaced, alone or by restarting the job from its last checkpoint, exactly once', async (t) => {
   const cwd = await tempDir('solstice-supervision-');
@@ -45,38 +54,53 @@ test('worker processes killed with SIGKILL mid-job are replaced, alone or by res
   const job = startCli(['run', '--workflow', CHAOS_WORKFLOW, '--job-id', 'supervised', '--input', join(cwd, 'in', '*.jsonl'),
     '--output', output, '--delay-ms', '25', '--interval-secs', '0.25', '--progress-interval', '0.1', '--workers', 'forked', '--max-restarts', '10', '--log-level', 'info'], cwd);
 
-  const killed: { pid: number; alone: boolean }[] = [];
-  const answered = (text: string) => count(text, /restarting the job/) + count(text, REPLACING_ANY);
+  const killed: { pid: number; alone: boolean; at: number }[] = [];
+  // Checkpoints are counted in the attempt now running, since the last kill was answered: the next kill lands on a
+  // job that runs again, not on processes a restart or a replacement is still taking down or starting.
+  let answeredAt = 0;
   for (let kill = 1; kill <= 3 && !job.ended(); kill++) {
-    // Wait until this attempt has completed one to three checkpoints (a random moment of its run, reached by events).
+    // Wait for one to three checkpoints (a random moment of the run, reached by events).
     const checkpoints = 1 + Math.floor(Math.random() * 3);
-    const thisAttempt = (text: string) => text.slice(Math.max(0, text.lastIndexOf('restarting the job')));
-    if (!(await untilLogged(job, (text) => count(thisAttempt(text), /"msg":"checkpoint published"/) >= checkpoints))) break;
+    const since = (text: string) => text.slice(Math.max(answeredAt, text.lastIndexOf('restarting the job')));
+    if (!(await untilLogged(job, (text) => count(since(text), /"msg":"checkpoint published"/) >= checkpoints))) break;
+    // A worker killed once its stage has ended is being shut down, not lost: nothing answers it. Kill only while
+    // the source has a tenth of its splits left, so every stage still has work when the kill lands.
+    if (sourceNearlyRead(job.stdout())) break;
     const workers = childPids(job.child.pid!);
     if (job.ended() || workers.length === 0) break;
     const victim = workers[Math.floor(Math.random() * workers.length)]!;
     const alone = REPLACED_ALONE.test(actorNameOf(victim));
+    const at = job.stderr().length;
     process.kill(victim, 'SIGKILL');
-    killed.push({ pid: victim, alone });
-    await untilLogged(job, (text) => answered(text) >= kill);
+    killed.push({ pid: victim, alone, at });
+    // Answered by a line that names it, or taken down with its attempt by a restart already under way.
+    await untilLogged(job, (text) => text.includes(`(pid ${victim}) was killed by SIGKILL`) || text.indexOf('restarting the job', at) >= 0);
+    answeredAt = job.stderr().length;
   }
   t.is(await job.exited, 0, job.stderr());
   t.log(`killed worker processes ${killed.map(({ pid, alone }) => `${pid}${alone ? ' (replaced alone)' : ''}`).join(', ')}`);
   t.true(killed.length >= 2, `${killed.length} workers were killed before the job ended`);
-  for (const { pid } of killed) t.regex(job.stderr(), new RegExp(`\\(pid ${pid}\\) was killed by SIGKILL`));
-  const restarts = count(job.stderr(), /restarting the job from its last completed checkpoint/);
-  const replaced = count(job.stderr(), REPLACING_ANY);
-  const answers = job.stderr().split('\n').filter((line) => /restarting the job|worker lost; replacing it|"level":50/.test(line)).join('\n');
-  // A replacement that fails in turn (it dies while starting, or the input of a split it must run again is lost) is
-  // answered once more, by another replacement or a restart: a second answer to one kill, not an answer to none,
-  // unless the replacement that died is one this test killed (a process found while it was still starting).
-  const killedPids = new Set(killed.map(({ pid }) => pid));
-  const followUps = job.stderr().split('\n')
-    .filter((line) => /replacing it again: its replacement died while starting/.test(line))
-    .filter((line) => !killedPids.has(Number(/\(pid (\d+)\)/.exec(line)?.[1]))).length
-    + count(job.stderr(), /restarting the job from its last completed checkpoint.*(its replacement could not start|to run again on its replacement is lost)|(its replacement could not start|to run again on its replacement is lost).*restarting the job from its last completed checkpoint/);
-  t.is(restarts + replaced - followUps, killed.length, `each kill answered once:\n${answers}`);
-  t.true(restarts - followUps <= killed.filter(({ alone }) => !alone).length, `only a loss in the stateful chain may restart the job:\n${answers}`);
+
+  const stderr = job.stderr();
+  const answers = stderr.split('\n').filter((line) => ANSWER.test(line));
+  const naming = (pid: number) => answers.filter((line) => line.includes(`(pid ${pid}) was killed by SIGKILL`));
+  for (const { pid, alone, at } of killed) {
+    const answer = naming(pid);
+    if (answer.length === 0) {
+      t.true(stderr.indexOf('restarting the job', at) >= 0, `the loss of ${pid} was answered:\n${answers.join('\n')}`);
+      continue;
+    }
+    t.is(answer.length, 1, `the loss of ${pid} was answered once:\n${answer.join('\n')}`);
+    if (alone) t.regex(answer[0]!, REPLACING_ANY, `only a loss in the stateful chain may restart the job:\n${answer[0]}`);
+  }
+  // Every other answer follows up on one of these: a replacement that died while it started, or could not start,
+  // or whose splits to run again lost their input, is answered once more.
+  const killedPids = killed.map(({ pid }) => pid);
+  const unexplained = answers.filter((line) => !killedPids.some((pid) => line.includes(`(pid ${pid}) was killed by SIGKILL`)) && !FOLLOW_UP.test(line));
+  t.deepEqual(unexplained, [], 'each answer is to a kill or follows one up');
+
+  const restarts = count(stderr, /restarting the job from its last completed checkpoint/);
+  const replaced = count(stderr, REPLACING_ANY);
   if (restarts > 0) t.regex(job.stdout(), new RegExp(`restarted ${restarts} time\\(s\\)`));
   if (replaced > 0) t.regex(job.stdout(), new RegExp(`^${replaced} lost worker\\(s\\) replaced`, 'm'));
   await checkWholeChaosOutput(t, output, records, totals);
