@@ -223,6 +223,11 @@ export default class MetaService implements MetaServiceApi {
     return this.stateMaster.ask('trigger');
   }
 
+  async holdSources(): Promise<void> {
+    if (this.state !== 'running') return;
+    await Promise.all([...this.masters].filter(([stage]) => !this.lostMasters.has(stage)).map(([, master]) => master.ask('holdInput')));
+  }
+
   /**
    * Elastic stage master -> MetaService: how many more busy workers stage
    * `head` may run ({@link WorkerBudget}), and, for workers on hosts, on

@@ -509,6 +509,16 @@ export default class StageMaster implements StageMasterApi {
   }
 
   /** Stops the stage: workers end after their current split, buffered payloads are freed. */
+  /**
+   * A draining stop: the stage hands out no source split for the first time
+   * from now on, so the checkpoint taken next holds everything read before
+   * the stop, and no split is read only to be read again on resume.
+   */
+  holdInput(): void {
+    this.input?.hold();
+    this.pump();
+  }
+
   abort(reason: SerializedError): void {
     if (this.state === 'running' || this.state === 'created') {
       this.state = 'aborted';
@@ -602,7 +612,9 @@ export default class StageMaster implements StageMasterApi {
       if (this.policies.prefetch.shouldPull(this.epochs.startable(this.queue), this.workers.size)) this.input!.pull(this.workers.size);
       if (this.epochs.finalCommitted) this.dispatcher.end();
       const mayStart = () => this.policies.backpressure.canDispatch({ inFlight: this.dispatcher.inFlightCount, buffered: this.output.buffered });
-      this.dispatcher.dispatch(this.epochs.dispatchableEpoch, mayStart, (item, worker) => {
+      const maxEpoch = this.epochs.dispatchableEpoch;
+      const takeable = (item: WorkItem) => item.split.epoch <= maxEpoch && this.input!.mayHandOut(item);
+      this.dispatcher.dispatch(takeable, mayStart, (item, worker) => {
         if (!item.reproduce && !item.replay) this.input!.dispatching(item);
         this.scaler.dispatched(worker, item.split.epoch);
       }, (worker) => this.draining(worker));

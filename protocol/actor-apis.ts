@@ -72,6 +72,8 @@ export interface StageMasterApi extends Pingable {
    * held it; resolves with the part made again by running the split again.
    */
   reproduce(consumer: string, splitId: string, partition?: number): Promise<PayloadRef>;
+  /** A draining stop: a source stage hands out no split for the first time from now on; the others go on. */
+  holdInput(): void;
   abort(reason: SerializedError): void;
   /** One entry per stage of the master's chain. */
   metrics(): StageMetrics[];
@@ -105,6 +107,8 @@ export interface MetaServiceApi extends Pingable {
   relayAndReceive(target: string, topic: string, ...message: unknown[]): Promise<unknown>;
   attempt(): { resumedFrom?: number; firstCheckpointId: number };
   triggerCheckpoint(): Promise<number>;
+  /** A draining stop, before its checkpoint: the sources read nothing new, so the checkpoint holds all that was read. */
+  holdSources(): Promise<void>;
   /**
    * Elastic stage master -> MetaService: may stage `head` run `wanted` more
    * busy workers within the job's `maxWorkers`? Resolves with how many, and why.

@@ -166,7 +166,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
   async run(options: RunOptions = {}): Promise<JobSummary> {
     const { signal } = options;
     const release = claimJobId(this, absoluteStateLocation(this.stateLocation));
-    const watcher = new StatusWatcher(this, this.options.eventIntervalMs ?? DEFAULT_EVENT_INTERVAL_MS);
+    const watcher = new StatusWatcher(this, this.options.eventIntervalMs ?? DEFAULT_EVENT_INTERVAL_MS, this.log);
     const abort = () => {
       this.stop({ reason: signal!.reason }).catch((error: unknown) => this.log.error({ err: error }, 'could not stop the job its signal aborted'));
     };
@@ -405,9 +405,11 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
    * Stops the job; `run()` then rejects with JobStoppedError, carrying
    * `reason`. By default it cancels: the splits in flight end, and what the
    * job wrote since its last completed checkpoint stays uncommitted (never
-   * visible; a resume redoes it). With `drain`, a checkpoint is taken first
-   * and committed: everything read before the stop lands in the outputs, and
-   * the job resumes from that checkpoint (`JobStoppedError.checkpointId`).
+   * visible; a resume redoes it). With `drain`, the sources first stop
+   * reading new splits, and a checkpoint is taken and committed: everything
+   * read before the stop lands in the outputs, nothing is read only to be
+   * read again, and the job resumes from that checkpoint
+   * (`JobStoppedError.checkpointId`).
    * Called before the job runs, `run()` rejects at once.
    */
   async stop(options: StopOptions = {}): Promise<void> {
@@ -417,6 +419,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     if (this.runState !== 'running' || !metaService) return;
     if (options.drain) {
       try {
+        await metaService.ask('holdSources');
         this.drainCheckpoint = await metaService.ask('triggerCheckpoint');
       } catch (error) {
         this.log.warn({ err: error }, 'the draining stop could not take its checkpoint; the job stops at its last completed one');

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { RUNNER_EVENT_NAMES, StatusChanges, type RunnerEventMap } from './runner-events.js';
+import type { Logger } from '../lib/logger.js';
 import type { RunnerStatus } from './runner-options.js';
 
 export const DEFAULT_EVENT_INTERVAL_MS = 1000;
@@ -22,7 +23,7 @@ export class StatusWatcher {
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
 
-  constructor(private readonly runner: WatchedRunner, private readonly intervalMs: number) {}
+  constructor(private readonly runner: WatchedRunner, private readonly intervalMs: number, private readonly log: Logger) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.read(), this.intervalMs);
@@ -46,8 +47,9 @@ export class StatusWatcher {
     let status: RunnerStatus;
     try {
       status = await this.runner.status();
-    } catch {
+    } catch (error) {
       // Between two attempts the actors that answer are gone: the next read tells what changed.
+      this.log.debug({ err: error }, 'status not read for the events; the next read tells what changed');
       return;
     }
     this.runner.emit('progress', status);

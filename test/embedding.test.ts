@@ -5,12 +5,16 @@
  */
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createSystem } from 'comedy';
 import {
   ArgumentError, FileSink, Job, JobStoppedError, MapOperator, SinkOperator, SourceOperator, SplitPayload, Stage, getJob, listJobs,
-  type DataRange, type RunnerEvent, type Split,
+  type DataRange, type RunnerEvent, type RunnerStatus, type Split,
 } from '../lib/index.js';
+import { createJob as createGatedCopy } from './fixtures/gated_copy_workflow.js';
+import { until } from './support/until.js';
 import { readJsonLinesDir, tempDir } from './support/files.js';
 
 const ROWS = 200;
@@ -115,7 +119,7 @@ test('run({ signal }) with a signal aborted already stops the job before it runs
   t.deepEqual(await wholeSplits(t, join(dir, 'out')), new Set());
 });
 
-test('stop({ drain: true }) commits every split read before the stop, and the job resumes from the checkpoint it took', async (t) => {
+test('stop({ drain: true }) reads nothing new and commits every split read, and the job resumes from the checkpoint it took', async (t) => {
   const dir = await tempDir('solstice-embed-drain-');
   const [out, state] = [join(dir, 'out'), join(dir, 'state')];
   const read: number[] = [];
@@ -134,9 +138,42 @@ test('stop({ drain: true }) commits every split read before the stop, and the jo
   t.true(readBeforeStop.length > 0);
   const present = await wholeSplits(t, out);
   for (const split of readBeforeStop) t.true(present.has(split), `split ${split}, read before the stop, is in the output`);
+  // The sources read no split for the first time once the stop began: each split read is committed, none read in vain.
+  t.deepEqual([...present].sort((a, b) => a - b), [...new Set(read)].sort((a, b) => a - b));
   t.true(present.size < 60, 'the job stopped before the end');
   t.deepEqual(await runner.listCheckpoints().then((ids) => ids.includes(String(error!.checkpointId))), true);
   await resumeToEnd(t, 'drain', out, state, 60);
+});
+
+test('a draining stop holds the sources of forked masters and workers too: every record read is committed, and the resume writes the rest once', async (t) => {
+  const dir = await tempDir('solstice-embed-drain-forked-');
+  const [input, out, state, gate] = [join(dir, 'in.jsonl'), join(dir, 'out'), join(dir, 'state'), join(dir, 'gate')];
+  const ids = 600;
+  await writeFile(input, Array.from({ length: ids }, (_, id) => `${JSON.stringify({ id })}\n`).join(''));
+  // source -> pass -> sink, a worker process each; no split passes 'pass' until the gate file exists.
+  const config = { input, output: out, chain: false, gate };
+  const options = {
+    stateBackend: state, logLevel: 'silent' as const, workflowModule: fileURLToPath(new URL('./fixtures/gated_copy_workflow.js', import.meta.url)), config,
+    placement: { GlobalStateMaster: { mode: 'forked' as const }, StageMaster: { mode: 'forked' as const }, Worker: { mode: 'forked' as const } },
+  };
+  const runner = createGatedCopy('drain-forked', config).createRunner({ ...options, restore: 'none', eventIntervalMs: 50 });
+  let last: RunnerStatus | undefined;
+  runner.on('progress', (status) => (last = status));
+  const run = runner.run();
+  // The source reads ahead of the gate until back-pressure holds it.
+  await until('the source has read a split', async () => runner.state === 'running' && (await runner.status()).sources.splitsDone > 0);
+  const stopping = runner.stop({ drain: true, reason: 'deploy' });
+  await writeFile(gate, '');
+  await stopping;
+  const error = await t.throwsAsync(run, { instanceOf: JobStoppedError });
+  t.true(Number.isInteger(error!.checkpointId), error!.message);
+  const written = (await readJsonLinesDir(out)).map((row) => row.id as number).sort((a, b) => a - b);
+  t.deepEqual(written, [...new Set(written)], 'each id once');
+  t.true(written.length < ids, 'the job stopped before the end');
+  // As the gate opened, the buffers emptied: a source not held would have read on, past what the checkpoint holds.
+  t.is(last?.sources.records, written.length, 'every record the sources read is in the output');
+  await createGatedCopy('drain-forked', config).createRunner({ ...options, restore: 'latest' }).run();
+  t.deepEqual((await readJsonLinesDir(out)).map((row) => row.id as number).sort((a, b) => a - b), Array.from({ length: ids }, (_, id) => id));
 });
 
 test('events(): progress while it runs, each checkpoint, dead letters by stage, then done, last', async (t) => {

@@ -41,6 +41,7 @@ export class PlannedSourceInput implements StageInput {
   private planned = false;
   private epoch: number;
   private exhaustionReported = false;
+  private held = false;
   splitsPlanned: number | undefined;
 
   constructor(
@@ -90,6 +91,16 @@ export class PlannedSourceInput implements StageInput {
   /** Splits handed out from now on belong to the next epoch. */
   epochClosed(checkpointId: number): void {
     this.epoch = Math.max(this.epoch, checkpointId + 1);
+  }
+
+  hold(): void {
+    this.held = true;
+    this.context.log.info({ unread: this.context.queue.size }, 'source held for a draining stop: no new split goes out');
+  }
+
+  /** While held, a split goes out only if it went out before: a retry, or a lost worker's split for its replacement. */
+  mayHandOut(item: WorkItem): boolean {
+    return !this.held || item.redo === true || this.handedOutAt.has(splitIdOf(item.split));
   }
 
   dispatching(item: WorkItem): void {

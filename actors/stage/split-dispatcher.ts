@@ -20,17 +20,17 @@ export class SplitDispatcher {
   }
 
   /**
-   * Gives each waiting worker the oldest split it may take (of an epoch up to
-   * `maxEpoch`) while `mayStart()` allows; `starting` sees each split first.
+   * Gives each waiting worker the oldest split it may take (one `takeable`
+   * allows) while `mayStart()` allows; `starting` sees each split first.
    * Workers that `skip` names (draining ones) get none.
    */
-  dispatch(maxEpoch: number, mayStart: () => boolean, starting: (item: WorkItem, worker: number) => void, skip: (worker: number) => boolean = () => false): void {
+  dispatch(takeable: (item: WorkItem) => boolean, mayStart: () => boolean, starting: (item: WorkItem, worker: number) => void, skip: (worker: number) => boolean = () => false): void {
     for (const [workerIndex, reply] of this.waiting) {
       if (skip(workerIndex)) continue;
       // A split run again for a consumer that waits for it goes first, past back-pressure and checkpoint alignment.
       let item = this.queue.takeUrgent();
       if (!item && !mayStart()) return;
-      item ??= this.queue.takeFor(workerIndex, maxEpoch);
+      item ??= this.queue.takeFor(workerIndex, takeable);
       if (!item) continue;
       starting(item, workerIndex);
       this.waiting.delete(workerIndex);

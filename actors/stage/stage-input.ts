@@ -31,6 +31,10 @@ export interface StageInput {
   epochClosed(checkpointId: number): void;
   /** A queued split is handed to a worker now. */
   dispatching(item: WorkItem): void;
+  /** Reads no new input from now on (a draining stop); what was handed out before, and is queued again, still goes. */
+  hold(): void;
+  /** A queued split may be handed out: not one read for the first time while the input is held. */
+  mayHandOut(item: WorkItem): boolean;
   /** A worker finished a split. */
   splitDone(result: SplitResult): void;
   /** All input has been processed. */

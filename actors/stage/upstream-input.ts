@@ -89,6 +89,13 @@ export class UpstreamInput implements StageInput {
 
   dispatching(): void {}
 
+  /** A draining stop holds the sources: what they read before it still comes, and goes out. */
+  hold(): void {}
+
+  mayHandOut(): boolean {
+    return true;
+  }
+
   splitDone(): void {}
 
   processed(): void {}

@@ -103,20 +103,20 @@ export class WorkQueue {
     this.shared.unshift(item);
   }
 
-  /** The oldest split for `worker` whose epoch is at most `maxEpoch`, its own stream's first (see the class comment). */
-  takeFor(worker: number, maxEpoch: number = Number.POSITIVE_INFINITY): WorkItem | undefined {
-    const owned = takeFirst(this.ownedBy(worker), maxEpoch);
+  /** The oldest split for `worker` that `takeable` allows, its own stream's first (see the class comment). */
+  takeFor(worker: number, takeable: (item: WorkItem) => boolean = () => true): WorkItem | undefined {
+    const owned = takeFirst(this.ownedBy(worker), takeable);
     if (owned) {
       this.pinned.delete(owned);
       return owned;
     }
     const mine = this.streamOf.get(worker);
-    let index = mine === undefined ? -1 : this.shared.findIndex((item) => item.split.epoch <= maxEpoch && streamOf(item) === mine);
+    let index = mine === undefined ? -1 : this.shared.findIndex((item) => takeable(item) && streamOf(item) === mine);
     if (index === -1) {
       const others = new Set([...this.streamOf].filter(([w, stream]) => w !== worker && stream !== undefined).map(([, stream]) => stream));
-      index = this.shared.findIndex((item) => item.split.epoch <= maxEpoch && !others.has(streamOf(item)!));
+      index = this.shared.findIndex((item) => takeable(item) && !others.has(streamOf(item)!));
     }
-    if (index === -1) index = this.shared.findIndex((item) => item.split.epoch <= maxEpoch);
+    if (index === -1) index = this.shared.findIndex(takeable);
     if (index === -1) return undefined;
     const [item] = this.shared.splice(index, 1);
     this.streamOf.set(worker, streamOf(item!));
@@ -157,7 +157,7 @@ function streamOf(item: WorkItem): string | undefined {
   return typeof stream === 'string' ? stream : undefined;
 }
 
-function takeFirst(queue: WorkItem[], maxEpoch: number): WorkItem | undefined {
-  const index = queue.findIndex((item) => item.split.epoch <= maxEpoch);
+function takeFirst(queue: WorkItem[], takeable: (item: WorkItem) => boolean): WorkItem | undefined {
+  const index = queue.findIndex(takeable);
   return index === -1 ? undefined : queue.splice(index, 1)[0];
 }
