@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describeCause } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import { payloadToIpcChunks } from './arrow-ipc.js';
@@ -10,6 +7,7 @@ import { FrameHandshakeServer } from '../cluster/frame-handshake.js';
 import { encodeFrameHead, FrameReader, type Frame } from './frames.js';
 import type { PayloadAddress } from './payload-address.js';
 import type { SharedMemoryPool } from './shared-memory-pool.js';
+import { newSocketPath } from './socket-files.js';
 
 /** What a payload server serves from: the payloads its process holds. */
 export interface ServedPayloads {
@@ -24,7 +22,8 @@ export interface ServedPayloads {
  * Serves a process's payloads to other processes: a `take` request is
  * answered with the payload as an Arrow IPC stream, written to the socket
  * without a further copy. Listens on a Unix socket in the temporary
- * directory (the socket file is removed when the process exits), or, on a
+ * directory (the socket file is removed when the process exits, or by a
+ * later process if it was killed: {@link newSocketPath}), or, on a
  * cluster's host, on TCP at the host agent's address, where a client must
  * prove the cluster secret before its first request (docs/cluster.md).
  *
@@ -43,7 +42,7 @@ export class PayloadServer {
   ) {}
 
   static async listenLocal(payloads: ServedPayloads, sharedMemory?: SharedMemoryPool): Promise<PayloadServer> {
-    const path = join(tmpdir(), `solstice-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
+    const path = newSocketPath();
     const connections = new Set<Socket>();
     const server = createServer((socket) => serveConnection(tracked(connections, socket), payloads, { sharedMemory }));
     await new Promise<void>((resolve, reject) => {

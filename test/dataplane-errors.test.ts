@@ -1,6 +1,7 @@
 import test from 'ava';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalPayloadStore } from '../dataplane/local-payload-store.js';
 import { PayloadClient } from '../dataplane/payload-client.js';
@@ -69,4 +70,20 @@ test('a fetch from a payload server whose process stopped (the connection stays 
   const error = await t.throwsAsync(client.take(refs[1]!), { instanceOf: PayloadUnavailableError });
   t.regex(error!.message, /Could not fetch the output of split 'held\/source-00001' from unix:.*: the payload server answered nothing for 2\.0 s/);
   t.is(error!.stage, 'held', 'counted against the stage that produced the payload');
+});
+
+test('the socket file of a payload server whose process was killed with SIGKILL is removed by the next process that serves payloads', async (t) => {
+  const killedHolder = await holder('first', 1);
+  const socketOf = (ref: PayloadRef) => ref.address!.slice('unix:'.length);
+  const left = socketOf(killedHolder.refs[0]!);
+  await killed(killedHolder.process);
+  t.true(existsSync(left), 'a process killed with SIGKILL cannot remove its socket file');
+
+  const next = await holder('next', 1);
+  t.teardown(() => {
+    next.process.kill('SIGKILL');
+  });
+  t.false(existsSync(left), 'the next process to serve removed it');
+  t.true(existsSync(socketOf(next.refs[0]!)), 'a running process keeps its own');
+  t.deepEqual((await new LocalPayloadStore().take(next.refs[0]!)).toRows(), [{ n: 0 }, { n: 1 }, { n: 2 }]);
 });
