@@ -75,9 +75,22 @@ export class LanceDeadLetters implements DeadLetterWriter {
 
   async close(): Promise<void> {}
 
+  /** The table the runner created before the workers started ({@link prepareDeadLetterTable}), or again if it was removed since. */
   private async table(): Promise<lancedb.Table> {
     return (await openTableAt(this.location)) ?? createEmptyTableAt(this.location, DEAD_LETTER_SCHEMA);
   }
+}
+
+/**
+ * Creates the dead letter table at `location` unless it is there: once per
+ * run, before any worker writes. Workers that each created it on their own
+ * raced: Lance commits a second create as an overwrite of the first, which
+ * dropped the letters another worker had merged in meanwhile, or failed its
+ * merge as an incompatible transaction.
+ */
+export async function prepareDeadLetterTable(location: DeadLetterLocation): Promise<void> {
+  const table = lanceLocation(location.path, location.storageOptions, 'The dead letter table');
+  if (!(await openTableAt(table))) await createEmptyTableAt(table, DEAD_LETTER_SCHEMA);
 }
 
 /** Dead letters as a table of the dead letter schema. */

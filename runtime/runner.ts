@@ -124,6 +124,12 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     }
     // Before any actor starts: a state location that cannot be reached, or a checkpoint to resume whose manifest is damaged, fails here.
     await checkpointToResume(new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId), this.restore);
+    const deadLetter = this.deadLetter;
+    if (deadLetter?.format === 'lance') {
+      // Loaded only for a job that writes Lance dead letters: the Lance library is large.
+      const { prepareDeadLetterTable } = await import('../actors/lance-dead-letters.js');
+      await prepareDeadLetterTable(deadLetter);
+    }
     this.registryKey = registerJob(this.job);
     const metaServicePlace = masterPlacementOf(placement, 'MetaService');
     this.releaseExitListeners = reserveExitListeners(metaServicePlace.mode === 'forked' ? 1 : 0);
@@ -492,7 +498,6 @@ function errorOutputWarnings(job: JobGraph, stages: readonly StageSummary[]): st
   });
 }
 
-/** A warning for each stage that skipped bad records or wrote them to the dead letters. */
 /**
  * Where a job's dead letters go: the runner's `deadLetter` (the CLI's
  * `--dead-letter`), else the Job's, else `dead-letters/<jobId>`; a Lance
@@ -517,6 +522,7 @@ function deadLetterLocation(option: DeadLetterOptions | undefined, override: str
   return { path: remote ? given : resolve(given), format, ...(option?.storageOptions ? { storageOptions: option.storageOptions } : {}) };
 }
 
+/** A warning for each stage that skipped bad records or wrote them to the dead letters. */
 function badRecordWarnings(stages: readonly StageSummary[], deadLetter: DeadLetterLocation | undefined): string[] {
   const where = (stage: string) => (deadLetter?.format === 'lance' ? `Lance table ${deadLetter.path} (stage = '${stage}')` : join(deadLetter!.path, stage));
   return stages.flatMap((stage) => [

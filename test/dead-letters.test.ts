@@ -69,7 +69,12 @@ test('dead letters in a Lance table: one row per bad record with its job and run
   const table = join(dir, 'dead.lance');
   const runs: Record<string, unknown>[][] = [];
   for (const [n, jobId] of ['lance-dead', 'lance-dead-again'].entries()) {
-    const summary = await (await createJob(jobId, { input: folder, output: join(dir, `out${n}`) })).createRunner({ ...isolatedState(), deadLetter: table }).run();
+    const runner = (await createJob(jobId, { input: folder, output: join(dir, `out${n}`) })).createRunner({ ...isolatedState(), deadLetter: table });
+    // The runner creates the table before any worker writes: workers that each created it raced, and Lance committed a
+    // second create as an overwrite of the first.
+    await runner.initialize();
+    t.is(await (await openLance(table)).query().where(`job = '${jobId}'`).toArray().then((rows) => rows.length), 0, 'the table is there before the job runs');
+    const summary = await runner.run();
     t.deepEqual(ids(await readJsonLinesDir(join(dir, `out${n}`))), all.filter((id) => !malformed(id) && !refused(id)));
     t.true(summary.warnings.some((warning) => warning.includes(`written to the dead letters in Lance table ${table} (stage = 'check')`)));
     const rows = await (await openLance(table)).query().where(`job = '${jobId}'`).toArray();
