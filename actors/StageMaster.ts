@@ -1,4 +1,4 @@
-import { ActorExitedError, JobStoppedError, OutputLostError, WorkerLostError, describeExit, serializeError, type SerializedError } from '../lib/errors/index.js';
+import { ActorExitedError, JobStoppedError, OutputLostError, WorkerLostError, describeCause, describeExit, deserializeError, serializeError, type SerializedError } from '../lib/errors/index.js';
 import type { JobGraph } from '../lib/job.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { commitsTogetherClass, hasKeyGroupedState, isFinishing, isStatefulOperatorClass, isTransactionalSink } from '../lib/operator.js';
@@ -421,15 +421,22 @@ export default class StageMaster implements StageMasterApi {
    * process that held it is gone (PayloadUnavailableError) or no longer has
    * it (PayloadFetchError). When its upstream stage can make it again, it is
    * asked to, and the split waits for it, still pending in its epoch; the
-   * worker goes on with other splits. Otherwise the stage fails.
+   * worker goes on with other splits. Otherwise the stage fails; for a split
+   * that a lost worker's replacement runs again, as a lost worker, so that
+   * the job restarts from its last checkpoint (a checkpoint published since
+   * the loss may have let the upstream stage drop that input and how it
+   * was made).
    */
   inputLost(workerIndex: number, splitId: string, error: SerializedError): void {
     const item = this.dispatcher.done(splitId);
     // The lost payload's holder, if alive, may drop it.
     this.inputDone(item);
+    const failure = (reason: unknown) => (item?.replay
+      ? serializeError(new WorkerLostError(this.stage.name, workerIndex, splitId, `the input of a split to run again on its replacement is lost: ${describeCause(reason)}`))
+      : error);
     if (!item?.from || !this.madeAgain.canMakeAgain(item, error)) {
       this.log.info({ worker: workerIndex, splitId, error }, 'split input lost');
-      this.fail(error);
+      this.fail(failure(deserializeError(error)));
       this.pump();
       return;
     }
@@ -439,7 +446,7 @@ export default class StageMaster implements StageMasterApi {
       (again) => (again.reproduce ? this.queue.pushUrgent(again) : this.queue.requeue(again)),
       (reason) => {
         this.log.warn({ splitId, err: reason }, 'the upstream stage could not make the lost input again');
-        this.fail(error);
+        this.fail(failure(reason));
       },
     );
     this.pump();

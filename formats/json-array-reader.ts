@@ -10,6 +10,7 @@ import { InputFormatError } from '../lib/errors/index.js';
 import type { ReportBadRecord } from './file-format.js';
 import { SCAN_CHUNK_BYTES, type JsonArraySplit } from './json-array-plan.js';
 import { byteOrderMarkLength } from './byte-order-mark.js';
+import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
 import { openToRead, utf8Problem } from './line-range.js';
 import { JsonArrayScanner, PROBLEM_REASONS, type ArrayEnd, type ArrayProblem, type ArrayScanListener } from './json-array-scanner.js';
 
@@ -130,13 +131,13 @@ class SplitReader implements ArrayScanListener {
     }
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJsonExact(text);
     } catch (error) {
       this.bad(open.line, text.trim(), `malformed JSON: ${(error as Error).message}`, error);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.bad(open.line, text.trim(), `expected a JSON object, got ${JSON.stringify(value)}`);
+      this.bad(open.line, text.trim(), `expected a JSON object, got ${stringifyJsonExact(value)}`);
       return;
     }
     this.rows.push(value as Row);

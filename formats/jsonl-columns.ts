@@ -1,6 +1,7 @@
 /**
  * JSON lines decoded straight into Arrow columns, without a JavaScript object
- * per line: numbers are parsed from the bytes into a Float64Array, strings are
+ * per line: numbers are parsed from the bytes into a Float64Array (an Int64
+ * column when integers past 2^53 need it: `formats/exact-json.ts`), strings are
  * copied as UTF-8 bytes into the column's data buffer (only a string with
  * escapes is decoded), booleans into a byte per row. Nested values (arrays,
  * objects) are parsed by JSON.parse on their own bytes and typed as rows are
@@ -12,8 +13,9 @@
  * the caller parses the lines as rows, which keeps each line's own keys and
  * reports a bad line by its number.
  */
-import { Bool, Float64, Null, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
+import { Bool, Float64, Int64, Null, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
 import { inferVector } from '../lib/arrow-rows.js';
+import { numberOf, parseJsonExact } from './exact-json.js';
 
 const enum Kind { None, Number, String, Boolean, Nested }
 
@@ -50,6 +52,10 @@ class ColumnBuilder {
   byteLength = 0;
   booleans: Uint8Array | undefined;
   nested: unknown[] | undefined;
+  /** A number column's integers past 2^53, exact, by row: the column is Int64 if every other value is an integer too. */
+  wide: Map<number, bigint> | undefined;
+  /** A number column has a value with a fraction or an exponent, or past 64 bits: it is Float64, as JSON's numbers are. */
+  notInt64 = false;
   /** The last row that set this column, to catch a key given twice in a line. */
   lastRow = -1;
 
@@ -86,8 +92,15 @@ class ColumnBuilder {
     switch (this.kind) {
       case Kind.None:
         return makeVector(makeData({ type: new Null(), length: rows, nullCount: rows }));
-      case Kind.Number:
+      case Kind.Number: {
+        if (this.wide && !this.notInt64) {
+          const wide = this.wide;
+          const numbers = this.numbers!;
+          const data = BigInt64Array.from({ length: rows }, (_, i) => wide.get(i) ?? BigInt(numbers[i]!));
+          return makeVector(makeData({ type: new Int64(), length: rows, nullCount, nullBitmap: this.bitmap(rows), data }));
+        }
         return makeVector(makeData({ type: new Float64(), length: rows, nullCount, nullBitmap: this.bitmap(rows), data: this.numbers!.subarray(0, rows) }));
+      }
       case Kind.String: {
         // A null row's offset repeats the previous one: set while decoding, as each row's end.
         return makeVector(makeData({
@@ -244,7 +257,7 @@ class JsonLinesDecoder {
       this.readString(column, row);
     } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
       column.becomes(Kind.Number);
-      column.numbers![row] = this.readNumber();
+      this.readNumber(column, row);
     } else if (c === 0x74 /* t */) {
       this.literal('true');
       column.becomes(Kind.Boolean);
@@ -318,9 +331,10 @@ class JsonLinesDecoder {
    * A JSON number. Up to 15 significant digits without an exponent, the
    * digits as an integer divided by an exact power of ten is the correctly
    * rounded double (Clinger's fast path), as JSON.parse gives; longer numbers
-   * and exponents are left to Number().
+   * and exponents are left to Number(), but for an integer past 2^53 that
+   * fits in 64 bits, kept exact as a bigint beside the double (`numberOf`).
    */
-  private readNumber(): number {
+  private readNumber(column: ColumnBuilder, row: number): void {
     const bytes = this.bytes;
     const start = this.pos;
     let pos = start;
@@ -361,9 +375,22 @@ class JsonLinesDecoder {
       while (c >= ZERO && c <= NINE) c = bytes[++pos]!;
     }
     this.pos = pos;
-    if (!exact) return Number(this.text.toString('latin1', start, pos));
-    const value = fractionDigits === 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[fractionDigits]!;
-    return negative ? -value : value;
+    const numbers = column.numbers!;
+    if (exact) {
+      if (fractionDigits > 0) column.notInt64 = true;
+      const value = fractionDigits === 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[fractionDigits]!;
+      numbers[row] = negative ? -value : value;
+      return;
+    }
+    const text = this.text.toString('latin1', start, pos);
+    const value = numberOf(text);
+    if (typeof value === 'bigint') {
+      (column.wide ??= new Map()).set(row, value);
+      numbers[row] = Number(value);
+      return;
+    }
+    if (!Number.isSafeInteger(value)) column.notInt64 = true;
+    numbers[row] = value;
   }
 
   /** An array or object value, parsed by JSON.parse from its own bytes. */
@@ -389,7 +416,7 @@ class JsonLinesDecoder {
     if (pos >= bytes.length) throw NOT_COLUMNAR;
     this.pos = pos + 1;
     try {
-      return JSON.parse(this.text.toString('utf8', start, pos + 1));
+      return parseJsonExact(this.text.toString('utf8', start, pos + 1));
     } catch (error) {
       if (error instanceof SyntaxError) throw NOT_COLUMNAR;
       throw error;

@@ -5,11 +5,12 @@
  * booleans are written from their typed arrays. Other column types go through
  * JSON.stringify one value at a time. The bytes are those that JSON.stringify
  * gives for the table's rows as plain objects (`tableToRows`), bigints
- * written as `encodeJsonLines` writes them.
+ * written as the numbers they are (`stringifyJsonExact`).
  */
 import { isUtf8 } from 'node:buffer';
 import { TimeUnit, Type, type Data, type DataType, type Table, type Vector } from 'apache-arrow';
 import { columnValues } from '../lib/arrow-rows.js';
+import { stringifyJsonExact } from './exact-json.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -116,7 +117,7 @@ function valueWriter(vector: Vector): ValueWriter {
   return (out, i) => {
     const value = values[i];
     if (typeof value === 'number') out.ascii(Number.isFinite(value) ? String(value) : 'null');
-    else out.text(stringify(value));
+    else out.text(stringifyJsonExact(value));
   };
 }
 
@@ -137,9 +138,8 @@ function floatWriter(values: Float64Array | Float32Array): ValueWriter {
 }
 
 /**
- * A 64-bit integer as `encodeJsonLines` writes a bigint: a number when it is
- * a safe integer, else a string. Read as two 32-bit halves, so that no bigint
- * is made for a value that fits a double.
+ * A 64-bit integer as the JSON number it is, every digit of it. Read as two
+ * 32-bit halves, so that no bigint is made for a value that fits a double.
  */
 function int64Writer(values: BigInt64Array | BigUint64Array): ValueWriter {
   const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
@@ -150,7 +150,7 @@ function int64Writer(values: BigInt64Array | BigUint64Array): ValueWriter {
     // Safe integers: high word in [0, 2^21) or, signed, in [-2^21, 0) but not -2^53 itself.
     if (high < 0x200000) return out.ascii(String(high * 0x100000000 + low));
     if (signed && high >= 0xffe00000 && !(high === 0xffe00000 && low === 0)) return out.ascii(String((high - 0x100000000) * 0x100000000 + low));
-    out.ascii(`"${values[i]!.toString()}"`);
+    out.ascii(values[i]!.toString());
   };
 }
 
@@ -217,18 +217,3 @@ function utf8Writer(data: Data): ValueWriter {
   };
 }
 
-/** One value as JSON; bigints at any depth as `encodeJsonLines` writes them. */
-function stringify(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    return JSON.stringify(value, jsonSafe) ?? 'null';
-  }
-}
-
-/** A JSON.stringify replacer: a bigint becomes a number when it is a safe integer, else its decimal string. */
-export function jsonSafe(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-}

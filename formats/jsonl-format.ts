@@ -4,8 +4,9 @@ import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
 import { byteOrderMarkLength } from './byte-order-mark.js';
+import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
 import { decodeJsonLinesToTable } from './jsonl-columns.js';
-import { encodeTableAsJsonLines, jsonSafe } from './jsonl-encoder.js';
+import { encodeTableAsJsonLines } from './jsonl-encoder.js';
 import { cutByteRange, invalidUtf8Lines, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
 
 /** A byte range of a JSON lines file: the lines that start in it. */
@@ -71,13 +72,13 @@ async function parseJsonLines(path: string, bytes: Buffer, offset: number, inval
         problem = await lineError(lineIndex, line, notUtf8);
       } else {
         try {
-          value = JSON.parse(line);
+          value = parseJsonExact(line);
         } catch (error) {
           problem = await lineError(lineIndex, line, `malformed JSON: ${(error as Error).message}`, error);
         }
       }
       if (!problem && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-        problem = await lineError(lineIndex, line, `expected a JSON object, got ${JSON.stringify(value)}`);
+        problem = await lineError(lineIndex, line, `expected a JSON object, got ${stringifyJsonExact(value)}`);
       }
       if (!problem) rows.push(value as Row);
       else if (report) report(problem, line);
@@ -91,27 +92,24 @@ async function parseJsonLines(path: string, bytes: Buffer, offset: number, inval
 
 
 /**
- * Rows as JSON lines; a bigint becomes a number when it is a safe integer,
- * else a string. JSON.stringify with a replacer is several times slower than
- * without, so the replacer is used only for a row that still holds a bigint
- * after the fields that held bigints in earlier rows were converted on a copy.
+ * Rows as JSON lines, bigints as the numbers they are. Once a row has held a
+ * bigint, the rows after it go straight to `stringifyJsonExact`'s writer for
+ * them, without JSON.stringify failing on each first.
  */
 export function encodeJsonLines(rows: Row[]): string {
   let out = '';
-  const bigintFields: string[] = [];
+  let bigints = false;
   for (const row of rows) {
-    let plain: Row = row;
-    if (bigintFields.length > 0) {
-      plain = { ...row };
-      for (const field of bigintFields) if (typeof plain[field] === 'bigint') plain[field] = jsonSafe(field, plain[field]);
+    if (!bigints) {
+      try {
+        out += `${JSON.stringify(row)}\n`;
+        continue;
+      } catch (error) {
+        if (!(error instanceof TypeError) || !/BigInt/.test(error.message)) throw error;
+        bigints = true;
+      }
     }
-    try {
-      out += `${JSON.stringify(plain)}\n`;
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error;
-      for (const [field, value] of Object.entries(row)) if (typeof value === 'bigint' && !bigintFields.includes(field)) bigintFields.push(field);
-      out += `${JSON.stringify(row, jsonSafe)}\n`;
-    }
+    out += `${stringifyJsonExact(row)}\n`;
   }
   return out;
 }

@@ -214,12 +214,19 @@ function kindName(kind: InferredKind, values: unknown[], row: number): string {
 export function inferVector(name: string, values: unknown[]): Vector {
   let kind: InferredKind = 'null';
   let nulls = 0;
+  let numbersAndBigints = false;
   for (let i = 0; i < values.length; i++) {
     const k = kindOf(values[i]);
     if (k === 'null') { nulls++; continue; }
     if (kind === 'null') { kind = k; continue; }
-    if (k !== kind) throw new SchemaInferenceError(name, i + 1, [kindName(kind, values, i), kindName(k, values, i + 1)], values[i]);
+    if (k === kind) continue;
+    if (isNumeric(k) && isNumeric(kind)) {
+      numbersAndBigints = true;
+      continue;
+    }
+    throw new SchemaInferenceError(name, i + 1, [kindName(kind, values, i), kindName(k, values, i + 1)], values[i]);
   }
+  if (numbersAndBigints) return mixedNumbersVector(values);
   switch (kind) {
     case 'null': return makeVector(makeData({ type: new Null(), length: values.length, nullCount: values.length }));
     case 'number': return nulls === 0 ? float64Vector(values as number[]) : vectorFromArray(values, new Float64());
@@ -230,6 +237,28 @@ export function inferVector(name: string, values: unknown[]): Vector {
     case 'bytes': return vectorFromArray(values, new Binary());
     case 'other': return nestedVector(name, values);
   }
+}
+
+function isNumeric(kind: InferredKind): boolean {
+  return kind === 'number' || kind === 'bigint';
+}
+
+/** A number that an Int64 holds exactly: an integer within 64 bits. */
+function fitsInt64(value: number): boolean {
+  return Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63;
+}
+
+/**
+ * Numbers and bigints in one column (a JSON reader gives a bigint for an
+ * integer past 2^53, a number for the others): Int64 when every number is an
+ * integer within 64 bits, so that the bigints keep their exact values; else
+ * Float64, as JSON's numbers are.
+ */
+function mixedNumbersVector(values: unknown[]): Vector {
+  if (values.every((value) => typeof value !== 'number' || fitsInt64(value))) {
+    return vectorFromArray(values.map((value) => (typeof value === 'number' ? BigInt(value) : value)), new Int64());
+  }
+  return vectorFromArray(values.map((value) => (typeof value === 'bigint' ? Number(value) : value)), new Float64());
 }
 
 /**
@@ -253,23 +282,34 @@ function nestedVector(name: string, values: unknown[]): Vector {
     if (next instanceof ShapeConflict) throw new SchemaInferenceError(name, i + 1, [describe(merged), describe(shape)], value);
     merged = next;
   }
-  // Arrow reads a struct field a value lacks as '' or 0, not null.
-  const complete = hasStruct(merged) ? values.map((value) => withAllFields(value, merged)) : values;
+  // Arrow reads a struct field a value lacks as '' or 0, not null; and a number where an Int64 is, or a bigint where a
+  // Float64 is, is converted first.
+  const complete = needsConforming(merged) ? values.map((value) => conformed(value, merged)) : values;
   return vectorFromArray(complete, arrowType(merged));
 }
 
-function hasStruct(shape: Shape): boolean {
-  if (shape.kind === 'struct') return true;
-  return shape.kind === 'list' && hasStruct(shape.element);
+/** Whether the shape has a struct, or numbers and bigints in one place. */
+function needsConforming(shape: Shape): boolean {
+  switch (shape.kind) {
+    case 'struct': return true;
+    case 'list': return needsConforming(shape.element);
+    default: return shape.mixed === true;
+  }
 }
 
-/** A copy of `value` in which every struct has every field of `shape`, null where it had none. */
-function withAllFields(value: unknown, shape: Shape): unknown {
+/**
+ * A copy of `value` in which every struct has every field of `shape`, null
+ * where it had none, and each number or bigint has its place's type: a
+ * bigint where the shape is Int64, a number where it is Float64.
+ */
+function conformed(value: unknown, shape: Shape): unknown {
   if (value === null || value === undefined) return null;
-  if (shape.kind === 'list' && Array.isArray(value)) return value.map((item) => withAllFields(item, shape.element));
+  if (shape.kind === 'bigint' && typeof value === 'number') return BigInt(value);
+  if (shape.kind === 'number' && typeof value === 'bigint') return Number(value);
+  if (shape.kind === 'list' && Array.isArray(value)) return value.map((item) => conformed(item, shape.element));
   if (shape.kind === 'struct') {
     const out: Row = {};
-    for (const [key, field] of shape.fields) out[key] = withAllFields((value as Row)[key], field);
+    for (const [key, field] of shape.fields) out[key] = conformed((value as Row)[key], field);
     return out;
   }
   return value;
@@ -290,11 +330,18 @@ function arrowType(shape: Shape): DataType {
 }
 
 type Shape =
-  | { kind: Exclude<InferredKind, 'other'> }
+  /**
+   * A number's `notInt64`: one value of the place has a fraction or is past
+   * 64 bits, so bigints there become numbers; `mixed`: numbers and bigints
+   * meet in the place, and are converted to its type.
+   */
+  | { kind: Exclude<InferredKind, 'other'>; notInt64?: boolean; mixed?: boolean }
   | { kind: 'list'; element: Shape }
   | { kind: 'struct'; fields: Map<string, Shape> };
 
 const NULL_SHAPE: Shape = { kind: 'null' };
+const INTEGER_SHAPE: Shape = { kind: 'number' };
+const NOT_INT64_SHAPE: Shape = { kind: 'number', notInt64: true };
 
 /** Two shapes that cannot be one Arrow type, described. */
 class ShapeConflict {
@@ -307,6 +354,7 @@ const HOLDS_ITSELF = new ShapeConflict(['object', 'object']);
 /** The shape of `value`, found inside the objects and arrays of `ancestors` (to catch one that holds itself). */
 function shapeOf(value: unknown, ancestors: object[] = []): Shape | ShapeConflict {
   const kind = kindOf(value);
+  if (kind === 'number') return fitsInt64(value as number) ? INTEGER_SHAPE : NOT_INT64_SHAPE;
   if (kind !== 'other') return { kind };
   const object = value as object;
   if (ancestors.includes(object)) return HOLDS_ITSELF;
@@ -355,7 +403,21 @@ function unify(a: Shape, b: Shape): Shape | ShapeConflict {
     }
     return { kind: 'struct', fields };
   }
+  if ((a.kind === 'number' || a.kind === 'bigint') && (b.kind === 'number' || b.kind === 'bigint')) return unifyNumbers(a as PrimitiveShape, b as PrimitiveShape);
   return a.kind === b.kind ? a : new ShapeConflict([describe(a), describe(b)]);
+}
+
+/** Numbers and bigints in one place: Int64 while every number is an integer within 64 bits, else Float64 ({@link mixedNumbersVector}). */
+type PrimitiveShape = Extract<Shape, { notInt64?: boolean }>;
+
+function unifyNumbers(a: PrimitiveShape, b: PrimitiveShape): Shape {
+  const notInt64 = a.notInt64 === true || b.notInt64 === true;
+  const mixed = a.kind !== b.kind || a.mixed === true || b.mixed === true;
+  const kind = notInt64 ? 'number' : a.kind === 'bigint' || b.kind === 'bigint' ? 'bigint' : 'number';
+  const same = (shape: PrimitiveShape) => shape.kind === kind && (shape.notInt64 === true) === notInt64 && (shape.mixed === true) === mixed;
+  if (same(a)) return a;
+  if (same(b)) return b;
+  return { kind, ...(notInt64 ? { notInt64 } : {}), ...(mixed ? { mixed } : {}) };
 }
 
 /** A TypeScript-like name of a shape: `number`, `string[]`, `{ id: number, tags: string[] }`. */

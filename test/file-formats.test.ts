@@ -178,6 +178,32 @@ test('CSV inference keeps every value as written: zip codes with leading zeros, 
   });
 });
 
+test('JSON integers past 2^53 (64-bit ids) stay exact through a job: INT64 in Parquet, every digit in JSON lines', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'ids.jsonl');
+  const count = 3000;
+  const idOf = (n: number) => 1152921504606846976n + BigInt(n) * 7919n * (n % 2 === 0 ? 1n : -1n);
+  // Every 450th line has a key the others lack: its splits are read as rows, the others straight into columns.
+  const lines = Array.from({ length: count }, (_, n) => `{"id": ${idOf(n)}, "n": ${n}${n % 450 === 0 ? ', "note": "odd one"' : ''}}`);
+  await writeFile(input, `${lines.join('\n')}\n`);
+
+  await copyThrough({ paths: input, splitBytes: 8192 }, 'parquet', join(dir, 'parquet'));
+  const names = (await readdir(join(dir, 'parquet'))).filter((name) => name.endsWith('.parquet'));
+  for (const name of names) {
+    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(join(dir, 'parquet', name)));
+    t.is(metadata.schema.find((element) => element.name === 'id')?.type, 'INT64', name);
+  }
+  const rows = sortBy(await readParquetDir(join(dir, 'parquet')), (row) => Number(row.n));
+  t.deepEqual(rows.map((row) => row.id), Array.from({ length: count }, (_, n) => idOf(n)), 'every id exact, as hyparquet reads INT64');
+
+  await copyThrough({ paths: input, splitBytes: 8192 }, 'jsonl', join(dir, 'jsonl'));
+  const written = (await Promise.all((await readdir(join(dir, 'jsonl'))).filter((name) => name.endsWith('.jsonl'))
+    .map((name) => readFile(join(dir, 'jsonl', name), 'utf8')))).join('').split('\n').filter(Boolean);
+  const ids = new Map(written.map((line) => [Number(/"n":(\d+)/.exec(line)![1]), /"id":(-?\d+)[,}]/.exec(line)?.[1]]));
+  t.is(ids.size, count);
+  for (let n = 0; n < count; n++) t.is(ids.get(n), String(idOf(n)), `line ${n}: the id as a JSON number, every digit`);
+});
+
 test('CSV columnTypes integer is a 64-bit integer column, exact beyond 2^53; a value that is no integer or overflows 64 bits is refused', async (t) => {
   const dir = await tempDir();
   const input = join(dir, 'ids.csv');

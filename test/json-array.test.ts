@@ -9,7 +9,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { formatNamed, type FileSplit } from '../formats/index.js';
-import { FileSink, FileSource, InputFormatError, Job, OperatorError, Stage, type FileSinkFormat, type FileSourceConfig, type Row } from '../lib/index.js';
+import { FileSink, FileSource, InputFormatError, Job, OperatorError, SplitPayload, Stage, type FileSinkFormat, type FileSourceConfig, type Row } from '../lib/index.js';
 import { sameRows } from './support/compare.js';
 import { isolatedState, readJsonLinesDir, sortBy, tempDir } from './support/files.js';
 
@@ -344,23 +344,35 @@ test('a split cuts at an element start it planned: the two parts read exactly th
   t.is(json.cut!(single!, 0.5), undefined, 'a split of one element has nowhere to cut');
 });
 
-test('numbers beyond 2^53 and nested values come out as from JSON lines', async (t) => {
+test('integers past 2^53 keep their exact values in an Int64 column, from a JSON array as from JSON lines; a column with fractions is Float64', async (t) => {
   const dir = await tempDir();
-  const objects = ['{"id": 0, "big": 9007199254740993, "nested": {"list": [1, {"deep": [null, true]}], "empty": {}}}', '{"id": 1, "big": -12345678901234567890, "nested": {"list": [], "empty": {}}}'];
+  // big: integers within 64 bits, two past 2^53; mixed: one past 2^53 and a fraction; huge: past 64 bits.
+  const objects = [
+    '{"id": 0, "big": 9007199254740993, "mixed": 9007199254740993, "huge": 123456789012345678901234, "nested": {"ids": [9007199254740995, 2], "list": []}}',
+    '{"id": 1, "big": -1234567890123456789, "mixed": 1.5, "huge": 1, "nested": {"ids": [], "list": [{"deep": [null, true]}]}}',
+    '{"id": 2, "big": 7, "mixed": 2, "huge": 2, "nested": {"ids": [3], "list": []}}',
+  ];
   await writeFile(join(dir, 'values.json'), arrayText(objects).text);
   await writeFile(join(dir, 'values.jsonl'), objects.join('\n') + '\n');
   const read = async (name: string, format: string) => {
     const splits = await formatNamed(format)!.planSplits(join(dir, name), { splitBytes: 1 << 20, batchRows: 1000, options: undefined });
     const records = await formatNamed(format)!.readSplit(splits[0]!);
-    return Array.isArray(records) ? records : records.toArray().map((row) => row.toJSON() as Row);
+    const table = Array.isArray(records) ? SplitPayload.fromRows(records, 'values').toTable() : records;
+    return { types: Object.fromEntries(table.schema.fields.map((field) => [field.name, String(field.type)])), rows: table.toArray().map((row) => row.toJSON() as Row) };
   };
-  const rows = await read('values.json', 'json');
-  // JSON's numbers are doubles: 2^53 + 1 is read as 2^53, as JSON.parse reads it.
-  t.deepEqual(rows, [
-    { id: 0, big: 2 ** 53, nested: { list: [1, { deep: [null, true] }], empty: {} } },
-    { id: 1, big: -12345678901234567000, nested: { list: [], empty: {} } },
+  const fromArray = await read('values.json', 'json');
+  t.like(fromArray.types, { id: 'Float64', big: 'Int64', mixed: 'Float64', huge: 'Float64' });
+  t.is(fromArray.types.nested, 'Struct<{ids:List<Int64>, list:List<Struct<{deep:List<Bool>}>>}>');
+  // The oracle: each literal's exact value, BigInt of its digits; Number() of them where the column is Float64.
+  t.deepEqual(fromArray.rows.map((row) => [row.big, row.mixed, row.huge]), [
+    [BigInt('9007199254740993'), Number('9007199254740993'), Number('123456789012345678901234')],
+    [BigInt('-1234567890123456789'), 1.5, 1],
+    [7n, 2, 2],
   ]);
-  t.deepEqual(rows, await read('values.jsonl', 'jsonl'));
+  t.deepEqual(fromArray.rows.map((row) => [...(row.nested as { ids: Iterable<bigint> }).ids]), [[BigInt('9007199254740995'), 2n], [], [3n]]);
+  const fromLines = await read('values.jsonl', 'jsonl');
+  t.deepEqual(fromLines.types, fromArray.types);
+  t.deepEqual(fromLines.rows.map((row) => [row.id, row.big, row.mixed, row.huge]), fromArray.rows.map((row) => [row.id, row.big, row.mixed, row.huge]));
 });
 
 test("FileSink writes format 'json' as one array per file, which DuckDB and FileSource read back", async (t) => {

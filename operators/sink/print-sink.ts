@@ -1,3 +1,4 @@
+import { stringifyJsonExact } from '../../formats/exact-json.js';
 import { SinkOperator } from '../../lib/operator.js';
 import type { Split } from '../../lib/split.js';
 import type { SplitPayload } from '../../lib/split-payload.js';
@@ -17,13 +18,9 @@ export class PrintSink extends SinkOperator<PrintSinkConfig> {
     const rows = payload.toRows();
     const limit = Math.min(rows.length, this.config?.maxRowsPerSplit ?? rows.length);
     const lines: string[] = [];
-    for (let i = 0; i < limit; i++) lines.push(`${split.splitId}\t${JSON.stringify(rows[i], jsonSafe)}`);
+    for (let i = 0; i < limit; i++) lines.push(`${split.splitId}\t${stringifyJsonExact(rows[i])}`);
     if (limit < rows.length) lines.push(`${split.splitId}\t... ${rows.length - limit} more rows`);
     if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
     return null;
   }
-}
-
-function jsonSafe(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
 }
