@@ -54,7 +54,7 @@ class ColumnBuilder {
   nested: unknown[] | undefined;
   /** A number column's integers past 2^53, exact, by row: the column is Int64 if every other value is an integer too. */
   wide: Map<number, bigint> | undefined;
-  /** A number column has a value with a fraction or an exponent, or past 64 bits: it is Float64, as JSON's numbers are. */
+  /** A number column has a value with a fraction, or an integer past 64 bits: it is Float64, as JSON's numbers are. */
   notInt64 = false;
   /** The last row that set this column, to catch a key given twice in a line. */
   lastRow = -1;
@@ -377,8 +377,9 @@ class JsonLinesDecoder {
     this.pos = pos;
     const numbers = column.numbers!;
     if (exact) {
-      if (fractionDigits > 0) column.notInt64 = true;
       const value = fractionDigits === 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[fractionDigits]!;
+      // By value, as for rows: 2.0 is the integer 2.
+      if (fractionDigits > 0 && !Number.isInteger(value)) column.notInt64 = true;
       numbers[row] = negative ? -value : value;
       return;
     }
@@ -389,7 +390,7 @@ class JsonLinesDecoder {
       numbers[row] = Number(value);
       return;
     }
-    if (!Number.isSafeInteger(value)) column.notInt64 = true;
+    if (!(Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63)) column.notInt64 = true;
     numbers[row] = value;
   }
 

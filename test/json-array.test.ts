@@ -346,11 +346,12 @@ test('a split cuts at an element start it planned: the two parts read exactly th
 
 test('integers past 2^53 keep their exact values in an Int64 column, from a JSON array as from JSON lines; a column with fractions is Float64', async (t) => {
   const dir = await tempDir();
-  // big: integers within 64 bits, two past 2^53; mixed: one past 2^53 and a fraction; huge: past 64 bits.
+  // big: integers within 64 bits, two past 2^53; whole: integers as JSON.parse reads 2.0 and 1e3; mixed: one past 2^53
+  // and a fraction; huge: past 64 bits.
   const objects = [
-    '{"id": 0, "big": 9007199254740993, "mixed": 9007199254740993, "huge": 123456789012345678901234, "nested": {"ids": [9007199254740995, 2], "list": []}}',
-    '{"id": 1, "big": -1234567890123456789, "mixed": 1.5, "huge": 1, "nested": {"ids": [], "list": [{"deep": [null, true]}]}}',
-    '{"id": 2, "big": 7, "mixed": 2, "huge": 2, "nested": {"ids": [3], "list": []}}',
+    '{"id": 0, "big": 9007199254740993, "whole": 9007199254740993, "mixed": 9007199254740993, "huge": 123456789012345678901234, "nested": {"ids": [9007199254740995, 2], "list": []}}',
+    '{"id": 1, "big": -1234567890123456789, "whole": 2.0, "mixed": 1.5, "huge": 1, "nested": {"ids": [], "list": [{"deep": [null, true]}]}}',
+    '{"id": 2, "big": 7, "whole": 1e3, "mixed": 2, "huge": 2, "nested": {"ids": [3], "list": []}}',
   ];
   await writeFile(join(dir, 'values.json'), arrayText(objects).text);
   await writeFile(join(dir, 'values.jsonl'), objects.join('\n') + '\n');
@@ -361,18 +362,19 @@ test('integers past 2^53 keep their exact values in an Int64 column, from a JSON
     return { types: Object.fromEntries(table.schema.fields.map((field) => [field.name, String(field.type)])), rows: table.toArray().map((row) => row.toJSON() as Row) };
   };
   const fromArray = await read('values.json', 'json');
-  t.like(fromArray.types, { id: 'Float64', big: 'Int64', mixed: 'Float64', huge: 'Float64' });
+  t.like(fromArray.types, { id: 'Float64', big: 'Int64', whole: 'Int64', mixed: 'Float64', huge: 'Float64' });
   t.is(fromArray.types.nested, 'Struct<{ids:List<Int64>, list:List<Struct<{deep:List<Bool>}>>}>');
   // The oracle: each literal's exact value, BigInt of its digits; Number() of them where the column is Float64.
-  t.deepEqual(fromArray.rows.map((row) => [row.big, row.mixed, row.huge]), [
-    [BigInt('9007199254740993'), Number('9007199254740993'), Number('123456789012345678901234')],
-    [BigInt('-1234567890123456789'), 1.5, 1],
-    [7n, 2, 2],
+  t.deepEqual(fromArray.rows.map((row) => [row.big, row.whole, row.mixed, row.huge]), [
+    [BigInt('9007199254740993'), BigInt('9007199254740993'), Number('9007199254740993'), Number('123456789012345678901234')],
+    [BigInt('-1234567890123456789'), 2n, 1.5, 1],
+    [7n, 1000n, 2, 2],
   ]);
   t.deepEqual(fromArray.rows.map((row) => [...(row.nested as { ids: Iterable<bigint> }).ids]), [[BigInt('9007199254740995'), 2n], [], [3n]]);
   const fromLines = await read('values.jsonl', 'jsonl');
   t.deepEqual(fromLines.types, fromArray.types);
-  t.deepEqual(fromLines.rows.map((row) => [row.id, row.big, row.mixed, row.huge]), fromArray.rows.map((row) => [row.id, row.big, row.mixed, row.huge]));
+  const values = (row: Row) => [row.id, row.big, row.whole, row.mixed, row.huge];
+  t.deepEqual(fromLines.rows.map(values), fromArray.rows.map(values));
 });
 
 test("FileSink writes format 'json' as one array per file, which DuckDB and FileSource read back", async (t) => {
