@@ -1,3 +1,4 @@
+import { stringifyJsonExact } from '../formats/exact-json.js';
 import type { BadRecord, OperatorContext } from '../lib/operator.js';
 import type { Split } from '../lib/split.js';
 
@@ -57,8 +58,5 @@ export function deadLettersOf(split: Split, records: readonly BadRecord[], attem
 function recordText(record: unknown): string | null {
   if (record === undefined || record === null) return null;
   if (typeof record === 'string') return record;
-  return JSON.stringify(record, (_key, value: unknown) => {
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-    return typeof value === 'bigint' ? value.toString() : value;
-  });
+  return stringifyJsonExact(record, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value));
 }

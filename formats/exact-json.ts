@@ -34,13 +34,14 @@ export function numberOf(text: string): number | bigint {
  * every digit of it, where JSON.stringify throws: values read from an Int64
  * column, or from a JSON integer past 2^53 (`parseJsonExact`), are written
  * back unchanged. A value without a bigint goes to JSON.stringify; the rest to
- * lossless-json's, which writes everything else as JSON.stringify does.
+ * lossless-json's, which writes everything else as JSON.stringify does,
+ * `replacer` included.
  */
-export function stringifyJsonExact(value: unknown): string {
+export function stringifyJsonExact(value: unknown, replacer?: (key: string, value: unknown) => unknown): string {
   try {
-    return JSON.stringify(value) ?? 'null';
+    return JSON.stringify(value, replacer) ?? 'null';
   } catch (error) {
     if (!(error instanceof TypeError) || !/BigInt/.test(error.message)) throw error;
-    return stringify(value) ?? 'null';
+    return stringify(value, replacer) ?? 'null';
   }
 }

@@ -97,6 +97,30 @@ test('dead letters in a Lance table: one row per bad record with its job and run
   t.not(runs[0]![0]!.run, runs[1]![0]!.run);
 });
 
+test('a dead letter holds its row as JSON, a 64-bit id as every digit of its number', async (t) => {
+  const dir = await tempDir();
+  const input = join(dir, 'ids.jsonl');
+  const idOf = (n: number) => 2n ** 60n + BigInt(n) * 977n;
+  await writeFile(input, `${Array.from({ length: 100 }, (_, n) => `{"id": ${idOf(n)}, "n": ${n}}`).join('\n')}\n`);
+  const job = new Job({ jobId: 'dead-bigint' });
+  job.addStage(new Stage('source', FileSource, { paths: input }, 1));
+  job.addStage(new Stage('check', MapOperator, {
+    fn: (row) => {
+      if (Number(row.n) % 10 === 3) throw new Error(`row ${String(row.n)} is refused`);
+      return row;
+    },
+  }, 1, { onError: 'dead-letter' }), ['source']);
+  job.addStage(new Stage('sink', FileSink, { path: join(dir, 'out'), format: 'jsonl' }, 1), ['check']);
+  await job.createRunner({ ...isolatedState(), deadLetter: join(dir, 'dead') }).run();
+  const letters = await readJsonLinesDir(join(dir, 'dead', 'check'));
+  const refusedRows = Array.from({ length: 100 }, (_, n) => n).filter((n) => n % 10 === 3);
+  t.deepEqual(letters.map((letter) => Number(/"n":(\d+)/.exec(String(letter.record))![1])).sort((a, b) => a - b), refusedRows);
+  for (const letter of letters) {
+    const n = Number(/"n":(\d+)/.exec(String(letter.record))![1]);
+    t.is(/"id":(\d+)[,}]/.exec(String(letter.record))?.[1], String(idOf(n)), `the record of row ${n}: ${String(letter.record)}`);
+  }
+});
+
 test('with onError skip the bad records are counted and dropped; with fail (the default) the first fails the job, naming file and line', async (t) => {
   const dir = await tempDir();
   const folder = await input(dir);
