@@ -6,22 +6,29 @@
  *
  * `pace` passes the first `burst` source splits at once and holds each later
  * one `paceMs` (a timer, no CPU): a backlog for `work` while the burst lasts,
- * then a trickle. `work` spends `costUs` µs of CPU per row.
+ * then a trickle. `work` spends `costUs` µs of CPU per row. With `gate` (a
+ * file path), the splits after the burst wait until that file exists: the
+ * stages after `pace` then idle until a test, having seen them shrink,
+ * creates it.
  *
  * Config (CLI: --key value): input, output, costUs (default 200), burst
- * (default: every split), paceMs (default 0), trickleCostUs (the cost of a
+ * (default: every split), paceMs (default 0), gate, trickleCostUs (the cost of a
  * row after the burst; default costUs), parallelism of `work` (a
  * count, or `MIN-MAX`; default 1-4), batchRows (default 500), intervalSecs
  * (checkpoints, default 1).
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileSink, FileSource, Job, MapOperator, Operator, Stage, type Parallelism, type Row, type Split, type SplitPayload } from '../lib/index.js';
 
-/** Passes the first `burst` source splits at once and holds each later one `paceMs` (a timer, no CPU). */
-export class Pace extends Operator<{ burst: number; paceMs: number }> {
+/** Passes the first `burst` source splits at once and holds each later one `paceMs` (a timer, no CPU), after `gate` exists if given. */
+export class Pace extends Operator<{ burst: number; paceMs: number; gate?: string }> {
   async processSplit(split: Split, payload?: SplitPayload) {
     const index = Number(/-(\d+)/.exec(split.lineage)?.[1] ?? 0);
-    if (index >= this.config.burst) await sleep(this.config.paceMs);
+    if (index >= this.config.burst) {
+      while (this.config.gate !== undefined && !existsSync(this.config.gate)) await sleep(20);
+      await sleep(this.config.paceMs);
+    }
     return payload ? payload.withSplitId(split.splitId) : null;
   }
 }
@@ -33,7 +40,9 @@ export function createJob(jobId: string, config: Record<string, unknown>): Job {
   const trickleCostMs = Number(config.trickleCostUs ?? config.costUs ?? 200) / 1000;
   const job = new Job({ jobId, checkpointIntervalSecs: Number(config.intervalSecs ?? 1) });
   job.addStage(new Stage('source', FileSource, { paths: String(config.input), batchRows: Number(config.batchRows ?? 500) }, 1));
-  job.addStage(new Stage('pace', Pace, { burst: Number(config.burst ?? Number.POSITIVE_INFINITY), paceMs: Number(config.paceMs ?? 0) }, 1), ['source']);
+  job.addStage(new Stage('pace', Pace, {
+    burst: Number(config.burst ?? Number.POSITIVE_INFINITY), paceMs: Number(config.paceMs ?? 0), ...(config.gate === undefined ? {} : { gate: String(config.gate) }),
+  }, 1), ['source']);
   job.addStage(new Stage('work', MapOperator, {
     fn: (row: Row) => {
       const until = performance.now() + ((row.id as number) < burstRows ? costMs : trickleCostMs);

@@ -9,7 +9,8 @@ import test from 'ava';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { runCli, startCli, untilLogged } from './support/cli.js';
+import { writeFile } from 'node:fs/promises';
+import { runCli, startCli, untilLogged, type RunningCli } from './support/cli.js';
 import { readJsonLinesDir, tempDir, writeIdFiles } from './support/files.js';
 import { childPids } from './support/processes.js';
 
@@ -47,10 +48,22 @@ async function checkOutput(t: import('ava').ExecutionContext, dir: string): Prom
   t.true(rows.every((row) => row.score === ((row.id as number) * 31) % 1000), 'every score is id * 31 mod 1000');
 }
 
-test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and back to one when its input slows to a trickle', async (t) => {
+/** Waits until the log shows `stage` shrunk, then creates `gate`: the splits held there pass, and the job ends. */
+async function openGateOnceShrunk(job: RunningCli, stage: string, gate: string): Promise<boolean> {
+  // Complete lines only: the last one may still be being written.
+  const shrunk = await untilLogged(job, (text) => decisions(text.slice(0, text.lastIndexOf('\n') + 1), stage).some((record) => record.to < record.from));
+  await writeFile(gate, '');
+  return shrunk;
+}
+
+test('a CPU-bound stage [1, 2] grows to two workers while its backlog lasts, and back to one when its input stops', async (t) => {
   const dir = await writeInput();
-  // 16 splits at once (a backlog), then one every 300 ms costing no CPU: the map then idles, however loaded the machine.
-  const result = await runCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--parallelism', '1-2']), { cwd: dir, timeoutMs: 300_000 });
+  // 16 splits at once (a backlog), then none until the gate opens (the map idles, however loaded the machine), then
+  // one every 300 ms costing no CPU.
+  const gate = join(dir, 'gate');
+  const job = startCli(args(dir, ['--burst', '16', '--gate', gate, '--pace-ms', '300', '--trickle-cost-us', '0', '--parallelism', '1-2']), dir);
+  t.true(await openGateOnceShrunk(job, 'work', gate), job.stderr());
+  const result = { code: await job.exited, stdout: job.stdout(), stderr: job.stderr() };
   t.is(result.code, 0, result.stderr);
   const work = decisions(result.stderr, 'work');
   const up = work.findIndex((record) => record.to > record.from);
@@ -96,11 +109,13 @@ test('a stage starved by a slow upstream does not grow', async (t) => {
 
 test('exactly once while the stage grows, checkpoints every 250 ms, loses a new worker to SIGKILL and shrinks again', async (t) => {
   const dir = await writeInput();
-  const job = startCli(args(dir, ['--burst', '16', '--pace-ms', '300', '--trickle-cost-us', '0', '--interval-secs', '0.25']), dir);
+  const gate = join(dir, 'gate');
+  const job = startCli(args(dir, ['--burst', '16', '--gate', gate, '--pace-ms', '300', '--trickle-cost-us', '0', '--interval-secs', '0.25']), dir);
   t.true(await untilLogged(job, /"stage":"work"[^\n]*"workers":\[1\][^\n]*"msg":"workers added"/), job.stderr());
   // The worker the growth started: Comedy names a forked actor's process by its name.
   const grown = await untilWorker(job.child.pid!, 'Worker-work-1');
   process.kill(grown, 'SIGKILL');
+  t.true(await openGateOnceShrunk(job, 'work', gate), job.stderr());
   t.is(await job.exited, 0, job.stderr());
   t.regex(job.stderr(), /"msg":"worker lost; replacing it and handing its split out again"/);
   t.notRegex(job.stderr(), /restarting the job/);
