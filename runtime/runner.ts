@@ -8,6 +8,9 @@ import { crossesProcesses, validatePlacement } from '../actors/placement.js';
 import { DEFAULT_PLACEMENT, masterPlacementOf, type PlacementConfig } from '../lib/placement-config.js';
 import type { Heartbeats } from '../actors/heartbeats.js';
 import { superviseMaster } from '../actors/master-supervision.js';
+// Imported, not loaded when needed: Comedy require()s the actor modules, which import this one too, and a require of a
+// module that an import is still loading fails inside Node's loader.
+import { prepareDeadLetterTable } from '../actors/lance-dead-letters.js';
 import { reserveExitListeners } from '../actors/exit-listeners.js';
 import {
   ArgumentError, CheckpointError, JobStoppedError, OperatorConfigError, MasterLostError, PayloadUnavailableError, RunnerStateError, SupervisionError, WorkerLostError,
@@ -125,11 +128,7 @@ export class JobRunner extends EventEmitter<RunnerEventMap> {
     // Before any actor starts: a state location that cannot be reached, or a checkpoint to resume whose manifest is damaged, fails here.
     await checkpointToResume(new CheckpointStore(openStateBackend(this.stateLocation), this.job.jobId), this.restore);
     const deadLetter = this.deadLetter;
-    if (deadLetter?.format === 'lance') {
-      // Loaded only for a job that writes Lance dead letters: the Lance library is large.
-      const { prepareDeadLetterTable } = await import('../actors/lance-dead-letters.js');
-      await prepareDeadLetterTable(deadLetter);
-    }
+    if (deadLetter?.format === 'lance') await prepareDeadLetterTable(deadLetter);
     this.registryKey = registerJob(this.job);
     const metaServicePlace = masterPlacementOf(placement, 'MetaService');
     this.releaseExitListeners = reserveExitListeners(metaServicePlace.mode === 'forked' ? 1 : 0);
