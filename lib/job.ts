@@ -60,8 +60,8 @@ export interface JobOptions {
   /**
    * Where the dead letters of stages with `onError: 'dead-letter'` go: a
    * folder, which gets a folder per stage of JSON lines files (or `format`),
-   * or a local Lance table (a `uri` or `path` ending in `.lance`; not on an
-   * object store yet), one row per dead letter. Dead letters are committed with
+   * or a Lance table (a `uri` or `path` ending in `.lance`, local or on an
+   * object store), one row per dead letter. Dead letters are committed with
    * the checkpoints, exactly once. Default `dead-letters/<jobId>` under the
    * working directory; the runner's `deadLetter` option overrides it. See
    * docs/errors.md.
@@ -73,7 +73,7 @@ export interface JobOptions {
 export interface DeadLetterOptions {
   /** A folder, or a Lance table's folder (ending in `.lance`). */
   path?: string;
-  /** The location as a URI (an object store's is refused for now: see docs/errors.md), or a path. */
+  /** A Lance table on an object store (`s3://bucket/dead-letters.lance`), or a path. */
   uri?: string;
   /** Default `lance` for a location ending in `.lance`, else `jsonl`. */
   format?: DeadLetterFormat;

@@ -513,11 +513,6 @@ function deadLetterLocation(option: DeadLetterOptions | undefined, override: str
   if (remote && format !== 'lance') {
     throw new ArgumentError('deadLetter', given, `Dead letters at '${given}' must go to a Lance table (a URI ending in .lance): files of format ${format} go to a local folder`);
   }
-  // Each worker commits its dead letters on its own: a local folder makes concurrent Lance commits safe, an object
-  // store without a commit lock does not (commits were seen to drop each other's rows on S3).
-  if (remote) {
-    throw new ArgumentError('deadLetter', given, `Dead letters in a Lance table on an object store ('${given}') are not supported yet: the workers that write them commit at once, which an object store does not keep apart; give a local path ending in .lance, or a folder`);
-  }
   return { path: remote ? given : resolve(given), format, ...(option?.storageOptions ? { storageOptions: option.storageOptions } : {}) };
 }
 

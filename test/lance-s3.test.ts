@@ -1,7 +1,8 @@
 import test from 'ava';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArgumentError, FileSource, Job, LanceSink, LanceTableSource, Stage } from '../lib/index.js';
+import { FileSource, Job, LanceSink, LanceTableSource, MapOperator, Stage } from '../lib/index.js';
 import { cephUnavailableReason, startCephS3Gateway, type S3Gateway } from './support/ceph-s3-gateway.js';
 import { CollectSink, collected } from './support/collect-sink.js';
 import { isolatedState, tempDir, writeIdFiles } from './support/files.js';
@@ -58,15 +59,38 @@ s3Test('on the S3 gateway too, a job writing a Lance table with two writers, SIG
   await killAndResumeLance(t, { uri: 's3://lance/chaos/ids.lance', storageOptions, kills: 2 });
 });
 
-s3Test('dead letters in a Lance table on an object store are refused before the job runs: its workers would commit at once', async (t) => {
+s3Test('on the S3 gateway, the dead letters of two stages, each with two workers, go to one Lance table: one row per bad record, none lost to concurrent commits', async (t) => {
   const dir = await tempDir();
-  await writeIdFiles(dir, 1, 100);
+  const perFile = 1000;
+  await writeIdFiles(dir, 2, perFile);
+  // Every 50th line of each file broken (a source dead letter); of the others, every id divisible by 13 refused (a check one).
+  const broken = (id: number) => id % 50 === 7;
+  const refused = (id: number) => !broken(id) && id % 13 === 0;
+  for (const f of [0, 1]) {
+    const file = join(dir, 'in', `part-${f}.jsonl`);
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    await writeFile(file, `${lines.map((line) => (broken(Number(JSON.parse(line).id)) ? line.slice(0, -1) : line)).join('\n')}\n`);
+  }
   const uri = 's3://lance/dead-letters/letters.lance';
-  const job = new Job({ jobId: 'lance-s3-dead', deadLetter: { uri, storageOptions } });
-  job.addStage(new Stage('source', FileSource, { paths: join(dir, 'in'), format: 'jsonl' }, 2, { onError: 'dead-letter' }));
-  job.addStage(new Stage('collect', CollectSink, { name: 'lance-s3-dead' }, 1), ['source']);
-  await t.throwsAsync(job.createRunner(isolatedState()).run(), {
-    instanceOf: ArgumentError, message: /^Dead letters in a Lance table on an object store \('s3:\/\/lance\/dead-letters\/letters\.lance'\) are not supported yet/,
-  });
-  t.is(collected.get('lance-s3-dead'), undefined, 'nothing ran');
+  const job = new Job({ jobId: 'lance-s3-dead', deadLetter: { uri, storageOptions }, checkpointIntervalRecords: 400, checkpointIntervalSecs: 0 });
+  job.addStage(new Stage('source', FileSource, { paths: join(dir, 'in'), format: 'jsonl', batchRows: 100 }, 2, { onError: 'dead-letter' }));
+  job.addStage(new Stage('check', MapOperator, {
+    fn: (row) => {
+      if (Number(row.id) % 13 === 0) throw new Error(`id ${String(row.id)} is refused`);
+      return row;
+    },
+  }, 2, { onError: 'dead-letter' }), ['source']);
+  job.addStage(new Stage('collect', CollectSink, { name: 'lance-s3-dead' }, 1), ['check']);
+  const summary = await job.createRunner(isolatedState()).run();
+
+  const all = range(0, 2 * perFile);
+  const rows = await (await openLance(uri, storageOptions)).query().toArray();
+  const idOf = (record: unknown) => Number(/"?id"?:\s*(\d+)/.exec(String(record))![1]);
+  t.deepEqual(rows.filter((row) => row.stage === 'source').map((row) => idOf(row.record)).sort((a, b) => a - b), all.filter(broken));
+  t.deepEqual(rows.filter((row) => row.stage === 'check').map((row) => idOf(row.record)).sort((a, b) => a - b), all.filter(refused));
+  t.true(rows.every((row) => row.job === 'lance-s3-dead' && (row.stage === 'source' ? row.error === 'InputFormatError' : row.error === 'RowFunctionError')));
+  t.is(new Set(rows.map((row) => row.id)).size, rows.length, 'each letter once');
+  t.deepEqual(collected.get('lance-s3-dead')!.map((row) => Number(row.id)).sort((a, b) => a - b), all.filter((id) => !broken(id) && !refused(id)));
+  t.deepEqual(summary.deadLetters, { path: uri, count: all.filter((id) => broken(id) || refused(id)).length });
+  t.deepEqual(await stagedTables(uri, storageOptions), [], 'nothing left staged');
 });
