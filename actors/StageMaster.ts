@@ -515,7 +515,6 @@ export default class StageMaster implements StageMasterApi {
     return reply;
   }
 
-  /** Stops the stage: workers end after their current split, buffered payloads are freed. */
   /**
    * A draining stop: the stage hands out no source split for the first time
    * from now on, so the checkpoint taken next holds everything read before
@@ -526,6 +525,7 @@ export default class StageMaster implements StageMasterApi {
     this.pump();
   }
 
+  /** Stops the stage: workers end after their current split, buffered payloads are freed. */
   abort(reason: SerializedError): void {
     if (this.state === 'running' || this.state === 'created') {
       this.state = 'aborted';
