@@ -407,9 +407,9 @@ function unify(a: Shape, b: Shape): Shape | ShapeConflict {
   return a.kind === b.kind ? a : new ShapeConflict([describe(a), describe(b)]);
 }
 
-/** Numbers and bigints in one place: Int64 while every number is an integer within 64 bits, else Float64 ({@link mixedNumbersVector}). */
 type PrimitiveShape = Extract<Shape, { notInt64?: boolean }>;
 
+/** Numbers and bigints in one place: Int64 while every number is an integer within 64 bits, else Float64 ({@link mixedNumbersVector}). */
 function unifyNumbers(a: PrimitiveShape, b: PrimitiveShape): Shape {
   const notInt64 = a.notInt64 === true || b.notInt64 === true;
   const mixed = a.kind !== b.kind || a.mixed === true || b.mixed === true;
