@@ -14,7 +14,7 @@
  * reports a bad line by its number.
  */
 import { Bool, Float64, Int64, Null, Table, Utf8, makeData, makeVector, type Vector } from 'apache-arrow';
-import { inferVector } from '../lib/arrow-rows.js';
+import { fitsInt64, inferVector } from '../lib/arrow-rows.js';
 import { numberOf, parseJsonExact } from './exact-json.js';
 
 const enum Kind { None, Number, String, Boolean, Nested }
@@ -390,7 +390,7 @@ class JsonLinesDecoder {
       numbers[row] = Number(value);
       return;
     }
-    if (!(Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63)) column.notInt64 = true;
+    if (!fitsInt64(value)) column.notInt64 = true;
     numbers[row] = value;
   }
 

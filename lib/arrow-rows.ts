@@ -244,7 +244,7 @@ function isNumeric(kind: InferredKind): boolean {
 }
 
 /** A number that an Int64 holds exactly: an integer within 64 bits. */
-function fitsInt64(value: number): boolean {
+export function fitsInt64(value: number): boolean {
   return Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63;
 }
 
