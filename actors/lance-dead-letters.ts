@@ -76,8 +76,8 @@ export class LanceDeadLetters implements DeadLetterWriter {
   async close(): Promise<void> {}
 
   /** The table the runner created before the workers started ({@link prepareDeadLetterTable}), or again if it was removed since. */
-  private async table(): Promise<lancedb.Table> {
-    return (await openTableAt(this.location)) ?? createEmptyTableAt(this.location, DEAD_LETTER_SCHEMA);
+  private table(): Promise<lancedb.Table> {
+    return deadLetterTableAt(this.location);
   }
 }
 
@@ -89,8 +89,12 @@ export class LanceDeadLetters implements DeadLetterWriter {
  * merge as an incompatible transaction.
  */
 export async function prepareDeadLetterTable(location: DeadLetterLocation): Promise<void> {
-  const table = lanceLocation(location.path, location.storageOptions, 'The dead letter table');
-  if (!(await openTableAt(table))) await createEmptyTableAt(table, DEAD_LETTER_SCHEMA);
+  await deadLetterTableAt(lanceLocation(location.path, location.storageOptions, 'The dead letter table'));
+}
+
+/** The dead letter table at `location`, created empty if it is not there. */
+async function deadLetterTableAt(location: LanceLocation): Promise<lancedb.Table> {
+  return (await openTableAt(location)) ?? createEmptyTableAt(location, DEAD_LETTER_SCHEMA);
 }
 
 /** Dead letters as a table of the dead letter schema. */

@@ -37,11 +37,23 @@ export function numberOf(text: string): number | bigint {
  * lossless-json's, which writes everything else as JSON.stringify does,
  * `replacer` included.
  */
-export function stringifyJsonExact(value: unknown, replacer?: (key: string, value: unknown) => unknown): string {
+export function stringifyJsonExact(value: unknown, replacer?: Replacer): string {
   try {
     return JSON.stringify(value, replacer) ?? 'null';
   } catch (error) {
-    if (!(error instanceof TypeError) || !/BigInt/.test(error.message)) throw error;
-    return stringify(value, replacer) ?? 'null';
+    if (!isBigintRefusal(error)) throw error;
+    return stringifyWithBigints(value, replacer);
   }
+}
+
+type Replacer = (key: string, value: unknown) => unknown;
+
+/** lossless-json's writer alone, for values known to hold bigints: JSON.stringify would only throw first. */
+export function stringifyWithBigints(value: unknown, replacer?: Replacer): string {
+  return stringify(value, replacer) ?? 'null';
+}
+
+/** Whether JSON.stringify threw because the value holds a bigint. */
+export function isBigintRefusal(error: unknown): boolean {
+  return error instanceof TypeError && /BigInt/.test(error.message);
 }

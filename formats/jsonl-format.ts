@@ -4,7 +4,7 @@ import { InputFormatError } from '../lib/errors/index.js';
 import type { SplitPayload } from '../lib/split-payload.js';
 import type { FileFormat, FileSplit, ReportBadRecord } from './file-format.js';
 import { byteOrderMarkLength } from './byte-order-mark.js';
-import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
+import { isBigintRefusal, parseJsonExact, stringifyJsonExact, stringifyWithBigints } from './exact-json.js';
 import { decodeJsonLinesToTable } from './jsonl-columns.js';
 import { encodeTableAsJsonLines } from './jsonl-encoder.js';
 import { cutByteRange, invalidUtf8Lines, lineNumberAt, rangeSizing, readLinesInRange, sizedRanges } from './line-range.js';
@@ -93,8 +93,8 @@ async function parseJsonLines(path: string, bytes: Buffer, offset: number, inval
 
 /**
  * Rows as JSON lines, bigints as the numbers they are. Once a row has held a
- * bigint, the rows after it go straight to `stringifyJsonExact`'s writer for
- * them, without JSON.stringify failing on each first.
+ * bigint, the rows after it go straight to the writer for them
+ * (`stringifyWithBigints`), without JSON.stringify failing on each first.
  */
 export function encodeJsonLines(rows: Row[]): string {
   let out = '';
@@ -105,11 +105,11 @@ export function encodeJsonLines(rows: Row[]): string {
         out += `${JSON.stringify(row)}\n`;
         continue;
       } catch (error) {
-        if (!(error instanceof TypeError) || !/BigInt/.test(error.message)) throw error;
+        if (!isBigintRefusal(error)) throw error;
         bigints = true;
       }
     }
-    out += `${stringifyJsonExact(row)}\n`;
+    out += `${stringifyWithBigints(row)}\n`;
   }
   return out;
 }
